@@ -1,0 +1,238 @@
+"""Audit: history and past state of any aggregate, the hash chain over the log, export.
+
+Each record of the notification log is chained: ``digest_n = sha256(digest_{n-1} || record_n)``
+where a record is its notification id, originator id, version, topic and stored bytes. The
+digests are kept beside the log; publishing a checkpoint digest lets anyone holding it prove
+later that nothing up to that record was altered, removed or inserted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any
+from uuid import UUID
+
+import orjson
+from eventsourcing.application import project_aggregate
+from eventsourcing.persistence import Notification
+from pydantic_core import to_jsonable_python
+
+from govflow.application.audit_store import (
+    AuditStore,
+    Checkpoint,
+    InMemoryAuditStore,
+    Link,
+    iterate_links,
+    postgres_audit_store,
+    sqlite_audit_store,
+)
+from govflow.application.core import GovernanceCore
+from govflow.application.mapper import PydanticMapper
+from govflow.application.views import HistoryEntry
+from govflow.domain.base import DomainEvent
+from govflow.domain.errors import NotFoundError
+
+GENESIS = "0" * 64
+_BATCH = 10_000
+Progress = Callable[[int], None]
+
+
+def chain_digest(previous: str, notification: Notification) -> str:
+    record = (f"{notification.id}|{notification.originator_id}|"
+              f"{notification.originator_version}|{notification.topic}|").encode()
+    return hashlib.sha256(bytes.fromhex(previous) + record + notification.state).hexdigest()
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # altered | removed | inserted | checkpoint_mismatch
+    notification_id: int
+    position: int
+    detail: str
+
+
+@dataclass
+class VerifyReport:
+    checked: int = 0
+    unsealed: int = 0
+    checkpoints_checked: int = 0
+    problem: Problem | None = None
+    head: Link | None = field(default=None)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+class AuditCases(GovernanceCore):
+    _audit_store: AuditStore | None = None
+
+    @property
+    def audit_store(self) -> AuditStore:
+        if self._audit_store is None:
+            self._audit_store = self._construct_audit_store()
+        return self._audit_store
+
+    def _construct_audit_store(self) -> AuditStore:
+        module = type(self.factory).__module__
+        if module.startswith("eventsourcing.sqlite"):
+            return sqlite_audit_store(self.env.get("SQLITE_DBNAME") or ":memory:")
+        if module.startswith("eventsourcing.postgres"):
+            return postgres_audit_store(postgres_conninfo(self.env.get))
+        return InMemoryAuditStore()
+
+    # -- history and past state --------------------------------------------------------------
+
+    def get_history(self, aggregate_id: UUID) -> list[HistoryEntry]:
+        """Every event of an aggregate in order: when, who, what."""
+        entries = [_entry(event) for event in self.events.get(aggregate_id)]
+        if not entries:
+            raise NotFoundError("no such aggregate", id=str(aggregate_id))
+        return entries
+
+    def get_state_as_of(self, aggregate_id: UUID, at: datetime) -> dict[str, Any]:
+        """The aggregate's state made of the events recorded up to ``at`` (inclusive)."""
+        events = [e for e in self.events.get(aggregate_id) if e.timestamp <= at]
+        if not events:
+            raise NotFoundError("the aggregate did not exist at that time", id=str(aggregate_id))
+        aggregate = project_aggregate(None, events)
+        state = {k: v for k, v in vars(aggregate).items() if not k.startswith("_")}
+        state.pop("applied_steps", None)
+        jsonable: dict[str, Any] = to_jsonable_python(state)
+        return jsonable
+
+    # -- the hash chain ---------------------------------------------------------------------
+
+    def _notifications(self, after: int) -> Iterator[Notification]:
+        position = after
+        while True:
+            batch = self.recorder.select_notifications(position, _BATCH, inclusive_of_start=False)
+            yield from batch
+            if len(batch) < _BATCH:
+                return
+            position = batch[-1].id
+
+    def extend_audit_chain(self, progress: Progress | None = None) -> Link | None:
+        """Seal every record not yet in the chain; returns the new head."""
+        head = self.audit_store.head()
+        position, digest = (head.position, head.digest) if head else (0, GENESIS)
+        after = head.notification_id if head else 0
+        pending: list[Link] = []
+        for notification in self._notifications(after):
+            digest = chain_digest(digest, notification)
+            position += 1
+            pending.append(Link(position, notification.id, digest))
+            if len(pending) >= _BATCH:
+                self.audit_store.append(pending)
+                if progress:
+                    progress(len(pending))
+                pending = []
+        if pending:
+            self.audit_store.append(pending)
+            if progress:
+                progress(len(pending))
+        return self.audit_store.head()
+
+    def record_checkpoint(self) -> Checkpoint:
+        """Seal the log and record a checkpoint of its head: the digest to publish."""
+        head = self.extend_audit_chain()
+        if head is None:
+            raise NotFoundError("the log is empty: nothing to checkpoint")
+        checkpoint = Checkpoint(head.position, head.notification_id, head.digest, self.now())
+        self.audit_store.add_checkpoint(checkpoint)
+        return checkpoint
+
+    def list_checkpoints(self) -> list[Checkpoint]:
+        return self.audit_store.checkpoints()
+
+    def verify_audit_chain(self, expected: dict[int, str] | None = None,
+                           progress: Progress | None = None) -> VerifyReport:
+        """Recompute the chain from the log and compare it with the stored one.
+
+        ``expected`` maps positions to digests held outside the database (published
+        checkpoints): they catch a rewrite of the stored chain itself.
+        """
+        report = VerifyReport(head=self.audit_store.head())
+        wanted = {c.position: c.digest for c in self.audit_store.checkpoints()}
+        outside = dict(expected or {})
+        links = iterate_links(self.audit_store)
+        digest = GENESIS
+        link = next(links, None)
+        for notification in self._notifications(0):
+            if link is None:
+                report.unsealed += 1
+                continue
+            if notification.id < link.notification_id:
+                report.problem = Problem("inserted", notification.id, link.position,
+                                         "a record that the chain never sealed")
+                return report
+            while link is not None and link.notification_id < notification.id:
+                report.problem = Problem("removed", link.notification_id, link.position,
+                                         "a sealed record is missing from the log")
+                return report
+            digest = chain_digest(digest, notification)
+            if digest != link.digest:
+                report.problem = Problem("altered", notification.id, link.position,
+                                         "the record differs from what was sealed")
+                return report
+            for source in (wanted, outside):
+                held = source.pop(link.position, None)
+                if held is not None:
+                    report.checkpoints_checked += 1
+                    if held != digest:
+                        report.problem = Problem("checkpoint_mismatch", notification.id,
+                                                 link.position,
+                                                 "the chain was rewritten since this checkpoint")
+                        return report
+            report.checked += 1
+            if progress and report.checked % _BATCH == 0:
+                progress(_BATCH)
+            link = next(links, None)
+        if link is not None:
+            report.problem = Problem("removed", link.notification_id, link.position,
+                                     "a sealed record is missing from the log")
+        elif outside:
+            position = min(outside)
+            report.problem = Problem("checkpoint_mismatch", 0, position,
+                                     "a published checkpoint lies beyond the sealed chain")
+        return report
+
+    def export_log(self, out: IO[bytes], progress: Progress | None = None) -> int:
+        """Write the whole log as JSON Lines; returns how many records were written."""
+        mapper = self.mapper
+        assert isinstance(mapper, PydanticMapper)
+        count = 0
+        for notification in self._notifications(0):
+            out.write(orjson.dumps({
+                "notification_id": notification.id,
+                "originator_id": str(notification.originator_id),
+                "originator_version": notification.originator_version,
+                "topic": notification.topic,
+                "data": orjson.Fragment(mapper.plaintext(notification.state)),
+            }) + b"\n")
+            count += 1
+            if progress and count % _BATCH == 0:
+                progress(_BATCH)
+        return count
+
+
+def _entry(event: DomainEvent) -> HistoryEntry:
+    data = event.model_dump(mode="json", exclude={"originator_id", "originator_version",
+                                                  "timestamp", "actor"})
+    return HistoryEntry(version=event.originator_version, topic=type(event).TOPIC,
+                        timestamp=event.timestamp, actor=event.actor, data=data)
+
+
+def postgres_conninfo(get: Callable[[str], str | None]) -> str:
+    parts = {
+        "dbname": get("POSTGRES_DBNAME"), "host": get("POSTGRES_HOST"),
+        "port": get("POSTGRES_PORT"), "user": get("POSTGRES_USER"),
+        "password": get("POSTGRES_PASSWORD"),
+    }
+    return " ".join(f"{k}={v}" for k, v in parts.items() if v)
+
+
+

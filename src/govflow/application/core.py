@@ -1,0 +1,79 @@
+"""The eventsourcing Application every use case builds on: persistence, clock, loading."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Mapper
+
+from govflow.application.mapper import PydanticMapper
+from govflow.domain.base import Aggregate
+from govflow.domain.council import Council
+from govflow.domain.ids import council_id, issue_id
+from govflow.domain.issue import Issue, OpenVoting
+from govflow.domain.errors import AlreadyExistsError, ConcurrentChangeError, NotFoundError
+
+Clock = Callable[[], datetime]
+A = TypeVar("A", bound=Aggregate)
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class GovernanceCore(Application[UUID]):
+    """Persistence and helpers shared by the use-case mixins of :class:`Governance`."""
+
+    name = "Governance"
+
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock = system_clock):
+        super().__init__(env)
+        self.clock = clock
+        # Frozen rolls never change once voting opened, so ballots read them from a cache
+        # keyed by issue with the version read; a newer event on the issue invalidates it.
+        self._open_votings: dict[UUID, tuple[int, OpenVoting]] = {}
+        self._votings_lock = threading.Lock()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return PydanticMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def _get(self, kind: type[A], aggregate_id: UUID, what: str) -> A:
+        try:
+            aggregate: Any = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFoundError(f"{what} not found", id=str(aggregate_id)) from None
+        if not isinstance(aggregate, kind):
+            raise NotFoundError(f"{what} not found", id=str(aggregate_id))
+        return aggregate
+
+    def council(self, code: str) -> Council:
+        return self._get(Council, council_id(code), f"council {code}")
+
+    def issue(self, code: str, number: int) -> Issue:
+        return self._get(Issue, issue_id(code, number), f"issue {code}/{number}")
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def _save_new(self, *aggregates: Aggregate, what: str) -> int:
+        """Save aggregates that must not exist yet; returns the last notification id."""
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError:
+            raise AlreadyExistsError(f"{what} already exists") from None
+        return recordings[-1].notification.id if recordings else 0
+
+    def _save(self, *aggregates: Aggregate) -> int:
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError:
+            raise ConcurrentChangeError("changed concurrently: try again") from None
+        return recordings[-1].notification.id if recordings else 0

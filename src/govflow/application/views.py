@@ -1,0 +1,105 @@
+"""View models returned by queries: plain data, never aggregates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+
+class View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class MemberView(View):
+    member_id: str
+    name: str
+    roles: list[str]
+    bodies: list[str]
+    chairs: list[str]
+
+
+class CouncilView(View):
+    id: UUID
+    code: str
+    name: str
+    spending_threshold: Decimal
+    timezone: str
+    members: list[MemberView]
+    households: int
+
+
+class TallyView(View):
+    ballot_key: str
+    yes: int
+    no: int
+    abstain: int
+    participating: int
+    quorum_met: bool
+    passed: bool
+    rule: str
+
+
+class IssueView(View):
+    id: UUID
+    council: str
+    number: int
+    title: str
+    procedure: str
+    stages: list[str]
+    open_stage: str | None
+    next_stage: str | None
+    deadline: datetime | None
+    voting_open: bool
+    resolved: bool
+    outcome: str | None
+    version: int
+
+
+class NoticeView(View):
+    id: UUID
+    subject_id: UUID
+    kind: str
+    title: str
+    text: str
+    posted_at: datetime
+    display_until: datetime
+    objection_until: datetime | None
+    open_objections: int
+    withdrawn: bool
+
+
+class SpendingView(View):
+    id: UUID
+    number: int
+    amount: Decimal
+    threshold: Decimal
+    requires_review: bool
+    review_passed: bool
+    status: str
+    approved_amount: Decimal
+    disbursed: Decimal
+    actual_cost: Decimal | None
+    disclosures: dict[str, UUID]
+
+
+class MeetingView(View):
+    id: UUID
+    body: str
+    scheduled_for: datetime
+    notice_period_met: bool | None
+    quorum_met: bool | None
+    motions: dict[int, bool]
+
+
+class HistoryEntry(View):
+    """One recorded event: what, when and by whom."""
+
+    version: int
+    topic: str
+    timestamp: datetime
+    actor: str
+    data: dict[str, Any]

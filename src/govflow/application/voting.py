@@ -1,0 +1,131 @@
+"""Use cases: voting windows and ballots, written straight to the event store.
+
+A tally counts the ballots of a round recorded, in notification-log order, after its
+``VotingOpened`` and before its ``VotingClosed``: a ballot that lands after the close never
+counts, whatever its timestamp says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from uuid import UUID
+
+import orjson
+from eventsourcing.persistence import IntegrityError, Notification
+
+from govflow.application.core import GovernanceCore
+from govflow.application.mapper import PydanticMapper
+from govflow.application.views import TallyView
+from govflow.domain.ballot import Ballot, BallotCast, Choice, tally
+from govflow.domain.council import Body
+from govflow.domain.errors import DoubleVoteError, VotingNotOpenError
+from govflow.domain.ids import issue_id
+from govflow.domain.issue import Issue, OpenVoting, VotingClosed, VotingOpened, VotingTallied
+from govflow.domain.voting import VotingRule
+
+_SCAN_BATCH = 5000
+
+
+class VotingCases(GovernanceCore):
+    def open_voting(self, code: str, number: int, stage: str, *, body: Body, rule: VotingRule,
+                    closes_at: datetime, actor: str, step: str | None = None) -> str:
+        """Freeze the body's roll now and open a voting round; returns its ballot key."""
+        roll = self.council(code).roll_of(body)
+        issue = self.issue(code, number)
+        key = issue.open_voting(stage, roll=roll.weights, members_of_record=roll.size,
+                                expected=roll.size, rule=rule, closes_at=closes_at,
+                                at=self.now(), actor=actor, step=step)
+        self._save(issue)
+        return key
+
+    def cast_ballot(self, code: str, number: int, voter: str, choice: Choice) -> UUID:
+        voting = self._current_voting(issue_id(code, number))
+        ballot = Ballot.cast(voting, voter, choice, at=self.now())
+        try:
+            self.save(ballot)
+        except IntegrityError:
+            raise DoubleVoteError(f"{voter} has already voted in {voting.ballot_key}",
+                                  voter=voter, ballot_key=voting.ballot_key) from None
+        return ballot.id
+
+    def close_voting(self, code: str, number: int, reason: str, *, actor: str,
+                     step: str | None = None) -> TallyView:
+        """Close the open round and record its tally; safe to repeat with the same ``step``."""
+        issue = self.issue(code, number)
+        close_step = f"{step}:close" if step else None
+        tally_step = f"{step}:tally" if step else None
+        if not issue.has_applied(close_step):
+            issue.close_voting(reason, at=self.now(), actor=actor, step=close_step)
+            self._save(issue)
+        voting = issue.voting
+        if voting is None:
+            raise VotingNotOpenError("no voting was opened on this issue")
+        if not issue.has_applied(tally_step):
+            opened, closed = self._round_positions(issue.id, voting.ballot_key)
+            result = tally(voting, self._ballots(issue.id, voting.ballot_key, opened, closed),
+                           counted_up_to=closed)
+            issue.record_tally(result, at=self.now(), actor=actor, step=tally_step)
+            self._save(issue)
+        return self.get_tally(code, number, voting.ballot_key)
+
+    def get_tally(self, code: str, number: int, ballot_key: str) -> TallyView:
+        for event in self.events.get(issue_id(code, number)):
+            if isinstance(event, VotingTallied) and event.ballot_key == ballot_key:
+                return TallyView(ballot_key=ballot_key, yes=event.yes, no=event.no,
+                                 abstain=event.abstain, participating=event.participating,
+                                 quorum_met=event.quorum_met, passed=event.passed,
+                                 rule=event.rule)
+        raise VotingNotOpenError(f"round {ballot_key} has no tally yet")
+
+    def _current_voting(self, issue_uuid: UUID) -> OpenVoting:
+        with self._votings_lock:
+            cached = self._open_votings.get(issue_uuid)
+        if cached is not None and not self.recorder.select_events(issue_uuid, gt=cached[0],
+                                                                  limit=1):
+            voting = cached[1]
+        else:
+            issue = self._get(Issue, issue_uuid, "issue")
+            if issue.voting is None:
+                raise VotingNotOpenError("voting is not open")
+            voting = issue.voting
+            with self._votings_lock:
+                self._open_votings[issue_uuid] = (issue.version, voting)
+        return voting
+
+    def _round_positions(self, issue_uuid: UUID, ballot_key: str) -> tuple[int, int]:
+        """Notification ids of the round's VotingOpened and VotingClosed."""
+        opened = closed = 0
+        for notification in self._scan(0, None, (VotingOpened.TOPIC, VotingClosed.TOPIC)):
+            if notification.originator_id != issue_uuid:
+                continue
+            state = orjson.loads(self._plaintext(notification.state))
+            if state["ballot_key"] == ballot_key:
+                if notification.topic == VotingOpened.TOPIC:
+                    opened = notification.id
+                else:
+                    closed = notification.id
+        return opened, closed
+
+    def _ballots(self, issue_uuid: UUID, ballot_key: str, after: int,
+                 before: int) -> Iterator[tuple[str, str]]:
+        wanted_issue = str(issue_uuid)
+        for notification in self._scan(after, before - 1, (BallotCast.TOPIC,)):
+            state = orjson.loads(self._plaintext(notification.state))
+            if state["issue_id"] == wanted_issue and state["ballot_key"] == ballot_key:
+                yield state["voter"], state["choice"]
+
+    def _scan(self, after: int, stop: int | None,
+              topics: tuple[str, ...]) -> Iterator[Notification]:
+        position = after
+        while True:
+            batch = self.recorder.select_notifications(
+                position, _SCAN_BATCH, stop=stop, topics=topics, inclusive_of_start=False)
+            yield from batch
+            if len(batch) < _SCAN_BATCH:
+                return
+            position = batch[-1].id
+
+    def _plaintext(self, state: bytes) -> bytes:
+        assert isinstance(self.mapper, PydanticMapper)
+        return self.mapper.plaintext(state)

@@ -1,0 +1,233 @@
+"""The council: its members, the bodies they sit on, households and the spending threshold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
+
+from govflow.domain.base import Aggregate, DomainEvent
+from govflow.domain.errors import AlreadyExistsError, InvalidInputError, UnknownMemberError
+from govflow.domain.ids import council_id
+from govflow.domain.money import DEFAULT_THRESHOLD, Yuan
+
+
+class Body(StrEnum):
+    """Bodies that act in a procedure (names from the glossary)."""
+
+    BRANCH_COMMITTEE = "branch_committee"  # 党支部委员会
+    TWO_COMMITTEES = "two_committees"  # 两委联席会议
+    PARTY_MEMBERS_ASSEMBLY = "party_members_assembly"  # 党员大会
+    RESIDENTS_COMMITTEE = "residents_committee"  # 居民委员会
+    RESIDENTS_ASSEMBLY = "residents_assembly"  # 居民会议
+    RESIDENTS_REPRESENTATIVES = "residents_representatives"  # 居民代表会议
+    VILLAGERS_ASSEMBLY = "villagers_assembly"  # 村民会议
+    VILLAGERS_REPRESENTATIVES = "villagers_representatives"  # 村民代表会议
+    OWNERS_ASSEMBLY = "owners_assembly"  # 业主大会
+    OWNERS_COMMITTEE = "owners_committee"  # 业主委员会
+    SUPERVISORY_COMMITTEE = "supervisory_committee"  # 监委会
+    AFFECTED_HOUSEHOLDS = "affected_households"  # 相关住户 (一事一议)
+
+
+Area = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+MemberId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class CouncilRegistered(DomainEvent):
+    TOPIC = "govflow.council.registered"
+    code: str
+    name: str
+    spending_threshold: Yuan
+    timezone: str
+
+
+class MemberEnrolled(DomainEvent):
+    TOPIC = "govflow.council.member_enrolled"
+    member_id: MemberId
+    name: str
+    roles: tuple[str, ...] = ()
+    bodies: tuple[Body, ...] = ()
+    chairs: tuple[Body, ...] = ()
+
+
+class MemberLeft(DomainEvent):
+    TOPIC = "govflow.council.member_left"
+    member_id: MemberId
+
+
+class HouseholdRegistered(DomainEvent):
+    TOPIC = "govflow.council.household_registered"
+    unit: str
+    exclusive_area: Area
+    owner_id: MemberId
+    bodies: tuple[Body, ...] = ()
+
+
+class SpendingThresholdChanged(DomainEvent):
+    TOPIC = "govflow.council.spending_threshold_changed"
+    spending_threshold: Yuan
+
+
+@dataclass
+class Member:
+    name: str
+    roles: tuple[str, ...]
+    bodies: frozenset[Body]
+    chairs: frozenset[Body]
+
+
+@dataclass
+class Household:
+    exclusive_area: Decimal
+    owner_id: str
+    bodies: frozenset[Body] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Roll:
+    """Voters of one body with their weight (exclusive area for owners, else 1)."""
+
+    weights: dict[str, Decimal]
+    area_weighted: bool
+
+    @property
+    def size(self) -> int:
+        return len(self.weights)
+
+    @property
+    def total_weight(self) -> Decimal:
+        return sum(self.weights.values(), Decimal(0))
+
+
+class Council(Aggregate):
+    created_by = (CouncilRegistered,)
+
+    @classmethod
+    def register(
+        cls,
+        code: str,
+        name: str,
+        *,
+        at: datetime,
+        actor: str,
+        spending_threshold: Decimal = DEFAULT_THRESHOLD,
+        timezone: str = "Asia/Shanghai",
+    ) -> Council:
+        if not code or not code.replace("-", "").replace("_", "").isalnum():
+            raise InvalidInputError("a council code is letters, digits, '-' and '_'", code=code)
+        return cls._create(
+            CouncilRegistered,
+            council_id(code),
+            at=at,
+            actor=actor,
+            code=code,
+            name=name,
+            spending_threshold=spending_threshold,
+            timezone=timezone,
+        )
+
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case CouncilRegistered():
+                self.code = event.code
+                self.name = event.name
+                self.spending_threshold: Decimal = event.spending_threshold
+                self.timezone = event.timezone
+                self.members: dict[str, Member] = {}
+                self.households: dict[str, Household] = {}
+            case MemberEnrolled():
+                self.members[event.member_id] = Member(
+                    event.name, event.roles, frozenset(event.bodies), frozenset(event.chairs)
+                )
+            case MemberLeft():
+                del self.members[event.member_id]
+            case HouseholdRegistered():
+                self.households[event.unit] = Household(
+                    event.exclusive_area, event.owner_id, frozenset(event.bodies)
+                )
+            case SpendingThresholdChanged():
+                self.spending_threshold = event.spending_threshold
+
+    def enroll_member(
+        self,
+        member_id: str,
+        name: str,
+        *,
+        at: datetime,
+        actor: str,
+        roles: tuple[str, ...] = (),
+        bodies: tuple[Body, ...] = (),
+        chairs: tuple[Body, ...] = (),
+    ) -> None:
+        if member_id in self.members:
+            raise AlreadyExistsError(f"member {member_id} is already enrolled", member_id=member_id)
+        bodies = tuple(dict.fromkeys((*bodies, *chairs)))
+        self._trigger(
+            MemberEnrolled,
+            at=at,
+            actor=actor,
+            member_id=member_id,
+            name=name,
+            roles=roles,
+            bodies=bodies,
+            chairs=chairs,
+        )
+
+    def remove_member(self, member_id: str, *, at: datetime, actor: str) -> None:
+        self.member(member_id)
+        self._trigger(MemberLeft, at=at, actor=actor, member_id=member_id)
+
+    def register_household(
+        self,
+        unit: str,
+        exclusive_area: Decimal,
+        owner_id: str,
+        *,
+        at: datetime,
+        actor: str,
+        bodies: tuple[Body, ...] = (Body.OWNERS_ASSEMBLY,),
+    ) -> None:
+        if unit in self.households:
+            raise AlreadyExistsError(f"unit {unit} is already registered", unit=unit)
+        self._trigger(
+            HouseholdRegistered,
+            at=at,
+            actor=actor,
+            unit=unit,
+            exclusive_area=exclusive_area,
+            owner_id=owner_id,
+            bodies=bodies,
+        )
+
+    def change_spending_threshold(self, threshold: Decimal, *, at: datetime, actor: str) -> None:
+        self._trigger(SpendingThresholdChanged, at=at, actor=actor, spending_threshold=threshold)
+
+    def member(self, member_id: str) -> Member:
+        try:
+            return self.members[member_id]
+        except KeyError:
+            raise UnknownMemberError(
+                f"{member_id} is not a member of council {self.code}", member_id=member_id
+            ) from None
+
+    def is_chair(self, member_id: str, body: Body) -> bool:
+        member = self.members.get(member_id)
+        return member is not None and body in member.chairs
+
+    def roll_of(self, body: Body) -> Roll:
+        """The voters of ``body`` now; owners weigh by area, one owner counting once."""
+        if body is Body.OWNERS_ASSEMBLY or body is Body.AFFECTED_HOUSEHOLDS:
+            weights: dict[str, Decimal] = {}
+            for household in self.households.values():
+                if body in household.bodies:
+                    previous = weights.get(household.owner_id, Decimal(0))
+                    weights[household.owner_id] = previous + household.exclusive_area
+            return Roll(weights, area_weighted=body is Body.OWNERS_ASSEMBLY)
+        return Roll(
+            {mid: Decimal(1) for mid, m in sorted(self.members.items()) if body in m.bodies},
+            area_weighted=False,
+        )

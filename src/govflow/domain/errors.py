@@ -1,0 +1,133 @@
+"""One typed hierarchy of errors, each with a stable code and the HTTP status it maps to."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class GovflowError(Exception):
+    """Base of every error govflow raises on purpose.
+
+    ``code`` is stable: integrations and translations key on it, so never rename one.
+    """
+
+    code: ClassVar[str] = "govflow.error"
+    status: ClassVar[int] = 400
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class InvalidInputError(GovflowError):
+    code = "input.invalid"
+    status = 422
+
+
+class InvalidAmountError(InvalidInputError):
+    code = "money.invalid_amount"
+
+
+class UnsupportedCurrencyError(InvalidInputError):
+    code = "money.unsupported_currency"
+
+
+class InvalidProcedureError(InvalidInputError):
+    code = "procedure.invalid"
+
+
+class NotFoundError(GovflowError):
+    code = "not_found"
+    status = 404
+
+
+class AlreadyExistsError(GovflowError):
+    code = "already_exists"
+    status = 409
+
+
+class RuleViolationError(GovflowError):
+    """A command that the governance rules refuse in the aggregate's current state."""
+
+    code = "rule.violation"
+    status = 409
+
+
+class UnknownMemberError(RuleViolationError):
+    code = "council.unknown_member"
+
+
+class StageOrderError(RuleViolationError):
+    code = "issue.stage_out_of_order"
+
+
+class IssueClosedError(RuleViolationError):
+    code = "issue.closed"
+
+
+class WithdrawalTooLateError(RuleViolationError):
+    code = "issue.withdrawal_after_resolution"
+
+
+class VotingNotOpenError(RuleViolationError):
+    code = "ballot.voting_not_open"
+
+
+class NotOnRollError(RuleViolationError):
+    code = "ballot.not_on_roll"
+    status = 403
+
+
+class DoubleVoteError(RuleViolationError):
+    code = "ballot.double_vote"
+
+
+class ObjectionWindowClosedError(RuleViolationError):
+    code = "notice.objection_window_closed"
+
+
+class NoticeStateError(RuleViolationError):
+    code = "notice.invalid_state"
+
+
+class QuorumNotMetError(RuleViolationError):
+    code = "meeting.quorum_not_met"
+
+
+class MeetingStateError(RuleViolationError):
+    code = "meeting.invalid_state"
+
+
+class ReviewRequiredError(RuleViolationError):
+    code = "spending.review_required"
+
+
+class DisclosureMissingError(RuleViolationError):
+    code = "spending.disclosure_missing"
+
+
+class ReapprovalRequiredError(RuleViolationError):
+    code = "spending.reapproval_required"
+
+
+class SpendingStateError(RuleViolationError):
+    code = "spending.invalid_state"
+
+
+class SameOfficerError(RuleViolationError):
+    code = "spending.same_officer"
+
+
+class OverDisbursementError(RuleViolationError):
+    code = "spending.over_disbursement"
+
+
+class ConcurrentChangeError(GovflowError):
+    """Someone else changed the aggregate meanwhile: retrying the command is safe."""
+
+    code = "concurrency.conflict"
+    status = 409

@@ -1,0 +1,531 @@
+"""The agenda item (议题): its stages in procedure order, voting windows and outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from govflow.domain.base import Aggregate, DomainEvent
+from govflow.domain.errors import (
+    InvalidInputError,
+    IssueClosedError,
+    RuleViolationError,
+    StageOrderError,
+    VotingNotOpenError,
+    WithdrawalTooLateError,
+)
+from govflow.domain.ids import issue_id
+from govflow.domain.voting import VotingRule
+
+
+class StageRef(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: str
+    kind: str
+
+
+class StageOutcome(StrEnum):
+    COMPLETED = "completed"
+    TIMED_OUT = "timed_out"
+    CLOSED_EARLY = "closed_early"
+    FAILED = "failed"
+
+
+class IssueOutcome(StrEnum):
+    ADOPTED = "adopted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    FAILED = "failed"
+
+
+class IssueProposed(DomainEvent):
+    TOPIC = "govflow.issue.proposed"
+    council: str
+    number: int
+    title: str
+    description: str = ""
+    procedure_name: str
+    procedure_version: int
+    procedure_hash: str
+    stages: tuple[StageRef, ...]
+    grid: str | None = None
+    body: str | None = None
+    spending_id: UUID | None = None
+
+
+class StageOpened(DomainEvent):
+    TOPIC = "govflow.issue.stage_opened"
+    stage: str
+    deadline: AwareDatetime | None = None
+
+
+class StageClosed(DomainEvent):
+    TOPIC = "govflow.issue.stage_closed"
+    stage: str
+    outcome: StageOutcome
+
+
+class StageSkipped(DomainEvent):
+    TOPIC = "govflow.issue.stage_skipped"
+    stage: str
+    reason: str
+
+
+class Escalated(DomainEvent):
+    TOPIC = "govflow.issue.escalated"
+    stage: str
+    reason: str
+    to_body: str | None = None
+    new_deadline: AwareDatetime | None = None
+
+
+class OpinionRecorded(DomainEvent):
+    TOPIC = "govflow.issue.opinion_recorded"
+    stage: str
+    text: str
+
+
+class VotingOpened(DomainEvent):
+    TOPIC = "govflow.issue.voting_opened"
+    stage: str
+    ballot_key: str
+    roll: dict[str, Decimal]
+    members_of_record: int
+    expected: int
+    rule: VotingRule
+    closes_at: AwareDatetime
+
+
+class VotingClosed(DomainEvent):
+    TOPIC = "govflow.issue.voting_closed"
+    ballot_key: str
+    reason: str
+
+
+class VotingTallied(DomainEvent):
+    TOPIC = "govflow.issue.voting_tallied"
+    ballot_key: str
+    yes: int
+    no: int
+    abstain: int
+    participating: int
+    yes_area: Decimal
+    participating_area: Decimal
+    quorum_met: bool
+    passed: bool
+    rule: str
+    counted_up_to: int
+
+
+class ResolutionRecorded(DomainEvent):
+    """A resolution taken at a meeting (the meeting's motion decided it)."""
+
+    TOPIC = "govflow.issue.resolution_recorded"
+    stage: str
+    meeting_id: UUID
+    motion_no: int
+    passed: bool
+
+
+class NoticeLinked(DomainEvent):
+    TOPIC = "govflow.issue.notice_linked"
+    stage: str
+    notice_id: UUID
+    kind: str
+
+
+class IssueReopened(DomainEvent):
+    TOPIC = "govflow.issue.reopened"
+    at_stage: str
+    reason: str
+
+
+class IssueWithdrawn(DomainEvent):
+    TOPIC = "govflow.issue.withdrawn"
+    reason: str
+
+
+class IssueClosed(DomainEvent):
+    TOPIC = "govflow.issue.closed"
+    outcome: IssueOutcome
+
+
+@dataclass
+class OpenVoting:
+    """A voting window as ballots see it: the frozen roll and its key."""
+
+    issue_id: UUID
+    ballot_key: str
+    roll: dict[str, Decimal]
+    members_of_record: int
+    expected: int
+    rule: VotingRule
+    closes_at: datetime
+    is_open: bool = True
+
+
+class Issue(Aggregate):
+    created_by = (IssueProposed,)
+
+    @classmethod
+    def propose(
+        cls,
+        council: str,
+        number: int,
+        title: str,
+        *,
+        procedure_name: str,
+        procedure_version: int,
+        procedure_hash: str,
+        stages: tuple[StageRef, ...],
+        at: datetime,
+        actor: str,
+        description: str = "",
+        grid: str | None = None,
+        body: str | None = None,
+        spending_id: UUID | None = None,
+    ) -> Issue:
+        if not title.strip():
+            raise InvalidInputError("an issue needs a title")
+        if not stages:
+            raise InvalidInputError("a procedure needs at least one stage")
+        return cls._create(
+            IssueProposed,
+            issue_id(council, number),
+            at=at,
+            actor=actor,
+            council=council,
+            number=number,
+            title=title,
+            description=description,
+            procedure_name=procedure_name,
+            procedure_version=procedure_version,
+            procedure_hash=procedure_hash,
+            stages=stages,
+            grid=grid,
+            body=body,
+            spending_id=spending_id,
+        )
+
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case IssueProposed():
+                self.council = event.council
+                self.number = event.number
+                self.title = event.title
+                self.procedure = (event.procedure_name, event.procedure_version)
+                self.stages = [s.id for s in event.stages]
+                self.stage_kinds = {s.id: s.kind for s in event.stages}
+                self.next_index = 0
+                self.open_stage: str | None = None
+                self.deadline: datetime | None = None
+                self.voting: OpenVoting | None = None
+                self.voting_rounds: dict[str, int] = {}
+                self.resolved = False
+                self.outcome: IssueOutcome | None = None
+                self.escalations = 0
+                self.notices: list[UUID] = []
+                self.grid = event.grid
+                self.spending_id = event.spending_id
+            case StageOpened():
+                self.open_stage = event.stage
+                self.deadline = event.deadline
+                self.next_index = self.stages.index(event.stage) + 1
+            case StageClosed():
+                self.open_stage = None
+                self.deadline = None
+            case StageSkipped():
+                self.next_index = self.stages.index(event.stage) + 1
+            case Escalated():
+                self.escalations += 1
+                if event.new_deadline is not None:
+                    self.deadline = event.new_deadline
+            case VotingOpened():
+                self.voting = OpenVoting(
+                    self.id,
+                    event.ballot_key,
+                    dict(event.roll),
+                    event.members_of_record,
+                    event.expected,
+                    event.rule,
+                    event.closes_at,
+                )
+                self.voting_rounds[event.stage] = self.voting_rounds.get(event.stage, 0) + 1
+            case VotingClosed():
+                if self.voting is not None:
+                    self.voting.is_open = False
+            case VotingTallied():
+                self.resolved = self.resolved or event.passed
+            case ResolutionRecorded():
+                self.resolved = self.resolved or event.passed
+            case NoticeLinked():
+                self.notices.append(event.notice_id)
+            case IssueReopened():
+                self.open_stage = None
+                self.deadline = None
+                self.next_index = self.stages.index(event.at_stage)
+                self.resolved = False
+                self.voting = None
+            case IssueWithdrawn():
+                self.outcome = IssueOutcome.WITHDRAWN
+                self.open_stage = None
+            case IssueClosed():
+                self.outcome = event.outcome
+                self.open_stage = None
+
+    # -- commands -------------------------------------------------------------------------
+
+    def _require_active(self) -> None:
+        if self.outcome is not None:
+            raise IssueClosedError(f"issue {self.number} is {self.outcome.value}")
+
+    def _require_open(self, stage: str) -> None:
+        self._require_active()
+        if self.open_stage != stage:
+            raise StageOrderError(
+                f"stage {stage!r} is not open (open: {self.open_stage!r})", stage=stage
+            )
+
+    @property
+    def next_stage(self) -> str | None:
+        return self.stages[self.next_index] if self.next_index < len(self.stages) else None
+
+    def open(
+        self,
+        stage: str,
+        *,
+        deadline: datetime | None,
+        at: datetime,
+        actor: str,
+        step: str | None = None,
+    ) -> None:
+        if self.has_applied(step):
+            return
+        self._require_active()
+        if stage not in self.stage_kinds:
+            raise StageOrderError(f"the procedure has no stage {stage!r}", stage=stage)
+        if self.open_stage is not None:
+            raise StageOrderError(f"stage {self.open_stage!r} is still open", stage=stage)
+        if stage != self.next_stage:
+            raise StageOrderError(
+                f"stage {stage!r} is out of order: next is {self.next_stage!r}", stage=stage
+            )
+        self._trigger(StageOpened, at=at, actor=actor, step=step, stage=stage, deadline=deadline)
+
+    def close(
+        self,
+        stage: str,
+        outcome: StageOutcome,
+        *,
+        at: datetime,
+        actor: str,
+        step: str | None = None,
+    ) -> None:
+        if self.has_applied(step):
+            return
+        self._require_open(stage)
+        if self.voting is not None and self.voting.is_open:
+            raise RuleViolationError("close the voting before its stage")
+        self._trigger(StageClosed, at=at, actor=actor, step=step, stage=stage, outcome=outcome)
+
+    def skip(
+        self, stage: str, reason: str, *, at: datetime, actor: str, step: str | None = None
+    ) -> None:
+        if self.has_applied(step):
+            return
+        self._require_active()
+        if self.open_stage is not None or stage != self.next_stage:
+            raise StageOrderError(f"stage {stage!r} is not next", stage=stage)
+        self._trigger(StageSkipped, at=at, actor=actor, step=step, stage=stage, reason=reason)
+
+    def escalate(
+        self,
+        reason: str,
+        *,
+        to_body: str | None,
+        new_deadline: datetime | None,
+        at: datetime,
+        actor: str,
+        step: str | None = None,
+    ) -> None:
+        if self.has_applied(step):
+            return
+        if self.open_stage is None:
+            raise StageOrderError("no stage is open to escalate")
+        self._trigger(
+            Escalated,
+            at=at,
+            actor=actor,
+            step=step,
+            stage=self.open_stage,
+            reason=reason,
+            to_body=to_body,
+            new_deadline=new_deadline,
+        )
+
+    def record_opinion(self, stage: str, text: str, *, at: datetime, actor: str) -> None:
+        self._require_open(stage)
+        if not text.strip():
+            raise InvalidInputError("an opinion needs some text")
+        self._trigger(OpinionRecorded, at=at, actor=actor, stage=stage, text=text)
+
+    def open_voting(
+        self,
+        stage: str,
+        *,
+        roll: dict[str, Decimal],
+        members_of_record: int,
+        expected: int,
+        rule: VotingRule,
+        closes_at: datetime,
+        at: datetime,
+        actor: str,
+        step: str | None = None,
+    ) -> str:
+        """Freeze ``roll`` and open a voting round; returns the round's ballot key."""
+        if self.has_applied(step):
+            assert self.voting is not None
+            return self.voting.ballot_key
+        self._require_open(stage)
+        if self.voting is not None and self.voting.is_open:
+            raise RuleViolationError("voting is already open", stage=stage)
+        round_no = self.voting_rounds.get(stage, 0) + 1
+        key = f"{stage}#{round_no}"
+        self._trigger(
+            VotingOpened,
+            at=at,
+            actor=actor,
+            step=step,
+            stage=stage,
+            ballot_key=key,
+            roll=roll,
+            members_of_record=members_of_record,
+            expected=expected,
+            rule=rule,
+            closes_at=closes_at,
+        )
+        return key
+
+    def close_voting(
+        self, reason: str, *, at: datetime, actor: str, step: str | None = None
+    ) -> None:
+        if self.has_applied(step):
+            return
+        if self.voting is None or not self.voting.is_open:
+            raise VotingNotOpenError("no voting is open on this issue")
+        self._trigger(
+            VotingClosed,
+            at=at,
+            actor=actor,
+            step=step,
+            ballot_key=self.voting.ballot_key,
+            reason=reason,
+        )
+
+    def record_tally(
+        self, tally: Tally, *, at: datetime, actor: str, step: str | None = None
+    ) -> None:
+        if self.has_applied(step):
+            return
+        if self.voting is None or self.voting.is_open:
+            raise VotingNotOpenError("a tally is recorded once voting has closed")
+        self._trigger(
+            VotingTallied,
+            at=at,
+            actor=actor,
+            step=step,
+            ballot_key=self.voting.ballot_key,
+            **tally.fields(),
+        )
+
+    def record_resolution(
+        self,
+        stage: str,
+        *,
+        meeting_id: UUID,
+        motion_no: int,
+        passed: bool,
+        at: datetime,
+        actor: str,
+        step: str | None = None,
+    ) -> None:
+        if self.has_applied(step):
+            return
+        self._require_open(stage)
+        self._trigger(
+            ResolutionRecorded,
+            at=at,
+            actor=actor,
+            step=step,
+            stage=stage,
+            meeting_id=meeting_id,
+            motion_no=motion_no,
+            passed=passed,
+        )
+
+    def link_notice(
+        self,
+        stage: str,
+        notice_id: UUID,
+        kind: str,
+        *,
+        at: datetime,
+        actor: str,
+        step: str | None = None,
+    ) -> None:
+        if self.has_applied(step):
+            return
+        self._require_active()
+        self._trigger(
+            NoticeLinked, at=at, actor=actor, step=step, stage=stage, notice_id=notice_id, kind=kind
+        )
+
+    def reopen(
+        self, at_stage: str, reason: str, *, at: datetime, actor: str, step: str | None = None
+    ) -> None:
+        if self.has_applied(step):
+            return
+        self._require_active()
+        if at_stage not in self.stage_kinds:
+            raise StageOrderError(f"the procedure has no stage {at_stage!r}", stage=at_stage)
+        self._trigger(
+            IssueReopened, at=at, actor=actor, step=step, at_stage=at_stage, reason=reason
+        )
+
+    def withdraw(self, reason: str, *, at: datetime, actor: str) -> None:
+        self._require_active()
+        if self.resolved:
+            raise WithdrawalTooLateError("an issue cannot be withdrawn once it is resolved")
+        self._trigger(IssueWithdrawn, at=at, actor=actor, reason=reason)
+
+    def finish(
+        self, outcome: IssueOutcome, *, at: datetime, actor: str, step: str | None = None
+    ) -> None:
+        if self.has_applied(step):
+            return
+        self._require_active()
+        if self.open_stage is not None:
+            raise StageOrderError(f"stage {self.open_stage!r} is still open")
+        self._trigger(IssueClosed, at=at, actor=actor, step=step, outcome=outcome)
+
+
+@dataclass(frozen=True)
+class Tally:
+    yes: int
+    no: int
+    abstain: int
+    participating: int
+    yes_area: Decimal
+    participating_area: Decimal
+    quorum_met: bool
+    passed: bool
+    rule: str
+    counted_up_to: int
+
+    def fields(self) -> dict[str, object]:
+        return dict(self.__dict__)

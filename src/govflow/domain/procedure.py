@@ -1,0 +1,143 @@
+"""Procedures as data: the stages an issue walks through, who acts, rules, periods, policies.
+
+A procedure file in ``workflows/`` is validated against :class:`Procedure`; its hash is recorded
+on every issue started with it, so a running item keeps the exact procedure it began with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+from typing import Annotated, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from govflow.domain.calendar import DayType
+from govflow.domain.council import Body
+from govflow.domain.notice import NoticeKind
+from govflow.domain.voting import VotingRule
+
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StageKind(StrEnum):
+    PROPOSE = "propose"  # 提议
+    DELIBERATE = "deliberate"  # 合议/商议
+    PUBLIC_DELIBERATION = "public_deliberation"  # 群议
+    REVIEW = "review"  # 审议
+    VOTE = "vote"  # 决议 (by ballots or at a meeting)
+    PUBLISH = "publish"  # 公示
+    IMPLEMENT = "implement"  # 实施
+    EVALUATE = "evaluate"  # 评议
+
+
+class TimeoutPolicy(StrEnum):
+    ADVANCE = "advance"  # carry on with what there is
+    ESCALATE = "escalate"  # record Escalated, notify, extend once
+    FAIL = "fail"  # the item fails
+
+
+class Condition(StrEnum):
+    AMOUNT_OVER_THRESHOLD = "amount_over_threshold"
+
+
+class Period(_Frozen):
+    days: int = Field(ge=0, le=366)
+    day_type: DayType = DayType.NATURAL
+
+
+class QuorumFailure(_Frozen):
+    action: Literal["revote", "return_to", "reject"] = "reject"
+    max_revotes: int = Field(default=0, ge=0, le=10)
+    return_to: Slug | None = None
+
+
+class NoticeSpec(_Frozen):
+    kind: NoticeKind
+    display: Period
+    objection_window: Period | None = None
+    reply_within: Period | None = None
+    reopen_at: Slug | None = None  # where an upheld objection sends the item
+    escalate_to: Body | None = None  # who takes unanswered objections
+
+
+class Stage(_Frozen):
+    id: Slug
+    kind: StageKind
+    title: str = Field(min_length=1)
+    body: Body | None = None
+    rule: Slug | None = None
+    vote_by: Literal["ballots", "meeting"] | None = None
+    duration: Period
+    on_timeout: TimeoutPolicy = TimeoutPolicy.ADVANCE
+    reminder_lead_hours: int = Field(default=24, ge=0, le=24 * 30)
+    may_close_early: bool = False
+    on_quorum_failure: QuorumFailure | None = None
+    notice: NoticeSpec | None = None
+    progress_every: Period | None = None
+    when: Condition | None = None
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> Stage:
+        if self.kind is StageKind.VOTE and (self.rule is None or self.vote_by is None):
+            raise ValueError(f"vote stage {self.id!r} needs a rule and vote_by")
+        if self.kind is StageKind.REVIEW and self.rule is None:
+            raise ValueError(f"review stage {self.id!r} needs a rule")
+        if self.kind is StageKind.PUBLISH and self.notice is None:
+            raise ValueError(f"publish stage {self.id!r} needs a notice")
+        if self.kind in (StageKind.DELIBERATE, StageKind.REVIEW, StageKind.VOTE) and not self.body:
+            raise ValueError(f"stage {self.id!r} needs the body that acts in it")
+        return self
+
+
+class Source(_Frozen):
+    title: str
+    article: str | None = None
+    note: str | None = None
+
+
+class Procedure(_Frozen):
+    """A governance procedure: named, versioned, citing its sources."""
+
+    name: Slug
+    version: int = Field(ge=1)
+    title: str
+    applies_to: Literal["issue", "spending"] = "issue"
+    law_version: str | None = None
+    sources: list[Source] = Field(min_length=1)
+    rules: dict[Slug, VotingRule] = Field(default_factory=dict)
+    stages: list[Stage] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> Procedure:
+        ids = [s.id for s in self.stages]
+        if len(set(ids)) != len(ids):
+            raise ValueError("stage ids must be unique")
+        for stage in self.stages:
+            if stage.rule is not None and stage.rule not in self.rules:
+                raise ValueError(f"stage {stage.id!r} names unknown rule {stage.rule!r}")
+            targets = [
+                stage.notice.reopen_at if stage.notice else None,
+                stage.on_quorum_failure.return_to if stage.on_quorum_failure else None,
+            ]
+            for target in targets:
+                if target is not None and target not in ids:
+                    raise ValueError(f"stage {stage.id!r} refers to unknown stage {target!r}")
+        return self
+
+    @property
+    def digest(self) -> str:
+        """sha256 of the canonical JSON form: what an issue records it started with."""
+        canonical = orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(canonical).hexdigest()
+
+    def stage(self, stage_id: str) -> Stage:
+        for stage in self.stages:
+            if stage.id == stage_id:
+                return stage
+        raise KeyError(stage_id)

@@ -1,0 +1,313 @@
+"""Spending over the council's threshold: review, approval, disclosures, disbursement, cost.
+
+Over the threshold (strictly more than it) a spending needs the party members' assembly's
+review, passed with quorum, before approval; its resolution must be disclosed before money
+moves, its implementation process before completion and its result before it is settled.
+An actual cost above the approved amount needs a new approval.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from uuid import UUID
+
+from govflow.domain.base import Aggregate, DomainEvent
+from govflow.domain.council import Body
+from govflow.domain.errors import (
+    DisclosureMissingError,
+    OverDisbursementError,
+    ReapprovalRequiredError,
+    ReviewRequiredError,
+    SameOfficerError,
+    SpendingStateError,
+)
+from govflow.domain.ids import spending_id
+from govflow.domain.money import Yuan
+from govflow.domain.notice import NoticeKind
+
+
+class SpendingStatus(StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    COMPLETED = "completed"
+    REAPPROVAL_REQUIRED = "reapproval_required"
+    SETTLED = "settled"
+
+
+DISCLOSURES = (NoticeKind.RESOLUTION, NoticeKind.PROGRESS, NoticeKind.RESULT)
+
+
+class SpendingRequested(DomainEvent):
+    TOPIC = "govflow.spending.requested"
+    council: str
+    number: int
+    amount: Yuan
+    purpose: str
+    payee: str
+    budget_line: str
+    threshold: Yuan
+    requires_review: bool
+    issue_id: UUID | None = None
+
+
+class ReviewRecorded(DomainEvent):
+    TOPIC = "govflow.spending.review_recorded"
+    body: Body
+    meeting_id: UUID | None = None
+    quorum_met: bool
+    passed: bool
+
+
+class SpendingApproved(DomainEvent):
+    TOPIC = "govflow.spending.approved"
+    amount: Yuan
+
+
+class SpendingRejected(DomainEvent):
+    TOPIC = "govflow.spending.rejected"
+    reason: str
+
+
+class DisclosureRecorded(DomainEvent):
+    TOPIC = "govflow.spending.disclosure_recorded"
+    kind: NoticeKind
+    notice_id: UUID
+
+
+class Disbursed(DomainEvent):
+    TOPIC = "govflow.spending.disbursed"
+    amount: Yuan
+    approved_by: tuple[str, str]
+    reference: str
+
+
+class SpendingCompleted(DomainEvent):
+    TOPIC = "govflow.spending.completed"
+    actual_cost: Yuan
+    over_approval: bool
+
+
+class SpendingSettled(DomainEvent):
+    TOPIC = "govflow.spending.settled"
+
+
+class Spending(Aggregate):
+    created_by = (SpendingRequested,)
+
+    @classmethod
+    def request(
+        cls,
+        council: str,
+        number: int,
+        amount: Decimal,
+        *,
+        purpose: str,
+        payee: str,
+        budget_line: str,
+        threshold: Decimal,
+        at: datetime,
+        actor: str,
+        issue_id: UUID | None = None,
+    ) -> Spending:
+        return cls._create(
+            SpendingRequested,
+            spending_id(council, number),
+            at=at,
+            actor=actor,
+            council=council,
+            number=number,
+            amount=amount,
+            purpose=purpose,
+            payee=payee,
+            budget_line=budget_line,
+            threshold=threshold,
+            requires_review=amount > threshold,
+            issue_id=issue_id,
+        )
+
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case SpendingRequested():
+                self.amount: Decimal = event.amount
+                self.requires_review = event.requires_review
+                self.threshold: Decimal = event.threshold
+                self.status = SpendingStatus.REQUESTED
+                self.review_passed = False
+                self.approved_amount = Decimal(0)
+                self.disbursed = Decimal(0)
+                self.actual_cost: Decimal | None = None
+                self.disclosures: dict[NoticeKind, UUID] = {}
+            case ReviewRecorded():
+                self.review_passed = event.quorum_met and event.passed
+            case SpendingApproved():
+                self.approved_amount = event.amount
+                self.status = (
+                    SpendingStatus.COMPLETED
+                    if self.actual_cost is not None
+                    else SpendingStatus.APPROVED
+                )
+            case SpendingRejected():
+                self.status = SpendingStatus.REJECTED
+            case DisclosureRecorded():
+                self.disclosures[event.kind] = event.notice_id
+            case Disbursed():
+                self.disbursed += event.amount
+            case SpendingCompleted():
+                self.actual_cost = event.actual_cost
+                if event.over_approval:
+                    self.status = SpendingStatus.REAPPROVAL_REQUIRED
+                    self.review_passed = False
+                else:
+                    self.status = SpendingStatus.COMPLETED
+            case SpendingSettled():
+                self.status = SpendingStatus.SETTLED
+
+    def _require(self, *statuses: SpendingStatus) -> None:
+        if self.status not in statuses:
+            raise SpendingStateError(
+                f"the spending is {self.status.value}", status=self.status.value
+            )
+
+    def _require_disclosure(self, kind: NoticeKind, before: str) -> None:
+        if self.requires_review and kind not in self.disclosures:
+            raise DisclosureMissingError(
+                f"the {kind.value} must be disclosed before {before}", disclosure=kind.value
+            )
+
+    def _review_needed_for(self, amount: Decimal) -> bool:
+        return self.requires_review or amount > self.threshold
+
+    def record_review(
+        self,
+        *,
+        body: Body,
+        quorum_met: bool,
+        passed: bool,
+        at: datetime,
+        actor: str,
+        meeting_id: UUID | None = None,
+        step: str | None = None,
+    ) -> None:
+        if self.has_applied(step):
+            return
+        self._require(SpendingStatus.REQUESTED, SpendingStatus.REAPPROVAL_REQUIRED)
+        if body is not Body.PARTY_MEMBERS_ASSEMBLY:
+            raise ReviewRequiredError(
+                "the review must be the party members' assembly's", body=body.value
+            )
+        self._trigger(
+            ReviewRecorded,
+            at=at,
+            actor=actor,
+            step=step,
+            body=body,
+            meeting_id=meeting_id,
+            quorum_met=quorum_met,
+            passed=passed,
+        )
+
+    def approve(self, *, at: datetime, actor: str, step: str | None = None) -> None:
+        """Approve the requested amount, or re-approve the actual cost after an overrun."""
+        if self.has_applied(step):
+            return
+        self._require(SpendingStatus.REQUESTED, SpendingStatus.REAPPROVAL_REQUIRED)
+        amount = self.actual_cost if self.actual_cost is not None else self.amount
+        if self._review_needed_for(amount) and not self.review_passed:
+            raise ReviewRequiredError(
+                "spending over the threshold needs the party members' assembly's review, "
+                "passed with quorum, before approval",
+                amount=str(amount),
+                threshold=str(self.threshold),
+            )
+        self._trigger(SpendingApproved, at=at, actor=actor, step=step, amount=amount)
+
+    def reject(self, reason: str, *, at: datetime, actor: str, step: str | None = None) -> None:
+        if self.has_applied(step):
+            return
+        self._require(SpendingStatus.REQUESTED, SpendingStatus.REAPPROVAL_REQUIRED)
+        self._trigger(SpendingRejected, at=at, actor=actor, step=step, reason=reason)
+
+    def record_disclosure(
+        self,
+        kind: NoticeKind,
+        notice_id: UUID,
+        *,
+        at: datetime,
+        actor: str,
+        step: str | None = None,
+    ) -> None:
+        if self.has_applied(step):
+            return
+        if kind not in DISCLOSURES:
+            raise SpendingStateError(f"{kind.value} is not a spending disclosure")
+        if kind is not NoticeKind.PROGRESS and kind in self.disclosures:
+            raise SpendingStateError(f"the {kind.value} was disclosed already")
+        self._trigger(
+            DisclosureRecorded, at=at, actor=actor, step=step, kind=kind, notice_id=notice_id
+        )
+
+    def disburse(
+        self,
+        amount: Decimal,
+        *,
+        approved_by: tuple[str, str],
+        reference: str,
+        at: datetime,
+        actor: str,
+        step: str | None = None,
+    ) -> None:
+        if self.has_applied(step):
+            return
+        if self.status is SpendingStatus.REAPPROVAL_REQUIRED:
+            raise ReapprovalRequiredError("the actual cost exceeds the approval: approve it again")
+        self._require(SpendingStatus.APPROVED)
+        self._require_disclosure(NoticeKind.RESOLUTION, "money is disbursed")
+        first, second = approved_by
+        if not first or first == second:
+            raise SameOfficerError("a disbursement needs two distinct approving officers")
+        if self.disbursed + amount > self.approved_amount:
+            raise OverDisbursementError(
+                "disbursements may not exceed the approved amount",
+                approved=str(self.approved_amount),
+                disbursed=str(self.disbursed),
+            )
+        self._trigger(
+            Disbursed,
+            at=at,
+            actor=actor,
+            step=step,
+            amount=amount,
+            approved_by=approved_by,
+            reference=reference,
+        )
+
+    def complete(
+        self, actual_cost: Decimal, *, at: datetime, actor: str, step: str | None = None
+    ) -> bool:
+        """Record completion; returns whether the cost overran and needs a new approval."""
+        if self.has_applied(step):
+            return self.status is SpendingStatus.REAPPROVAL_REQUIRED
+        self._require(SpendingStatus.APPROVED)
+        self._require_disclosure(NoticeKind.PROGRESS, "completion")
+        over = actual_cost > self.approved_amount
+        self._trigger(
+            SpendingCompleted,
+            at=at,
+            actor=actor,
+            step=step,
+            actual_cost=actual_cost,
+            over_approval=over,
+        )
+        return over
+
+    def settle(self, *, at: datetime, actor: str, step: str | None = None) -> None:
+        if self.has_applied(step):
+            return
+        if self.status is SpendingStatus.REAPPROVAL_REQUIRED:
+            raise ReapprovalRequiredError("the actual cost exceeds the approval: approve it again")
+        self._require(SpendingStatus.COMPLETED)
+        self._require_disclosure(NoticeKind.RESULT, "the spending is settled")
+        self._trigger(SpendingSettled, at=at, actor=actor, step=step)
