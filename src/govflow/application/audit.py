@@ -41,8 +41,10 @@ Progress = Callable[[int], None]
 
 
 def chain_digest(previous: str, notification: Notification) -> str:
-    record = (f"{notification.id}|{notification.originator_id}|"
-              f"{notification.originator_version}|{notification.topic}|").encode()
+    record = (
+        f"{notification.id}|{notification.originator_id}|"
+        f"{notification.originator_version}|{notification.topic}|"
+    ).encode()
     return hashlib.sha256(bytes.fromhex(previous) + record + notification.state).hexdigest()
 
 
@@ -148,8 +150,9 @@ class AuditCases(GovernanceCore):
     def list_checkpoints(self) -> list[Checkpoint]:
         return self.audit_store.checkpoints()
 
-    def verify_audit_chain(self, expected: dict[int, str] | None = None,
-                           progress: Progress | None = None) -> VerifyReport:
+    def verify_audit_chain(
+        self, expected: dict[int, str] | None = None, progress: Progress | None = None
+    ) -> VerifyReport:
         """Recompute the chain from the log and compare it with the stored one.
 
         ``expected`` maps positions to digests held outside the database (published
@@ -166,38 +169,61 @@ class AuditCases(GovernanceCore):
                 report.unsealed += 1
                 continue
             if notification.id < link.notification_id:
-                report.problem = Problem("inserted", notification.id, link.position,
-                                         "a record that the chain never sealed")
+                report.problem = Problem(
+                    "inserted",
+                    notification.id,
+                    link.position,
+                    "a record that the chain never sealed",
+                )
                 return report
             while link is not None and link.notification_id < notification.id:
-                report.problem = Problem("removed", link.notification_id, link.position,
-                                         "a sealed record is missing from the log")
+                report.problem = Problem(
+                    "removed",
+                    link.notification_id,
+                    link.position,
+                    "a sealed record is missing from the log",
+                )
                 return report
             digest = chain_digest(digest, notification)
             if digest != link.digest:
-                report.problem = Problem("altered", notification.id, link.position,
-                                         "the record differs from what was sealed")
+                report.problem = Problem(
+                    "altered",
+                    notification.id,
+                    link.position,
+                    "the record differs from what was sealed",
+                )
                 return report
             for source in (wanted, outside):
                 held = source.pop(link.position, None)
                 if held is not None:
                     report.checkpoints_checked += 1
                     if held != digest:
-                        report.problem = Problem("checkpoint_mismatch", notification.id,
-                                                 link.position,
-                                                 "the chain was rewritten since this checkpoint")
+                        report.problem = Problem(
+                            "checkpoint_mismatch",
+                            notification.id,
+                            link.position,
+                            "the chain was rewritten since this checkpoint",
+                        )
                         return report
             report.checked += 1
             if progress and report.checked % _BATCH == 0:
                 progress(_BATCH)
             link = next(links, None)
         if link is not None:
-            report.problem = Problem("removed", link.notification_id, link.position,
-                                     "a sealed record is missing from the log")
+            report.problem = Problem(
+                "removed",
+                link.notification_id,
+                link.position,
+                "a sealed record is missing from the log",
+            )
         elif outside:
             position = min(outside)
-            report.problem = Problem("checkpoint_mismatch", 0, position,
-                                     "a published checkpoint lies beyond the sealed chain")
+            report.problem = Problem(
+                "checkpoint_mismatch",
+                0,
+                position,
+                "a published checkpoint lies beyond the sealed chain",
+            )
         return report
 
     def export_log(self, out: IO[bytes], progress: Progress | None = None) -> int:
@@ -206,13 +232,18 @@ class AuditCases(GovernanceCore):
         assert isinstance(mapper, PydanticMapper)
         count = 0
         for notification in self._notifications(0):
-            out.write(orjson.dumps({
-                "notification_id": notification.id,
-                "originator_id": str(notification.originator_id),
-                "originator_version": notification.originator_version,
-                "topic": notification.topic,
-                "data": orjson.Fragment(mapper.plaintext(notification.state)),
-            }) + b"\n")
+            out.write(
+                orjson.dumps(
+                    {
+                        "notification_id": notification.id,
+                        "originator_id": str(notification.originator_id),
+                        "originator_version": notification.originator_version,
+                        "topic": notification.topic,
+                        "data": orjson.Fragment(mapper.plaintext(notification.state)),
+                    }
+                )
+                + b"\n"
+            )
             count += 1
             if progress and count % _BATCH == 0:
                 progress(_BATCH)
@@ -220,19 +251,24 @@ class AuditCases(GovernanceCore):
 
 
 def _entry(event: DomainEvent) -> HistoryEntry:
-    data = event.model_dump(mode="json", exclude={"originator_id", "originator_version",
-                                                  "timestamp", "actor"})
-    return HistoryEntry(version=event.originator_version, topic=type(event).TOPIC,
-                        timestamp=event.timestamp, actor=event.actor, data=data)
+    data = event.model_dump(
+        mode="json", exclude={"originator_id", "originator_version", "timestamp", "actor"}
+    )
+    return HistoryEntry(
+        version=event.originator_version,
+        topic=type(event).TOPIC,
+        timestamp=event.timestamp,
+        actor=event.actor,
+        data=data,
+    )
 
 
 def postgres_conninfo(get: Callable[[str], str | None]) -> str:
     parts = {
-        "dbname": get("POSTGRES_DBNAME"), "host": get("POSTGRES_HOST"),
-        "port": get("POSTGRES_PORT"), "user": get("POSTGRES_USER"),
+        "dbname": get("POSTGRES_DBNAME"),
+        "host": get("POSTGRES_HOST"),
+        "port": get("POSTGRES_PORT"),
+        "user": get("POSTGRES_USER"),
         "password": get("POSTGRES_PASSWORD"),
     }
     return " ".join(f"{k}={v}" for k, v in parts.items() if v)
-
-
-

@@ -50,7 +50,7 @@ class InMemoryAuditStore:
         self._links.extend(links)
 
     def links(self, after_position: int, limit: int) -> list[Link]:
-        return self._links[after_position:after_position + limit]
+        return self._links[after_position : after_position + limit]
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
         self._checkpoints.setdefault(checkpoint.position, checkpoint)
@@ -105,8 +105,10 @@ class SqlAuditStore:
 
     def head(self) -> Link | None:
         with self._transaction() as cursor:
-            cursor.execute("SELECT position, notification_id, digest FROM audit_chain "
-                           "ORDER BY position DESC LIMIT 1")
+            cursor.execute(
+                "SELECT position, notification_id, digest FROM audit_chain "
+                "ORDER BY position DESC LIMIT 1"
+            )
             row = cursor.fetchone()
         return Link(*row) if row else None
 
@@ -115,33 +117,44 @@ class SqlAuditStore:
         with self._transaction() as cursor:
             cursor.executemany(
                 f"INSERT INTO audit_chain (position, notification_id, digest) VALUES ({p},{p},{p})",
-                [(link.position, link.notification_id, link.digest) for link in links])
+                [(link.position, link.notification_id, link.digest) for link in links],
+            )
 
     def links(self, after_position: int, limit: int) -> list[Link]:
         p = self._p
         with self._transaction() as cursor:
             cursor.execute(
                 "SELECT position, notification_id, digest FROM audit_chain "
-                f"WHERE position > {p} ORDER BY position LIMIT {p}", (after_position, limit))
+                f"WHERE position > {p} ORDER BY position LIMIT {p}",
+                (after_position, limit),
+            )
             return [Link(*row) for row in cursor.fetchall()]
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
         p = self._p
         with self._transaction() as cursor:
-            cursor.execute(f"SELECT 1 FROM audit_checkpoints WHERE position = {p}",
-                           (checkpoint.position,))
+            cursor.execute(
+                f"SELECT 1 FROM audit_checkpoints WHERE position = {p}", (checkpoint.position,)
+            )
             if cursor.fetchone():
                 return
             cursor.execute(
                 "INSERT INTO audit_checkpoints (position, notification_id, digest, recorded_at) "
                 f"VALUES ({p},{p},{p},{p})",
-                (checkpoint.position, checkpoint.notification_id, checkpoint.digest,
-                 checkpoint.recorded_at.isoformat()))
+                (
+                    checkpoint.position,
+                    checkpoint.notification_id,
+                    checkpoint.digest,
+                    checkpoint.recorded_at.isoformat(),
+                ),
+            )
 
     def checkpoints(self) -> list[Checkpoint]:
         with self._transaction() as cursor:
-            cursor.execute("SELECT position, notification_id, digest, recorded_at "
-                           "FROM audit_checkpoints ORDER BY position")
+            cursor.execute(
+                "SELECT position, notification_id, digest, recorded_at "
+                "FROM audit_checkpoints ORDER BY position"
+            )
             rows = cursor.fetchall()
         return [Checkpoint(r[0], r[1], r[2], datetime.fromisoformat(r[3])) for r in rows]
 

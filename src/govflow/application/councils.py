@@ -12,32 +12,65 @@ from govflow.domain.money import DEFAULT_THRESHOLD, parse_yuan
 
 
 class CouncilCases(GovernanceCore):
-    def register_council(self, code: str, name: str, *, actor: str,
-                         spending_threshold: Decimal | str = DEFAULT_THRESHOLD,
-                         timezone: str = "Asia/Shanghai") -> UUID:
-        council = Council.register(code, name, at=self.now(), actor=actor, timezone=timezone,
-                                   spending_threshold=parse_yuan(spending_threshold))
+    def register_council(
+        self,
+        code: str,
+        name: str,
+        *,
+        actor: str,
+        spending_threshold: Decimal | str = DEFAULT_THRESHOLD,
+        timezone: str = "Asia/Shanghai",
+    ) -> UUID:
+        council = Council.register(
+            code,
+            name,
+            at=self.now(),
+            actor=actor,
+            timezone=timezone,
+            spending_threshold=parse_yuan(spending_threshold),
+        )
         self._save_new(council, what=f"council {code}")
         return council.id
 
-    def enroll_member(self, code: str, member_id: str, name: str, *, actor: str,
-                      roles: tuple[str, ...] = (), bodies: tuple[Body, ...] = (),
-                      chairs: tuple[Body, ...] = ()) -> None:
+    def enroll_member(
+        self,
+        code: str,
+        member_id: str,
+        name: str,
+        *,
+        actor: str,
+        roles: tuple[str, ...] = (),
+        bodies: tuple[Body, ...] = (),
+        chairs: tuple[Body, ...] = (),
+    ) -> None:
         council = self.council(code)
-        council.enroll_member(member_id, name, at=self.now(), actor=actor, roles=roles,
-                              bodies=bodies, chairs=chairs)
+        council.enroll_member(
+            member_id, name, at=self.now(), actor=actor, roles=roles, bodies=bodies, chairs=chairs
+        )
         self._save(council)
 
-    def register_household(self, code: str, unit: str, exclusive_area: Decimal, owner_id: str,
-                           *, actor: str, bodies: tuple[Body, ...] = (Body.OWNERS_ASSEMBLY,),
-                           ) -> None:
+    def remove_member(self, code: str, member_id: str, *, actor: str) -> None:
         council = self.council(code)
-        council.register_household(unit, exclusive_area, owner_id, at=self.now(), actor=actor,
-                                   bodies=bodies)
+        council.remove_member(member_id, at=self.now(), actor=actor)
         self._save(council)
 
-    def change_spending_threshold(self, code: str, threshold: Decimal | str, *,
-                                  actor: str) -> None:
+    def register_household(
+        self,
+        code: str,
+        unit: str,
+        exclusive_area: Decimal,
+        owner_id: str,
+        *,
+        actor: str,
+        bodies: tuple[Body, ...] = (Body.OWNERS_ASSEMBLY,),
+    ) -> None:
+        council = self.council(code)
+        council.register_household(
+            unit, exclusive_area, owner_id, at=self.now(), actor=actor, bodies=bodies
+        )
+        self._save(council)
+
+    def change_spending_threshold(self, code: str, threshold: Decimal | str, *, actor: str) -> None:
         council = self.council(code)
         council.change_spending_threshold(parse_yuan(threshold), at=self.now(), actor=actor)
         self._save(council)
@@ -45,11 +78,21 @@ class CouncilCases(GovernanceCore):
     def get_council(self, code: str) -> CouncilView:
         council = self.council(code)
         members = [
-            MemberView(member_id=mid, name=m.name, roles=list(m.roles),
-                       bodies=sorted(m.bodies), chairs=sorted(m.chairs))
+            MemberView(
+                member_id=mid,
+                name=m.name,
+                roles=list(m.roles),
+                bodies=sorted(m.bodies),
+                chairs=sorted(m.chairs),
+            )
             for mid, m in sorted(council.members.items())
         ]
-        return CouncilView(id=council.id, code=council.code, name=council.name,
-                           spending_threshold=council.spending_threshold,
-                           timezone=council.timezone, members=members,
-                           households=len(council.households))
+        return CouncilView(
+            id=council.id,
+            code=council.code,
+            name=council.name,
+            spending_threshold=council.spending_threshold,
+            timezone=council.timezone,
+            members=members,
+            households=len(council.households),
+        )

@@ -10,8 +10,7 @@ from govflow.application.spending import SpendingCases
 from govflow.application.voting import VotingCases
 
 
-class Governance(CouncilCases, IssueCases, VotingCases, MeetingCases, SpendingCases,
-                 AuditCases):
+class Governance(CouncilCases, IssueCases, VotingCases, MeetingCases, SpendingCases, AuditCases):
     """govflow's eventsourcing Application (see the use-case mixins for each method)."""
 
     name = "Governance"

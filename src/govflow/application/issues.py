@@ -15,68 +15,149 @@ from govflow.domain.procedure import Procedure
 
 
 class IssueCases(GovernanceCore):
-    def propose_issue(self, code: str, number: int, title: str, procedure: Procedure, *,
-                      actor: str, description: str = "", grid: str | None = None,
-                      body: str | None = None, spending_id: UUID | None = None) -> UUID:
+    def propose_issue(
+        self,
+        code: str,
+        number: int,
+        title: str,
+        procedure: Procedure,
+        *,
+        actor: str,
+        description: str = "",
+        grid: str | None = None,
+        body: str | None = None,
+        category: str | None = None,
+        spending_id: UUID | None = None,
+    ) -> UUID:
         council = self.council(code)
         if actor != SYSTEM_ACTOR:
             council.member(actor)
         stages = tuple(StageRef(id=s.id, kind=s.kind.value) for s in procedure.stages)
         issue = Issue.propose(
-            code, number, title, procedure_name=procedure.name,
-            procedure_version=procedure.version, procedure_hash=procedure.digest,
-            stages=stages, at=self.now(), actor=actor, description=description, grid=grid,
-            body=body, spending_id=spending_id,
+            code,
+            number,
+            title,
+            procedure_name=procedure.name,
+            procedure_version=procedure.version,
+            procedure_hash=procedure.digest,
+            stages=stages,
+            at=self.now(),
+            actor=actor,
+            description=description,
+            grid=grid,
+            body=body,
+            category=category,
+            spending_id=spending_id,
         )
         self._save_new(issue, what=f"issue {code}/{number}")
         return issue.id
 
-    def open_stage(self, code: str, number: int, stage: str, *, deadline: datetime | None,
-                   actor: str, step: str | None = None) -> None:
+    def open_stage(
+        self,
+        code: str,
+        number: int,
+        stage: str,
+        *,
+        deadline: datetime | None,
+        actor: str,
+        step: str | None = None,
+    ) -> None:
         issue = self.issue(code, number)
         issue.open(stage, deadline=deadline, at=self.now(), actor=actor, step=step)
         self._save(issue)
 
-    def close_stage(self, code: str, number: int, stage: str, outcome: StageOutcome, *,
-                    actor: str, step: str | None = None) -> None:
+    def close_stage(
+        self,
+        code: str,
+        number: int,
+        stage: str,
+        outcome: StageOutcome,
+        *,
+        actor: str,
+        step: str | None = None,
+    ) -> None:
         issue = self.issue(code, number)
         issue.close(stage, outcome, at=self.now(), actor=actor, step=step)
         self._save(issue)
 
-    def skip_stage(self, code: str, number: int, stage: str, reason: str, *, actor: str,
-                   step: str | None = None) -> None:
+    def skip_stage(
+        self,
+        code: str,
+        number: int,
+        stage: str,
+        reason: str,
+        *,
+        actor: str,
+        step: str | None = None,
+    ) -> None:
         issue = self.issue(code, number)
         issue.skip(stage, reason, at=self.now(), actor=actor, step=step)
         self._save(issue)
 
-    def escalate_issue(self, code: str, number: int, reason: str, *, to_body: str | None,
-                       new_deadline: datetime | None, actor: str,
-                       step: str | None = None) -> None:
+    def escalate_issue(
+        self,
+        code: str,
+        number: int,
+        reason: str,
+        *,
+        to_body: str | None,
+        new_deadline: datetime | None,
+        actor: str,
+        step: str | None = None,
+    ) -> None:
         issue = self.issue(code, number)
-        issue.escalate(reason, to_body=to_body, new_deadline=new_deadline, at=self.now(),
-                       actor=actor, step=step)
+        issue.escalate(
+            reason,
+            to_body=to_body,
+            new_deadline=new_deadline,
+            at=self.now(),
+            actor=actor,
+            step=step,
+        )
         self._save(issue)
 
-    def record_opinion(self, code: str, number: int, stage: str, text: str, *,
-                       actor: str) -> None:
+    def record_opinion(self, code: str, number: int, stage: str, text: str, *, actor: str) -> None:
         issue = self.issue(code, number)
         issue.record_opinion(stage, text, at=self.now(), actor=actor)
         self._save(issue)
 
-    def record_meeting_resolution(self, code: str, number: int, stage: str, *,
-                                  meeting_number: int, motion_no: int, actor: str,
-                                  step: str | None = None) -> bool:
+    def record_meeting_resolution(
+        self,
+        code: str,
+        number: int,
+        stage: str,
+        *,
+        meeting_number: int,
+        motion_no: int,
+        actor: str,
+        step: str | None = None,
+    ) -> bool:
         """Take a meeting's motion as the stage's resolution; returns whether it passed."""
         meeting = self._get(Meeting, meeting_id(code, meeting_number), "meeting")
         passed = meeting.motion_results[motion_no]
         issue = self.issue(code, number)
-        issue.record_resolution(stage, meeting_id=meeting.id, motion_no=motion_no,
-                                passed=passed, at=self.now(), actor=actor, step=step)
+        issue.record_resolution(
+            stage,
+            meeting_id=meeting.id,
+            motion_no=motion_no,
+            passed=passed,
+            at=self.now(),
+            actor=actor,
+            step=step,
+        )
         self._save(issue)
         return passed
 
-    def reopen_issue(self, code: str, number: int, at_stage: str, reason: str, *, actor: str,
-                     step: str | None = None) -> None:
+    def reopen_issue(
+        self,
+        code: str,
+        number: int,
+        at_stage: str,
+        reason: str,
+        *,
+        actor: str,
+        step: str | None = None,
+    ) -> None:
         issue = self.issue(code, number)
         issue.reopen(at_stage, reason, at=self.now(), actor=actor, step=step)
         self._save(issue)
@@ -86,8 +167,9 @@ class IssueCases(GovernanceCore):
         issue.withdraw(reason, at=self.now(), actor=actor)
         self._save(issue)
 
-    def close_issue(self, code: str, number: int, outcome: IssueOutcome, *, actor: str,
-                    step: str | None = None) -> None:
+    def close_issue(
+        self, code: str, number: int, outcome: IssueOutcome, *, actor: str, step: str | None = None
+    ) -> None:
         issue = self.issue(code, number)
         issue.finish(outcome, at=self.now(), actor=actor, step=step)
         self._save(issue)
@@ -95,9 +177,17 @@ class IssueCases(GovernanceCore):
     def get_issue(self, code: str, number: int) -> IssueView:
         issue = self.issue(code, number)
         return IssueView(
-            id=issue.id, council=issue.council, number=issue.number, title=issue.title,
-            procedure=f"{issue.procedure[0]}@{issue.procedure[1]}", stages=issue.stages,
-            open_stage=issue.open_stage, next_stage=issue.next_stage, deadline=issue.deadline,
-            voting_open=bool(issue.voting and issue.voting.is_open), resolved=issue.resolved,
-            outcome=issue.outcome.value if issue.outcome else None, version=issue.version,
+            id=issue.id,
+            council=issue.council,
+            number=issue.number,
+            title=issue.title,
+            procedure=f"{issue.procedure[0]}@{issue.procedure[1]}",
+            stages=issue.stages,
+            open_stage=issue.open_stage,
+            next_stage=issue.next_stage,
+            deadline=issue.deadline,
+            voting_open=bool(issue.voting and issue.voting.is_open),
+            resolved=issue.resolved,
+            outcome=issue.outcome.value if issue.outcome else None,
+            version=issue.version,
         )

@@ -84,5 +84,7 @@ class PydanticMapper(Mapper[UUID]):
             if self.compressor:
                 state = self.compressor.decompress(state)
         except Exception as error:
-            raise MapperDeserialisationError(f"cannot read an event of {topic!r}: {error}") from error
+            raise MapperDeserialisationError(
+                f"cannot read an event of {topic!r}: {error}"
+            ) from error
         return state

@@ -18,30 +18,62 @@ class NoticeCases(GovernanceCore):
     def _until(self, start: datetime, days: int | None, period: NoticePeriod) -> datetime | None:
         if days is None:
             return None
-        return deadline(start, days, period.day_type, calendar=self.holiday_calendar,
-                        timezone=self.timezone)
+        return deadline(
+            start, days, period.day_type, calendar=self.holiday_calendar, timezone=self.timezone
+        )
 
-    def _new_notice(self, subject_id: UUID, kind: NoticeKind, seq: int, title: str, text: str,
-                    period: NoticePeriod, *, actor: str, step: str | None) -> Notice:
+    def _new_notice(
+        self,
+        subject_id: UUID,
+        kind: NoticeKind,
+        seq: int,
+        title: str,
+        text: str,
+        period: NoticePeriod,
+        *,
+        actor: str,
+        step: str | None,
+    ) -> Notice:
         at = self.now()
         display_until = self._until(at, period.display_days, period)
         assert display_until is not None
-        return Notice.post(subject_id, kind, seq, title, text, period=period,
-                           display_until=display_until,
-                           objection_until=self._until(at, period.objection_days, period),
-                           at=at, actor=actor, step=step)
+        return Notice.post(
+            subject_id,
+            kind,
+            seq,
+            title,
+            text,
+            period=period,
+            display_until=display_until,
+            objection_until=self._until(at, period.objection_days, period),
+            at=at,
+            actor=actor,
+            step=step,
+        )
 
-    def post_issue_notice(self, code: str, number: int, stage: str, kind: NoticeKind,
-                          title: str, text: str, period: NoticePeriod, *, actor: str,
-                          step: str | None = None) -> UUID:
+    def post_issue_notice(
+        self,
+        code: str,
+        number: int,
+        stage: str,
+        kind: NoticeKind,
+        title: str,
+        text: str,
+        period: NoticePeriod,
+        *,
+        actor: str,
+        step: str | None = None,
+    ) -> UUID:
         """Post a notice about an issue and link it to the issue, in one transaction."""
         issue = self.issue(code, number)
         if step is not None and issue.has_applied(step):
             return issue.notices[-1]
-        notice = self._new_notice(issue.id, kind, len(issue.notices) + 1, title, text, period,
-                                  actor=actor, step=step)
-        issue.link_notice(stage, notice.id, kind.value, at=notice.created_on, actor=actor,
-                          step=step)
+        notice = self._new_notice(
+            issue.id, kind, len(issue.notices) + 1, title, text, period, actor=actor, step=step
+        )
+        issue.link_notice(
+            stage, notice.id, kind.value, at=notice.created_on, actor=actor, step=step
+        )
         self._save_new(notice, issue, what="notice")
         return notice.id
 
@@ -52,17 +84,31 @@ class NoticeCases(GovernanceCore):
         notice = self.notice(notice_id)
         at = self.now()
         reply_days = notice.period.reply_days if notice.period.reply_days is not None else 5
-        reply_due = deadline(at, reply_days, notice.period.day_type,
-                             calendar=self.holiday_calendar, timezone=self.timezone)
+        reply_due = deadline(
+            at,
+            reply_days,
+            notice.period.day_type,
+            calendar=self.holiday_calendar,
+            timezone=self.timezone,
+        )
         number = notice.file_objection(text, reply_due=reply_due, at=at, actor=actor)
         self._save(notice)
         return number
 
-    def answer_objection(self, notice_id: UUID, objection_no: int, reply: str, *,
-                         upheld: bool, actor: str, step: str | None = None) -> None:
+    def answer_objection(
+        self,
+        notice_id: UUID,
+        objection_no: int,
+        reply: str,
+        *,
+        upheld: bool,
+        actor: str,
+        step: str | None = None,
+    ) -> None:
         notice = self.notice(notice_id)
-        notice.answer_objection(objection_no, reply, upheld=upheld, at=self.now(), actor=actor,
-                                step=step)
+        notice.answer_objection(
+            objection_no, reply, upheld=upheld, at=self.now(), actor=actor, step=step
+        )
         self._save(notice)
 
     def correct_notice(self, notice_id: UUID, text: str, *, actor: str) -> None:
@@ -71,10 +117,13 @@ class NoticeCases(GovernanceCore):
         at = self.now()
         display_until = self._until(at, notice.period.display_days, notice.period)
         assert display_until is not None
-        notice.correct(text, display_until=display_until,
-                       objection_until=self._until(at, notice.period.objection_days,
-                                                   notice.period),
-                       at=at, actor=actor)
+        notice.correct(
+            text,
+            display_until=display_until,
+            objection_until=self._until(at, notice.period.objection_days, notice.period),
+            at=at,
+            actor=actor,
+        )
         self._save(notice)
 
     def withdraw_notice(self, notice_id: UUID, reason: str, *, actor: str) -> None:
@@ -84,13 +133,18 @@ class NoticeCases(GovernanceCore):
 
     def get_notice(self, notice_id: UUID) -> NoticeView:
         notice = self.notice(notice_id)
-        return NoticeView(id=notice.id, subject_id=notice.subject_id, kind=notice.kind.value,
-                          title=notice.title, text=notice.text, posted_at=notice.posted_at,
-                          display_until=notice.display_until,
-                          objection_until=notice.objection_until,
-                          open_objections=len(notice.open_objections),
-                          withdrawn=notice.withdrawn)
+        return NoticeView(
+            id=notice.id,
+            subject_id=notice.subject_id,
+            kind=notice.kind.value,
+            title=notice.title,
+            text=notice.text,
+            posted_at=notice.posted_at,
+            display_until=notice.display_until,
+            objection_until=notice.objection_until,
+            open_objections=len(notice.open_objections),
+            withdrawn=notice.withdrawn,
+        )
 
     def list_issue_notices(self, code: str, number: int) -> list[NoticeView]:
         return [self.get_notice(nid) for nid in self.issue(code, number).notices]
-

@@ -17,14 +17,30 @@ from govflow.domain.spending import Spending
 
 
 class SpendingCases(NoticeCases, GovernanceCore):
-    def request_spending(self, code: str, number: int, amount: Decimal | str | int, *,
-                         purpose: str, payee: str, budget_line: str, actor: str,
-                         issue_id: UUID | None = None) -> UUID:
+    def request_spending(
+        self,
+        code: str,
+        number: int,
+        amount: Decimal | str | int,
+        *,
+        purpose: str,
+        payee: str,
+        budget_line: str,
+        actor: str,
+        issue_id: UUID | None = None,
+    ) -> UUID:
         council = self.council(code)
         spending = Spending.request(
-            code, number, parse_yuan(amount), purpose=purpose, payee=payee,
-            budget_line=budget_line, threshold=council.spending_threshold, at=self.now(),
-            actor=actor, issue_id=issue_id,
+            code,
+            number,
+            parse_yuan(amount),
+            purpose=purpose,
+            payee=payee,
+            budget_line=budget_line,
+            threshold=council.spending_threshold,
+            at=self.now(),
+            actor=actor,
+            issue_id=issue_id,
         )
         self._save_new(spending, what=f"spending {code}/{number}")
         return spending.id
@@ -32,67 +48,114 @@ class SpendingCases(NoticeCases, GovernanceCore):
     def spending(self, code: str, number: int) -> Spending:
         return self._get(Spending, spending_id(code, number), f"spending {code}/{number}")
 
-    def review_spending(self, code: str, number: int, *, meeting_number: int, motion_no: int,
-                        actor: str, step: str | None = None) -> bool:
+    def review_spending(
+        self,
+        code: str,
+        number: int,
+        *,
+        meeting_number: int,
+        motion_no: int,
+        actor: str,
+        step: str | None = None,
+    ) -> bool:
         """Record the party members' assembly's review from a meeting's motion."""
         meeting = self._get(Meeting, meeting_id(code, meeting_number), "meeting")
         if meeting.attendance is None or motion_no not in meeting.motion_results:
             raise MeetingStateError(f"meeting {meeting_number} has no motion {motion_no}")
         spending = self.spending(code, number)
         passed = meeting.motion_results[motion_no]
-        spending.record_review(body=meeting.body, quorum_met=meeting.attendance.quorum_met,
-                               passed=passed, meeting_id=meeting.id, at=self.now(),
-                               actor=actor, step=step)
+        spending.record_review(
+            body=meeting.body,
+            quorum_met=meeting.attendance.quorum_met,
+            passed=passed,
+            meeting_id=meeting.id,
+            at=self.now(),
+            actor=actor,
+            step=step,
+        )
         self._save(spending)
         return passed
 
-    def approve_spending(self, code: str, number: int, *, actor: str,
-                         step: str | None = None) -> None:
+    def approve_spending(
+        self, code: str, number: int, *, actor: str, step: str | None = None
+    ) -> None:
         spending = self.spending(code, number)
         spending.approve(at=self.now(), actor=actor, step=step)
         self._save(spending)
 
-    def reject_spending(self, code: str, number: int, reason: str, *, actor: str,
-                        step: str | None = None) -> None:
+    def reject_spending(
+        self, code: str, number: int, reason: str, *, actor: str, step: str | None = None
+    ) -> None:
         spending = self.spending(code, number)
         spending.reject(reason, at=self.now(), actor=actor, step=step)
         self._save(spending)
 
-    def disclose_spending(self, code: str, number: int, kind: NoticeKind, title: str,
-                          text: str, period: NoticePeriod, *, actor: str,
-                          step: str | None = None) -> UUID:
+    def disclose_spending(
+        self,
+        code: str,
+        number: int,
+        kind: NoticeKind,
+        title: str,
+        text: str,
+        period: NoticePeriod,
+        *,
+        actor: str,
+        step: str | None = None,
+    ) -> UUID:
         """Post one of the three disclosures and record it on the spending, atomically."""
         spending = self.spending(code, number)
         if step is not None and spending.has_applied(step):
             return spending.disclosures[kind]
-        notice = self._new_notice(spending.id, kind, spending.version + 1, title, text, period,
-                                  actor=actor, step=step)
-        spending.record_disclosure(kind, notice.id, at=notice.created_on, actor=actor,
-                                   step=step)
+        notice = self._new_notice(
+            spending.id, kind, spending.version + 1, title, text, period, actor=actor, step=step
+        )
+        spending.record_disclosure(kind, notice.id, at=notice.created_on, actor=actor, step=step)
         self._save_new(notice, spending, what="disclosure")
         return notice.id
 
-    def disburse(self, code: str, number: int, amount: Decimal | str | int, *,
-                 approved_by: tuple[str, str], reference: str, actor: str,
-                 step: str | None = None) -> None:
+    def disburse(
+        self,
+        code: str,
+        number: int,
+        amount: Decimal | str | int,
+        *,
+        approved_by: tuple[str, str],
+        reference: str,
+        actor: str,
+        step: str | None = None,
+    ) -> None:
         council = self.council(code)
         for officer in approved_by:
             council.member(officer)
         spending = self.spending(code, number)
-        spending.disburse(parse_yuan(amount), approved_by=approved_by, reference=reference,
-                          at=self.now(), actor=actor, step=step)
+        spending.disburse(
+            parse_yuan(amount),
+            approved_by=approved_by,
+            reference=reference,
+            at=self.now(),
+            actor=actor,
+            step=step,
+        )
         self._save(spending)
 
-    def complete_spending(self, code: str, number: int, actual_cost: Decimal | str | int, *,
-                          actor: str, step: str | None = None) -> bool:
+    def complete_spending(
+        self,
+        code: str,
+        number: int,
+        actual_cost: Decimal | str | int,
+        *,
+        actor: str,
+        step: str | None = None,
+    ) -> bool:
         """Record completion; returns True when the cost overran and needs re-approval."""
         spending = self.spending(code, number)
         over = spending.complete(parse_yuan(actual_cost), at=self.now(), actor=actor, step=step)
         self._save(spending)
         return over
 
-    def settle_spending(self, code: str, number: int, *, actor: str,
-                        step: str | None = None) -> None:
+    def settle_spending(
+        self, code: str, number: int, *, actor: str, step: str | None = None
+    ) -> None:
         spending = self.spending(code, number)
         spending.settle(at=self.now(), actor=actor, step=step)
         self._save(spending)
@@ -100,12 +163,15 @@ class SpendingCases(NoticeCases, GovernanceCore):
     def get_spending(self, code: str, number: int) -> SpendingView:
         s = self.spending(code, number)
         return SpendingView(
-            id=s.id, number=number, amount=s.amount, threshold=s.threshold,
-            requires_review=s.requires_review, review_passed=s.review_passed,
-            status=s.status.value, approved_amount=s.approved_amount, disbursed=s.disbursed,
+            id=s.id,
+            number=number,
+            amount=s.amount,
+            threshold=s.threshold,
+            requires_review=s.requires_review,
+            review_passed=s.review_passed,
+            status=s.status.value,
+            approved_amount=s.approved_amount,
+            disbursed=s.disbursed,
             actual_cost=s.actual_cost,
             disclosures={kind.value: nid for kind, nid in s.disclosures.items()},
         )
-
-
-

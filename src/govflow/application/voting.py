@@ -28,14 +28,32 @@ _SCAN_BATCH = 5000
 
 
 class VotingCases(GovernanceCore):
-    def open_voting(self, code: str, number: int, stage: str, *, body: Body, rule: VotingRule,
-                    closes_at: datetime, actor: str, step: str | None = None) -> str:
+    def open_voting(
+        self,
+        code: str,
+        number: int,
+        stage: str,
+        *,
+        body: Body,
+        rule: VotingRule,
+        closes_at: datetime,
+        actor: str,
+        step: str | None = None,
+    ) -> str:
         """Freeze the body's roll now and open a voting round; returns its ballot key."""
         roll = self.council(code).roll_of(body)
         issue = self.issue(code, number)
-        key = issue.open_voting(stage, roll=roll.weights, members_of_record=roll.size,
-                                expected=roll.size, rule=rule, closes_at=closes_at,
-                                at=self.now(), actor=actor, step=step)
+        key = issue.open_voting(
+            stage,
+            roll=roll.weights,
+            members_of_record=roll.size,
+            expected=roll.size,
+            rule=rule,
+            closes_at=closes_at,
+            at=self.now(),
+            actor=actor,
+            step=step,
+        )
         self._save(issue)
         return key
 
@@ -45,12 +63,16 @@ class VotingCases(GovernanceCore):
         try:
             self.save(ballot)
         except IntegrityError:
-            raise DoubleVoteError(f"{voter} has already voted in {voting.ballot_key}",
-                                  voter=voter, ballot_key=voting.ballot_key) from None
+            raise DoubleVoteError(
+                f"{voter} has already voted in {voting.ballot_key}",
+                voter=voter,
+                ballot_key=voting.ballot_key,
+            ) from None
         return ballot.id
 
-    def close_voting(self, code: str, number: int, reason: str, *, actor: str,
-                     step: str | None = None) -> TallyView:
+    def close_voting(
+        self, code: str, number: int, reason: str, *, actor: str, step: str | None = None
+    ) -> TallyView:
         """Close the open round and record its tally; safe to repeat with the same ``step``."""
         issue = self.issue(code, number)
         close_step = f"{step}:close" if step else None
@@ -63,8 +85,11 @@ class VotingCases(GovernanceCore):
             raise VotingNotOpenError("no voting was opened on this issue")
         if not issue.has_applied(tally_step):
             opened, closed = self._round_positions(issue.id, voting.ballot_key)
-            result = tally(voting, self._ballots(issue.id, voting.ballot_key, opened, closed),
-                           counted_up_to=closed)
+            result = tally(
+                voting,
+                self._ballots(issue.id, voting.ballot_key, opened, closed),
+                counted_up_to=closed,
+            )
             issue.record_tally(result, at=self.now(), actor=actor, step=tally_step)
             self._save(issue)
         return self.get_tally(code, number, voting.ballot_key)
@@ -72,17 +97,24 @@ class VotingCases(GovernanceCore):
     def get_tally(self, code: str, number: int, ballot_key: str) -> TallyView:
         for event in self.events.get(issue_id(code, number)):
             if isinstance(event, VotingTallied) and event.ballot_key == ballot_key:
-                return TallyView(ballot_key=ballot_key, yes=event.yes, no=event.no,
-                                 abstain=event.abstain, participating=event.participating,
-                                 quorum_met=event.quorum_met, passed=event.passed,
-                                 rule=event.rule)
+                return TallyView(
+                    ballot_key=ballot_key,
+                    yes=event.yes,
+                    no=event.no,
+                    abstain=event.abstain,
+                    participating=event.participating,
+                    quorum_met=event.quorum_met,
+                    passed=event.passed,
+                    rule=event.rule,
+                )
         raise VotingNotOpenError(f"round {ballot_key} has no tally yet")
 
     def _current_voting(self, issue_uuid: UUID) -> OpenVoting:
         with self._votings_lock:
             cached = self._open_votings.get(issue_uuid)
-        if cached is not None and not self.recorder.select_events(issue_uuid, gt=cached[0],
-                                                                  limit=1):
+        if cached is not None and not self.recorder.select_events(
+            issue_uuid, gt=cached[0], limit=1
+        ):
             voting = cached[1]
         else:
             issue = self._get(Issue, issue_uuid, "issue")
@@ -107,20 +139,23 @@ class VotingCases(GovernanceCore):
                     closed = notification.id
         return opened, closed
 
-    def _ballots(self, issue_uuid: UUID, ballot_key: str, after: int,
-                 before: int) -> Iterator[tuple[str, str]]:
+    def _ballots(
+        self, issue_uuid: UUID, ballot_key: str, after: int, before: int
+    ) -> Iterator[tuple[str, str]]:
         wanted_issue = str(issue_uuid)
         for notification in self._scan(after, before - 1, (BallotCast.TOPIC,)):
             state = orjson.loads(self._plaintext(notification.state))
             if state["issue_id"] == wanted_issue and state["ballot_key"] == ballot_key:
                 yield state["voter"], state["choice"]
 
-    def _scan(self, after: int, stop: int | None,
-              topics: tuple[str, ...]) -> Iterator[Notification]:
+    def _scan(
+        self, after: int, stop: int | None, topics: tuple[str, ...]
+    ) -> Iterator[Notification]:
         position = after
         while True:
             batch = self.recorder.select_notifications(
-                position, _SCAN_BATCH, stop=stop, topics=topics, inclusive_of_start=False)
+                position, _SCAN_BATCH, stop=stop, topics=topics, inclusive_of_start=False
+            )
             yield from batch
             if len(batch) < _SCAN_BATCH:
                 return

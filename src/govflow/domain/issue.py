@@ -55,6 +55,7 @@ class IssueProposed(DomainEvent):
     stages: tuple[StageRef, ...]
     grid: str | None = None
     body: str | None = None
+    category: str | None = None
     spending_id: UUID | None = None
 
 
@@ -188,6 +189,7 @@ class Issue(Aggregate):
         description: str = "",
         grid: str | None = None,
         body: str | None = None,
+        category: str | None = None,
         spending_id: UUID | None = None,
     ) -> Issue:
         if not title.strip():
@@ -209,6 +211,7 @@ class Issue(Aggregate):
             stages=stages,
             grid=grid,
             body=body,
+            category=category,
             spending_id=spending_id,
         )
 
@@ -231,6 +234,7 @@ class Issue(Aggregate):
                 self.escalations = 0
                 self.notices: list[UUID] = []
                 self.grid = event.grid
+                self.category = event.category
                 self.spending_id = event.spending_id
             case StageOpened():
                 self.open_stage = event.stage

@@ -72,6 +72,7 @@ class Stage(_Frozen):
     title: str = Field(min_length=1)
     body: Body | None = None
     rule: Slug | None = None
+    category_rules: dict[Slug, Slug] = Field(default_factory=dict)
     vote_by: Literal["ballots", "meeting"] | None = None
     duration: Period
     on_timeout: TimeoutPolicy = TimeoutPolicy.ADVANCE
@@ -119,8 +120,9 @@ class Procedure(_Frozen):
         if len(set(ids)) != len(ids):
             raise ValueError("stage ids must be unique")
         for stage in self.stages:
-            if stage.rule is not None and stage.rule not in self.rules:
-                raise ValueError(f"stage {stage.id!r} names unknown rule {stage.rule!r}")
+            for rule in (stage.rule, *stage.category_rules.values()):
+                if rule is not None and rule not in self.rules:
+                    raise ValueError(f"stage {stage.id!r} names unknown rule {rule!r}")
             targets = [
                 stage.notice.reopen_at if stage.notice else None,
                 stage.on_quorum_failure.return_to if stage.on_quorum_failure else None,
@@ -135,6 +137,13 @@ class Procedure(_Frozen):
         """sha256 of the canonical JSON form: what an issue records it started with."""
         canonical = orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(canonical).hexdigest()
+
+    def rule_for(self, stage: Stage, category: str | None = None) -> VotingRule:
+        """The voting rule of ``stage`` for an issue of ``category`` (Art. 278 categories)."""
+        name = stage.category_rules.get(category or "", stage.rule)
+        if name is None:
+            raise KeyError(f"stage {stage.id!r} has no voting rule")
+        return self.rules[name]
 
     def stage(self, stage_id: str) -> Stage:
         for stage in self.stages:

@@ -79,22 +79,24 @@ def _rule_findings(procedure: Procedure) -> list[Finding]:
     for stage in procedure.stages:
         if stage.rule is None or stage.body is None or stage.body not in MINIMUM_RULES:
             continue
-        rule = procedure.rules[stage.rule]
         minimum, source = MINIMUM_RULES[stage.body]
-        weak = (
-            not _as_strict(rule.quorum, minimum.quorum)
-            or not _as_strict(rule.passes, minimum.passes)
-            or (minimum.area_weighted and not rule.area_weighted)
-        )
-        if weak:
-            findings.append(
-                Finding(
-                    "lint.rule_below_minimum",
-                    f"rule {stage.rule!r} ({rule.describe()}) is weaker than {source}: "
-                    f"{minimum.describe()}",
-                    stage.id,
-                )
+        for name in dict.fromkeys((stage.rule, *stage.category_rules.values())):
+            assert name is not None
+            rule = procedure.rules[name]
+            weak = (
+                not _as_strict(rule.quorum, minimum.quorum)
+                or not _as_strict(rule.passes, minimum.passes)
+                or (minimum.area_weighted and not rule.area_weighted)
             )
+            if weak:
+                findings.append(
+                    Finding(
+                        "lint.rule_below_minimum",
+                        f"rule {name!r} ({rule.describe()}) is weaker than {source}: "
+                        f"{minimum.describe()}",
+                        stage.id,
+                    )
+                )
     return findings
 
 
@@ -116,11 +118,7 @@ def _spending_findings(procedure: Procedure) -> list[Finding]:
                 "spending over the threshold needs a review by the party members' assembly",
             )
         )
-    disclosed = {
-        s.notice.kind
-        for s in procedure.stages
-        if s.kind is StageKind.PUBLISH and s.notice is not None
-    }
+    disclosed = {s.notice.kind for s in procedure.stages if s.notice is not None}
     for kind in DISCLOSURES:
         if kind not in disclosed:
             findings.append(

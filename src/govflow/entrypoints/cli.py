@@ -1,2 +1,272 @@
+"""The ``govflow`` command line: procedures, audit, the event catalogue and council set-up."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+import typer
+from pydantic_core import to_jsonable_python
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from govflow.application import catalogue
+from govflow.application.procedures import load_procedure, procedure_files
+from govflow.bootstrap import Settings, build_governance
+from govflow.domain.council import Body
+from govflow.domain.errors import GovflowError
+from govflow.domain.procedure_lint import lint
+
+app = typer.Typer(help="govflow: event-sourced governance workflows for residents' councils.",
+                  no_args_is_help=True)
+procedure_app = typer.Typer(help="Validate and lint procedure files.", no_args_is_help=True)
+audit_app = typer.Typer(help="History, past state, the hash chain and exports.",
+                        no_args_is_help=True)
+schema_app = typer.Typer(help="The published event catalogue.", no_args_is_help=True)
+council_app = typer.Typer(help="Councils, members and households.", no_args_is_help=True)
+app.add_typer(procedure_app, name="procedure")
+app.add_typer(audit_app, name="audit")
+app.add_typer(schema_app, name="schema")
+app.add_typer(council_app, name="council")
+
+out = Console()
+err = Console(stderr=True)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+EXIT_RULE, EXIT_AUDIT = 1, 3
+
+
+def _emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable_python(data), ensure_ascii=False, indent=2) + "\n")
+
+
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    try:
+        yield
+    except GovflowError as error:
+        err.print(f"[red]error[/red] [{error.code}] {error.message}", highlight=False)
+        raise typer.Exit(EXIT_RULE) from None
+
+
+@contextmanager
+def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), console=err,
+                  transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+# -- procedures ---------------------------------------------------------------------------
+
+
+@procedure_app.command("validate")
+def procedure_validate(paths: Annotated[list[Path], typer.Argument(help="Files or dirs.")],
+                       as_json: JsonFlag = False) -> None:
+    """Refuse malformed procedure files, naming the line and the reason."""
+    failures = []
+    files = [f for p in paths for f in procedure_files(p)]
+    for path in files:
+        try:
+            load_procedure(path)
+        except GovflowError as error:
+            failures.append({"file": str(path), "code": error.code, "message": error.message,
+                             **{k: v for k, v in error.details.items() if k == "line"}})
+    if as_json:
+        _emit_json({"checked": len(files), "failures": failures})
+    else:
+        for failure in failures:
+            err.print(failure["message"], highlight=False)
+        if not failures:
+            out.print(f"{len(files)} procedure file(s) valid")
+    if failures:
+        raise typer.Exit(EXIT_RULE)
+
+
+@procedure_app.command("lint")
+def procedure_lint(paths: Annotated[list[Path], typer.Argument(help="Files or dirs.")],
+                   as_json: JsonFlag = False) -> None:
+    """Validate, then flag procedures that break statutory minimums."""
+    findings: list[dict[str, Any]] = []
+    for path in (f for p in paths for f in procedure_files(p)):
+        try:
+            procedure = load_procedure(path)
+        except GovflowError as error:
+            findings.append({"file": str(path), "code": error.code, "message": error.message})
+            continue
+        findings.extend({"file": str(path), "code": f.code, "stage": f.stage,
+                         "message": f.message} for f in lint(procedure))
+    if as_json:
+        _emit_json({"findings": findings})
+    else:
+        for finding in findings:
+            stage = f" stage {finding['stage']}" if finding.get("stage") else ""
+            err.print(f"{finding['file']}{stage}: [{finding['code']}] {finding['message']}",
+                      highlight=False)
+        if not findings:
+            out.print("no findings")
+    if findings:
+        raise typer.Exit(EXIT_RULE)
+
+
+# -- audit --------------------------------------------------------------------------------
+
+
+@audit_app.command("history")
+def audit_history(aggregate_id: UUID, as_json: JsonFlag = False) -> None:
+    """Every event of an aggregate: version, time, actor, what."""
+    with _domain_errors():
+        entries = build_governance().get_history(aggregate_id)
+    if as_json:
+        _emit_json([e.model_dump(mode="json") for e in entries])
+        return
+    table = Table("v", "time (UTC)", "actor", "event", "data")
+    for e in entries:
+        data = json.dumps(e.data, ensure_ascii=False)
+        table.add_row(str(e.version), e.timestamp.isoformat(timespec="seconds"), e.actor,
+                      e.topic, data if len(data) < 80 else data[:77] + "...")
+    out.print(table)
+
+
+@audit_app.command("as-of")
+def audit_as_of(aggregate_id: UUID, at: datetime) -> None:
+    """The state of an aggregate as it stood at a past time (ISO 8601, with offset)."""
+    if at.tzinfo is None:
+        err.print("[red]error[/red] give the time with its offset, e.g. 2026-03-01T12:00+08:00")
+        raise typer.Exit(2)
+    with _domain_errors():
+        _emit_json(build_governance().get_state_as_of(aggregate_id, at))
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(as_json: JsonFlag = False) -> None:
+    """Seal the log and print the checkpoint digest to publish."""
+    with _domain_errors():
+        checkpoint = build_governance().record_checkpoint()
+    if as_json:
+        _emit_json(checkpoint.__dict__)
+    else:
+        out.print(f"checkpoint {checkpoint.position} (notification {checkpoint.notification_id})")
+        out.print(f"{checkpoint.position}:{checkpoint.digest}", highlight=False)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    expect: Annotated[list[str] | None, typer.Option(
+        help="A published checkpoint POSITION:DIGEST to hold the chain to (repeatable).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Recompute the hash chain and name the first altered, removed or inserted record."""
+    expected: dict[int, str] = {}
+    for item in expect or []:
+        position, _, digest = item.partition(":")
+        if not position.isdigit() or len(digest) != 64:
+            err.print(f"[red]error[/red] --expect takes POSITION:DIGEST, got {item!r}")
+            raise typer.Exit(2)
+        expected[int(position)] = digest
+    governance = build_governance()
+    total = governance.recorder.max_notification_id()
+    with _domain_errors(), _progress("verifying", total) as advance:
+        report = governance.verify_audit_chain(expected, progress=advance)
+    if as_json:
+        _emit_json({"ok": report.ok, "checked": report.checked, "unsealed": report.unsealed,
+                    "checkpoints_checked": report.checkpoints_checked,
+                    "problem": report.problem.__dict__ if report.problem else None})
+    elif report.problem:
+        p = report.problem
+        err.print(f"[red]FAILED[/red]: record {p.notification_id} (chain position {p.position}) "
+                  f"{p.kind}: {p.detail}", highlight=False)
+    else:
+        out.print(f"ok: {report.checked} records verified, "
+                  f"{report.checkpoints_checked} checkpoint(s) matched, "
+                  f"{report.unsealed} not yet sealed")
+    if not report.ok:
+        raise typer.Exit(EXIT_AUDIT)
+
+
+@audit_app.command("export")
+def audit_export(output: Annotated[Path, typer.Option("--out", "-o",
+                                                      help="File to write ('-' for stdout).")]
+                 = Path("-")) -> None:
+    """Write the whole log as JSON Lines."""
+    governance = build_governance()
+    total = governance.recorder.max_notification_id()
+    with _progress("exporting", total) as advance:
+        if str(output) == "-":
+            count = governance.export_log(sys.stdout.buffer, progress=advance)
+        else:
+            partial = output.with_name(output.name + ".partial")
+            with partial.open("wb") as stream:
+                count = governance.export_log(stream, progress=advance)
+            partial.replace(output)
+    err.print(f"exported {count} records")
+
+
+# -- schema -------------------------------------------------------------------------------
+
+
+@schema_app.command("export")
+def schema_export(root: Annotated[Path, typer.Option(help="Repository root.")] = Path("."),
+                  check: Annotated[bool, typer.Option(
+                      help="Only report stale files; exit 1 if any.")] = False) -> None:
+    """Write JSON Schemas, the catalogue and missing golden payloads."""
+    result = catalogue.export(root, check=check)
+    for path in result.stale:
+        (err if check else out).print(f"{'stale' if check else 'wrote'} {path}")
+    if check and result.stale:
+        raise typer.Exit(EXIT_RULE)
+    if not result.stale:
+        out.print("catalogue up to date")
+
+
+# -- councils -----------------------------------------------------------------------------
+
+
+@council_app.command("register")
+def council_register(code: str, name: str, threshold: str = "10000.00",
+                     actor: str = "clerk") -> None:
+    """Register a council with its spending threshold (yuan)."""
+    with _domain_errors():
+        council_id = build_governance().register_council(code, name, actor=actor,
+                                                         spending_threshold=threshold)
+    out.print(str(council_id))
+
+
+@council_app.command("add-member")
+def council_add_member(
+    code: str, member_id: str, name: str,
+    body: Annotated[list[Body] | None, typer.Option(help="A body they sit on.")] = None,
+    chair: Annotated[list[Body] | None, typer.Option(help="A body they chair.")] = None,
+    actor: str = "clerk",
+) -> None:
+    """Enroll a member on the bodies they sit on."""
+    with _domain_errors():
+        build_governance().enroll_member(code, member_id, name, actor=actor,
+                                         bodies=tuple(body or ()), chairs=tuple(chair or ()))
+
+
+@council_app.command("show")
+def council_show(code: str, as_json: JsonFlag = False) -> None:
+    """A council's members, bodies and threshold."""
+    with _domain_errors():
+        view = build_governance().get_council(code)
+    if as_json:
+        _emit_json(view.model_dump(mode="json"))
+        return
+    out.print(f"{view.name} ({view.code}), threshold ¥{view.spending_threshold:,.2f}, "
+              f"{view.households} households")
+    table = Table("member", "name", "bodies", "chairs")
+    for m in view.members:
+        table.add_row(m.member_id, m.name, ", ".join(m.bodies), ", ".join(m.chairs))
+    out.print(table)
+
+
 def main() -> None:
-    pass
+    Settings()  # fail early, with a clear message, on an invalid setting
+    app()

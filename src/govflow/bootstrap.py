@@ -1,0 +1,61 @@
+"""The composition root: one ``Settings`` (``GOVFLOW_`` environment) wires everything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from govflow.application import Governance
+from govflow.application.procedures import ProcedureLibrary
+
+
+class Settings(BaseSettings):
+    """Every setting govflow reads, validated at start-up."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVFLOW_", extra="ignore")
+
+    persistence: Literal["sqlite", "postgres", "memory"] = "sqlite"
+    data_dir: Path = Path("var")
+    sqlite_path: Path | None = None
+    postgres_dbname: str = "govflow"
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = Field(default=5432, ge=1, le=65535)
+    postgres_user: str = "postgres"
+    postgres_password: SecretStr = SecretStr("")
+    postgres_pool_size: int = Field(default=5, ge=1)
+    workflows_dir: Path = Path("workflows")
+
+    @property
+    def events_db(self) -> Path:
+        return self.sqlite_path or self.data_dir / "events.db"
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The environment eventsourcing's persistence modules read."""
+        if self.persistence == "memory":
+            return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+        if self.persistence == "sqlite":
+            self.events_db.parent.mkdir(parents=True, exist_ok=True)
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                    "SQLITE_DBNAME": str(self.events_db), "SQLITE_LOCK_TIMEOUT": "30"}
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": self.postgres_dbname,
+            "POSTGRES_HOST": self.postgres_host,
+            "POSTGRES_PORT": str(self.postgres_port),
+            "POSTGRES_USER": self.postgres_user,
+            "POSTGRES_PASSWORD": self.postgres_password.get_secret_value(),
+            "POSTGRES_POOL_SIZE": str(self.postgres_pool_size),
+        }
+
+
+def build_governance(settings: Settings | None = None) -> Governance:
+    settings = settings or Settings()
+    return Governance(settings.eventsourcing_env())
+
+
+def build_procedures(settings: Settings | None = None) -> ProcedureLibrary:
+    settings = settings or Settings()
+    return ProcedureLibrary(settings.workflows_dir)
