@@ -13,7 +13,7 @@ from govflow.domain.errors import InvalidAmountError, UnsupportedCurrencyError
 MAX_AMOUNT = Decimal("100000000.00")
 DEFAULT_THRESHOLD = Decimal("10000.00")
 _YUAN_MARKS = ("¥", "￥", "CNY", "RMB", "元")
-_CURRENCY_LIKE = re.compile(r"^[A-Za-z$€£₩₹]{1,3}|[A-Za-z]{3}$")
+_CURRENCY_LIKE = re.compile(r"^[A-Z]{3}(?![A-Za-z])|(?<![A-Za-z])[A-Z]{3}$|[$€£₩₹]")
 
 
 def parse_yuan(value: Any) -> Decimal:

@@ -1,0 +1,90 @@
+"""Shared fixtures: one Governance per persistence (in memory, SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from govflow.application import Governance
+from govflow.application.specimens import SteppingClock
+
+PG = {"host": "127.0.0.1", "port": "5432", "user": "postgres"}
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def postgres_available() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(f"host={PG['host']} port={PG['port']} user={PG['user']} "
+                             "dbname=postgres connect_timeout=3"):
+            return True
+    except Exception:
+        return False
+
+
+def require_postgres() -> None:
+    """Skip on a laptop without PostgreSQL; fail in CI, where it must be there."""
+    if postgres_available():
+        return
+    if IN_CI:
+        pytest.fail("PostgreSQL is required at 127.0.0.1:5432 when CI=true")
+    pytest.skip("no PostgreSQL at 127.0.0.1:5432")
+
+
+@dataclass
+class Store:
+    kind: str
+    env: dict[str, str]
+    path: Path | None = None
+    dbname: str | None = None
+
+
+@pytest.fixture
+def postgres_db() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    require_postgres()
+    import psycopg
+
+    name = f"govflow_test_{uuid.uuid4().hex[:10]}"
+    admin = f"host={PG['host']} port={PG['port']} user={PG['user']} dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield name
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_env(dbname: str) -> dict[str, str]:
+    return {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": dbname,
+            "POSTGRES_HOST": PG["host"], "POSTGRES_PORT": PG["port"],
+            "POSTGRES_USER": PG["user"], "POSTGRES_PASSWORD": ""}
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    if request.param == "memory":
+        return Store("memory", {"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    if request.param == "sqlite":
+        path = tmp_path / "events.db"
+        return Store("sqlite", {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                                "SQLITE_DBNAME": str(path)}, path=path)
+    dbname = request.getfixturevalue("postgres_db")
+    return Store("postgres", postgres_env(dbname), dbname=dbname)
+
+
+@pytest.fixture
+def clock() -> SteppingClock:
+    return SteppingClock()
+
+
+@pytest.fixture
+def app(store: Store, clock: SteppingClock) -> Iterator[Governance]:
+    governance = Governance(store.env, clock=clock)
+    yield governance
+    governance.close()
