@@ -21,8 +21,10 @@ def postgres_available() -> bool:
     try:
         import psycopg
 
-        with psycopg.connect(f"host={PG['host']} port={PG['port']} user={PG['user']} "
-                             "dbname=postgres connect_timeout=3"):
+        with psycopg.connect(
+            f"host={PG['host']} port={PG['port']} user={PG['user']} "
+            "dbname=postgres connect_timeout=3"
+        ):
             return True
     except Exception:
         return False
@@ -61,21 +63,43 @@ def postgres_db() -> Iterator[str]:
 
 
 def postgres_env(dbname: str) -> dict[str, str]:
-    return {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": dbname,
-            "POSTGRES_HOST": PG["host"], "POSTGRES_PORT": PG["port"],
-            "POSTGRES_USER": PG["user"], "POSTGRES_PASSWORD": ""}
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": dbname,
+        "POSTGRES_HOST": PG["host"],
+        "POSTGRES_PORT": PG["port"],
+        "POSTGRES_USER": PG["user"],
+        "POSTGRES_PASSWORD": "",
+    }
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    if request.param == "memory":
+def _store(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    if kind == "memory":
         return Store("memory", {"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    if request.param == "sqlite":
+    if kind == "sqlite":
         path = tmp_path / "events.db"
-        return Store("sqlite", {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                                "SQLITE_DBNAME": str(path)}, path=path)
+        return Store(
+            "sqlite",
+            {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)},
+            path=path,
+        )
     dbname = request.getfixturevalue("postgres_db")
     return Store("postgres", postgres_env(dbname), dbname=dbname)
+
+
+POSTGRES = pytest.param("postgres", marks=pytest.mark.postgres)
+
+
+@pytest.fixture(params=["memory", "sqlite", POSTGRES])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """Every persistence govflow supports."""
+    return _store(request.param, request, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", POSTGRES])
+def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """The persistences with rows someone could edit behind the engine's back."""
+    return _store(request.param, request, tmp_path)
 
 
 @pytest.fixture
@@ -86,5 +110,12 @@ def clock() -> SteppingClock:
 @pytest.fixture
 def app(store: Store, clock: SteppingClock) -> Iterator[Governance]:
     governance = Governance(store.env, clock=clock)
+    yield governance
+    governance.close()
+
+
+@pytest.fixture
+def sql_app(sql_store: Store, clock: SteppingClock) -> Iterator[Governance]:
+    governance = Governance(sql_store.env, clock=clock)
     yield governance
     governance.close()

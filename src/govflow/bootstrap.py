@@ -38,8 +38,11 @@ class Settings(BaseSettings):
             return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
         if self.persistence == "sqlite":
             self.events_db.parent.mkdir(parents=True, exist_ok=True)
-            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                    "SQLITE_DBNAME": str(self.events_db), "SQLITE_LOCK_TIMEOUT": "30"}
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.events_db),
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": self.postgres_dbname,

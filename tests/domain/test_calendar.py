@@ -31,8 +31,9 @@ def test_statutory_holiday_moves_the_end() -> None:
 def test_working_days_skip_weekends_and_count_make_up_days() -> None:
     """Working-day periods skip weekends and holidays and count make-up working Saturdays."""
     assert deadline(MONDAY, 5, DayType.WORKING) == local_end("2026-03-09")
-    calendar = HolidayCalendar(holidays=frozenset({date(2026, 3, 3)}),
-                               working_weekends=frozenset({date(2026, 3, 7)}))
+    calendar = HolidayCalendar(
+        holidays=frozenset({date(2026, 3, 3)}), working_weekends=frozenset({date(2026, 3, 7)})
+    )
     assert deadline(MONDAY, 5, DayType.WORKING, calendar=calendar) == local_end("2026-03-09")
     assert deadline(MONDAY, 4, DayType.WORKING, calendar=calendar) == local_end("2026-03-07")
 

@@ -16,17 +16,31 @@ from govflow.domain.voting import Base, Comparison, Threshold, VotingRule
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 MAJORITY = VotingRule(
-    quorum=Threshold(fraction=Fraction(1, 2), comparison=Comparison.MORE_THAN,
-                     base=Base.MEMBERS_OF_RECORD),
-    passes=Threshold(fraction=Fraction(1, 2), comparison=Comparison.MORE_THAN,
-                     base=Base.PRESENT))
-STAGES = (StageRef(id="propose", kind="propose"), StageRef(id="discuss", kind="deliberate"),
-          StageRef(id="vote", kind="vote"), StageRef(id="publish", kind="publish"))
+    quorum=Threshold(
+        fraction=Fraction(1, 2), comparison=Comparison.MORE_THAN, base=Base.MEMBERS_OF_RECORD
+    ),
+    passes=Threshold(fraction=Fraction(1, 2), comparison=Comparison.MORE_THAN, base=Base.PRESENT),
+)
+STAGES = (
+    StageRef(id="propose", kind="propose"),
+    StageRef(id="discuss", kind="deliberate"),
+    StageRef(id="vote", kind="vote"),
+    StageRef(id="publish", kind="publish"),
+)
 
 
 def new_issue() -> Issue:
-    return Issue.propose("c", 1, "Replace the pipe", procedure_name="p", procedure_version=1,
-                         procedure_hash="h", stages=STAGES, at=T0, actor="m1")
+    return Issue.propose(
+        "c",
+        1,
+        "Replace the pipe",
+        procedure_name="p",
+        procedure_version=1,
+        procedure_hash="h",
+        stages=STAGES,
+        at=T0,
+        actor="m1",
+    )
 
 
 def at_vote(roll: dict[str, Decimal]) -> Issue:
@@ -35,8 +49,16 @@ def at_vote(roll: dict[str, Decimal]) -> Issue:
         issue.open(stage, deadline=None, at=T0, actor="m1")
         issue.close(stage, StageOutcome.COMPLETED, at=T0, actor="m1")
     issue.open("vote", deadline=None, at=T0, actor="m1")
-    issue.open_voting("vote", roll=roll, members_of_record=len(roll), expected=len(roll),
-                      rule=MAJORITY, closes_at=T0 + timedelta(days=7), at=T0, actor="system")
+    issue.open_voting(
+        "vote",
+        roll=roll,
+        members_of_record=len(roll),
+        expected=len(roll),
+        rule=MAJORITY,
+        closes_at=T0 + timedelta(days=7),
+        at=T0,
+        actor="system",
+    )
     return issue
 
 
@@ -77,8 +99,9 @@ def test_tally_ignores_duplicates_and_strangers() -> None:
     """A tally counts each voter on the roll once."""
     issue = at_vote({"a": Decimal(1), "b": Decimal(1), "c": Decimal(1)})
     assert issue.voting is not None
-    result = tally(issue.voting, [("a", "yes"), ("a", "no"), ("x", "yes"), ("b", "yes")],
-                   counted_up_to=10)
+    result = tally(
+        issue.voting, [("a", "yes"), ("a", "no"), ("x", "yes"), ("b", "yes")], counted_up_to=10
+    )
     assert (result.yes, result.no, result.participating) == (2, 0, 2)
     assert result.quorum_met and result.passed
 
@@ -88,8 +111,7 @@ def test_withdrawal_only_before_a_resolution() -> None:
     issue = at_vote({"a": Decimal(1)})
     assert issue.voting is not None
     issue.close_voting("deadline", at=T0, actor="system")
-    issue.record_tally(tally(issue.voting, [("a", "yes")], counted_up_to=1), at=T0,
-                       actor="system")
+    issue.record_tally(tally(issue.voting, [("a", "yes")], counted_up_to=1), at=T0, actor="system")
     with pytest.raises(WithdrawalTooLateError):
         issue.withdraw("changed my mind", at=T0, actor="m1")
 

@@ -15,9 +15,18 @@ DAY = timedelta(days=1)
 
 
 def posted() -> Notice:
-    return Notice.post(uuid4(), NoticeKind.RESOLUTION, 1, "t", "text",
-                       period=NoticePeriod(7, 7, 3), display_until=T0 + 7 * DAY,
-                       objection_until=T0 + 7 * DAY, at=T0, actor="m1")
+    return Notice.post(
+        uuid4(),
+        NoticeKind.RESOLUTION,
+        1,
+        "t",
+        "text",
+        period=NoticePeriod(7, 7, 3),
+        display_until=T0 + 7 * DAY,
+        objection_until=T0 + 7 * DAY,
+        at=T0,
+        actor="m1",
+    )
 
 
 def test_objection_only_within_its_window() -> None:
@@ -32,30 +41,49 @@ def test_objection_only_within_its_window() -> None:
 def test_correction_restarts_the_display_period() -> None:
     """A corrected notice is displayed for a full period again from the correction."""
     notice = posted()
-    notice.correct("fixed", display_until=T0 + 12 * DAY, objection_until=T0 + 12 * DAY,
-                   at=T0 + 5 * DAY, actor="m1")
+    notice.correct(
+        "fixed",
+        display_until=T0 + 12 * DAY,
+        objection_until=T0 + 12 * DAY,
+        at=T0 + 5 * DAY,
+        actor="m1",
+    )
     assert notice.display_until == T0 + 12 * DAY
     assert notice.is_displayed(T0 + 10 * DAY)
 
 
 RULE = VotingRule(
-    quorum=Threshold(fraction=Fraction(2, 3), comparison=Comparison.AT_LEAST,
-                     base=Base.MEMBERS_OF_RECORD),
-    passes=Threshold(fraction=Fraction(1, 2), comparison=Comparison.MORE_THAN,
-                     base=Base.PRESENT))
+    quorum=Threshold(
+        fraction=Fraction(2, 3), comparison=Comparison.AT_LEAST, base=Base.MEMBERS_OF_RECORD
+    ),
+    passes=Threshold(fraction=Fraction(1, 2), comparison=Comparison.MORE_THAN, base=Base.PRESENT),
+)
 
 
 def meeting(notice_days: int = 10) -> Meeting:
-    return Meeting.schedule("c", 1, Body.VILLAGERS_REPRESENTATIVES, "事务协调", "t",
-                            scheduled_for=T0 + 10 * DAY, notice_days_required=notice_days,
-                            rule=RULE, at=T0, actor="m1")
+    return Meeting.schedule(
+        "c",
+        1,
+        Body.VILLAGERS_REPRESENTATIVES,
+        "事务协调",
+        "t",
+        scheduled_for=T0 + 10 * DAY,
+        notice_days_required=notice_days,
+        rule=RULE,
+        at=T0,
+        actor="m1",
+    )
 
 
 def test_motion_without_quorum_is_refused() -> None:
     """Fewer than 2/3 of representatives present: no motion can be carried."""
     m = meeting()
-    assert m.record_attendance(("a", "b", "c", "d", "e"), members_of_record=9, expected=9,
-                               at=T0, actor="m1") is False
+    assert (
+        m.record_attendance(
+            ("a", "b", "c", "d", "e"), members_of_record=9, expected=9, at=T0, actor="m1"
+        )
+        is False
+    )
     with pytest.raises(QuorumNotMetError):
         m.record_motion("x", yes=5, no=0, abstain=0, at=T0, actor="m1")
 
@@ -63,8 +91,7 @@ def test_motion_without_quorum_is_refused() -> None:
 def test_exactly_two_thirds_attending_makes_quorum() -> None:
     """6 of 9 is exactly 2/3: quorum."""
     m = meeting()
-    assert m.record_attendance(tuple("abcdef"), members_of_record=9, expected=9, at=T0,
-                               actor="m1")
+    assert m.record_attendance(tuple("abcdef"), members_of_record=9, expected=9, at=T0, actor="m1")
     assert m.record_motion("x", yes=4, no=2, abstain=0, at=T0, actor="m1").passed
 
 

@@ -7,9 +7,15 @@ from govflow.domain.errors import InvalidProcedureError
 from govflow.domain.procedure_lint import lint
 
 WORKFLOWS = Path(__file__).parents[2] / "workflows"
-PRESETS = ["four-deliberations-two-disclosures", "five-step-consultation", "residents-assembly",
-           "villagers-representatives", "party-members-assembly", "owners-assembly-art278",
-           "major-spending"]
+PRESETS = [
+    "four-deliberations-two-disclosures",
+    "five-step-consultation",
+    "residents-assembly",
+    "villagers-representatives",
+    "party-members-assembly",
+    "owners-assembly-art278",
+    "major-spending",
+]
 
 
 def spending_yaml(extra_stage: str = "") -> str:
@@ -77,7 +83,7 @@ def test_unknown_stage_reference_is_refused() -> None:
 
 
 def test_lint_flags_spending_without_review_or_disclosures() -> None:
-    """Spending over the threshold without the assembly review or the three disclosures fails lint."""
+    """Spending without the assembly review or the three disclosures fails lint."""
     codes = sorted(f.code for f in lint(parse_procedure(spending_yaml())))
     assert codes == ["lint.disclosure_missing"] * 3 + ["lint.spending_review_missing"]
 

@@ -20,14 +20,24 @@ THRESHOLD = Decimal("10000.00")
 
 
 def request(amount: str) -> Spending:
-    return Spending.request("c", 1, Decimal(amount), purpose="p", payee="x", budget_line="b",
-                            threshold=THRESHOLD, at=T0, actor="m1")
+    return Spending.request(
+        "c",
+        1,
+        Decimal(amount),
+        purpose="p",
+        payee="x",
+        budget_line="b",
+        threshold=THRESHOLD,
+        at=T0,
+        actor="m1",
+    )
 
 
 def approved(amount: str = "12000.00") -> Spending:
     spending = request(amount)
-    spending.record_review(body=Body.PARTY_MEMBERS_ASSEMBLY, quorum_met=True, passed=True,
-                           at=T0, actor="m1")
+    spending.record_review(
+        body=Body.PARTY_MEMBERS_ASSEMBLY, quorum_met=True, passed=True, at=T0, actor="m1"
+    )
     spending.approve(at=T0, actor="m1")
     return spending
 
@@ -51,8 +61,9 @@ def test_over_threshold_refused_without_review() -> None:
 def test_review_must_pass_with_quorum(quorum_met: bool, passed: bool) -> None:
     """A review without quorum or that did not pass does not allow approval."""
     spending = request("12000.00")
-    spending.record_review(body=Body.PARTY_MEMBERS_ASSEMBLY, quorum_met=quorum_met,
-                           passed=passed, at=T0, actor="m1")
+    spending.record_review(
+        body=Body.PARTY_MEMBERS_ASSEMBLY, quorum_met=quorum_met, passed=passed, at=T0, actor="m1"
+    )
     with pytest.raises(ReviewRequiredError):
         spending.approve(at=T0, actor="m1")
 
@@ -61,16 +72,18 @@ def test_review_by_another_body_does_not_count() -> None:
     """Only the party members' assembly reviews spending over the threshold."""
     spending = request("12000.00")
     with pytest.raises(ReviewRequiredError):
-        spending.record_review(body=Body.TWO_COMMITTEES, quorum_met=True, passed=True, at=T0,
-                               actor="m1")
+        spending.record_review(
+            body=Body.TWO_COMMITTEES, quorum_met=True, passed=True, at=T0, actor="m1"
+        )
 
 
 def test_disbursement_needs_the_resolution_disclosed() -> None:
     """No money moves before the resolution is disclosed."""
     spending = approved()
     with pytest.raises(DisclosureMissingError):
-        spending.disburse(Decimal("100"), approved_by=("m1", "m2"), reference="r", at=T0,
-                          actor="m1")
+        spending.disburse(
+            Decimal("100"), approved_by=("m1", "m2"), reference="r", at=T0, actor="m1"
+        )
 
 
 def test_two_distinct_officers_approve_a_disbursement() -> None:
@@ -78,19 +91,22 @@ def test_two_distinct_officers_approve_a_disbursement() -> None:
     spending = approved()
     spending.record_disclosure(NoticeKind.RESOLUTION, uuid4(), at=T0, actor="m1")
     with pytest.raises(SameOfficerError):
-        spending.disburse(Decimal("100"), approved_by=("m1", "m1"), reference="r", at=T0,
-                          actor="m1")
+        spending.disburse(
+            Decimal("100"), approved_by=("m1", "m1"), reference="r", at=T0, actor="m1"
+        )
 
 
 def test_disbursements_stay_within_the_approval() -> None:
     """The sum disbursed may not exceed the approved amount."""
     spending = approved()
     spending.record_disclosure(NoticeKind.RESOLUTION, uuid4(), at=T0, actor="m1")
-    spending.disburse(Decimal("12000.00"), approved_by=("m1", "m2"), reference="r", at=T0,
-                      actor="m1")
+    spending.disburse(
+        Decimal("12000.00"), approved_by=("m1", "m2"), reference="r", at=T0, actor="m1"
+    )
     with pytest.raises(OverDisbursementError):
-        spending.disburse(Decimal("0.01"), approved_by=("m1", "m2"), reference="r2", at=T0,
-                          actor="m1")
+        spending.disburse(
+            Decimal("0.01"), approved_by=("m1", "m2"), reference="r2", at=T0, actor="m1"
+        )
 
 
 def test_completion_needs_progress_and_settlement_needs_result_disclosed() -> None:
@@ -119,8 +135,13 @@ def test_cost_overrun_needs_a_new_approval_with_a_new_review() -> None:
         spending.settle(at=T0, actor="m1")
     with pytest.raises(ReviewRequiredError):
         spending.approve(at=T0, actor="m1")
-    spending.record_review(body=Body.PARTY_MEMBERS_ASSEMBLY, quorum_met=True, passed=True,
-                           at=T0 + timedelta(days=1), actor="m1")
+    spending.record_review(
+        body=Body.PARTY_MEMBERS_ASSEMBLY,
+        quorum_met=True,
+        passed=True,
+        at=T0 + timedelta(days=1),
+        actor="m1",
+    )
     spending.approve(at=T0 + timedelta(days=1), actor="m1")
     assert spending.approved_amount == Decimal("13500.00")
     assert spending.status is SpendingStatus.COMPLETED
@@ -130,8 +151,7 @@ def test_an_overrun_past_the_threshold_needs_review_even_when_the_request_did_no
     """¥9,000 requested but ¥10,500 spent: the re-approval needs the assembly's review."""
     spending = request("9000.00")
     spending.approve(at=T0, actor="m1")
-    spending.disburse(Decimal("9000"), approved_by=("m1", "m2"), reference="r", at=T0,
-                      actor="m1")
+    spending.disburse(Decimal("9000"), approved_by=("m1", "m2"), reference="r", at=T0, actor="m1")
     assert spending.complete(Decimal("10500.00"), at=T0, actor="m1")
     with pytest.raises(ReviewRequiredError):
         spending.approve(at=T0, actor="m1")

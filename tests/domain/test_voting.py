@@ -73,7 +73,7 @@ PARTY = VotingRule(
 
 
 def test_party_assembly_counts_yes_against_expected_members() -> None:
-    """Party members' assembly: yes must exceed half of the expected members, not of those present."""
+    """Party members' assembly: yes must exceed half of the expected members, not of present."""
     electorate = Electorate(members_of_record=20, expected=20)
     present_half = Counts(present=10, yes=10)
     assert decide(PARTY, electorate, present_half) == decide(PARTY, electorate, present_half)
@@ -84,23 +84,29 @@ def test_party_assembly_counts_yes_against_expected_members() -> None:
 
 
 OWNERS_SPECIAL = VotingRule(
-    quorum=Threshold(fraction=TWO_THIRDS, comparison=Comparison.AT_LEAST,
-                     base=Base.MEMBERS_OF_RECORD),
-    passes=Threshold(fraction=THREE_QUARTERS, comparison=Comparison.AT_LEAST,
-                     base=Base.PARTICIPATING),
+    quorum=Threshold(
+        fraction=TWO_THIRDS, comparison=Comparison.AT_LEAST, base=Base.MEMBERS_OF_RECORD
+    ),
+    passes=Threshold(
+        fraction=THREE_QUARTERS, comparison=Comparison.AT_LEAST, base=Base.PARTICIPATING
+    ),
     area_weighted=True,
 )
 
 
-@pytest.mark.parametrize(("present", "present_area", "yes", "yes_area", "quorum", "passed"), [
-    (8, Decimal("800"), 6, Decimal("600"), True, True),  # exactly 2/3 and exactly 3/4
-    (8, Decimal("799.99"), 6, Decimal("600"), False, False),  # area 1 fen short of quorum
-    (7, Decimal("900"), 6, Decimal("700"), False, False),  # headcount short of quorum
-    (8, Decimal("800"), 6, Decimal("599.99"), True, False),  # area 1 fen short of 3/4
-    (8, Decimal("800"), 5, Decimal("700"), True, False),  # headcount short of 3/4
-])
-def test_owners_double_thresholds(present: int, present_area: Decimal, yes: int,
-                                  yes_area: Decimal, quorum: bool, passed: bool) -> None:
+@pytest.mark.parametrize(
+    ("present", "present_area", "yes", "yes_area", "quorum", "passed"),
+    [
+        (8, Decimal("800"), 6, Decimal("600"), True, True),  # exactly 2/3 and exactly 3/4
+        (8, Decimal("799.99"), 6, Decimal("600"), False, False),  # area 1 fen short of quorum
+        (7, Decimal("900"), 6, Decimal("700"), False, False),  # headcount short of quorum
+        (8, Decimal("800"), 6, Decimal("599.99"), True, False),  # area 1 fen short of 3/4
+        (8, Decimal("800"), 5, Decimal("700"), True, False),  # headcount short of 3/4
+    ],
+)
+def test_owners_double_thresholds(
+    present: int, present_area: Decimal, yes: int, yes_area: Decimal, quorum: bool, passed: bool
+) -> None:
     """Owners' votes must clear every threshold on area and on headcount at once."""
     electorate = Electorate(members_of_record=12, expected=12, area_of_record=Decimal("1200"))
     counts = Counts(present=present, yes=yes, present_area=present_area, yes_area=yes_area)
@@ -110,8 +116,9 @@ def test_owners_double_thresholds(present: int, present_area: Decimal, yes: int,
 
 def test_tie_does_not_pass() -> None:
     """A tie among those present is not a majority."""
-    rule = VotingRule(passes=Threshold(fraction=HALF, comparison=Comparison.MORE_THAN,
-                                       base=Base.PRESENT))
+    rule = VotingRule(
+        passes=Threshold(fraction=HALF, comparison=Comparison.MORE_THAN, base=Base.PRESENT)
+    )
     assert not decide(rule, Electorate(10, 10), Counts(present=10, yes=5, no=5)).passed
 
 
@@ -119,5 +126,9 @@ def test_fractions_are_written_as_strings() -> None:
     """Thresholds refuse floats so no rounding creeps into a rule file."""
     with pytest.raises(ValueError, match="strings"):
         Threshold.model_validate({"fraction": 0.5, "comparison": "more_than", "base": "present"})
-    assert Threshold.model_validate(
-        {"fraction": "2/3", "comparison": "at_least", "base": "present"}).fraction == TWO_THIRDS
+    assert (
+        Threshold.model_validate(
+            {"fraction": "2/3", "comparison": "at_least", "base": "present"}
+        ).fraction
+        == TWO_THIRDS
+    )

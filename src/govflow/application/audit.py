@@ -90,14 +90,14 @@ class AuditCases(GovernanceCore):
 
     def get_history(self, aggregate_id: UUID) -> list[HistoryEntry]:
         """Every event of an aggregate in order: when, who, what."""
-        entries = [_entry(event) for event in self.events.get(aggregate_id)]
+        entries = [_entry(event) for event in self.domain_events(aggregate_id)]
         if not entries:
             raise NotFoundError("no such aggregate", id=str(aggregate_id))
         return entries
 
     def get_state_as_of(self, aggregate_id: UUID, at: datetime) -> dict[str, Any]:
         """The aggregate's state made of the events recorded up to ``at`` (inclusive)."""
-        events = [e for e in self.events.get(aggregate_id) if e.timestamp <= at]
+        events = [e for e in self.domain_events(aggregate_id) if e.timestamp <= at]
         if not events:
             raise NotFoundError("the aggregate did not exist at that time", id=str(aggregate_id))
         aggregate = project_aggregate(None, events)

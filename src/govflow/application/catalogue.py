@@ -26,6 +26,11 @@ def _aggregate_of(topic: str) -> str:
     return topic.split(".")[1]
 
 
+def published_event_classes() -> dict[str, type[DomainEvent]]:
+    """The domain's event classes (test or plug-in classes registered elsewhere excluded)."""
+    return {t: c for t, c in event_classes().items() if c.__module__.startswith("govflow.domain")}
+
+
 def schema_name(cls: type[DomainEvent]) -> str:
     return f"{cls.TOPIC}.v{cls.class_version}"
 
@@ -34,18 +39,21 @@ def rendered_files() -> dict[str, str]:
     """Generated files by path relative to the repository root (schemas and catalogue)."""
     files: dict[str, str] = {}
     entries = []
-    for topic, cls in event_classes().items():
+    for topic, cls in published_event_classes().items():
         schema = cls.model_json_schema(mode="serialization")
         schema["$id"] = f"govflow:{topic}/v{cls.class_version}"
         schema["title"] = topic
         files[f"aggregates/schemas/{schema_name(cls)}.schema.json"] = _dumps(schema)
-        entries.append({
-            "topic": topic, "class_version": cls.class_version,
-            "aggregate": _aggregate_of(topic),
-            "description": (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "",
-            "schema": f"schemas/{schema_name(cls)}.schema.json",
-            "golden": f"golden/{schema_name(cls)}.json",
-        })
+        entries.append(
+            {
+                "topic": topic,
+                "class_version": cls.class_version,
+                "aggregate": _aggregate_of(topic),
+                "description": (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "",
+                "schema": f"schemas/{schema_name(cls)}.schema.json",
+                "golden": f"golden/{schema_name(cls)}.json",
+            }
+        )
     files["aggregates/catalogue.json"] = _dumps({"events": entries})
     files["workflows/procedure.schema.json"] = _dumps(Procedure.model_json_schema())
     return files
@@ -58,12 +66,18 @@ def golden_payloads() -> dict[str, str]:
     golden: dict[str, str] = {}
     for event in specimen_events(app):
         path = f"aggregates/golden/{schema_name(type(event))}.json"
-        golden.setdefault(path, _dumps({
-            "topic": type(event).TOPIC, "class_version": type(event).class_version,
-            "originator_id": str(event.originator_id),
-            "originator_version": event.originator_version,
-            "payload": json.loads(encode_event(event)),
-        }))
+        golden.setdefault(
+            path,
+            _dumps(
+                {
+                    "topic": type(event).TOPIC,
+                    "class_version": type(event).class_version,
+                    "originator_id": str(event.originator_id),
+                    "originator_version": event.originator_version,
+                    "payload": json.loads(encode_event(event)),
+                }
+            ),
+        )
     return golden
 
 

@@ -12,11 +12,11 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper
 
 from govflow.application.mapper import PydanticMapper
-from govflow.domain.base import Aggregate
+from govflow.domain.base import Aggregate, DomainEvent
 from govflow.domain.council import Council
+from govflow.domain.errors import AlreadyExistsError, ConcurrentChangeError, NotFoundError
 from govflow.domain.ids import council_id, issue_id
 from govflow.domain.issue import Issue, OpenVoting
-from govflow.domain.errors import AlreadyExistsError, ConcurrentChangeError, NotFoundError
 
 Clock = Callable[[], datetime]
 A = TypeVar("A", bound=Aggregate)
@@ -59,6 +59,10 @@ class GovernanceCore(Application[UUID]):
 
     def issue(self, code: str, number: int) -> Issue:
         return self._get(Issue, issue_id(code, number), f"issue {code}/{number}")
+
+    def domain_events(self, aggregate_id: UUID) -> list[DomainEvent]:
+        """The recorded events of one aggregate, in order."""
+        return [e for e in self.events.get(aggregate_id) if isinstance(e, DomainEvent)]
 
     def _exists(self, aggregate_id: UUID) -> bool:
         return bool(self.recorder.select_events(aggregate_id, limit=1))

@@ -22,7 +22,7 @@ from eventsourcing.persistence import (
 
 from govflow.domain.base import DomainEvent, event_class
 
-_ENVELOPE = frozenset({"originator_id", "originator_version"})
+_ENVELOPE = {"originator_id", "originator_version"}
 
 
 def encode_event(event: DomainEvent) -> bytes:

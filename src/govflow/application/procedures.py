@@ -25,9 +25,12 @@ def _node_line(root: yaml.Node, loc: Sequence[int | str]) -> int:
                 if key.value == str(part):
                     child = value
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                child = node.value[part]
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            child = node.value[part]
         if child is None:
             break
         node = child
@@ -42,11 +45,16 @@ def parse_procedure(text: str, source: str = "<procedure>") -> Procedure:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         line = mark.line + 1 if mark else 0
-        raise InvalidProcedureError(f"{source}:{line}: {error.problem}", source=source,
-                                    line=line, reason=str(error.problem)) from None
+        raise InvalidProcedureError(
+            f"{source}:{line}: {error.problem}", source=source, line=line, reason=str(error.problem)
+        ) from None
     if root is None or not isinstance(data, dict):
-        raise InvalidProcedureError(f"{source}:1: a procedure is a YAML mapping",
-                                    source=source, line=1, reason="not a mapping")
+        raise InvalidProcedureError(
+            f"{source}:1: a procedure is a YAML mapping",
+            source=source,
+            line=1,
+            reason="not a mapping",
+        )
     try:
         return Procedure.model_validate(data)
     except ValidationError as error:
@@ -55,27 +63,34 @@ def parse_procedure(text: str, source: str = "<procedure>") -> Procedure:
         where = ".".join(str(p) for p in first["loc"]) or "procedure"
         reason = f"{where}: {first['msg']}"
         problems = [
-            {"line": _node_line(root, e["loc"]),
-             "field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]}
+            {
+                "line": _node_line(root, e["loc"]),
+                "field": ".".join(str(p) for p in e["loc"]),
+                "reason": e["msg"],
+            }
             for e in error.errors()
         ]
-        raise InvalidProcedureError(f"{source}:{line}: {reason}", source=source, line=line,
-                                    reason=reason, problems=problems) from None
+        raise InvalidProcedureError(
+            f"{source}:{line}: {reason}", source=source, line=line, reason=reason, problems=problems
+        ) from None
 
 
 def load_procedure(path: Path) -> Procedure:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise InvalidProcedureError(f"{path}: cannot read: {error.strerror}",
-                                    source=str(path)) from None
+        raise InvalidProcedureError(
+            f"{path}: cannot read: {error.strerror}", source=str(path)
+        ) from None
     procedure = parse_procedure(text, str(path))
     expected = f"{procedure.name}.v{procedure.version}"
     if path.stem != expected:
         raise InvalidProcedureError(
             f"{path}:1: the file of {procedure.name} version {procedure.version} is named "
             f"{expected}.yaml (released procedures are never edited in place)",
-            source=str(path), line=1)
+            source=str(path),
+            line=1,
+        )
     return procedure
 
 
@@ -107,8 +122,9 @@ class ProcedureLibrary:
         try:
             return self._procedures[(name, version)]
         except KeyError:
-            raise InvalidProcedureError(f"no procedure {name!r} version {version}",
-                                        name=name) from None
+            raise InvalidProcedureError(
+                f"no procedure {name!r} version {version}", name=name
+            ) from None
 
     def all(self) -> list[Procedure]:
         return [self._procedures[k] for k in sorted(self._procedures)]

@@ -40,32 +40,69 @@ class SteppingClock:
 
 
 def _procedure() -> Procedure:
-    return Procedure.model_validate({
-        "name": "specimen", "version": 1, "title": "specimen",
-        "sources": [{"title": "govflow specimens"}],
-        "rules": {"party": PARTY_RULE.model_dump(mode="json")},
-        "stages": [
-            {"id": "propose", "kind": "propose", "title": "提议", "duration": {"days": 0}},
-            {"id": "deliberate", "kind": "deliberate", "title": "商议", "body": "two_committees",
-             "duration": {"days": 7}},
-            {"id": "review", "kind": "review", "title": "审议", "body": "party_members_assembly",
-             "rule": "party", "vote_by": "meeting", "duration": {"days": 7}},
-            {"id": "resolve", "kind": "vote", "title": "决议", "body": "party_members_assembly",
-             "rule": "party", "vote_by": "ballots", "duration": {"days": 7}},
-            {"id": "publish", "kind": "publish", "title": "公示", "duration": {"days": 7},
-             "notice": {"kind": "resolution", "display": {"days": 7},
-                        "objection_window": {"days": 7}, "reply_within": {"days": 3}}},
-        ],
-    })
+    return Procedure.model_validate(
+        {
+            "name": "specimen",
+            "version": 1,
+            "title": "specimen",
+            "sources": [{"title": "govflow specimens"}],
+            "rules": {"party": PARTY_RULE.model_dump(mode="json")},
+            "stages": [
+                {"id": "propose", "kind": "propose", "title": "提议", "duration": {"days": 0}},
+                {
+                    "id": "deliberate",
+                    "kind": "deliberate",
+                    "title": "商议",
+                    "body": "two_committees",
+                    "duration": {"days": 7},
+                },
+                {
+                    "id": "review",
+                    "kind": "review",
+                    "title": "审议",
+                    "body": "party_members_assembly",
+                    "rule": "party",
+                    "vote_by": "meeting",
+                    "duration": {"days": 7},
+                },
+                {
+                    "id": "resolve",
+                    "kind": "vote",
+                    "title": "决议",
+                    "body": "party_members_assembly",
+                    "rule": "party",
+                    "vote_by": "ballots",
+                    "duration": {"days": 7},
+                },
+                {
+                    "id": "publish",
+                    "kind": "publish",
+                    "title": "公示",
+                    "duration": {"days": 7},
+                    "notice": {
+                        "kind": "resolution",
+                        "display": {"days": 7},
+                        "objection_window": {"days": 7},
+                        "reply_within": {"days": 3},
+                    },
+                },
+            ],
+        }
+    )
 
 
-def play(app: Governance) -> None:  # noqa: PLR0915 - a script, read top to bottom
+def play(app: Governance) -> None:
     c, clerk = "specimen", "clerk"
     app.register_council(c, "样例社区", actor=clerk)
     for i, name in enumerate(["王芳", "李强", "张伟", "刘洋"], start=1):
-        app.enroll_member(c, f"m{i}", name, actor=clerk,
-                          bodies=(Body.PARTY_MEMBERS_ASSEMBLY, Body.TWO_COMMITTEES),
-                          chairs=(Body.TWO_COMMITTEES,) if i == 1 else ())
+        app.enroll_member(
+            c,
+            f"m{i}",
+            name,
+            actor=clerk,
+            bodies=(Body.PARTY_MEMBERS_ASSEMBLY, Body.TWO_COMMITTEES),
+            chairs=(Body.TWO_COMMITTEES,) if i == 1 else (),
+        )
     app.enroll_member(c, "m8", "陈静", actor=clerk)
     app.remove_member(c, "m8", actor=clerk)
     app.enroll_member(c, "m9", "赵敏", actor=clerk)
@@ -78,21 +115,35 @@ def play(app: Governance) -> None:  # noqa: PLR0915 - a script, read top to bott
     app.close_stage(c, 1, "propose", StageOutcome.COMPLETED, actor="m1")
     app.open_stage(c, 1, "deliberate", deadline=START + timedelta(days=7), actor="m1")
     app.record_opinion(c, 1, "deliberate", "同意更换", actor="m2")
-    app.escalate_issue(c, 1, "no decision by the deadline", to_body="party_members_assembly",
-                       new_deadline=START + timedelta(days=14), actor="system")
+    app.escalate_issue(
+        c,
+        1,
+        "no decision by the deadline",
+        to_body="party_members_assembly",
+        new_deadline=START + timedelta(days=14),
+        actor="system",
+    )
     app.close_stage(c, 1, "deliberate", StageOutcome.TIMED_OUT, actor="system")
     app.skip_stage(c, 1, "review", "not over the threshold", actor="system")
     app.open_stage(c, 1, "resolve", deadline=START + timedelta(days=21), actor="system")
-    app.open_voting(c, 1, "resolve", body=Body.PARTY_MEMBERS_ASSEMBLY, rule=PARTY_RULE,
-                    closes_at=START + timedelta(days=21), actor="system")
+    app.open_voting(
+        c,
+        1,
+        "resolve",
+        body=Body.PARTY_MEMBERS_ASSEMBLY,
+        rule=PARTY_RULE,
+        closes_at=START + timedelta(days=21),
+        actor="system",
+    )
     for voter in ("m1", "m2", "m3"):
         app.cast_ballot(c, 1, voter, Choice.YES)
     app.close_voting(c, 1, "deadline", actor="system")
     app.close_stage(c, 1, "resolve", StageOutcome.COMPLETED, actor="system")
     app.open_stage(c, 1, "publish", deadline=START + timedelta(days=30), actor="system")
     period = NoticePeriod(display_days=7, objection_days=7, reply_days=3)
-    notice = app.post_issue_notice(c, 1, "publish", NoticeKind.RESOLUTION, "决议公示",
-                                   "同意更换化粪管", period, actor="m1")
+    notice = app.post_issue_notice(
+        c, 1, "publish", NoticeKind.RESOLUTION, "决议公示", "同意更换化粪管", period, actor="m1"
+    )
     number = app.file_objection(notice, "费用分摊不清", actor="m9")
     app.answer_objection(notice, number, "补充分摊明细", upheld=True, actor="m1")
     app.correct_notice(notice, "同意更换化粪管（附分摊明细）", actor="m1")
@@ -105,11 +156,20 @@ def play(app: Governance) -> None:  # noqa: PLR0915 - a script, read top to bott
     app.propose_issue(c, 2, "撤回的议题", procedure, actor="m2")
     app.withdraw_issue(c, 2, "merged into issue 1", actor="m2")
 
-    app.request_spending(c, 1, "12000.00", purpose="化粪管更换", payee="某工程队",
-                         budget_line="公益金", actor="m1")
-    app.schedule_meeting(c, 1, Body.PARTY_MEMBERS_ASSEMBLY, "党员大会", "审议化粪管支出",
-                         scheduled_for=START + timedelta(days=20), notice_days_required=3,
-                         rule=PARTY_RULE, actor="m1")
+    app.request_spending(
+        c, 1, "12000.00", purpose="化粪管更换", payee="某工程队", budget_line="公益金", actor="m1"
+    )
+    app.schedule_meeting(
+        c,
+        1,
+        Body.PARTY_MEMBERS_ASSEMBLY,
+        "党员大会",
+        "审议化粪管支出",
+        scheduled_for=START + timedelta(days=20),
+        notice_days_required=3,
+        rule=PARTY_RULE,
+        actor="m1",
+    )
     app.issue_meeting_notice(c, 1, actor="m1")
     app.record_attendance(c, 1, ["m1", "m2", "m3"], actor="m1")
     motion = app.record_motion(c, 1, "同意支出 ¥12,000.00", yes=3, no=0, abstain=0, actor="m1")
@@ -117,17 +177,21 @@ def play(app: Governance) -> None:  # noqa: PLR0915 - a script, read top to bott
     app.attach_evidence(c, 1, "签到表.jpg", b"scanned sign-in sheet", actor="m1")
     app.review_spending(c, 1, meeting_number=1, motion_no=motion, actor="m1")
     app.approve_spending(c, 1, actor="m1")
-    app.disclose_spending(c, 1, NoticeKind.RESOLUTION, "支出决议公开", "¥12,000.00", period,
-                          actor="m1")
+    app.disclose_spending(
+        c, 1, NoticeKind.RESOLUTION, "支出决议公开", "¥12,000.00", period, actor="m1"
+    )
     app.disburse(c, 1, "6000.00", approved_by=("m1", "m2"), reference="付款-001", actor="m1")
-    app.disclose_spending(c, 1, NoticeKind.PROGRESS, "实施过程公开", "已完成一半", period,
-                          actor="m1")
+    app.disclose_spending(
+        c, 1, NoticeKind.PROGRESS, "实施过程公开", "已完成一半", period, actor="m1"
+    )
     app.complete_spending(c, 1, "11800.00", actor="m1")
-    app.disclose_spending(c, 1, NoticeKind.RESULT, "实施结果公开", "实际费用 ¥11,800.00",
-                          period, actor="m1")
+    app.disclose_spending(
+        c, 1, NoticeKind.RESULT, "实施结果公开", "实际费用 ¥11,800.00", period, actor="m1"
+    )
     app.settle_spending(c, 1, actor="m1")
-    app.request_spending(c, 2, "500.00", purpose="打印", payee="文印店", budget_line="办公",
-                         actor="m1")
+    app.request_spending(
+        c, 2, "500.00", purpose="打印", payee="文印店", budget_line="办公", actor="m1"
+    )
     app.reject_spending(c, 2, "not needed", actor="m1")
 
     app.propose_issue(c, 3, "会议决议", procedure, actor="m1")
@@ -135,8 +199,7 @@ def play(app: Governance) -> None:  # noqa: PLR0915 - a script, read top to bott
         app.open_stage(c, 3, stage, deadline=None, actor="m1")
         app.close_stage(c, 3, stage, StageOutcome.COMPLETED, actor="m1")
     app.open_stage(c, 3, "review", deadline=None, actor="m1")
-    app.record_meeting_resolution(c, 3, "review", meeting_number=1, motion_no=motion,
-                                  actor="m1")
+    app.record_meeting_resolution(c, 3, "review", meeting_number=1, motion_no=motion, actor="m1")
 
 
 def specimen_events(app: Governance) -> Iterator[DomainEvent]:

@@ -1,8 +1,8 @@
 """Deadlines in natural or working days (民法典 Arts. 201-203).
 
 The start day is not counted; a period ends at 24:00 local time of its last day; a natural-day
-period whose last day is a rest day (法定休假日, weekends included) ends on the next working day. Deadlines are
-computed in the council's time zone and returned in UTC.
+period whose last day is a rest day (法定休假日, weekends included) ends on the next working
+day. Deadlines are computed in the council's time zone and returned in UTC.
 """
 
 from __future__ import annotations

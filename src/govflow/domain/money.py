@@ -23,7 +23,7 @@ def parse_yuan(value: Any) -> Decimal:
     ``"¥12000"`` or ``"12000 CNY"``. Refuses floats, NaN, infinities, zero or negative
     amounts, more than two decimal places, amounts over ¥100,000,000.00 and other currencies.
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise InvalidAmountError(
             'amounts must be exact: send a string such as "12000.00", not a floating-point number',
             value=repr(value),

@@ -1,7 +1,8 @@
 """Voting-rule arithmetic: exact fractions, every base explicit.
 
-"以上" (at least) includes the boundary and "过半数/超过" (more than) excludes it (民法典 Art. 1259):
-more than half is ``2 * yes > base``; at least two thirds is ``3 * yes >= 2 * base``.
+"以上" (at least) includes the boundary and "过半数/超过" (more than) excludes it
+(民法典 Art. 1259): more than half is ``2 * yes > base``; at least two thirds is
+``3 * yes >= 2 * base``.
 An empty base never satisfies a threshold: nobody on the roll cannot decide anything.
 """
 

@@ -24,11 +24,14 @@ from govflow.domain.council import Body
 from govflow.domain.errors import GovflowError
 from govflow.domain.procedure_lint import lint
 
-app = typer.Typer(help="govflow: event-sourced governance workflows for residents' councils.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="govflow: event-sourced governance workflows for residents' councils.",
+    no_args_is_help=True,
+)
 procedure_app = typer.Typer(help="Validate and lint procedure files.", no_args_is_help=True)
-audit_app = typer.Typer(help="History, past state, the hash chain and exports.",
-                        no_args_is_help=True)
+audit_app = typer.Typer(
+    help="History, past state, the hash chain and exports.", no_args_is_help=True
+)
 schema_app = typer.Typer(help="The published event catalogue.", no_args_is_help=True)
 council_app = typer.Typer(help="Councils, members and households.", no_args_is_help=True)
 app.add_typer(procedure_app, name="procedure")
@@ -51,14 +54,20 @@ def _domain_errors() -> Iterator[None]:
     try:
         yield
     except GovflowError as error:
-        err.print(f"[red]error[/red] [{error.code}] {error.message}", highlight=False)
+        err.print(f"error [{error.code}] {error.message}", markup=False, highlight=False)
         raise typer.Exit(EXIT_RULE) from None
 
 
 @contextmanager
 def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), console=err,
-                  transient=True, disable=not err.is_terminal) as bar:
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
 
@@ -67,8 +76,9 @@ def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
 
 
 @procedure_app.command("validate")
-def procedure_validate(paths: Annotated[list[Path], typer.Argument(help="Files or dirs.")],
-                       as_json: JsonFlag = False) -> None:
+def procedure_validate(
+    paths: Annotated[list[Path], typer.Argument(help="Files or dirs.")], as_json: JsonFlag = False
+) -> None:
     """Refuse malformed procedure files, naming the line and the reason."""
     failures = []
     files = [f for p in paths for f in procedure_files(p)]
@@ -76,13 +86,19 @@ def procedure_validate(paths: Annotated[list[Path], typer.Argument(help="Files o
         try:
             load_procedure(path)
         except GovflowError as error:
-            failures.append({"file": str(path), "code": error.code, "message": error.message,
-                             **{k: v for k, v in error.details.items() if k == "line"}})
+            failures.append(
+                {
+                    "file": str(path),
+                    "code": error.code,
+                    "message": error.message,
+                    **{k: v for k, v in error.details.items() if k == "line"},
+                }
+            )
     if as_json:
         _emit_json({"checked": len(files), "failures": failures})
     else:
         for failure in failures:
-            err.print(failure["message"], highlight=False)
+            err.print(failure["message"], markup=False, highlight=False)
         if not failures:
             out.print(f"{len(files)} procedure file(s) valid")
     if failures:
@@ -90,8 +106,9 @@ def procedure_validate(paths: Annotated[list[Path], typer.Argument(help="Files o
 
 
 @procedure_app.command("lint")
-def procedure_lint(paths: Annotated[list[Path], typer.Argument(help="Files or dirs.")],
-                   as_json: JsonFlag = False) -> None:
+def procedure_lint(
+    paths: Annotated[list[Path], typer.Argument(help="Files or dirs.")], as_json: JsonFlag = False
+) -> None:
     """Validate, then flag procedures that break statutory minimums."""
     findings: list[dict[str, Any]] = []
     for path in (f for p in paths for f in procedure_files(p)):
@@ -100,15 +117,20 @@ def procedure_lint(paths: Annotated[list[Path], typer.Argument(help="Files or di
         except GovflowError as error:
             findings.append({"file": str(path), "code": error.code, "message": error.message})
             continue
-        findings.extend({"file": str(path), "code": f.code, "stage": f.stage,
-                         "message": f.message} for f in lint(procedure))
+        findings.extend(
+            {"file": str(path), "code": f.code, "stage": f.stage, "message": f.message}
+            for f in lint(procedure)
+        )
     if as_json:
         _emit_json({"findings": findings})
     else:
         for finding in findings:
             stage = f" stage {finding['stage']}" if finding.get("stage") else ""
-            err.print(f"{finding['file']}{stage}: [{finding['code']}] {finding['message']}",
-                      highlight=False)
+            err.print(
+                f"{finding['file']}{stage}: [{finding['code']}] {finding['message']}",
+                markup=False,
+                highlight=False,
+            )
         if not findings:
             out.print("no findings")
     if findings:
@@ -129,8 +151,13 @@ def audit_history(aggregate_id: UUID, as_json: JsonFlag = False) -> None:
     table = Table("v", "time (UTC)", "actor", "event", "data")
     for e in entries:
         data = json.dumps(e.data, ensure_ascii=False)
-        table.add_row(str(e.version), e.timestamp.isoformat(timespec="seconds"), e.actor,
-                      e.topic, data if len(data) < 80 else data[:77] + "...")
+        table.add_row(
+            str(e.version),
+            e.timestamp.isoformat(timespec="seconds"),
+            e.actor,
+            e.topic,
+            data if len(data) < 80 else data[:77] + "...",
+        )
     out.print(table)
 
 
@@ -158,8 +185,12 @@ def audit_checkpoint(as_json: JsonFlag = False) -> None:
 
 @audit_app.command("verify")
 def audit_verify(
-    expect: Annotated[list[str] | None, typer.Option(
-        help="A published checkpoint POSITION:DIGEST to hold the chain to (repeatable).")] = None,
+    expect: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A published checkpoint POSITION:DIGEST to hold the chain to (repeatable)."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Recompute the hash chain and name the first altered, removed or inserted record."""
@@ -175,25 +206,38 @@ def audit_verify(
     with _domain_errors(), _progress("verifying", total) as advance:
         report = governance.verify_audit_chain(expected, progress=advance)
     if as_json:
-        _emit_json({"ok": report.ok, "checked": report.checked, "unsealed": report.unsealed,
-                    "checkpoints_checked": report.checkpoints_checked,
-                    "problem": report.problem.__dict__ if report.problem else None})
+        _emit_json(
+            {
+                "ok": report.ok,
+                "checked": report.checked,
+                "unsealed": report.unsealed,
+                "checkpoints_checked": report.checkpoints_checked,
+                "problem": report.problem.__dict__ if report.problem else None,
+            }
+        )
     elif report.problem:
         p = report.problem
-        err.print(f"[red]FAILED[/red]: record {p.notification_id} (chain position {p.position}) "
-                  f"{p.kind}: {p.detail}", highlight=False)
+        err.print(
+            f"[red]FAILED[/red]: record {p.notification_id} (chain position {p.position}) "
+            f"{p.kind}: {p.detail}",
+            highlight=False,
+        )
     else:
-        out.print(f"ok: {report.checked} records verified, "
-                  f"{report.checkpoints_checked} checkpoint(s) matched, "
-                  f"{report.unsealed} not yet sealed")
+        out.print(
+            f"ok: {report.checked} records verified, "
+            f"{report.checkpoints_checked} checkpoint(s) matched, "
+            f"{report.unsealed} not yet sealed"
+        )
     if not report.ok:
         raise typer.Exit(EXIT_AUDIT)
 
 
 @audit_app.command("export")
-def audit_export(output: Annotated[Path, typer.Option("--out", "-o",
-                                                      help="File to write ('-' for stdout).")]
-                 = Path("-")) -> None:
+def audit_export(
+    output: Annotated[
+        Path, typer.Option("--out", "-o", help="File to write ('-' for stdout).")
+    ] = Path("-"),
+) -> None:
     """Write the whole log as JSON Lines."""
     governance = build_governance()
     total = governance.recorder.max_notification_id()
@@ -212,9 +256,10 @@ def audit_export(output: Annotated[Path, typer.Option("--out", "-o",
 
 
 @schema_app.command("export")
-def schema_export(root: Annotated[Path, typer.Option(help="Repository root.")] = Path("."),
-                  check: Annotated[bool, typer.Option(
-                      help="Only report stale files; exit 1 if any.")] = False) -> None:
+def schema_export(
+    root: Annotated[Path, typer.Option(help="Repository root.")] = Path("."),
+    check: Annotated[bool, typer.Option(help="Only report stale files; exit 1 if any.")] = False,
+) -> None:
     """Write JSON Schemas, the catalogue and missing golden payloads."""
     result = catalogue.export(root, check=check)
     for path in result.stale:
@@ -229,26 +274,31 @@ def schema_export(root: Annotated[Path, typer.Option(help="Repository root.")] =
 
 
 @council_app.command("register")
-def council_register(code: str, name: str, threshold: str = "10000.00",
-                     actor: str = "clerk") -> None:
+def council_register(
+    code: str, name: str, threshold: str = "10000.00", actor: str = "clerk"
+) -> None:
     """Register a council with its spending threshold (yuan)."""
     with _domain_errors():
-        council_id = build_governance().register_council(code, name, actor=actor,
-                                                         spending_threshold=threshold)
+        council_id = build_governance().register_council(
+            code, name, actor=actor, spending_threshold=threshold
+        )
     out.print(str(council_id))
 
 
 @council_app.command("add-member")
 def council_add_member(
-    code: str, member_id: str, name: str,
+    code: str,
+    member_id: str,
+    name: str,
     body: Annotated[list[Body] | None, typer.Option(help="A body they sit on.")] = None,
     chair: Annotated[list[Body] | None, typer.Option(help="A body they chair.")] = None,
     actor: str = "clerk",
 ) -> None:
     """Enroll a member on the bodies they sit on."""
     with _domain_errors():
-        build_governance().enroll_member(code, member_id, name, actor=actor,
-                                         bodies=tuple(body or ()), chairs=tuple(chair or ()))
+        build_governance().enroll_member(
+            code, member_id, name, actor=actor, bodies=tuple(body or ()), chairs=tuple(chair or ())
+        )
 
 
 @council_app.command("show")
@@ -259,8 +309,10 @@ def council_show(code: str, as_json: JsonFlag = False) -> None:
     if as_json:
         _emit_json(view.model_dump(mode="json"))
         return
-    out.print(f"{view.name} ({view.code}), threshold ¥{view.spending_threshold:,.2f}, "
-              f"{view.households} households")
+    out.print(
+        f"{view.name} ({view.code}), threshold ¥{view.spending_threshold:,.2f}, "
+        f"{view.households} households"
+    )
     table = Table("member", "name", "bodies", "chairs")
     for m in view.members:
         table.add_row(m.member_id, m.name, ", ".join(m.bodies), ", ".join(m.chairs))

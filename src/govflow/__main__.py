@@ -1,0 +1,3 @@
+from govflow.entrypoints.cli import main
+
+main()

@@ -1,0 +1,158 @@
+"""Voting through the event store: frozen rolls, one ballot per voter, log-order tallies."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from govflow.application import Governance
+from govflow.application.procedures import ProcedureLibrary
+from govflow.domain.ballot import Ballot, Choice
+from govflow.domain.council import Body
+from govflow.domain.errors import DoubleVoteError, NotOnRollError, VotingNotOpenError
+from govflow.domain.issue import StageOutcome
+from govflow.domain.voting import Base, Comparison, Threshold, VotingRule
+from tests.application.scenario import (
+    COUNCIL,
+    MAJORITY_OF_PRESENT,
+    REPRESENTATIVES,
+    set_up_council,
+)
+
+WORKFLOWS = Path(__file__).parents[2] / "workflows"
+
+
+def at_vote(
+    app: Governance,
+    number: int = 1,
+    body: Body = Body.RESIDENTS_REPRESENTATIVES,
+    rule: VotingRule = MAJORITY_OF_PRESENT,
+) -> str:
+    if number == 1:
+        set_up_council(app)
+    procedure = ProcedureLibrary(WORKFLOWS).get("residents-assembly")
+    app.propose_issue(COUNCIL, number, "加装电梯", procedure, actor="p1")
+    for stage in ("propose", "public_deliberation"):
+        app.open_stage(COUNCIL, number, stage, deadline=None, actor="p1")
+        app.close_stage(COUNCIL, number, stage, StageOutcome.COMPLETED, actor="p1")
+    app.open_stage(COUNCIL, number, "resolve", deadline=None, actor="system")
+    return app.open_voting(
+        COUNCIL,
+        number,
+        "resolve",
+        body=body,
+        rule=rule,
+        closes_at=app.now() + timedelta(days=7),
+        actor="system",
+    )
+
+
+def test_second_ballot_of_a_voter_is_refused_by_the_store(app: Governance) -> None:
+    """The store's uniqueness refuses a second ballot: no lock, no read-before-write."""
+    at_vote(app)
+    app.cast_ballot(COUNCIL, 1, "r1", Choice.YES)
+    with pytest.raises(DoubleVoteError) as caught:
+        app.cast_ballot(COUNCIL, 1, "r1", Choice.NO)
+    assert caught.value.code == "ballot.double_vote"
+
+
+def test_only_voters_on_the_frozen_roll(app: Governance) -> None:
+    """A member who joins the body after voting opened is not on the roll."""
+    at_vote(app)
+    app.enroll_member(
+        COUNCIL, "r9", "新代表", actor="clerk", bodies=(Body.RESIDENTS_REPRESENTATIVES,)
+    )
+    with pytest.raises(NotOnRollError):
+        app.cast_ballot(COUNCIL, 1, "r9", Choice.YES)
+    with pytest.raises(NotOnRollError):
+        app.cast_ballot(COUNCIL, 1, "p1", Choice.YES)
+
+
+def test_tally_applies_the_rule_to_ballots(app: Governance) -> None:
+    """Three of five vote, two yes: quorum (more than half) and a majority of those voting."""
+    at_vote(app)
+    for voter, choice in [("r1", Choice.YES), ("r2", Choice.YES), ("r3", Choice.NO)]:
+        app.cast_ballot(COUNCIL, 1, voter, choice)
+    result = app.close_voting(COUNCIL, 1, "deadline", actor="system", step="close-1")
+    assert (result.yes, result.no, result.participating) == (2, 1, 3)
+    assert result.quorum_met and result.passed
+    with pytest.raises(VotingNotOpenError):
+        app.cast_ballot(COUNCIL, 1, "r4", Choice.YES)
+
+
+def test_ballot_recorded_after_voting_closed_never_counts(app: Governance) -> None:
+    """A ballot that lands after VotingClosed in the log is left out, whatever its timestamp."""
+    at_vote(app)
+    app.cast_ballot(COUNCIL, 1, "r1", Choice.NO)
+    issue = app.issue(COUNCIL, 1)
+    stale_voting = issue.voting
+    assert stale_voting is not None
+    issue.close_voting("deadline", at=app.now(), actor="system", step="close-1:close")
+    app.save(issue)
+    stale_voting.is_open = True  # another process still believes voting is open
+    app.save(Ballot.cast(stale_voting, "r2", Choice.YES, at=app.now()))
+    result = app.close_voting(COUNCIL, 1, "deadline", actor="system", step="close-1")
+    assert (result.yes, result.no, result.participating) == (0, 1, 1)
+
+
+def test_closing_twice_with_the_same_step_records_once(app: Governance) -> None:
+    """close_voting is idempotent per step: a retried activity adds no event."""
+    at_vote(app)
+    app.cast_ballot(COUNCIL, 1, "r1", Choice.YES)
+    first = app.close_voting(COUNCIL, 1, "deadline", actor="system", step="s1")
+    version = app.get_issue(COUNCIL, 1).version
+    assert app.close_voting(COUNCIL, 1, "deadline", actor="system", step="s1") == first
+    assert app.get_issue(COUNCIL, 1).version == version
+
+
+def test_a_revote_is_a_new_round_with_fresh_ballots(app: Governance) -> None:
+    """After a failed round the same voters may vote again in the next one."""
+    key = at_vote(app)
+    app.cast_ballot(COUNCIL, 1, "r1", Choice.YES)
+    failed = app.close_voting(COUNCIL, 1, "deadline", actor="system", step="round-1")
+    assert not failed.quorum_met
+    second = app.open_voting(
+        COUNCIL,
+        1,
+        "resolve",
+        body=Body.RESIDENTS_REPRESENTATIVES,
+        rule=MAJORITY_OF_PRESENT,
+        closes_at=app.now() + timedelta(days=7),
+        actor="system",
+    )
+    assert (key, second) == ("resolve#1", "resolve#2")
+    for voter in REPRESENTATIVES:
+        app.cast_ballot(COUNCIL, 1, voter, Choice.YES)
+    assert app.close_voting(COUNCIL, 1, "deadline", actor="system", step="round-2").passed
+
+
+OWNERS_ORDINARY = VotingRule(
+    quorum=Threshold(
+        fraction="2/3",
+        comparison=Comparison.AT_LEAST,  # type: ignore[arg-type]
+        base=Base.MEMBERS_OF_RECORD,
+    ),
+    passes=Threshold(
+        fraction="1/2",
+        comparison=Comparison.MORE_THAN,  # type: ignore[arg-type]
+        base=Base.PARTICIPATING,
+    ),
+    area_weighted=True,
+)
+
+
+def test_owner_with_two_units_votes_once_with_both_areas(app: Governance) -> None:
+    """One owner counts once by head, with the exclusive area of every unit they own."""
+    at_vote(app, body=Body.OWNERS_ASSEMBLY, rule=OWNERS_ORDINARY)
+    roll = app.issue(COUNCIL, 1).voting
+    assert roll is not None
+    assert roll.roll == {"o1": Decimal("165.00"), "o2": Decimal("82.00"), "o3": Decimal("83.00")}
+    app.cast_ballot(COUNCIL, 1, "o1", Choice.YES)
+    app.cast_ballot(COUNCIL, 1, "o2", Choice.NO)
+    result = app.close_voting(COUNCIL, 1, "deadline", actor="system")
+    # 2 of 3 owners (exactly 2/3) with 247 of 330 m² take part: quorum. Yes: 1 of 2 owners is
+    # not more than half by head, although 165 of 247 m² is more than half by area.
+    assert result.quorum_met and not result.passed
