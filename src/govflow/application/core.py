@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -19,6 +21,7 @@ from govflow.domain.ids import council_id, issue_id
 from govflow.domain.issue import Issue, OpenVoting
 
 Clock = Callable[[], datetime]
+_acting_at: ContextVar[datetime | None] = ContextVar("govflow_acting_at", default=None)
 A = TypeVar("A", bound=Aggregate)
 
 
@@ -38,12 +41,24 @@ class GovernanceCore(Application[UUID]):
         # keyed by issue with the version read; a newer event on the issue invalidates it.
         self._open_votings: dict[UUID, tuple[int, OpenVoting]] = {}
         self._votings_lock = threading.Lock()
+        self._ballot_counts: dict[tuple[UUID, str], int] = {}
 
     def construct_mapper(self) -> Mapper[UUID]:
         return PydanticMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
 
     def now(self) -> datetime:
-        return self.clock()
+        """The time of the command being handled: the workflow's time inside ``acting_at``."""
+        return _acting_at.get() or self.clock()
+
+    @staticmethod
+    @contextmanager
+    def acting_at(at: datetime | None) -> Iterator[None]:
+        """Record events of this thread's commands at ``at`` (a workflow's durable time)."""
+        token = _acting_at.set(at)
+        try:
+            yield
+        finally:
+            _acting_at.reset(token)
 
     def _get(self, kind: type[A], aggregate_id: UUID, what: str) -> A:
         try:

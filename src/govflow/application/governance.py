@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from govflow.application.audit import AuditCases
 from govflow.application.councils import CouncilCases
+from govflow.application.evaluation import EvaluationCases
 from govflow.application.issues import IssueCases
 from govflow.application.meetings import MeetingCases
 from govflow.application.spending import SpendingCases
 from govflow.application.voting import VotingCases
 
 
-class Governance(CouncilCases, IssueCases, VotingCases, MeetingCases, SpendingCases, AuditCases):
+class Governance(
+    CouncilCases, IssueCases, VotingCases, EvaluationCases, MeetingCases, SpendingCases, AuditCases
+):
     """govflow's eventsourcing Application (see the use-case mixins for each method)."""
 
     name = "Governance"

@@ -18,6 +18,7 @@ from govflow.domain.council import Body
 from govflow.domain.issue import IssueOutcome, StageOutcome
 from govflow.domain.notice import NoticeKind, NoticePeriod
 from govflow.domain.procedure import Procedure
+from govflow.domain.rating import Satisfaction
 from govflow.domain.voting import Base, Comparison, Threshold, VotingRule
 
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -150,6 +151,18 @@ def play(app: Governance) -> None:
     app.reopen_issue(c, 1, "publish", "objection upheld", actor="m1")
     app.open_stage(c, 1, "publish", deadline=START + timedelta(days=40), actor="system")
     app.withdraw_notice(notice, "superseded", actor="m1")
+    app.report_progress(c, 1, "publish", "施工队已进场", actor="m1")
+    app.open_evaluation(
+        c,
+        1,
+        "publish",
+        body=Body.PARTY_MEMBERS_ASSEMBLY,
+        closes_at=START + timedelta(days=60),
+        actor="system",
+    )
+    app.rate_issue(c, 1, "m2", Satisfaction.SATISFIED)
+    app.rate_issue(c, 1, "m3", Satisfaction.BASICALLY_SATISFIED)
+    app.close_evaluation(c, 1, actor="system")
     app.close_stage(c, 1, "publish", StageOutcome.COMPLETED, actor="system")
     app.close_issue(c, 1, IssueOutcome.ADOPTED, actor="system")
 

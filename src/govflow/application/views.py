@@ -43,6 +43,15 @@ class TallyView(View):
     rule: str
 
 
+class BallotReceipt(View):
+    """What a voter keeps: the ballot's id and position in the log, to check against the tally."""
+
+    ballot_id: UUID
+    ballot_key: str
+    notification_id: int
+    all_voted: bool
+
+
 class IssueView(View):
     id: UUID
     council: str

@@ -16,7 +16,7 @@ from eventsourcing.persistence import IntegrityError, Notification
 
 from govflow.application.core import GovernanceCore
 from govflow.application.mapper import PydanticMapper
-from govflow.application.views import TallyView
+from govflow.application.views import BallotReceipt, TallyView
 from govflow.domain.ballot import Ballot, BallotCast, Choice, tally
 from govflow.domain.council import Body
 from govflow.domain.errors import DoubleVoteError, VotingNotOpenError
@@ -57,18 +57,50 @@ class VotingCases(GovernanceCore):
         self._save(issue)
         return key
 
-    def cast_ballot(self, code: str, number: int, voter: str, choice: Choice) -> UUID:
+    def cast_ballot(self, code: str, number: int, voter: str, choice: Choice) -> BallotReceipt:
+        """Record ``voter``'s ballot straight in the event store.
+
+        The receipt says whether every voter on the roll has now voted, so the caller can tell
+        the workflow once (votes themselves never pass through Temporal).
+        """
         voting = self._current_voting(issue_id(code, number))
         ballot = Ballot.cast(voting, voter, choice, at=self.now())
         try:
-            self.save(ballot)
+            recordings = self.save(ballot)
         except IntegrityError:
             raise DoubleVoteError(
                 f"{voter} has already voted in {voting.ballot_key}",
                 voter=voter,
                 ballot_key=voting.ballot_key,
             ) from None
-        return ballot.id
+        return BallotReceipt(
+            ballot_id=ballot.id,
+            ballot_key=voting.ballot_key,
+            notification_id=recordings[-1].notification.id,
+            all_voted=self._count_ballot(voting),
+        )
+
+    def _count_ballot(self, voting: OpenVoting) -> bool:
+        """Count one more ballot of the round; True once the whole roll has voted.
+
+        The count is kept per process and confirmed by one scan of the log before it is
+        reported, so several processes casting ballots never report a round complete early.
+        """
+        key = (voting.issue_id, voting.ballot_key)
+        with self._votings_lock:
+            count = self._ballot_counts.get(key)
+            if count is not None:
+                self._ballot_counts[key] = count = count + 1
+        if count is None or count >= len(voting.roll):
+            count = self._count_round(voting.issue_id, voting.ballot_key)
+            with self._votings_lock:
+                self._ballot_counts[key] = count
+        return count >= len(voting.roll)
+
+    def _count_round(self, issue_uuid: UUID, ballot_key: str) -> int:
+        opened, _ = self._round_positions(issue_uuid, ballot_key)
+        voters = {voter for voter, _ in self._ballots(issue_uuid, ballot_key, opened, None)}
+        return len(voters)
 
     def close_voting(
         self, code: str, number: int, reason: str, *, actor: str, step: str | None = None
@@ -140,10 +172,11 @@ class VotingCases(GovernanceCore):
         return opened, closed
 
     def _ballots(
-        self, issue_uuid: UUID, ballot_key: str, after: int, before: int
+        self, issue_uuid: UUID, ballot_key: str, after: int, before: int | None
     ) -> Iterator[tuple[str, str]]:
         wanted_issue = str(issue_uuid)
-        for notification in self._scan(after, before - 1, (BallotCast.TOPIC,)):
+        stop = None if before is None else before - 1
+        for notification in self._scan(after, stop, (BallotCast.TOPIC,)):
             state = orjson.loads(self._plaintext(notification.state))
             if state["issue_id"] == wanted_issue and state["ballot_key"] == ballot_key:
                 yield state["voter"], state["choice"]

@@ -7,6 +7,7 @@ from govflow.domain.issue import Issue, IssueOutcome, StageOutcome, StageRef
 from govflow.domain.meeting import Meeting
 from govflow.domain.notice import Notice, NoticeKind
 from govflow.domain.procedure import Procedure, StageKind
+from govflow.domain.rating import Rating, Satisfaction
 from govflow.domain.spending import Spending, SpendingStatus
 from govflow.domain.voting import VotingRule
 
@@ -25,6 +26,8 @@ __all__ = [
     "Notice",
     "NoticeKind",
     "Procedure",
+    "Rating",
+    "Satisfaction",
     "Spending",
     "SpendingStatus",
     "StageKind",

@@ -29,3 +29,7 @@ def ballot_id(issue: UUID, stage: str, voter: str) -> UUID:
 
 def notice_id(subject: UUID, kind: str, seq: int) -> UUID:
     return uuid5(NAMESPACE, f"notice:{subject}:{kind}:{seq}")
+
+
+def rating_id(issue: UUID, stage: str, rater: str) -> UUID:
+    return uuid5(NAMESPACE, f"rating:{issue}:{stage}:{rater}")

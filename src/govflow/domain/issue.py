@@ -133,6 +133,32 @@ class ResolutionRecorded(DomainEvent):
     passed: bool
 
 
+class ProgressReported(DomainEvent):
+    TOPIC = "govflow.issue.progress_reported"
+    stage: str
+    text: str
+
+
+class EvaluationOpened(DomainEvent):
+    TOPIC = "govflow.issue.evaluation_opened"
+    stage: str
+    raters: tuple[str, ...]
+    closes_at: AwareDatetime
+
+
+class EvaluationRecorded(DomainEvent):
+    """The evaluation (评议) result: counts on the 满意 / 基本满意 / 不满意 scale."""
+
+    TOPIC = "govflow.issue.evaluation_recorded"
+    stage: str
+    satisfied: int
+    basically_satisfied: int
+    dissatisfied: int
+    raters: int
+    result: str
+    counted_up_to: int
+
+
 class NoticeLinked(DomainEvent):
     TOPIC = "govflow.issue.notice_linked"
     stage: str
@@ -154,6 +180,17 @@ class IssueWithdrawn(DomainEvent):
 class IssueClosed(DomainEvent):
     TOPIC = "govflow.issue.closed"
     outcome: IssueOutcome
+
+
+@dataclass
+class Evaluation:
+    """A rating window: who may rate, until when."""
+
+    issue_id: UUID
+    stage: str
+    raters: frozenset[str]
+    closes_at: datetime
+    is_open: bool = True
 
 
 @dataclass
@@ -233,6 +270,8 @@ class Issue(Aggregate):
                 self.outcome: IssueOutcome | None = None
                 self.escalations = 0
                 self.notices: list[UUID] = []
+                self.progress_reports = 0
+                self.evaluation: Evaluation | None = None
                 self.grid = event.grid
                 self.category = event.category
                 self.spending_id = event.spending_id
@@ -269,6 +308,15 @@ class Issue(Aggregate):
                 self.resolved = self.resolved or event.passed
             case NoticeLinked():
                 self.notices.append(event.notice_id)
+            case ProgressReported():
+                self.progress_reports += 1
+            case EvaluationOpened():
+                self.evaluation = Evaluation(
+                    self.id, event.stage, frozenset(event.raters), event.closes_at
+                )
+            case EvaluationRecorded():
+                if self.evaluation is not None:
+                    self.evaluation.is_open = False
             case IssueReopened():
                 self.open_stage = None
                 self.deadline = None
@@ -471,6 +519,74 @@ class Issue(Aggregate):
             motion_no=motion_no,
             passed=passed,
         )
+
+    def report_progress(
+        self, stage: str, text: str, *, at: datetime, actor: str, step: str | None = None
+    ) -> None:
+        if self.has_applied(step):
+            return
+        self._require_open(stage)
+        if not text.strip():
+            raise InvalidInputError("a progress report needs some text")
+        self._trigger(ProgressReported, at=at, actor=actor, step=step, stage=stage, text=text)
+
+    def open_evaluation(
+        self,
+        stage: str,
+        *,
+        raters: tuple[str, ...],
+        closes_at: datetime,
+        at: datetime,
+        actor: str,
+        step: str | None = None,
+    ) -> None:
+        if self.has_applied(step):
+            return
+        self._require_open(stage)
+        self._trigger(
+            EvaluationOpened,
+            at=at,
+            actor=actor,
+            step=step,
+            stage=stage,
+            raters=raters,
+            closes_at=closes_at,
+        )
+
+    def record_evaluation(
+        self,
+        counts: dict[str, int],
+        *,
+        counted_up_to: int,
+        at: datetime,
+        actor: str,
+        step: str | None = None,
+    ) -> str:
+        """Record the evaluation; the result is 满意 when more than half are at least basically
+        satisfied (基本满意 or better), else 不满意."""
+        if self.has_applied(step):
+            return ""
+        if self.evaluation is None or not self.evaluation.is_open:
+            raise VotingNotOpenError("no evaluation is open on this issue")
+        satisfied = counts.get("satisfied", 0)
+        basically = counts.get("basically_satisfied", 0)
+        dissatisfied = counts.get("dissatisfied", 0)
+        raters = satisfied + basically + dissatisfied
+        result = "satisfied" if 2 * (satisfied + basically) > raters else "dissatisfied"
+        self._trigger(
+            EvaluationRecorded,
+            at=at,
+            actor=actor,
+            step=step,
+            stage=self.evaluation.stage,
+            satisfied=satisfied,
+            basically_satisfied=basically,
+            dissatisfied=dissatisfied,
+            raters=raters,
+            result=result,
+            counted_up_to=counted_up_to,
+        )
+        return result
 
     def link_notice(
         self,
