@@ -15,6 +15,7 @@ from eventsourcing.persistence import IntegrityError, Mapper
 
 from govflow.application.mapper import PydanticMapper
 from govflow.domain.base import Aggregate, DomainEvent
+from govflow.domain.calendar import HolidayCalendar
 from govflow.domain.council import Council
 from govflow.domain.errors import AlreadyExistsError, ConcurrentChangeError, NotFoundError
 from govflow.domain.ids import council_id, issue_id
@@ -33,10 +34,18 @@ class GovernanceCore(Application[UUID]):
     """Persistence and helpers shared by the use-case mixins of :class:`Governance`."""
 
     name = "Governance"
+    timezone = "Asia/Shanghai"
 
-    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock = system_clock):
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        clock: Clock = system_clock,
+        holiday_calendar: HolidayCalendar | None = None,
+    ):
         super().__init__(env)
         self.clock = clock
+        self.holiday_calendar = holiday_calendar or HolidayCalendar()
         # Frozen rolls never change once voting opened, so ballots read them from a cache
         # keyed by issue with the version read; a newer event on the issue invalidates it.
         self._open_votings: dict[UUID, tuple[int, OpenVoting]] = {}

@@ -6,8 +6,10 @@ from datetime import datetime
 from uuid import UUID
 
 from govflow.application.core import GovernanceCore
-from govflow.application.views import IssueView
+from govflow.application.views import IssueView, StageStarted
 from govflow.domain.base import SYSTEM_ACTOR
+from govflow.domain.calendar import DayType, deadline
+from govflow.domain.council import Body, Council
 from govflow.domain.ids import meeting_id
 from govflow.domain.issue import Issue, IssueOutcome, StageOutcome, StageRef
 from govflow.domain.meeting import Meeting
@@ -65,6 +67,62 @@ class IssueCases(GovernanceCore):
         issue = self.issue(code, number)
         issue.open(stage, deadline=deadline, at=self.now(), actor=actor, step=step)
         self._save(issue)
+
+    def start_stage(
+        self,
+        code: str,
+        number: int,
+        stage: str,
+        *,
+        days: int,
+        day_type: DayType,
+        body: Body | None,
+        actor: str,
+        step: str | None = None,
+    ) -> StageStarted:
+        """Open ``stage`` with its deadline counted in the council's days and time zone.
+
+        Returns the deadline and who chairs the acting body (or, for a stage without one,
+        every chair of the council), so callers can check chair actions without a lookup.
+        """
+        council = self.council(code)
+        issue = self.issue(code, number)
+        if step is not None and issue.has_applied(step):
+            assert issue.deadline is not None
+            return StageStarted(deadline=issue.deadline, chairs=_chairs(council, body))
+        due = deadline(
+            self.now(), days, day_type, calendar=self.holiday_calendar, timezone=council.timezone
+        )
+        issue.open(stage, deadline=due, at=self.now(), actor=actor, step=step)
+        self._save(issue)
+        return StageStarted(deadline=due, chairs=_chairs(council, body))
+
+    def extend_stage(
+        self,
+        code: str,
+        number: int,
+        reason: str,
+        *,
+        days: int,
+        day_type: DayType,
+        to_body: str | None,
+        actor: str,
+        step: str | None = None,
+    ) -> datetime:
+        """Escalate the open stage and extend its deadline once by ``days``; returns it."""
+        council = self.council(code)
+        issue = self.issue(code, number)
+        if step is not None and issue.has_applied(step):
+            assert issue.deadline is not None
+            return issue.deadline
+        due = deadline(
+            self.now(), days, day_type, calendar=self.holiday_calendar, timezone=council.timezone
+        )
+        issue.escalate(
+            reason, to_body=to_body, new_deadline=due, at=self.now(), actor=actor, step=step
+        )
+        self._save(issue)
+        return due
 
     def close_stage(
         self,
@@ -162,9 +220,11 @@ class IssueCases(GovernanceCore):
         issue.reopen(at_stage, reason, at=self.now(), actor=actor, step=step)
         self._save(issue)
 
-    def withdraw_issue(self, code: str, number: int, reason: str, *, actor: str) -> None:
+    def withdraw_issue(
+        self, code: str, number: int, reason: str, *, actor: str, step: str | None = None
+    ) -> None:
         issue = self.issue(code, number)
-        issue.withdraw(reason, at=self.now(), actor=actor)
+        issue.withdraw(reason, at=self.now(), actor=actor, step=step)
         self._save(issue)
 
     def close_issue(
@@ -191,3 +251,10 @@ class IssueCases(GovernanceCore):
             outcome=issue.outcome.value if issue.outcome else None,
             version=issue.version,
         )
+
+
+def _chairs(council: Council, body: Body | None) -> list[str]:
+    """Who chairs ``body``; for a stage without a body, everyone who chairs any body."""
+    if body is None:
+        return sorted(mid for mid, member in council.members.items() if member.chairs)
+    return sorted(mid for mid, member in council.members.items() if body in member.chairs)

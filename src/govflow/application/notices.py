@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from govflow.application.core import GovernanceCore
 from govflow.application.views import NoticeView
-from govflow.domain.calendar import HolidayCalendar, deadline
+from govflow.domain.calendar import deadline
+from govflow.domain.base import Aggregate
+from govflow.domain.ids import spending_id
 from govflow.domain.notice import Notice, NoticeKind, NoticePeriod
+from govflow.domain.spending import Spending
 
 
 class NoticeCases(GovernanceCore):
-    holiday_calendar: HolidayCalendar = HolidayCalendar()
-    timezone = "Asia/Shanghai"
-
     def _until(self, start: datetime, days: int | None, period: NoticePeriod) -> datetime | None:
         if days is None:
             return None
@@ -63,8 +64,12 @@ class NoticeCases(GovernanceCore):
         *,
         actor: str,
         step: str | None = None,
+        spending_number: int | None = None,
     ) -> UUID:
-        """Post a notice about an issue and link it to the issue, in one transaction."""
+        """Post a notice about an issue and link it to the issue, in one transaction.
+
+        With ``spending_number`` the notice is also recorded as that spending's disclosure.
+        """
         issue = self.issue(code, number)
         if step is not None and issue.has_applied(step):
             return issue.notices[-1]
@@ -74,14 +79,26 @@ class NoticeCases(GovernanceCore):
         issue.link_notice(
             stage, notice.id, kind.value, at=notice.created_on, actor=actor, step=step
         )
-        self._save_new(notice, issue, what="notice")
+        changed: list[Aggregate] = [notice, issue]
+        if spending_number is not None:
+            spending = self._get(Spending, spending_id(code, spending_number), "spending")
+            spending.record_disclosure(
+                kind, notice.id, at=notice.created_on, actor=actor, step=step
+            )
+            changed.append(spending)
+        self._save_new(*changed, what="notice")
         return notice.id
 
     def notice(self, notice_id: UUID) -> Notice:
         return self._get(Notice, notice_id, "notice")
 
-    def file_objection(self, notice_id: UUID, text: str, *, actor: str) -> int:
+    def file_objection(
+        self, notice_id: UUID, text: str, *, actor: str, step: str | None = None
+    ) -> int:
+        """File an objection (only council members and owners may); returns its number."""
         notice = self.notice(notice_id)
+        subject: Any = self.repository.get(notice.subject_id)
+        self.council(subject.council).member(actor)
         at = self.now()
         reply_days = notice.period.reply_days if notice.period.reply_days is not None else 5
         reply_due = deadline(
@@ -91,7 +108,7 @@ class NoticeCases(GovernanceCore):
             calendar=self.holiday_calendar,
             timezone=self.timezone,
         )
-        number = notice.file_objection(text, reply_due=reply_due, at=at, actor=actor)
+        number = notice.file_objection(text, reply_due=reply_due, at=at, actor=actor, step=step)
         self._save(notice)
         return number
 

@@ -43,6 +43,11 @@ class TallyView(View):
     rule: str
 
 
+class StageStarted(View):
+    deadline: datetime
+    chairs: list[str]
+
+
 class BallotReceipt(View):
     """What a voter keeps: the ballot's id and position in the log, to check against the tally."""
 

@@ -617,11 +617,13 @@ class Issue(Aggregate):
             IssueReopened, at=at, actor=actor, step=step, at_stage=at_stage, reason=reason
         )
 
-    def withdraw(self, reason: str, *, at: datetime, actor: str) -> None:
+    def withdraw(self, reason: str, *, at: datetime, actor: str, step: str | None = None) -> None:
+        if self.has_applied(step):
+            return
         self._require_active()
         if self.resolved:
             raise WithdrawalTooLateError("an issue cannot be withdrawn once it is resolved")
-        self._trigger(IssueWithdrawn, at=at, actor=actor, reason=reason)
+        self._trigger(IssueWithdrawn, at=at, actor=actor, step=step, reason=reason)
 
     def finish(
         self, outcome: IssueOutcome, *, at: datetime, actor: str, step: str | None = None

@@ -129,11 +129,14 @@ class Notice(Aggregate):
                 self.objection_until: datetime | None = event.objection_until
                 self.objections = 0
                 self.open_objections: dict[int, datetime] = {}
+                self.objection_steps: dict[str, int] = {}
                 self.upheld = 0
                 self.withdrawn = False
             case ObjectionFiled():
                 self.objections = event.objection_no
                 self.open_objections[event.objection_no] = event.reply_due
+                if event.step is not None:
+                    self.objection_steps[event.step] = event.objection_no
             case ObjectionAnswered():
                 del self.open_objections[event.objection_no]
                 self.upheld += int(event.upheld)
@@ -148,7 +151,11 @@ class Notice(Aggregate):
         if self.withdrawn:
             raise NoticeStateError("the notice was withdrawn")
 
-    def file_objection(self, text: str, *, reply_due: datetime, at: datetime, actor: str) -> int:
+    def file_objection(
+        self, text: str, *, reply_due: datetime, at: datetime, actor: str, step: str | None = None
+    ) -> int:
+        if step is not None and step in self.objection_steps:
+            return self.objection_steps[step]
         self._require_posted()
         if self.objection_until is None or at >= self.objection_until:
             raise ObjectionWindowClosedError("the objection window of this notice has closed")
@@ -156,7 +163,13 @@ class Notice(Aggregate):
             raise InvalidInputError("an objection needs some text")
         number = self.objections + 1
         self._trigger(
-            ObjectionFiled, at=at, actor=actor, objection_no=number, text=text, reply_due=reply_due
+            ObjectionFiled,
+            at=at,
+            actor=actor,
+            step=step,
+            objection_no=number,
+            text=text,
+            reply_due=reply_due,
         )
         return number
 

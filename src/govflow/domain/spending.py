@@ -131,6 +131,7 @@ class Spending(Aggregate):
     def apply(self, event: DomainEvent) -> None:
         match event:
             case SpendingRequested():
+                self.council = event.council
                 self.amount: Decimal = event.amount
                 self.requires_review = event.requires_review
                 self.threshold: Decimal = event.threshold

@@ -1,0 +1,1 @@
+"""Orchestration: the only package importing temporalio. Workflows own time."""

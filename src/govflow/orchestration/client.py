@@ -1,0 +1,203 @@
+"""Starting and driving issue workflows: what the CLI and the API call.
+
+Blocking application calls run in threads, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from govflow.application import Governance
+from govflow.application.views import BallotReceipt
+from govflow.domain.ballot import Choice
+from govflow.domain.procedure import Procedure
+from govflow.orchestration import messages as m
+from govflow.orchestration.worker import TASK_QUEUE
+from govflow.orchestration.workflows import (
+    COUNCIL_ATTRIBUTE,
+    PROCEDURE_ATTRIBUTE,
+    IssueWorkflow,
+)
+
+
+def workflow_id(council: str, number: int) -> str:
+    return f"issue-{council}-{number}"
+
+
+async def connect(address: str, namespace: str = "default") -> Client:
+    return await Client.connect(
+        address, namespace=namespace, data_converter=pydantic_data_converter
+    )
+
+
+class IssueClient:
+    """One council clerk's view of the running items."""
+
+    def __init__(self, client: Client, app: Governance, *, task_queue: str = TASK_QUEUE):
+        self.client = client
+        self.app = app
+        self.task_queue = task_queue
+
+    def handle(self, council: str, number: int) -> WorkflowHandle[Any, Any]:
+        return self.client.get_workflow_handle(workflow_id(council, number))
+
+    async def start(
+        self,
+        council: str,
+        number: int,
+        procedure: Procedure,
+        *,
+        category: str | None = None,
+        spending_number: int | None = None,
+    ) -> WorkflowHandle[IssueWorkflow, m.IssueResult]:
+        """Start the issue's workflow; starting it again starts nothing new."""
+        over = False
+        if spending_number is not None:
+            view = await asyncio.to_thread(self.app.get_spending, council, spending_number)
+            over = view.requires_review
+        workflow_input = m.IssueInput(
+            council=council,
+            number=number,
+            procedure=procedure.model_dump(mode="json"),
+            category=category,
+            spending_number=spending_number,
+            amount_over_threshold=over,
+        )
+        wid = workflow_id(council, number)
+        try:
+            return await self.client.start_workflow(
+                IssueWorkflow.run,
+                workflow_input,
+                id=wid,
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(COUNCIL_ATTRIBUTE, council),
+                        SearchAttributePair(
+                            PROCEDURE_ATTRIBUTE, f"{procedure.name}@{procedure.version}"
+                        ),
+                    ]
+                ),
+            )
+        except WorkflowAlreadyStartedError:
+            return self.client.get_workflow_handle(wid, result_type=m.IssueResult)
+
+    async def status(self, council: str, number: int) -> m.Status:
+        result: m.Status = await self.handle(council, number).query("status", result_type=m.Status)
+        return result
+
+    async def cast_ballot(
+        self, council: str, number: int, voter: str, choice: Choice
+    ) -> BallotReceipt:
+        """Record the ballot in the event store; tell the workflow once the roll has voted."""
+        receipt = await asyncio.to_thread(self.app.cast_ballot, council, number, voter, choice)
+        if receipt.all_voted:
+            await self.handle(council, number).signal("all_voted", receipt.ballot_key)
+        return receipt
+
+    async def _update(
+        self, council: str, number: int, name: str, arg: Any, result_type: type | None = None
+    ) -> Any:
+        return await self.handle(council, number).execute_update(name, arg, result_type=result_type)
+
+    async def close_stage(self, council: str, number: int, member_id: str) -> str:
+        result: str = await self._update(
+            council, number, "close_stage", m.ChairAction(member_id=member_id), str
+        )
+        return result
+
+    async def record_resolution(
+        self, council: str, number: int, member_id: str, *, meeting_number: int, motion_no: int
+    ) -> bool:
+        result: bool = await self._update(
+            council,
+            number,
+            "record_resolution",
+            m.ResolutionRequest(
+                member_id=member_id, meeting_number=meeting_number, motion_no=motion_no
+            ),
+            bool,
+        )
+        return result
+
+    async def file_objection(self, council: str, number: int, person_id: str, text: str) -> int:
+        result: int = await self._update(
+            council,
+            number,
+            "file_objection",
+            m.ObjectionRequest(person_id=person_id, text=text),
+            int,
+        )
+        return result
+
+    async def answer_objection(
+        self,
+        council: str,
+        number: int,
+        member_id: str,
+        objection_no: int,
+        reply: str,
+        *,
+        upheld: bool,
+    ) -> None:
+        await self._update(
+            council,
+            number,
+            "answer_objection",
+            m.AnswerRequest(
+                member_id=member_id, objection_no=objection_no, reply=reply, upheld=upheld
+            ),
+        )
+
+    async def correct_notice(self, council: str, number: int, member_id: str, text: str) -> None:
+        await self._update(
+            council, number, "correct_notice", m.CorrectionRequest(member_id=member_id, text=text)
+        )
+
+    async def report_progress(self, council: str, number: int, member_id: str, text: str) -> None:
+        await self._update(
+            council, number, "report_progress", m.ProgressRequest(member_id=member_id, text=text)
+        )
+
+    async def complete(
+        self, council: str, number: int, member_id: str, actual_cost: Decimal | None = None
+    ) -> bool:
+        result: bool = await self._update(
+            council,
+            number,
+            "complete",
+            m.CompletionRequest(member_id=member_id, actual_cost=actual_cost),
+            bool,
+        )
+        return result
+
+    async def reapprove(
+        self, council: str, number: int, member_id: str, *, meeting_number: int, motion_no: int
+    ) -> None:
+        await self._update(
+            council,
+            number,
+            "reapprove",
+            m.ResolutionRequest(
+                member_id=member_id, meeting_number=meeting_number, motion_no=motion_no
+            ),
+        )
+
+    async def withdraw(self, council: str, number: int, member_id: str, reason: str) -> None:
+        await self._update(
+            council, number, "withdraw", m.WithdrawRequest(member_id=member_id, reason=reason)
+        )

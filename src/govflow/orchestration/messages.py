@@ -1,0 +1,279 @@
+"""Frozen pydantic messages: one typed input per workflow, activity, update and query."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from govflow.domain.notice import NoticeKind
+from govflow.domain.voting import VotingRule
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Progress(Message):
+    """Where a workflow run stands: carried across continue-as-new."""
+
+    index: int = 0
+    seq: int = 0
+    revotes: dict[str, int] = Field(default_factory=dict)
+    escalated: bool = False
+
+
+class IssueInput(Message):
+    council: str
+    number: int
+    procedure: dict[str, Any]  # the whole Procedure, so later edits never change a running item
+    category: str | None = None
+    spending_number: int | None = None
+    amount_over_threshold: bool = False
+    progress: Progress = Field(default_factory=Progress)
+
+
+class IssueResult(Message):
+    outcome: str
+    stages_run: int
+
+
+class Ref(Message):
+    """What every activity input carries: which issue, at what workflow time, which step."""
+
+    council: str
+    number: int
+    at: datetime
+    step: str
+    actor: str = "system"
+
+
+class OpenStageInput(Message):
+    ref: Ref
+    stage: str
+    days: int
+    day_type: str
+    body: str | None = None
+    escalate_to: str | None = None
+
+
+class StageOpenedResult(Message):
+    deadline: datetime
+    chairs: list[str]
+
+
+class CloseStageInput(Message):
+    ref: Ref
+    stage: str
+    outcome: str
+
+
+class SkipStageInput(Message):
+    ref: Ref
+    stage: str
+    reason: str
+
+
+class EscalateInput(Message):
+    ref: Ref
+    reason: str
+    to_body: str | None
+    days: int
+    day_type: str
+
+
+class EscalatedResult(Message):
+    new_deadline: datetime
+
+
+class OpenVotingInput(Message):
+    ref: Ref
+    stage: str
+    body: str
+    rule: VotingRule
+    closes_at: datetime
+
+
+class VotingOpenedResult(Message):
+    ballot_key: str
+
+
+class CloseVotingInput(Message):
+    ref: Ref
+    reason: str
+
+
+class TallyResult(Message):
+    ballot_key: str
+    yes: int
+    no: int
+    abstain: int
+    participating: int
+    quorum_met: bool
+    passed: bool
+    rule: str
+
+
+class MeetingResolutionInput(Message):
+    ref: Ref
+    stage: str
+    meeting_number: int
+    motion_no: int
+    spending_number: int | None = None
+
+
+class PostNoticeInput(Message):
+    ref: Ref
+    stage: str
+    kind: NoticeKind
+    title: str
+    text: str
+    display_days: int
+    objection_days: int | None
+    reply_days: int | None
+    day_type: str
+    spending_number: int | None = None
+
+
+class NoticeResult(Message):
+    notice_id: str
+    display_until: datetime
+    objection_until: datetime | None
+
+
+class ObjectionInput(Message):
+    ref: Ref
+    notice_id: str
+    text: str
+
+
+class ObjectionResult(Message):
+    objection_no: int
+    reply_due: datetime
+
+
+class AnswerInput(Message):
+    ref: Ref
+    notice_id: str
+    objection_no: int
+    reply: str
+    upheld: bool
+
+
+class CorrectInput(Message):
+    ref: Ref
+    notice_id: str
+    text: str
+
+
+class ReopenInput(Message):
+    ref: Ref
+    at_stage: str
+    reason: str
+
+
+class ProgressInput(Message):
+    ref: Ref
+    stage: str
+    text: str
+
+
+class SpendingInput(Message):
+    ref: Ref
+    spending_number: int
+
+
+class CompleteInput(Message):
+    ref: Ref
+    spending_number: int
+    actual_cost: Decimal
+
+
+class EvaluationInput(Message):
+    ref: Ref
+    stage: str
+    body: str
+    closes_at: datetime
+
+
+class CloseIssueInput(Message):
+    ref: Ref
+    outcome: str
+
+
+class WithdrawInput(Message):
+    ref: Ref
+    reason: str
+
+
+class ReminderInput(Message):
+    ref: Ref
+    stage: str
+    deadline: datetime
+    who: list[str]
+
+
+# -- updates and queries --------------------------------------------------------------------
+
+
+class ChairAction(Message):
+    """A chair closes the open stage (or the voting, where the procedure allows)."""
+
+    member_id: str
+
+
+class ResolutionRequest(Message):
+    member_id: str
+    meeting_number: int
+    motion_no: int
+
+
+class ObjectionRequest(Message):
+    person_id: str
+    text: str
+
+
+class AnswerRequest(Message):
+    member_id: str
+    objection_no: int
+    reply: str
+    upheld: bool
+
+
+class CorrectionRequest(Message):
+    member_id: str
+    text: str
+
+
+class ProgressRequest(Message):
+    member_id: str
+    text: str
+
+
+class CompletionRequest(Message):
+    member_id: str
+    actual_cost: Decimal | None = None
+
+
+class WithdrawRequest(Message):
+    member_id: str
+    reason: str
+
+
+class OpenAction(Message):
+    action: str
+    who: list[str]
+
+
+class Status(Message):
+    council: str
+    number: int
+    stage: str | None
+    kind: str | None
+    deadline: datetime | None
+    actions: list[OpenAction]
+    outcome: str | None = None
+    notice_id: str | None = None
+    ballot_key: str | None = None

