@@ -112,3 +112,21 @@ async def stack(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack
         yield Stack(env, app, IssueClient(env.client, app, task_queue=task_queue),
                     ProcedureLibrary(WORKFLOWS))
     app.close()
+
+
+def hold_meeting(app: Governance, meeting_number: int, body: Body, *, present: list[str],
+                 yes: int, rule_name: str, procedure_name: str,
+                 procedures: ProcedureLibrary) -> tuple[int, int]:
+    """Hold a meeting of ``body`` with ``present`` attending; returns (meeting, motion) numbers."""
+    rule = procedures.get(procedure_name).rules[rule_name]
+    app.schedule_meeting(COUNCIL, meeting_number, body, "党员大会", "审议",
+                         scheduled_for=app.now() + timedelta(days=7), notice_days_required=3,
+                         rule=rule, actor=CHAIR)
+    app.issue_meeting_notice(COUNCIL, meeting_number, actor=CHAIR)
+    app.record_attendance(COUNCIL, meeting_number, present, actor=CHAIR)
+    motion = app.record_motion(COUNCIL, meeting_number, "同意", yes=yes,
+                               no=len(present) - yes, abstain=0, actor=CHAIR)
+    return meeting_number, motion
+
+
+EVERYONE = [CHAIR, "m1", "m2", "m3", "m4", "m5", "m6"]

@@ -8,8 +8,8 @@ from uuid import UUID
 
 from govflow.application.core import GovernanceCore
 from govflow.application.views import NoticeView
-from govflow.domain.calendar import deadline
 from govflow.domain.base import Aggregate
+from govflow.domain.calendar import deadline
 from govflow.domain.ids import spending_id
 from govflow.domain.notice import Notice, NoticeKind, NoticePeriod
 from govflow.domain.spending import Spending

@@ -131,3 +131,12 @@ class ConcurrentChangeError(GovflowError):
 
     code = "concurrency.conflict"
     status = 409
+
+
+class ActionRefusedError(RuleViolationError):
+    """A workflow refused an action (not the open stage, not a chair, out of window ...).
+
+    ``details["cause"]`` carries the underlying stable code when the domain refused it.
+    """
+
+    code = "workflow.action_refused"

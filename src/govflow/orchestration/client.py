@@ -9,7 +9,7 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -17,11 +17,12 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from govflow.application import Governance
 from govflow.application.views import BallotReceipt
 from govflow.domain.ballot import Choice
+from govflow.domain.errors import ActionRefusedError
 from govflow.domain.procedure import Procedure
 from govflow.orchestration import messages as m
 from govflow.orchestration.worker import TASK_QUEUE
@@ -112,7 +113,12 @@ class IssueClient:
     async def _update(
         self, council: str, number: int, name: str, arg: Any, result_type: type | None = None
     ) -> Any:
-        return await self.handle(council, number).execute_update(name, arg, result_type=result_type)
+        try:
+            return await self.handle(council, number).execute_update(
+                name, arg, result_type=result_type
+            )
+        except WorkflowUpdateFailedError as error:
+            raise _refusal(error) from None
 
     async def close_stage(self, council: str, number: int, member_id: str) -> str:
         result: str = await self._update(
@@ -201,3 +207,17 @@ class IssueClient:
         await self._update(
             council, number, "withdraw", m.WithdrawRequest(member_id=member_id, reason=reason)
         )
+
+
+def _refusal(error: BaseException) -> ActionRefusedError:
+    """The innermost application error of a failed update, as a govflow error."""
+    cause: BaseException | None = error
+    found: ApplicationError | None = None
+    while cause is not None:
+        if isinstance(cause, ApplicationError):
+            found = cause
+        cause = cause.__cause__
+    if found is None:
+        return ActionRefusedError(str(error))
+    code = found.type if found.type and "." in found.type else None
+    return ActionRefusedError(found.message, cause=code)

@@ -53,7 +53,6 @@ class IssueWorkflow:
         self.index = 0
         self.seq = 0
         self.revotes: dict[str, int] = {}
-        self.stage: Stage | None = None
         self.deadline: datetime | None = None
         self.chairs: list[str] = []
         self.jump_to = 0
@@ -63,6 +62,7 @@ class IssueWorkflow:
         self._reset_stage()
 
     def _reset_stage(self) -> None:
+        self.stage: Stage | None = None
         self.closed_by: str | None = None
         self.all_voted = False
         self.ballot_key: str | None = None
@@ -99,8 +99,7 @@ class IssueWorkflow:
                     )
                 )
             self._reset_stage()
-            self.stage = self.procedure.stages[self.index]
-            step = await self._run_stage(self.stage)
+            step = await self._run_stage(self.procedure.stages[self.index])
             stages_run += 1
             if step is Next.JUMP:
                 self.index = self.jump_to
@@ -134,6 +133,7 @@ class IssueWorkflow:
             m.StageOpenedResult,
         )
         self.deadline, self.chairs = opened.deadline, opened.chairs
+        self.stage = stage
         workflow.upsert_search_attributes([STAGE_ATTRIBUTE.value_set(stage.id)])
         if stage.kind in (StageKind.VOTE, StageKind.REVIEW) and stage.vote_by == "ballots":
             return await self._ballot_vote(stage)
@@ -148,6 +148,9 @@ class IssueWorkflow:
         return await self._discussion(stage)
 
     async def _discussion(self, stage: Stage) -> Next:
+        if stage.kind is StageKind.PROPOSE and stage.duration.days == 0:
+            await self._close_stage(stage, "completed")  # proposing it was the whole stage
+            return Next.ADVANCE
         done = await self._wait(lambda: self.closed_by is not None, stage)
         if self.withdrawn:
             return Next.END
