@@ -13,7 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest_asyncio
-from temporalio.client import Client
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.testing._timeskipping import TimeSkippingConfig
@@ -77,6 +79,10 @@ class Stack:
                 pass
             await asyncio.sleep(0.1)
         raise AssertionError(f"condition not reached; last status: {status}")
+
+    async def result(self, handle: WorkflowHandle[Any, Any], timeout: float = 60) -> Any:
+        """The workflow's result, failing the test rather than hanging."""
+        return await asyncio.wait_for(handle.result(), timeout)
 
     async def at_stage(self, number: int, stage: str, timeout: float = 30) -> m.Status:
         return await self.until(number, lambda s: s.stage == stage, timeout)

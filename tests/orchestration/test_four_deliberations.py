@@ -50,7 +50,7 @@ async def test_full_cycle_with_escalated_discussion(stack: Stack) -> None:
     await stack.issues.complete(COUNCIL, 2, CHAIR)
     await stack.until(2, lambda s: s.stage == "publish_result" and s.notice_id is not None)
     await stack.skip(2, 6)
-    assert (await handle.result()).outcome == "adopted"
+    assert (await stack.result(handle)).outcome == "adopted"
 
     history = stack.app.get_history(stack.app.issue(COUNCIL, 2).id)
     escalations = [h for h in history if h.topic == "govflow.issue.escalated"]

@@ -56,7 +56,7 @@ async def test_12000_with_six_weekly_notices_and_an_overrun(stack: Stack) -> Non
 
     await stack.until(3, lambda s: s.stage == "publish_result" and s.notice_id is not None)
     await stack.skip(3, 8)
-    assert (await handle.result()).outcome == "adopted"
+    assert (await stack.result(handle)).outcome == "adopted"
 
     spending = app.get_spending(COUNCIL, 1)
     assert spending.status == "settled"
