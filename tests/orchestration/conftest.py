@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-
-import pytest_asyncio
 from typing import Any
 
+import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -44,8 +43,10 @@ def temporal_binary() -> str:
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping_v2(
         dev_server_existing_path=temporal_binary(),
-        dev_server_extra_args=["--dynamic-config-value",
-                               "frontend.WorkflowTimeSkippingEnabled=true"],
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "frontend.WorkflowTimeSkippingEnabled=true",
+        ],
         search_attributes=SEARCH_ATTRIBUTES,
         data_converter=pydantic_data_converter,
         ts_config=TimeSkippingConfig(enabled=False),
@@ -65,8 +66,9 @@ class Stack:
     def client(self) -> Client:
         return self.env.client
 
-    async def until(self, number: int, predicate: Callable[[m.Status], bool],
-                    timeout: float = 30) -> m.Status:
+    async def until(
+        self, number: int, predicate: Callable[[m.Status], bool], timeout: float = 30
+    ) -> m.Status:
         """Poll the workflow's status until ``predicate`` holds."""
         deadline = asyncio.get_running_loop().time() + timeout
         status = None
@@ -75,7 +77,7 @@ class Stack:
                 status = await self.issues.status(COUNCIL, number)
                 if predicate(status):
                     return status
-            except Exception:  # noqa: BLE001 - the workflow may not have run its first task yet
+            except Exception:
                 pass
             await asyncio.sleep(0.1)
         raise AssertionError(f"condition not reached; last status: {status}")
@@ -89,49 +91,78 @@ class Stack:
 
     async def skip(self, number: int, days: float) -> None:
         """Let ``days`` of the workflow's virtual time pass."""
-        await self.env.fast_forward(self.issues.handle(COUNCIL, number),  # type: ignore[attr-defined]
-                                    timedelta(days=days))
+        await self.env.fast_forward(
+            self.issues.handle(COUNCIL, number),  # type: ignore[attr-defined]
+            timedelta(days=days),
+        )
 
 
 def enroll_council(app: Governance) -> None:
     """A council where c1 chairs every body, members m1..m6 sit on every body, and six
     households (o1 owns two units) form the owners' assembly and the affected households."""
     app.register_council(COUNCIL, "新华社区", actor="clerk")
-    app.enroll_member(COUNCIL, CHAIR, "主任", actor="clerk", bodies=ALL_BODIES,
-                      chairs=ALL_BODIES)
+    app.enroll_member(COUNCIL, CHAIR, "主任", actor="clerk", bodies=ALL_BODIES, chairs=ALL_BODIES)
     for i in range(1, 7):
         app.enroll_member(COUNCIL, f"m{i}", f"成员{i}", actor="clerk", bodies=ALL_BODIES)
     for i, owner in enumerate(["o1", "o2", "o3", "o4", "o5", "o1"], start=1):
         if i <= 5:
             app.enroll_member(COUNCIL, owner, f"业主{i}", actor="clerk")
-        app.register_household(COUNCIL, f"3-{i:02d}", Decimal("90.00"), owner, actor="clerk",
-                               bodies=(Body.OWNERS_ASSEMBLY, Body.AFFECTED_HOUSEHOLDS))
+        app.register_household(
+            COUNCIL,
+            f"3-{i:02d}",
+            Decimal("90.00"),
+            owner,
+            actor="clerk",
+            bodies=(Body.OWNERS_ASSEMBLY, Body.AFFECTED_HOUSEHOLDS),
+        )
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def stack(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack]:
-    app = Governance({"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                      "SQLITE_DBNAME": str(tmp_path / "events.db")})
+    app = Governance(
+        {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "events.db")}
+    )
     enroll_council(app)
     task_queue = f"govflow-test-{uuid.uuid4().hex[:8]}"
     async with build_worker(env.client, app, task_queue=task_queue):
-        yield Stack(env, app, IssueClient(env.client, app, task_queue=task_queue),
-                    ProcedureLibrary(WORKFLOWS))
+        yield Stack(
+            env,
+            app,
+            IssueClient(env.client, app, task_queue=task_queue),
+            ProcedureLibrary(WORKFLOWS),
+        )
     app.close()
 
 
-def hold_meeting(app: Governance, meeting_number: int, body: Body, *, present: list[str],
-                 yes: int, rule_name: str, procedure_name: str,
-                 procedures: ProcedureLibrary) -> tuple[int, int]:
+def hold_meeting(
+    app: Governance,
+    meeting_number: int,
+    body: Body,
+    *,
+    present: list[str],
+    yes: int,
+    rule_name: str,
+    procedure_name: str,
+    procedures: ProcedureLibrary,
+) -> tuple[int, int]:
     """Hold a meeting of ``body`` with ``present`` attending; returns (meeting, motion) numbers."""
     rule = procedures.get(procedure_name).rules[rule_name]
-    app.schedule_meeting(COUNCIL, meeting_number, body, "党员大会", "审议",
-                         scheduled_for=app.now() + timedelta(days=7), notice_days_required=3,
-                         rule=rule, actor=CHAIR)
+    app.schedule_meeting(
+        COUNCIL,
+        meeting_number,
+        body,
+        "党员大会",
+        "审议",
+        scheduled_for=app.now() + timedelta(days=7),
+        notice_days_required=3,
+        rule=rule,
+        actor=CHAIR,
+    )
     app.issue_meeting_notice(COUNCIL, meeting_number, actor=CHAIR)
     app.record_attendance(COUNCIL, meeting_number, present, actor=CHAIR)
-    motion = app.record_motion(COUNCIL, meeting_number, "同意", yes=yes,
-                               no=len(present) - yes, abstain=0, actor=CHAIR)
+    motion = app.record_motion(
+        COUNCIL, meeting_number, "同意", yes=yes, no=len(present) - yes, abstain=0, actor=CHAIR
+    )
     return meeting_number, motion
 
 

@@ -31,12 +31,19 @@ async def test_full_cycle_with_escalated_discussion(stack: Stack) -> None:
     await stack.at_stage(2, "review")
     with pytest.raises(Exception, match="does not chair"):
         await stack.issues.record_resolution(COUNCIL, 2, "m1", meeting_number=1, motion_no=1)
-    meeting, motion = hold_meeting(stack.app, 1, Body.PARTY_MEMBERS_ASSEMBLY,
-                                   present=EVERYONE[:5], yes=5,
-                                   rule_name="party_members_assembly", procedure_name=NAME,
-                                   procedures=stack.procedures)
-    assert await stack.issues.record_resolution(COUNCIL, 2, CHAIR, meeting_number=meeting,
-                                                motion_no=motion)
+    meeting, motion = hold_meeting(
+        stack.app,
+        1,
+        Body.PARTY_MEMBERS_ASSEMBLY,
+        present=EVERYONE[:5],
+        yes=5,
+        rule_name="party_members_assembly",
+        procedure_name=NAME,
+        procedures=stack.procedures,
+    )
+    assert await stack.issues.record_resolution(
+        COUNCIL, 2, CHAIR, meeting_number=meeting, motion_no=motion
+    )
 
     await stack.until(2, lambda s: s.stage == "resolve" and s.ballot_key is not None)
     for voter in EVERYONE:
@@ -55,8 +62,11 @@ async def test_full_cycle_with_escalated_discussion(stack: Stack) -> None:
     history = stack.app.get_history(stack.app.issue(COUNCIL, 2).id)
     escalations = [h for h in history if h.topic == "govflow.issue.escalated"]
     assert [(e.data["stage"], e.actor) for e in escalations] == [("deliberate", "system")]
-    outcomes = {h.data["stage"]: h.data["outcome"] for h in history
-                if h.topic == "govflow.issue.stage_closed"}
+    outcomes = {
+        h.data["stage"]: h.data["outcome"]
+        for h in history
+        if h.topic == "govflow.issue.stage_closed"
+    }
     assert outcomes["deliberate"] == "timed_out" and outcomes["review"] == "completed"
     kinds = [stack.app.get_notice(n).kind for n in stack.app.issue(COUNCIL, 2).notices]
     assert kinds == ["resolution", "progress", "progress", "result"]

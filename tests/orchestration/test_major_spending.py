@@ -18,40 +18,66 @@ NAME = "major-spending"
 async def test_12000_with_six_weekly_notices_and_an_overrun(stack: Stack) -> None:
     """Over ¥10,000: reviewed, approved, paid, disclosed weekly, overrun re-approved, settled."""
     app = stack.app
-    app.request_spending(COUNCIL, 1, "12000.00", purpose="更换化粪管", payee="市政工程队",
-                         budget_line="公益事业专项", actor=CHAIR)
+    app.request_spending(
+        COUNCIL,
+        1,
+        "12000.00",
+        purpose="更换化粪管",
+        payee="市政工程队",
+        budget_line="公益事业专项",
+        actor=CHAIR,
+    )
     procedure = stack.procedures.get(NAME)
-    app.propose_issue(COUNCIL, 3, "更换化粪管 ¥12,000", procedure, actor=CHAIR,
-                      spending_id=app.get_spending(COUNCIL, 1).id)
+    app.propose_issue(
+        COUNCIL,
+        3,
+        "更换化粪管 ¥12,000",
+        procedure,
+        actor=CHAIR,
+        spending_id=app.get_spending(COUNCIL, 1).id,
+    )
     handle = await stack.issues.start(COUNCIL, 3, procedure, spending_number=1)
     await stack.at_stage(3, "deliberate")
     await stack.issues.close_stage(COUNCIL, 3, CHAIR)
 
     await stack.at_stage(3, "review")
-    meeting, motion = hold_meeting(app, 1, Body.PARTY_MEMBERS_ASSEMBLY, present=EVERYONE[:5],
-                                   yes=4, rule_name="party_members_assembly",
-                                   procedure_name=NAME, procedures=stack.procedures)
-    await stack.issues.record_resolution(COUNCIL, 3, CHAIR, meeting_number=meeting,
-                                         motion_no=motion)
+    meeting, motion = hold_meeting(
+        app,
+        1,
+        Body.PARTY_MEMBERS_ASSEMBLY,
+        present=EVERYONE[:5],
+        yes=4,
+        rule_name="party_members_assembly",
+        procedure_name=NAME,
+        procedures=stack.procedures,
+    )
+    await stack.issues.record_resolution(
+        COUNCIL, 3, CHAIR, meeting_number=meeting, motion_no=motion
+    )
     await stack.until(3, lambda s: s.stage == "publish_resolution" and s.notice_id is not None)
     assert app.get_spending(COUNCIL, 1).status == "approved"
-    app.disburse(COUNCIL, 1, "6000.00", approved_by=(CHAIR, "m1"), reference="付-1",
-                 actor=CHAIR)
+    app.disburse(COUNCIL, 1, "6000.00", approved_by=(CHAIR, "m1"), reference="付-1", actor=CHAIR)
     await stack.skip(3, 8)
 
     await stack.at_stage(3, "implement")
     await stack.issues.report_progress(COUNCIL, 3, CHAIR, "开挖完成")
     await stack.skip(3, 43)  # six weekly progress notices (一周一公示)
-    app.disburse(COUNCIL, 1, "6000.00", approved_by=(CHAIR, "m2"), reference="付-2",
-                 actor=CHAIR)
+    app.disburse(COUNCIL, 1, "6000.00", approved_by=(CHAIR, "m2"), reference="付-2", actor=CHAIR)
     assert await stack.issues.complete(COUNCIL, 3, CHAIR, Decimal("13500.00")) is True
     status = await stack.until(3, lambda s: any(a.action == "reapprove" for a in s.actions))
     assert status.stage == "implement"
     with pytest.raises(ActionRefusedError):
         await stack.issues.complete(COUNCIL, 3, CHAIR, Decimal("13500.00"))
-    meeting, motion = hold_meeting(app, 2, Body.PARTY_MEMBERS_ASSEMBLY, present=EVERYONE[:5],
-                                   yes=5, rule_name="party_members_assembly",
-                                   procedure_name=NAME, procedures=stack.procedures)
+    meeting, motion = hold_meeting(
+        app,
+        2,
+        Body.PARTY_MEMBERS_ASSEMBLY,
+        present=EVERYONE[:5],
+        yes=5,
+        rule_name="party_members_assembly",
+        procedure_name=NAME,
+        procedures=stack.procedures,
+    )
     await stack.issues.reapprove(COUNCIL, 3, CHAIR, meeting_number=meeting, motion_no=motion)
 
     await stack.until(3, lambda s: s.stage == "publish_result" and s.notice_id is not None)
@@ -72,8 +98,9 @@ async def test_12000_with_six_weekly_notices_and_an_overrun(stack: Stack) -> Non
 async def test_under_the_threshold_skips_the_review(stack: Stack) -> None:
     """¥8,000 skips the party members' assembly review, with the reason recorded."""
     app = stack.app
-    app.request_spending(COUNCIL, 2, "8000.00", purpose="楼道照明", payee="电工",
-                         budget_line="日常维护", actor=CHAIR)
+    app.request_spending(
+        COUNCIL, 2, "8000.00", purpose="楼道照明", payee="电工", budget_line="日常维护", actor=CHAIR
+    )
     procedure = stack.procedures.get(NAME)
     app.propose_issue(COUNCIL, 4, "楼道照明 ¥8,000", procedure, actor=CHAIR)
     await stack.issues.start(COUNCIL, 4, procedure, spending_number=2)
@@ -82,6 +109,11 @@ async def test_under_the_threshold_skips_the_review(stack: Stack) -> None:
     await stack.until(4, lambda s: s.stage == "publish_resolution" and s.notice_id is not None)
     history = app.get_history(app.issue(COUNCIL, 4).id)
     skipped = [h.data for h in history if h.topic == "govflow.issue.stage_skipped"]
-    assert skipped == [{"step": skipped[0]["step"], "stage": "review",
-                        "reason": "the amount is not over the threshold"}]
+    assert skipped == [
+        {
+            "step": skipped[0]["step"],
+            "stage": "review",
+            "reason": "the amount is not over the threshold",
+        }
+    ]
     assert app.get_spending(COUNCIL, 2).status == "approved"

@@ -47,11 +47,15 @@ async def test_full_cycle_with_revote_and_reopening(stack: Stack) -> None:
     history = stack.app.get_history(stack.app.issue(COUNCIL, 1).id)
     tallies = [h.data for h in history if h.topic == "govflow.issue.voting_tallied"]
     assert [(t["ballot_key"], t["quorum_met"], t["passed"]) for t in tallies] == [
-        ("resolve#1", False, False), ("resolve#2", True, True), ("resolve#3", True, True)]
+        ("resolve#1", False, False),
+        ("resolve#2", True, True),
+        ("resolve#3", True, True),
+    ]
     reopenings = [h.data["at_stage"] for h in history if h.topic == "govflow.issue.reopened"]
     assert reopenings == ["resolve", "public_deliberation"]
-    closed_by_chair = [h for h in history if h.topic == "govflow.issue.stage_closed"
-                       and h.actor == CHAIR]
+    closed_by_chair = [
+        h for h in history if h.topic == "govflow.issue.stage_closed" and h.actor == CHAIR
+    ]
     assert len(closed_by_chair) == 2
     notice = stack.app.get_notice(stack.app.issue(COUNCIL, 1).notices[0])
     assert notice.open_objections == 0

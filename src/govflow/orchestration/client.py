@@ -52,7 +52,9 @@ class IssueClient:
         self.task_queue = task_queue
 
     def handle(self, council: str, number: int) -> WorkflowHandle[Any, Any]:
-        return self.client.get_workflow_handle(workflow_id(council, number))
+        return self.client.get_workflow_handle(
+            workflow_id(council, number), result_type=m.IssueResult
+        )
 
     async def start(
         self,
@@ -210,14 +212,16 @@ class IssueClient:
 
 
 def _refusal(error: BaseException) -> ActionRefusedError:
-    """The innermost application error of a failed update, as a govflow error."""
+    """The failed update's reason as a govflow error, keeping the domain's code if any."""
     cause: BaseException | None = error
-    found: ApplicationError | None = None
+    reasons: list[ApplicationError] = []
     while cause is not None:
         if isinstance(cause, ApplicationError):
-            found = cause
-        cause = cause.__cause__
-    if found is None:
-        return ActionRefusedError(str(error))
-    code = found.type if found.type and "." in found.type else None
-    return ActionRefusedError(found.message, cause=code)
+            reasons.append(cause)
+        cause = getattr(cause, "cause", None) or cause.__cause__
+    coded = [r for r in reasons if r.type and "." in r.type]
+    if coded:
+        return ActionRefusedError(coded[0].message, cause=coded[0].type)
+    if reasons:
+        return ActionRefusedError(reasons[0].message)
+    return ActionRefusedError(str(error))

@@ -1,0 +1,77 @@
+"""Who may do what, when: updates are validated and refused with a clear reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from govflow.domain.errors import ActionRefusedError
+from tests.orchestration.conftest import CHAIR, COUNCIL, Stack
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def start(stack: Stack, number: int, name: str = "residents-assembly") -> None:
+    procedure = stack.procedures.get(name)
+    stack.app.propose_issue(COUNCIL, number, "测试议题", procedure, actor=CHAIR)
+    await stack.issues.start(COUNCIL, number, procedure)
+
+
+async def test_status_names_the_stage_deadline_and_who_may_act(stack: Stack) -> None:
+    """The status query lists the open actions and the members who may take them."""
+    await start(stack, 20)
+    status = await stack.at_stage(20, "public_deliberation")
+    assert status.kind == "public_deliberation" and status.deadline is not None
+    actions = {a.action: a.who for a in status.actions}
+    assert actions["close_stage"] == [CHAIR] and actions["withdraw"] == [CHAIR]
+
+
+async def test_only_a_chair_closes_a_stage(stack: Stack) -> None:
+    """A member who does not chair the acting body is refused, and the stage stays open."""
+    await start(stack, 21)
+    await stack.at_stage(21, "public_deliberation")
+    with pytest.raises(ActionRefusedError, match="does not chair"):
+        await stack.issues.close_stage(COUNCIL, 21, "m1")
+    assert (await stack.issues.status(COUNCIL, 21)).stage == "public_deliberation"
+
+
+async def test_actions_of_another_stage_are_refused(stack: Stack) -> None:
+    """An objection while nothing is published, progress before implementation: refused."""
+    await start(stack, 22)
+    await stack.at_stage(22, "public_deliberation")
+    with pytest.raises(ActionRefusedError, match="not open in the current stage"):
+        await stack.issues.file_objection(COUNCIL, 22, "m1", "反对")
+    with pytest.raises(ActionRefusedError, match="not open in the current stage"):
+        await stack.issues.report_progress(COUNCIL, 22, CHAIR, "进展")
+
+
+async def test_objection_from_a_stranger_is_refused_by_the_domain(stack: Stack) -> None:
+    """Only council members may object: the refusal carries the domain's error code."""
+    await start(stack, 23, "party-members-assembly")
+    await stack.at_stage(23, "review")
+    from govflow.domain.council import Body
+    from tests.orchestration.conftest import EVERYONE, hold_meeting
+
+    meeting, motion = hold_meeting(stack.app, 23, Body.PARTY_MEMBERS_ASSEMBLY,
+                                   present=EVERYONE, yes=7, rule_name="party_members_assembly",
+                                   procedure_name="party-members-assembly",
+                                   procedures=stack.procedures)
+    await stack.issues.record_resolution(COUNCIL, 23, CHAIR, meeting_number=meeting,
+                                         motion_no=motion)
+    await stack.until(23, lambda s: s.notice_id is not None)
+    with pytest.raises(ActionRefusedError) as caught:
+        await stack.issues.file_objection(COUNCIL, 23, "stranger", "我反对")
+    assert caught.value.details["cause"] == "council.unknown_member"
+    with pytest.raises(ActionRefusedError, match="withdrawn once it is resolved"):
+        await stack.issues.withdraw(COUNCIL, 23, CHAIR, "改变主意")
+    await stack.skip(23, 8)  # the objection window closes with the display period
+    await stack.until(23, lambda s: s.outcome == "adopted" or s.stage is None)
+
+
+async def test_withdrawal_before_a_resolution_ends_the_item(stack: Stack) -> None:
+    """A chair withdraws an item under discussion; the workflow ends as withdrawn."""
+    await start(stack, 24)
+    await stack.at_stage(24, "public_deliberation")
+    await stack.issues.withdraw(COUNCIL, 24, CHAIR, "与另一议题合并")
+    result = await stack.result(stack.issues.handle(COUNCIL, 24))
+    assert result.outcome == "withdrawn"
+    assert stack.app.get_issue(COUNCIL, 24).outcome == "withdrawn"
