@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sys
 import uuid
@@ -28,6 +29,7 @@ from govflow.orchestration.worker import build_worker
 from govflow.orchestration.workflows import SEARCH_ATTRIBUTES
 
 WORKFLOWS = Path(__file__).parents[2] / "workflows"
+HISTORIES = Path(__file__).parent / "histories"
 COUNCIL = "xinhua"
 CHAIR = "c1"
 ALL_BODIES = tuple(Body)
@@ -85,6 +87,15 @@ class Stack:
     async def result(self, handle: WorkflowHandle[Any, Any], timeout: float = 60) -> Any:
         """The workflow's result, failing the test rather than hanging."""
         return await asyncio.wait_for(handle.result(), timeout)
+
+    async def keep_history(self, handle: WorkflowHandle[Any, Any], name: str) -> None:
+        """Check in the finished run's history for the replay tests (once per preset)."""
+        path = HISTORIES / f"{name}.json"
+        if path.exists() and not os.environ.get("GOVFLOW_RECORD_HISTORIES"):
+            return
+        history = await handle.fetch_history()
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(history.to_json(), encoding="utf-8")
 
     async def at_stage(self, number: int, stage: str, timeout: float = 30) -> m.Status:
         return await self.until(number, lambda s: s.stage == stage, timeout)

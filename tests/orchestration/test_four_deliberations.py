@@ -58,6 +58,7 @@ async def test_full_cycle_with_escalated_discussion(stack: Stack) -> None:
     await stack.until(2, lambda s: s.stage == "publish_result" and s.notice_id is not None)
     await stack.skip(2, 6)
     assert (await stack.result(handle)).outcome == "adopted"
+    await stack.keep_history(handle, NAME)
 
     history = stack.app.get_history(stack.app.issue(COUNCIL, 2).id)
     escalations = [h for h in history if h.topic == "govflow.issue.escalated"]

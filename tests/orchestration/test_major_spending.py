@@ -83,6 +83,7 @@ async def test_12000_with_six_weekly_notices_and_an_overrun(stack: Stack) -> Non
     await stack.until(3, lambda s: s.stage == "publish_result" and s.notice_id is not None)
     await stack.skip(3, 8)
     assert (await stack.result(handle)).outcome == "adopted"
+    await stack.keep_history(handle, NAME)
 
     spending = app.get_spending(COUNCIL, 1)
     assert spending.status == "settled"

@@ -43,6 +43,7 @@ async def test_five_step_consultation_returns_to_discussion_and_is_evaluated(sta
         stack.app.rate_issue(COUNCIL, 10, rater, rating)
     await stack.skip(10, 8)
     assert (await stack.result(handle)).outcome == "adopted"
+    await stack.keep_history(handle, "five-step-consultation")
     history = stack.app.get_history(stack.app.issue(COUNCIL, 10).id)
     evaluation = next(h.data for h in history if h.topic == "govflow.issue.evaluation_recorded")
     assert (
@@ -101,6 +102,7 @@ async def test_villagers_representatives_meeting_without_quorum_is_held_again(st
     await stack.until(11, lambda s: s.stage == "publish_resolution" and s.notice_id is not None)
     await stack.skip(11, 8)
     assert (await stack.result(handle)).outcome == "adopted"
+    await stack.keep_history(handle, "villagers-representatives")
     history = stack.app.get_history(stack.app.issue(COUNCIL, 11).id)
     assert [h.data["at_stage"] for h in history if h.topic == "govflow.issue.reopened"] == [
         "resolve"
@@ -128,6 +130,7 @@ async def test_party_members_assembly_rejects_when_the_motion_fails(stack: Stack
         COUNCIL, 12, CHAIR, meeting_number=meeting, motion_no=motion
     )
     assert (await stack.result(handle)).outcome == "rejected"
+    await stack.keep_history(handle, "party-members-assembly")
     assert stack.app.get_issue(COUNCIL, 12).outcome == "rejected"
 
 
@@ -153,5 +156,6 @@ async def test_owners_raise_the_maintenance_fund_with_three_quarters(stack: Stac
         await stack.issues.cast_ballot(COUNCIL, 13, voter, choice)
     await stack.skip(13, 31)
     assert (await stack.result(handle)).outcome == "rejected"
+    await stack.keep_history(handle, "owners-assembly-art278")
     tally = stack.app.get_tally(COUNCIL, 13, "resolve#1")
     assert tally.quorum_met and not tally.passed and "3/4" in tally.rule

@@ -41,6 +41,7 @@ async def test_full_cycle_with_revote_and_reopening(stack: Stack) -> None:
     await stack.until(1, lambda s: s.stage == "publish_resolution" and s.notice_id is not None)
     await stack.skip(1, 9)
     result = await stack.result(handle)
+    await stack.keep_history(handle, "residents-assembly")
     assert result.outcome == "adopted"
     assert stack.app.get_issue(COUNCIL, 1).outcome == "adopted"
 
