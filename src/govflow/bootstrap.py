@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -9,7 +10,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from govflow.application import Governance
-from govflow.application.procedures import ProcedureLibrary
+from govflow.application.procedures import ProcedureLibrary, load_holidays
+from govflow.domain.calendar import HolidayCalendar
 
 
 class Settings(BaseSettings):
@@ -27,6 +29,11 @@ class Settings(BaseSettings):
     postgres_password: SecretStr = SecretStr("")
     postgres_pool_size: int = Field(default=5, ge=1)
     workflows_dir: Path = Path("workflows")
+    temporal_address: str | None = None  # an external Temporal; unset: the embedded dev server
+    temporal_namespace: str = "default"
+    temporal_port: int = Field(default=7233, ge=1, le=65535)
+    temporal_ui_port: int = Field(default=8233, ge=0, le=65535)
+    task_queue: str = "govflow"
 
     @property
     def events_db(self) -> Path:
@@ -56,7 +63,19 @@ class Settings(BaseSettings):
 
 def build_governance(settings: Settings | None = None) -> Governance:
     settings = settings or Settings()
-    return Governance(settings.eventsourcing_env())
+    return Governance(settings.eventsourcing_env(), holiday_calendar=build_calendar(settings))
+
+
+def build_calendar(settings: Settings) -> HolidayCalendar:
+    """Every holiday file in ``workflows/calendars/``, merged."""
+    holidays: set[date] = set()
+    working: set[date] = set()
+    directory = settings.workflows_dir / "calendars"
+    for path in sorted(directory.glob("*.yaml")) if directory.is_dir() else []:
+        calendar = load_holidays(path)
+        holidays |= calendar.holidays
+        working |= calendar.working_weekends
+    return HolidayCalendar(frozenset(holidays), frozenset(working))
 
 
 def build_procedures(settings: Settings | None = None) -> ProcedureLibrary:

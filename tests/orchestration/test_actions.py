@@ -51,12 +51,19 @@ async def test_objection_from_a_stranger_is_refused_by_the_domain(stack: Stack) 
     from govflow.domain.council import Body
     from tests.orchestration.conftest import EVERYONE, hold_meeting
 
-    meeting, motion = hold_meeting(stack.app, 23, Body.PARTY_MEMBERS_ASSEMBLY,
-                                   present=EVERYONE, yes=7, rule_name="party_members_assembly",
-                                   procedure_name="party-members-assembly",
-                                   procedures=stack.procedures)
-    await stack.issues.record_resolution(COUNCIL, 23, CHAIR, meeting_number=meeting,
-                                         motion_no=motion)
+    meeting, motion = hold_meeting(
+        stack.app,
+        23,
+        Body.PARTY_MEMBERS_ASSEMBLY,
+        present=EVERYONE,
+        yes=7,
+        rule_name="party_members_assembly",
+        procedure_name="party-members-assembly",
+        procedures=stack.procedures,
+    )
+    await stack.issues.record_resolution(
+        COUNCIL, 23, CHAIR, meeting_number=meeting, motion_no=motion
+    )
     await stack.until(23, lambda s: s.notice_id is not None)
     with pytest.raises(ActionRefusedError) as caught:
         await stack.issues.file_objection(COUNCIL, 23, "stranger", "我反对")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from govflow.domain.calendar import HolidayCalendar
 from govflow.domain.errors import InvalidProcedureError
 from govflow.domain.procedure import Procedure
 
@@ -128,3 +130,17 @@ class ProcedureLibrary:
 
     def all(self) -> list[Procedure]:
         return [self._procedures[k] for k in sorted(self._procedures)]
+
+
+def load_holidays(path: Path) -> HolidayCalendar:
+    """A holiday calendar file: ``holidays`` and ``working_weekends`` lists of ISO dates."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return HolidayCalendar(
+            holidays=frozenset(date.fromisoformat(str(d)) for d in data.get("holidays", [])),
+            working_weekends=frozenset(
+                date.fromisoformat(str(d)) for d in data.get("working_weekends", [])
+            ),
+        )
+    except (OSError, ValueError, yaml.YAMLError, AttributeError) as error:
+        raise InvalidProcedureError(f"{path}: not a holiday calendar: {error}") from None

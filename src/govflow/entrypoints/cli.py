@@ -12,8 +12,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import typer
-from pydantic_core import to_jsonable_python
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -23,6 +21,16 @@ from govflow.bootstrap import Settings, build_governance
 from govflow.domain.council import Body
 from govflow.domain.errors import GovflowError
 from govflow.domain.procedure_lint import lint
+from govflow.entrypoints.cli_issues import issue_app, meeting_app, spending_app
+from govflow.entrypoints.console import (
+    EXIT_AUDIT,
+    EXIT_RULE,
+    JsonFlag,
+    domain_errors,
+    emit_json,
+    err,
+    out,
+)
 
 app = typer.Typer(
     help="govflow: event-sourced governance workflows for residents' councils.",
@@ -39,23 +47,9 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(schema_app, name="schema")
 app.add_typer(council_app, name="council")
 
-out = Console()
-err = Console(stderr=True)
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
-EXIT_RULE, EXIT_AUDIT = 1, 3
-
-
-def _emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(to_jsonable_python(data), ensure_ascii=False, indent=2) + "\n")
-
-
-@contextmanager
-def _domain_errors() -> Iterator[None]:
-    try:
-        yield
-    except GovflowError as error:
-        err.print(f"error [{error.code}] {error.message}", markup=False, highlight=False)
-        raise typer.Exit(EXIT_RULE) from None
+app.add_typer(issue_app, name="issue")
+app.add_typer(meeting_app, name="meeting")
+app.add_typer(spending_app, name="spending")
 
 
 @contextmanager
@@ -95,7 +89,7 @@ def procedure_validate(
                 }
             )
     if as_json:
-        _emit_json({"checked": len(files), "failures": failures})
+        emit_json({"checked": len(files), "failures": failures})
     else:
         for failure in failures:
             err.print(failure["message"], markup=False, highlight=False)
@@ -122,7 +116,7 @@ def procedure_lint(
             for f in lint(procedure)
         )
     if as_json:
-        _emit_json({"findings": findings})
+        emit_json({"findings": findings})
     else:
         for finding in findings:
             stage = f" stage {finding['stage']}" if finding.get("stage") else ""
@@ -143,10 +137,10 @@ def procedure_lint(
 @audit_app.command("history")
 def audit_history(aggregate_id: UUID, as_json: JsonFlag = False) -> None:
     """Every event of an aggregate: version, time, actor, what."""
-    with _domain_errors():
+    with domain_errors():
         entries = build_governance().get_history(aggregate_id)
     if as_json:
-        _emit_json([e.model_dump(mode="json") for e in entries])
+        emit_json([e.model_dump(mode="json") for e in entries])
         return
     table = Table("v", "time (UTC)", "actor", "event", "data")
     for e in entries:
@@ -167,17 +161,17 @@ def audit_as_of(aggregate_id: UUID, at: datetime) -> None:
     if at.tzinfo is None:
         err.print("[red]error[/red] give the time with its offset, e.g. 2026-03-01T12:00+08:00")
         raise typer.Exit(2)
-    with _domain_errors():
-        _emit_json(build_governance().get_state_as_of(aggregate_id, at))
+    with domain_errors():
+        emit_json(build_governance().get_state_as_of(aggregate_id, at))
 
 
 @audit_app.command("checkpoint")
 def audit_checkpoint(as_json: JsonFlag = False) -> None:
     """Seal the log and print the checkpoint digest to publish."""
-    with _domain_errors():
+    with domain_errors():
         checkpoint = build_governance().record_checkpoint()
     if as_json:
-        _emit_json(checkpoint.__dict__)
+        emit_json(checkpoint.__dict__)
     else:
         out.print(f"checkpoint {checkpoint.position} (notification {checkpoint.notification_id})")
         out.print(f"{checkpoint.position}:{checkpoint.digest}", highlight=False)
@@ -203,10 +197,10 @@ def audit_verify(
         expected[int(position)] = digest
     governance = build_governance()
     total = governance.recorder.max_notification_id()
-    with _domain_errors(), _progress("verifying", total) as advance:
+    with domain_errors(), _progress("verifying", total) as advance:
         report = governance.verify_audit_chain(expected, progress=advance)
     if as_json:
-        _emit_json(
+        emit_json(
             {
                 "ok": report.ok,
                 "checked": report.checked,
@@ -278,7 +272,7 @@ def council_register(
     code: str, name: str, threshold: str = "10000.00", actor: str = "clerk"
 ) -> None:
     """Register a council with its spending threshold (yuan)."""
-    with _domain_errors():
+    with domain_errors():
         council_id = build_governance().register_council(
             code, name, actor=actor, spending_threshold=threshold
         )
@@ -295,7 +289,7 @@ def council_add_member(
     actor: str = "clerk",
 ) -> None:
     """Enroll a member on the bodies they sit on."""
-    with _domain_errors():
+    with domain_errors():
         build_governance().enroll_member(
             code, member_id, name, actor=actor, bodies=tuple(body or ()), chairs=tuple(chair or ())
         )
@@ -304,10 +298,10 @@ def council_add_member(
 @council_app.command("show")
 def council_show(code: str, as_json: JsonFlag = False) -> None:
     """A council's members, bodies and threshold."""
-    with _domain_errors():
+    with domain_errors():
         view = build_governance().get_council(code)
     if as_json:
-        _emit_json(view.model_dump(mode="json"))
+        emit_json(view.model_dump(mode="json"))
         return
     out.print(
         f"{view.name} ({view.code}), threshold ¥{view.spending_threshold:,.2f}, "
@@ -317,6 +311,22 @@ def council_show(code: str, as_json: JsonFlag = False) -> None:
     for m in view.members:
         table.add_row(m.member_id, m.name, ", ".join(m.bodies), ", ".join(m.chairs))
     out.print(table)
+
+
+@app.command("up")
+def up() -> None:
+    """Run the embedded stack: Temporal dev server, worker (and, to come, API and board)."""
+    from govflow.entrypoints.runtime import run_up
+
+    run_up(Settings(), out.print)
+
+
+@app.command("worker")
+def worker() -> None:
+    """Run a worker against GOVFLOW_TEMPORAL_ADDRESS (scale-out)."""
+    from govflow.entrypoints.runtime import run_worker
+
+    run_worker(Settings(), out.print)
 
 
 def main() -> None:

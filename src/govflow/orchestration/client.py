@@ -6,6 +6,7 @@ Blocking application calls run in threads, never on the event loop.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ from temporalio.common import (
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
 from govflow.application import Governance
 from govflow.application.views import BallotReceipt
@@ -98,6 +100,12 @@ class IssueClient:
             )
         except WorkflowAlreadyStartedError:
             return self.client.get_workflow_handle(wid, result_type=m.IssueResult)
+
+    async def advance(self, council: str, number: int, days: float) -> bool:
+        """Fast-forward one item's clock by ``days`` (needs a server with time skipping on:
+        the embedded dev server has it). Returns False if the item ended first."""
+        skipper = TimeSkipper(self.client, config=TimeSkippingConfig(enabled=False))
+        return await skipper.fast_forward(self.handle(council, number), timedelta(days=days))
 
     async def status(self, council: str, number: int) -> m.Status:
         result: m.Status = await self.handle(council, number).query("status", result_type=m.Status)

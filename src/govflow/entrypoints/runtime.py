@@ -1,0 +1,85 @@
+"""Running the parts: the embedded stack (``govflow up``) and a scale-out worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+
+from temporalio.client import Client
+
+from govflow.application import Governance
+from govflow.bootstrap import Settings, build_governance
+from govflow.orchestration.client import connect
+from govflow.orchestration.devserver import DevServer, start_dev_server
+from govflow.orchestration.worker import build_worker
+
+Say = Callable[[str], None]
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def serve_worker(client: Client, app: Governance, settings: Settings) -> None:
+    """Run the worker until SIGINT/SIGTERM; running items resume where they were."""
+    async with build_worker(client, app, task_queue=settings.task_queue):
+        await _until_stopped()
+
+
+def run_worker(settings: Settings, say: Say) -> None:
+    """``govflow worker``: the worker alone, against an external (or the embedded) Temporal."""
+    address = settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
+    app = build_governance(settings)
+
+    async def main() -> None:
+        client = await connect(address, settings.temporal_namespace)
+        say(f"worker on task queue {settings.task_queue!r} at {address}")
+        await serve_worker(client, app, settings)
+
+    try:
+        asyncio.run(main())
+    finally:
+        app.close()
+
+
+def run_up(settings: Settings, say: Say) -> None:
+    """``govflow up``: the embedded stack on this machine (dev server, worker, read side)."""
+    server: DevServer | None = None
+    if settings.temporal_address is None:
+        say("starting the Temporal dev server ...")
+        server = start_dev_server(
+            settings.data_dir / "temporal.db",
+            port=settings.temporal_port,
+            ui_port=settings.temporal_ui_port or None,
+            log_file=settings.data_dir / "temporal.log",
+        )
+    address = server.address if server else settings.temporal_address
+    assert address is not None
+    app = build_governance(settings)
+
+    async def main() -> None:
+        client = await connect(address, settings.temporal_namespace)
+        say(
+            f"event store: {settings.persistence} "
+            f"({settings.events_db if settings.persistence == 'sqlite' else 'PostgreSQL'})"
+        )
+        say(f"Temporal:    {address}")
+        if server and server.ui_url:
+            say(f"Temporal UI: {server.ui_url}")
+        say("worker running; press Ctrl-C to stop")
+        await serve_worker(client, app, settings)
+
+    try:
+        asyncio.run(main())
+    finally:
+        with contextlib.suppress(Exception):
+            app.close()
+        if server:
+            server.stop()
+        say("stopped")
