@@ -1,0 +1,108 @@
+"""Kill -9 the worker in the middle of a voting window: nothing is lost, nothing doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from govflow.application import Governance
+from govflow.application.procedures import ProcedureLibrary
+from govflow.domain.ballot import Choice
+from govflow.orchestration.client import IssueClient
+from tests.orchestration.conftest import (
+    CHAIR,
+    COUNCIL,
+    EVERYONE,
+    WORKFLOWS,
+    Stack,
+    enroll_council,
+)
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+ROOT = Path(__file__).parents[2]
+
+
+def start_worker(env: WorkflowEnvironment, db: Path, task_queue: str) -> subprocess.Popen[str]:
+    target = env.client.service_client.config.target_host
+    environ = {
+        **os.environ,
+        "GOVFLOW_TEMPORAL_ADDRESS": target,
+        "GOVFLOW_TASK_QUEUE": task_queue,
+        "GOVFLOW_PERSISTENCE": "sqlite",
+        "GOVFLOW_SQLITE_PATH": str(db),
+        "GOVFLOW_WORKFLOWS_DIR": str(WORKFLOWS),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "govflow", "worker"],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert "worker on task queue" in line, line
+    return process
+
+
+async def test_sigkill_during_voting_loses_and_duplicates_nothing(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """The restarted worker closes the vote at its deadline with every ballot counted once."""
+    db = tmp_path / "events.db"
+    app = Governance({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(db)})
+    enroll_council(app)
+    task_queue = "crash-test"
+    issues = IssueClient(env.client, app, task_queue=task_queue)
+    stack = Stack(env, app, issues, ProcedureLibrary(WORKFLOWS))
+    procedure = stack.procedures.get("residents-assembly")
+    app.propose_issue(COUNCIL, 30, "垃圾分类亭选址", procedure, actor=CHAIR)
+
+    worker = start_worker(env, db, task_queue)
+    try:
+        handle = await issues.start(COUNCIL, 30, procedure)
+        await stack.at_stage(30, "public_deliberation")
+        await issues.close_stage(COUNCIL, 30, CHAIR)
+        opened = await stack.until(30, lambda s: s.ballot_key == "resolve#1")
+        for voter in EVERYONE[:3]:
+            await issues.cast_ballot(COUNCIL, 30, voter, Choice.YES)
+
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        for voter in EVERYONE[3:5]:  # ballots go on being recorded while the worker is down
+            await issues.cast_ballot(COUNCIL, 30, voter, Choice.NO)
+        forward = asyncio.create_task(env.fast_forward(handle, timedelta(days=8)))  # type: ignore[attr-defined]
+        await asyncio.sleep(1)
+        worker = start_worker(env, db, task_queue)
+        await asyncio.wait_for(forward, 60)
+        await stack.until(30, lambda s: s.stage == "publish_resolution")
+        await env.fast_forward(handle, timedelta(days=8))  # type: ignore[attr-defined]
+        assert (await stack.result(handle)).outcome == "adopted"
+    finally:
+        worker.kill()
+        worker.wait()
+
+    history = app.get_history(app.issue(COUNCIL, 30).id)
+    topics = Counter(h.topic.rsplit(".", 1)[1] for h in history)
+    assert topics["voting_opened"] == topics["voting_closed"] == topics["voting_tallied"] == 1
+    steps = [h.data["step"] for h in history if h.data.get("step")]
+    assert len(steps) == len(set(steps)), "an activity step was applied twice"
+    closed = next(h for h in history if h.topic == "govflow.issue.voting_closed")
+    assert closed.data["reason"] == "deadline"
+    assert opened.deadline is not None  # closed on schedule, by the workflow's clock:
+    assert timedelta(0) <= closed.timestamp - opened.deadline < timedelta(minutes=1)
+    tally = app.get_tally(COUNCIL, 30, "resolve#1")
+    assert (tally.yes, tally.no, tally.participating, tally.passed) == (3, 2, 5, True)
+    app.record_checkpoint()
+    assert app.verify_audit_chain().ok
+    app.close()
