@@ -24,15 +24,24 @@ def free_port() -> int:
 
 @pytest.fixture
 def environ(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "GOVFLOW_DATA_DIR": str(tmp_path / "var"),
-            "GOVFLOW_TEMPORAL_PORT": str(free_port()),
-            "GOVFLOW_TEMPORAL_UI_PORT": str(free_port()), "COLUMNS": "200"}
+    return {
+        **os.environ,
+        "GOVFLOW_DATA_DIR": str(tmp_path / "var"),
+        "GOVFLOW_TEMPORAL_PORT": str(free_port()),
+        "GOVFLOW_TEMPORAL_UI_PORT": str(free_port()),
+        "COLUMNS": "200",
+    }
 
 
 def up(environ: dict[str, str]) -> subprocess.Popen[str]:
-    process = subprocess.Popen([sys.executable, "-m", "govflow", "up"], env=environ,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               cwd=ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "govflow", "up"],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+    )
     assert process.stdout is not None
     lines = []
     for line in process.stdout:
@@ -49,25 +58,56 @@ def stop(process: subprocess.Popen[str]) -> str:
 
 
 def govflow(environ: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "govflow", *args], env=environ, cwd=ROOT,
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "govflow", *args],
+        env=environ,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
 
-def test_up_then_an_item_to_closed_with_the_cli_across_a_restart(
-        environ: dict[str, str]) -> None:
+def test_up_then_an_item_to_closed_with_the_cli_across_a_restart(environ: dict[str, str]) -> None:
     """The stack starts, prints its URLs, survives Ctrl-C and a restart mid-item."""
     process = up(environ)
     try:
         govflow(environ, "council", "register", "demo", "示范社区")
-        govflow(environ, "council", "add-member", "demo", "c1", "主任",
-                "--chair", "party_members_assembly")
+        govflow(
+            environ,
+            "council",
+            "add-member",
+            "demo",
+            "c1",
+            "主任",
+            "--chair",
+            "party_members_assembly",
+        )
         for member in ("m1", "m2"):
-            govflow(environ, "council", "add-member", "demo", member, member,
-                    "--body", "party_members_assembly")
-        assert "issue-demo-1" in govflow(environ, "issue", "propose", "demo", "1", "活动室改造",
-                                         "party-members-assembly", "--actor", "c1")
+            govflow(
+                environ,
+                "council",
+                "add-member",
+                "demo",
+                member,
+                member,
+                "--body",
+                "party_members_assembly",
+            )
+        assert "issue-demo-1" in govflow(
+            environ,
+            "issue",
+            "propose",
+            "demo",
+            "1",
+            "活动室改造",
+            "party-members-assembly",
+            "--actor",
+            "c1",
+        )
         assert "review" in govflow(environ, "issue", "status", "demo", "1")
     finally:
         output = stop(process)
@@ -75,11 +115,27 @@ def test_up_then_an_item_to_closed_with_the_cli_across_a_restart(
 
     process = up(environ)
     try:
-        govflow(environ, "meeting", "hold", "demo", "1", "party_members_assembly",
-                "party-members-assembly", "party_members_assembly", "--actor", "c1",
-                "--present", "c1", "--present", "m1", "--yes", "2")
-        assert "passed" in govflow(environ, "issue", "resolve", "demo", "1", "1", "1",
-                                   "--actor", "c1")
+        govflow(
+            environ,
+            "meeting",
+            "hold",
+            "demo",
+            "1",
+            "party_members_assembly",
+            "party-members-assembly",
+            "party_members_assembly",
+            "--actor",
+            "c1",
+            "--present",
+            "c1",
+            "--present",
+            "m1",
+            "--yes",
+            "2",
+        )
+        assert "passed" in govflow(
+            environ, "issue", "resolve", "demo", "1", "1", "1", "--actor", "c1"
+        )
         govflow(environ, "issue", "advance", "demo", "1", "8")
         for _ in range(50):  # the workflow closes the item just after the display period
             shown = govflow(environ, "issue", "show", "demo", "1", "--json")

@@ -82,3 +82,41 @@ async def test_withdrawal_before_a_resolution_ends_the_item(stack: Stack) -> Non
     result = await stack.result(stack.issues.handle(COUNCIL, 24))
     assert result.outcome == "withdrawn"
     assert stack.app.get_issue(COUNCIL, 24).outcome == "withdrawn"
+
+
+async def test_long_lives_continue_as_new_without_losing_their_place(stack: Stack) -> None:
+    """Past its history limit the workflow continues as new at a stage boundary and goes on."""
+    procedure = stack.procedures.get("party-members-assembly")
+    stack.app.propose_issue(COUNCIL, 25, "长周期议题", procedure, actor=CHAIR)
+    handle = await stack.issues.start(COUNCIL, 25, procedure, history_limit=10)
+    await stack.at_stage(25, "review")
+    from govflow.domain.council import Body
+    from tests.orchestration.conftest import EVERYONE, hold_meeting
+
+    meeting, motion = hold_meeting(
+        stack.app,
+        25,
+        Body.PARTY_MEMBERS_ASSEMBLY,
+        present=EVERYONE,
+        yes=7,
+        rule_name="party_members_assembly",
+        procedure_name="party-members-assembly",
+        procedures=stack.procedures,
+    )
+    await stack.issues.record_resolution(
+        COUNCIL, 25, CHAIR, meeting_number=meeting, motion_no=motion
+    )
+    await stack.until(25, lambda s: s.stage == "publish_resolution" and s.notice_id is not None)
+    await stack.skip(25, 8)
+    assert (await stack.result(handle)).outcome == "adopted"
+    first_run = stack.client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
+    events = [e.event_type for e in (await first_run.fetch_history()).events]
+    from temporalio.api.enums.v1 import EventType
+
+    assert events[-1] == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+    stages = [
+        h.data["stage"]
+        for h in stack.app.get_history(stack.app.issue(COUNCIL, 25).id)
+        if h.topic == "govflow.issue.stage_opened"
+    ]
+    assert stages == ["propose", "review", "publish_resolution"]

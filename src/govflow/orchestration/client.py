@@ -66,6 +66,7 @@ class IssueClient:
         *,
         category: str | None = None,
         spending_number: int | None = None,
+        history_limit: int | None = None,
     ) -> WorkflowHandle[IssueWorkflow, m.IssueResult]:
         """Start the issue's workflow; starting it again starts nothing new."""
         over = False
@@ -79,6 +80,7 @@ class IssueClient:
             category=category,
             spending_number=spending_number,
             amount_over_threshold=over,
+            **({"history_limit": history_limit} if history_limit else {}),
         )
         wid = workflow_id(council, number)
         try:

@@ -32,6 +32,7 @@ class IssueInput(Message):
     category: str | None = None
     spending_number: int | None = None
     amount_over_threshold: bool = False
+    history_limit: int = Field(default=5_000, ge=1)  # continue as new past this many events
     progress: Progress = Field(default_factory=Progress)
 
 

@@ -35,7 +35,6 @@ PROCEDURE_ATTRIBUTE = SearchAttributeKey.for_keyword("GovflowProcedure")
 SEARCH_ATTRIBUTES = (STAGE_ATTRIBUTE, COUNCIL_ATTRIBUTE, PROCEDURE_ATTRIBUTE)
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
-HISTORY_LIMIT = 5_000  # continue as new at a stage boundary past this many history events
 SPENDING_DISCLOSURES = (NoticeKind.RESOLUTION, NoticeKind.PROGRESS, NoticeKind.RESULT)
 
 
@@ -87,7 +86,7 @@ class IssueWorkflow:
         self.revotes = dict(input.progress.revotes)
         stages_run = 0
         while self.index < len(self.procedure.stages) and self.outcome is None:
-            if workflow.info().get_current_history_length() > HISTORY_LIMIT:
+            if workflow.info().get_current_history_length() > input.history_limit:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     input.model_copy(
@@ -481,6 +480,8 @@ class IssueWorkflow:
         )
         if stage.kind is StageKind.VOTE and not (stage.may_close_early and self.ballot_key):
             raise ValueError("this vote cannot be closed early")
+        if stage.kind is StageKind.PROPOSE and stage.duration.days == 0:
+            raise ValueError("this stage closes by itself")
         self._require_chair(request.member_id)
 
     @workflow.signal(name="all_voted")

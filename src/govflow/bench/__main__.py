@@ -1,0 +1,3 @@
+from govflow.bench.cycle import main
+
+main()
