@@ -113,7 +113,7 @@ async def _one_item(issues: IssueClient, env: WorkflowEnvironment, number: int) 
     while (await issues.status("bench", number)).ballot_key is None:
         await asyncio.sleep(0.05)
     await issues.cast_ballot("bench", number, "chair", Choice.YES)
-    await env.fast_forward(handle)  # type: ignore[attr-defined]
+    await env.fast_forward(handle)
     await handle.result()
 
 
