@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 from collections.abc import Callable
 
@@ -16,6 +17,7 @@ from govflow.orchestration.devserver import DevServer, start_dev_server
 from govflow.orchestration.worker import build_worker
 
 Say = Callable[[str], None]
+logger = logging.getLogger("govflow.runtime")
 
 
 async def _until_stopped() -> None:
@@ -26,10 +28,24 @@ async def _until_stopped() -> None:
     await stop.wait()
 
 
+async def seal_audit_chain(app: Governance, every: float = 2.0) -> None:
+    """The read side's poller: seal new records into the audit hash chain as they land."""
+    while True:
+        try:
+            await asyncio.to_thread(app.extend_audit_chain)
+        except Exception:  # keep polling: a busy database is retried on the next round
+            logger.exception("sealing the audit chain failed")
+        await asyncio.sleep(every)
+
+
 async def serve_worker(client: Client, app: Governance, settings: Settings) -> None:
-    """Run the worker until SIGINT/SIGTERM; running items resume where they were."""
-    async with build_worker(client, app, task_queue=settings.task_queue):
-        await _until_stopped()
+    """Run the worker (and the audit poller) until SIGINT/SIGTERM; items resume on restart."""
+    poller = asyncio.create_task(seal_audit_chain(app))
+    try:
+        async with build_worker(client, app, task_queue=settings.task_queue):
+            await _until_stopped()
+    finally:
+        poller.cancel()
 
 
 def run_worker(settings: Settings, say: Say) -> None:

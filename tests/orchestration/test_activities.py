@@ -1,0 +1,64 @@
+"""Activities run alone (no server): idempotent per step, domain errors non-retryable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from govflow.application import Governance
+from govflow.application.procedures import ProcedureLibrary
+from govflow.orchestration import messages as m
+from govflow.orchestration.activities import GovernanceActivities
+from tests.orchestration.conftest import CHAIR, COUNCIL, WORKFLOWS, enroll_council
+
+AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def activities(tmp_path: Path) -> GovernanceActivities:
+    app = Governance(
+        {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "events.db")}
+    )
+    enroll_council(app)
+    procedure = ProcedureLibrary(WORKFLOWS).get("residents-assembly")
+    app.propose_issue(COUNCIL, 1, "t", procedure, actor=CHAIR)
+    return GovernanceActivities(app)
+
+
+def ref(step: str) -> m.Ref:
+    return m.Ref(council=COUNCIL, number=1, at=AT, step=step)
+
+
+def test_a_repeated_step_is_applied_once(activities: GovernanceActivities) -> None:
+    """A retried activity (same step id) records nothing more and returns the same result."""
+    env = ActivityEnvironment()
+    request = m.OpenStageInput(ref=ref("wf:1"), stage="propose", days=3, day_type="natural")
+    first = env.run(activities.open_stage, request)
+    version = activities.app.get_issue(COUNCIL, 1).version
+    assert env.run(activities.open_stage, request) == first
+    assert activities.app.get_issue(COUNCIL, 1).version == version
+
+
+def test_events_carry_the_workflow_time(activities: GovernanceActivities) -> None:
+    """What an activity records is stamped with the workflow's durable time, not the wall clock."""
+    ActivityEnvironment().run(
+        activities.open_stage,
+        m.OpenStageInput(ref=ref("wf:1"), stage="propose", days=3, day_type="natural"),
+    )
+    history = activities.app.get_history(activities.app.issue(COUNCIL, 1).id)
+    assert history[-1].timestamp == AT
+    assert history[-1].data["deadline"] == "2026-03-05T16:00:00Z"
+
+
+def test_a_rule_violation_is_non_retryable_with_its_code(activities: GovernanceActivities) -> None:
+    """Opening a stage out of order fails for good, typed with the domain's stable code."""
+    with pytest.raises(ApplicationError) as caught:
+        ActivityEnvironment().run(
+            activities.open_stage,
+            m.OpenStageInput(ref=ref("wf:2"), stage="resolve", days=3, day_type="natural"),
+        )
+    assert caught.value.non_retryable and caught.value.type == "issue.stage_out_of_order"
