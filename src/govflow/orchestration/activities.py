@@ -17,6 +17,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from govflow.application import Governance
+from govflow.application.views import TallyView
 from govflow.domain.calendar import DayType
 from govflow.domain.council import Body
 from govflow.domain.errors import ConcurrentChangeError, GovflowError
@@ -138,12 +139,11 @@ class GovernanceActivities:
         return m.VotingOpenedResult(ballot_key=key)
 
     @defn("close_voting")
-    def close_voting(self, i: m.CloseVotingInput) -> m.TallyResult:
+    def close_voting(self, i: m.CloseVotingInput) -> TallyView:
         with self.app.acting_at(i.ref.at):
-            tally = self.app.close_voting(
+            return self.app.close_voting(
                 i.ref.council, i.ref.number, i.reason, actor=i.ref.actor, step=i.ref.step
             )
-        return m.TallyResult(**tally.model_dump())
 
     @defn("record_resolution")
     def record_resolution(self, i: m.MeetingResolutionInput) -> bool:

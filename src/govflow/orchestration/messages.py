@@ -106,17 +106,6 @@ class CloseVotingInput(Message):
     reason: str
 
 
-class TallyResult(Message):
-    ballot_key: str
-    yes: int
-    no: int
-    abstain: int
-    participating: int
-    quorum_met: bool
-    passed: bool
-    rule: str
-
-
 class MeetingResolutionInput(Message):
     ref: Ref
     stage: str

@@ -17,6 +17,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
 
 with workflow.unsafe.imports_passed_through():
+    from govflow.application.views import TallyView
     from govflow.domain.notice import NoticeKind
     from govflow.domain.procedure import (
         Condition,
@@ -182,7 +183,7 @@ class IssueWorkflow:
         tally = await self._act(
             "close_voting",
             m.CloseVotingInput(ref=self._ref(self.closed_by), reason=reason),
-            m.TallyResult,
+            TallyView,
         )
         await self._close_stage(
             stage,
