@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     temporal_port: int = Field(default=7233, ge=1, le=65535)
     temporal_ui_port: int = Field(default=8233, ge=0, le=65535)
     task_queue: str = "govflow"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
 
     @property
     def events_db(self) -> Path:

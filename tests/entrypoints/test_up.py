@@ -3,12 +3,14 @@ stopped with Ctrl-C in the middle and started again."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,7 @@ def environ(tmp_path: Path) -> dict[str, str]:
         "GOVFLOW_DATA_DIR": str(tmp_path / "var"),
         "GOVFLOW_TEMPORAL_PORT": str(free_port()),
         "GOVFLOW_TEMPORAL_UI_PORT": str(free_port()),
+        "GOVFLOW_HTTP_PORT": str(free_port()),
         "COLUMNS": "200",
     }
 
@@ -109,6 +112,9 @@ def test_up_then_an_item_to_closed_with_the_cli_across_a_restart(environ: dict[s
             "c1",
         )
         assert "review" in govflow(environ, "issue", "status", "demo", "1")
+        api = f"http://127.0.0.1:{environ['GOVFLOW_HTTP_PORT']}"
+        with urllib.request.urlopen(f"{api}/v1/councils/demo/issues/1/status") as response:
+            assert json.load(response)["stage"] == "review"
     finally:
         output = stop(process)
     assert "stopped" in output and process.returncode == 0

@@ -315,10 +315,18 @@ def council_show(code: str, as_json: JsonFlag = False) -> None:
 
 @app.command("up")
 def up() -> None:
-    """Run the embedded stack: Temporal dev server, worker (and, to come, API and board)."""
+    """Run the embedded stack: Temporal dev server, worker, audit poller and HTTP API."""
     from govflow.entrypoints.runtime import run_up
 
     run_up(Settings(), out.print)
+
+
+@app.command("api")
+def api() -> None:
+    """Run the HTTP API against the shared store and GOVFLOW_TEMPORAL_ADDRESS (scale-out)."""
+    from govflow.entrypoints.runtime import run_api
+
+    run_api(Settings(), out.print)
 
 
 @app.command("worker")

@@ -6,13 +6,16 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+import uvicorn
+from fastapi import FastAPI
 from temporalio.client import Client
 
 from govflow.application import Governance
 from govflow.bootstrap import Settings, build_governance
-from govflow.orchestration.client import connect
+from govflow.entrypoints.api import create_api
+from govflow.orchestration.client import IssueClient, connect
 from govflow.orchestration.devserver import DevServer, start_dev_server
 from govflow.orchestration.worker import build_worker
 
@@ -38,14 +41,69 @@ async def seal_audit_chain(app: Governance, every: float = 2.0) -> None:
         await asyncio.sleep(every)
 
 
-async def serve_worker(client: Client, app: Governance, settings: Settings) -> None:
-    """Run the worker (and the audit poller) until SIGINT/SIGTERM; items resume on restart."""
+async def serve_worker(
+    client: Client, app: Governance, settings: Settings, *, with_api: bool = False
+) -> None:
+    """Run the worker, the audit poller (and the HTTP API) until SIGINT/SIGTERM.
+
+    Running items resume where they were on the next start.
+    """
     poller = asyncio.create_task(seal_audit_chain(app))
     try:
         async with build_worker(client, app, task_queue=settings.task_queue):
-            await _until_stopped()
+            if with_api:
+                api = create_api(app, IssueClient(client, app, task_queue=settings.task_queue))
+                await _serve_until_stopped(_http_server(api, settings))
+            else:
+                await _until_stopped()
     finally:
         poller.cancel()
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handling: govflow stops all its parts together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _http_server(api: FastAPI, settings: Settings) -> uvicorn.Server:
+    return _QuietServer(
+        uvicorn.Config(
+            api,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
+
+
+async def _serve_until_stopped(server: uvicorn.Server) -> None:
+    serving = asyncio.create_task(server.serve())
+    stopped = asyncio.create_task(_until_stopped())
+    await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    stopped.cancel()
+    await serving
+
+
+def run_api(settings: Settings, say: Say) -> None:
+    """``govflow api``: the HTTP API alone (scale-out), against the shared store and Temporal."""
+    address = settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
+    app = build_governance(settings)
+
+    async def main() -> None:
+        client = await connect(address, settings.temporal_namespace)
+        say(f"API:         http://{settings.http_host}:{settings.http_port}/docs")
+        api = create_api(app, IssueClient(client, app, task_queue=settings.task_queue))
+        await _serve_until_stopped(_http_server(api, settings))
+
+    try:
+        asyncio.run(main())
+    finally:
+        app.close()
 
 
 def run_worker(settings: Settings, say: Say) -> None:
@@ -88,8 +146,9 @@ def run_up(settings: Settings, say: Say) -> None:
         say(f"Temporal:    {address}")
         if server and server.ui_url:
             say(f"Temporal UI: {server.ui_url}")
-        say("worker running; press Ctrl-C to stop")
-        await serve_worker(client, app, settings)
+        say(f"API docs:    http://{settings.http_host}:{settings.http_port}/docs")
+        say("worker and API running; press Ctrl-C to stop")
+        await serve_worker(client, app, settings, with_api=True)
 
     try:
         asyncio.run(main())

@@ -1,0 +1,68 @@
+"""The read-side HTTP API over a real (SQLite) store, through its ASGI interface."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from govflow.application import Governance
+from govflow.application.specimens import SteppingClock, play
+from govflow.domain.ids import spending_id
+from govflow.entrypoints.api import create_api
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    app = Governance(
+        {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(tmp_path / "events.db"),
+        },
+        clock=SteppingClock(),
+    )
+    play(app)
+    with TestClient(create_api(app)) as test_client:
+        yield test_client
+    app.close()
+
+
+def test_openapi_and_health(client: TestClient) -> None:
+    """The OpenAPI document is published and the health check answers."""
+    assert client.get("/healthz").json() == {"status": "ok"}
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/v1/councils/{code}/issues/{number}" in paths
+    assert client.get("/docs").status_code == 200
+
+
+def test_issue_with_its_timeline(client: TestClient) -> None:
+    """An issue comes with every step: what, when, who."""
+    body = client.get("/v1/councils/specimen/issues/1").json()
+    assert body["issue"]["outcome"] == "adopted"
+    topics = [entry["topic"] for entry in body["timeline"]]
+    assert topics[0] == "govflow.issue.proposed" and topics[-1] == "govflow.issue.closed"
+    assert body["timeline"][0]["actor"] == "m1"
+
+
+def test_spending_notice_and_audit(client: TestClient) -> None:
+    """The ledger entry, its disclosures and the audit endpoints."""
+    spending = client.get("/v1/councils/specimen/spending/1").json()
+    assert spending["status"] == "settled" and spending["amount"] == "12000.00"
+    notice = client.get(f"/v1/notices/{spending['disclosures']['result']}").json()
+    assert notice["kind"] == "result"
+    history = client.get(f"/v1/audit/history/{spending_id('specimen', 1)}").json()
+    assert history[-1]["topic"] == "govflow.spending.settled"
+    verify = client.get("/v1/audit/verify").json()
+    assert verify["ok"] is True and verify["unsealed"] > 0
+
+
+def test_errors_are_problem_json_with_stable_codes(client: TestClient) -> None:
+    """Unknown ids are 404 and malformed ones 422, as RFC 9457 problem documents."""
+    missing = client.get("/v1/councils/nowhere")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    assert missing.json()["code"] == "not_found"
+    malformed = client.get("/v1/notices/not-a-uuid")
+    assert malformed.status_code == 422 and malformed.json()["code"] == "input.invalid"
