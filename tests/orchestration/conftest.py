@@ -27,6 +27,7 @@ from govflow.orchestration import messages as m
 from govflow.orchestration.client import IssueClient
 from govflow.orchestration.worker import build_worker
 from govflow.orchestration.workflows import SEARCH_ATTRIBUTES
+from tests.conftest import postgres_env
 
 WORKFLOWS = Path(__file__).parents[2] / "workflows"
 HISTORIES = Path(__file__).parent / "histories"
@@ -126,6 +127,22 @@ def enroll_council(app: Governance) -> None:
             actor="clerk",
             bodies=(Body.OWNERS_ASSEMBLY, Body.AFFECTED_HOUSEHOLDS),
         )
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def pg_stack(env: WorkflowEnvironment, postgres_db: str) -> AsyncIterator[Stack]:
+    """The same stack on the PostgreSQL event store (the scale-out persistence)."""
+    app = Governance(postgres_env(postgres_db))
+    enroll_council(app)
+    task_queue = f"govflow-pg-{uuid.uuid4().hex[:8]}"
+    async with build_worker(env.client, app, task_queue=task_queue):
+        yield Stack(
+            env,
+            app,
+            IssueClient(env.client, app, task_queue=task_queue),
+            ProcedureLibrary(WORKFLOWS),
+        )
+    app.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

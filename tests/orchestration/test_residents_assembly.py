@@ -60,3 +60,22 @@ async def test_full_cycle_with_revote_and_reopening(stack: Stack) -> None:
     assert len(closed_by_chair) == 2
     notice = stack.app.get_notice(stack.app.issue(COUNCIL, 1).notices[0])
     assert notice.open_objections == 0
+
+
+@pytest.mark.postgres
+async def test_an_item_runs_on_the_postgresql_store(pg_stack: Stack) -> None:
+    """The scale-out persistence: the same cycle with every event in PostgreSQL."""
+    procedure = pg_stack.procedures.get("residents-assembly")
+    pg_stack.app.propose_issue(COUNCIL, 40, "楼顶防水", procedure, actor=CHAIR)
+    handle = await pg_stack.issues.start(COUNCIL, 40, procedure)
+    await pg_stack.at_stage(40, "public_deliberation")
+    await pg_stack.issues.close_stage(COUNCIL, 40, CHAIR)
+    await pg_stack.until(40, lambda s: s.ballot_key == "resolve#1")
+    for voter in (CHAIR, "m1", "m2", "m3", "m4", "m5", "m6"):
+        await pg_stack.issues.cast_ballot(COUNCIL, 40, voter, Choice.YES)
+    await pg_stack.until(40, lambda s: s.stage == "publish_resolution" and s.notice_id)
+    await pg_stack.skip(40, 9)
+    assert (await pg_stack.result(handle)).outcome == "adopted"
+    assert pg_stack.app.get_tally(COUNCIL, 40, "resolve#1").yes == 7
+    pg_stack.app.record_checkpoint()
+    assert pg_stack.app.verify_audit_chain().ok
