@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import pytest
 
 from govflow.domain.errors import ActionRefusedError
@@ -120,3 +122,56 @@ async def test_long_lives_continue_as_new_without_losing_their_place(stack: Stac
         if h.topic == "govflow.issue.stage_opened"
     ]
     assert stages == ["propose", "review", "publish_resolution"]
+
+
+async def test_unanswered_objection_escalates_and_a_correction_restarts_display(
+    stack: Stack,
+) -> None:
+    """An objection left unanswered past its reply deadline is escalated; a corrected notice is
+    displayed for a full period again; an objection answered but not upheld lets it finish."""
+    from govflow.domain.council import Body
+    from tests.orchestration.conftest import EVERYONE, hold_meeting
+
+    name = "party-members-assembly"
+    procedure = stack.procedures.get(name)
+    stack.app.propose_issue(COUNCIL, 26, "公示异议", procedure, actor=CHAIR)
+    handle = await stack.issues.start(COUNCIL, 26, procedure)
+    await stack.at_stage(26, "review")
+    meeting, motion = hold_meeting(
+        stack.app,
+        26,
+        Body.PARTY_MEMBERS_ASSEMBLY,
+        present=EVERYONE,
+        yes=7,
+        rule_name="party_members_assembly",
+        procedure_name=name,
+        procedures=stack.procedures,
+    )
+    await stack.issues.record_resolution(
+        COUNCIL, 26, CHAIR, meeting_number=meeting, motion_no=motion
+    )
+    posted = await stack.until(26, lambda s: s.notice_id is not None)
+    objection = await stack.issues.file_objection(COUNCIL, 26, "m3", "会议记录有误")
+    await stack.skip(26, 4)  # the 3-day reply deadline passes unanswered
+    await stack.until(
+        26,
+        lambda s: any(
+            h.topic == "govflow.issue.escalated"
+            for h in stack.app.get_history(stack.app.issue(COUNCIL, 26).id)
+        ),
+    )
+    before = stack.app.get_notice(UUID(posted.notice_id))
+    await stack.issues.correct_notice(COUNCIL, 26, CHAIR, "更正：会议记录已补正")
+    after = stack.app.get_notice(before.id)
+    assert after.display_until > before.display_until
+    await stack.issues.answer_objection(COUNCIL, 26, CHAIR, objection, "已更正", upheld=False)
+    await stack.skip(26, 8)
+    assert (await stack.result(handle)).outcome == "adopted"
+    escalated = [
+        h.data
+        for h in stack.app.get_history(stack.app.issue(COUNCIL, 26).id)
+        if h.topic == "govflow.issue.escalated"
+    ]
+    assert [(e["reason"], e["to_body"]) for e in escalated] == [
+        ("objection 1 unanswered by its reply deadline", "party_members_assembly")
+    ]
