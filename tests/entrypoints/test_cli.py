@@ -129,3 +129,17 @@ def test_register_council_refuses_a_float_like_threshold(tmp_path: Path) -> None
     """Money from the command line is validated like everywhere else."""
     result = govflow("council", "register", "c1", "社区", "--threshold", "1.001", data_dir=tmp_path)
     assert result.returncode == 1 and "money.invalid_amount" in result.stderr
+
+
+@pytest.mark.postgres
+def test_migrate_sqlite_to_postgresql(data_dir: Path, postgres_db: str) -> None:
+    """`govflow migrate` copies the log; a second run without --continue is refused."""
+    source = f"sqlite:{data_dir / 'events.db'}"
+    target = f"postgresql://postgres@127.0.0.1:5432/{postgres_db}"
+    first = govflow("migrate", source, target, data_dir=data_dir)
+    assert first.returncode == 0, first.stderr
+    assert "copied" in first.stdout
+    again = govflow("migrate", source, target, data_dir=data_dir)
+    assert again.returncode == 1 and "migration.target_not_empty" in again.stderr
+    resumed = govflow("migrate", source, target, "--continue", data_dir=data_dir)
+    assert resumed.returncode == 0 and "copied 0 record(s)" in resumed.stdout

@@ -140,3 +140,8 @@ class ActionRefusedError(RuleViolationError):
     """
 
     code = "workflow.action_refused"
+
+
+class TargetNotEmptyError(GovflowError):
+    code = "migration.target_not_empty"
+    status = 409

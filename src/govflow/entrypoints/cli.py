@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlparse
 from uuid import UUID
 
 import typer
@@ -319,6 +320,52 @@ def up() -> None:
     from govflow.entrypoints.runtime import run_up
 
     run_up(Settings(), out.print)
+
+
+def _store_env(url: str) -> dict[str, str]:
+    """``sqlite:PATH`` or ``postgresql://USER@HOST:PORT/DBNAME`` as eventsourcing settings."""
+    if url.startswith("sqlite:"):
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": url.removeprefix("sqlite:").removeprefix("//"),
+        }
+    parsed = urlparse(url)
+    if parsed.scheme not in ("postgres", "postgresql") or not parsed.path.strip("/"):
+        raise typer.BadParameter(f"expected sqlite:PATH or postgresql://.../DBNAME, got {url}")
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": parsed.path.strip("/"),
+        "POSTGRES_HOST": parsed.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parsed.port or 5432),
+        "POSTGRES_USER": parsed.username or "postgres",
+        "POSTGRES_PASSWORD": parsed.password or "",
+    }
+
+
+@app.command("migrate")
+def migrate_log(
+    source: Annotated[str, typer.Argument(help="sqlite:PATH or postgresql://USER@HOST/DB")],
+    target: Annotated[str, typer.Argument(help="sqlite:PATH or postgresql://USER@HOST/DB")],
+    resume: Annotated[
+        bool, typer.Option("--continue", help="Resume a copy into a non-empty target.")
+    ] = False,
+) -> None:
+    """Copy the whole event log and audit chain between stores, keeping ids and order."""
+    from govflow.application import Governance
+    from govflow.application.migration import migrate
+
+    source_app, target_app = Governance(_store_env(source)), Governance(_store_env(target))
+    try:
+        total = source_app.recorder.max_notification_id()
+        with domain_errors(), _progress("copying", total) as advance:
+            report = migrate(source_app, target_app, resume=resume, progress=advance)
+    finally:
+        source_app.close()
+        target_app.close()
+    out.print(
+        f"copied {report.copied} record(s) after {report.already_there} already there; "
+        f"{report.chain_links} chain link(s), {report.checkpoints} checkpoint(s)"
+    )
 
 
 @app.command("api")
