@@ -8,7 +8,6 @@ publish (display period skipped) → evaluate (window skipped) → closed.
 from __future__ import annotations
 
 import asyncio
-import json
 import tempfile
 import time
 import uuid
@@ -32,7 +31,6 @@ from govflow.orchestration.worker import build_worker
 from govflow.orchestration.workflows import SEARCH_ATTRIBUTES
 
 ITEMS = 20
-RESULTS = Path("bench/results.json")
 PROCEDURE = Procedure.model_validate(
     {
         "name": "bench-five-stage",
@@ -193,17 +191,6 @@ async def run() -> dict[str, Any]:
     }
 
 
-def main() -> None:
+def measure() -> dict[str, Any]:
     print(f"running {ITEMS} full five-stage cycles and {ITEMS} bare workflows ...", flush=True)
-    results = asyncio.run(run())
-    RESULTS.parent.mkdir(exist_ok=True)
-    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    RESULTS.write_text(json.dumps({**previous, **results}, indent=2) + "\n")
-    cycle = results["full_cycle"]
-    print(f"{'figure':<34}{'govflow':>12}{'baseline':>12}{'ratio':>8}")
-    print(
-        f"{'full cycles/s (' + str(cycle['activities_per_item']) + ' activities each)':<34}"
-        f"{cycle['govflow_items_per_s']:>12}{cycle['bare_items_per_s']:>12}"
-        f"{cycle['ratio']:>8}"
-    )
-    print(f"written to {RESULTS}")
+    return asyncio.run(run())
