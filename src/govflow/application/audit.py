@@ -17,7 +17,6 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.application import project_aggregate
-from eventsourcing.persistence import Notification
 from pydantic_core import to_jsonable_python
 
 from govflow.application.audit_store import (
@@ -29,7 +28,8 @@ from govflow.application.audit_store import (
     postgres_audit_store,
     sqlite_audit_store,
 )
-from govflow.application.core import GovernanceCore
+from govflow.application.core import GovernanceCore, postgres_conninfo
+from govflow.application.log_reader import Record, scan
 from govflow.application.mapper import PydanticMapper
 from govflow.application.views import HistoryEntry
 from govflow.domain.base import DomainEvent
@@ -40,12 +40,10 @@ _BATCH = 10_000
 Progress = Callable[[int], None]
 
 
-def chain_digest(previous: str, notification: Notification) -> str:
-    record = (
-        f"{notification.id}|{notification.originator_id}|"
-        f"{notification.originator_version}|{notification.topic}|"
-    ).encode()
-    return hashlib.sha256(bytes.fromhex(previous) + record + notification.state).hexdigest()
+def chain_digest(previous: str, record: Record) -> str:
+    """``sha256(previous || "id|originator-hex|version|topic|" || stored bytes)``."""
+    head = f"{record.id}|{record.originator}|{record.version}|{record.topic}|".encode()
+    return hashlib.sha256(bytes.fromhex(previous) + head + record.state).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -108,14 +106,8 @@ class AuditCases(GovernanceCore):
 
     # -- the hash chain ---------------------------------------------------------------------
 
-    def _notifications(self, after: int) -> Iterator[Notification]:
-        position = after
-        while True:
-            batch = self.recorder.select_notifications(position, _BATCH, inclusive_of_start=False)
-            yield from batch
-            if len(batch) < _BATCH:
-                return
-            position = batch[-1].id
+    def _notifications(self, after: int) -> Iterator[Record]:
+        return scan(self.log_reader, after, batch=_BATCH)
 
     def extend_audit_chain(self, progress: Progress | None = None) -> Link | None:
         """Seal every record not yet in the chain; returns the new head."""
@@ -236,8 +228,8 @@ class AuditCases(GovernanceCore):
                 orjson.dumps(
                     {
                         "notification_id": notification.id,
-                        "originator_id": str(notification.originator_id),
-                        "originator_version": notification.originator_version,
+                        "originator_id": str(UUID(notification.originator)),
+                        "originator_version": notification.version,
                         "topic": notification.topic,
                         "data": orjson.Fragment(mapper.plaintext(notification.state)),
                     }
@@ -261,14 +253,3 @@ def _entry(event: DomainEvent) -> HistoryEntry:
         actor=event.actor,
         data=data,
     )
-
-
-def postgres_conninfo(get: Callable[[str], str | None]) -> str:
-    parts = {
-        "dbname": get("POSTGRES_DBNAME"),
-        "host": get("POSTGRES_HOST"),
-        "port": get("POSTGRES_PORT"),
-        "user": get("POSTGRES_USER"),
-        "password": get("POSTGRES_PASSWORD"),
-    }
-    return " ".join(f"{k}={v}" for k, v in parts.items() if v)

@@ -13,6 +13,12 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper
 
+from govflow.application.log_reader import (
+    LogReader,
+    PostgresLogReader,
+    RecorderLogReader,
+    SqliteLogReader,
+)
 from govflow.application.mapper import PydanticMapper
 from govflow.domain.base import Aggregate, DomainEvent
 from govflow.domain.calendar import HolidayCalendar
@@ -51,6 +57,7 @@ class GovernanceCore(Application[UUID]):
         self._open_votings: dict[UUID, tuple[int, OpenVoting]] = {}
         self._votings_lock = threading.Lock()
         self._ballot_counts: dict[tuple[UUID, str], int] = {}
+        self._log_reader: LogReader | None = None
 
     def construct_mapper(self) -> Mapper[UUID]:
         return PydanticMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
@@ -77,6 +84,21 @@ class GovernanceCore(Application[UUID]):
         if not isinstance(aggregate, kind):
             raise NotFoundError(f"{what} not found", id=str(aggregate_id))
         return aggregate
+
+    @property
+    def log_reader(self) -> LogReader:
+        """A fast reader of this application's notification log."""
+        if self._log_reader is None:
+            module = type(self.factory).__module__
+            if module.startswith("eventsourcing.sqlite"):
+                self._log_reader = SqliteLogReader(self.env.get("SQLITE_DBNAME") or "")
+            elif module.startswith("eventsourcing.postgres"):
+                self._log_reader = PostgresLogReader(
+                    postgres_conninfo(self.env.get), f"{self.name.lower()}_events"
+                )
+            else:
+                self._log_reader = RecorderLogReader(self.recorder)
+        return self._log_reader
 
     def council(self, code: str) -> Council:
         return self._get(Council, council_id(code), f"council {code}")
@@ -105,3 +127,15 @@ class GovernanceCore(Application[UUID]):
         except IntegrityError:
             raise ConcurrentChangeError("changed concurrently: try again") from None
         return recordings[-1].notification.id if recordings else 0
+
+
+def postgres_conninfo(get: Callable[[str], str | None]) -> str:
+    """A libpq connection string from eventsourcing's POSTGRES_* settings."""
+    parts = {
+        "dbname": get("POSTGRES_DBNAME"),
+        "host": get("POSTGRES_HOST"),
+        "port": get("POSTGRES_PORT"),
+        "user": get("POSTGRES_USER"),
+        "password": get("POSTGRES_PASSWORD"),
+    }
+    return " ".join(f"{k}={v}" for k, v in parts.items() if v)

@@ -14,8 +14,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from govflow.application.audit import postgres_conninfo
 from govflow.application.audit_store import iterate_links
+from govflow.application.core import postgres_conninfo
 from govflow.application.governance import Governance
 from govflow.domain.errors import InvalidInputError, TargetNotEmptyError
 

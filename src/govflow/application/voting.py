@@ -12,9 +12,10 @@ from datetime import datetime
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import IntegrityError
 
 from govflow.application.core import GovernanceCore
+from govflow.application.log_reader import scan
 from govflow.application.mapper import PydanticMapper
 from govflow.application.views import BallotReceipt, TallyView
 from govflow.domain.ballot import Ballot, BallotCast, Choice, tally
@@ -23,8 +24,6 @@ from govflow.domain.errors import DoubleVoteError, VotingNotOpenError
 from govflow.domain.ids import issue_id
 from govflow.domain.issue import Issue, OpenVoting, VotingClosed, VotingOpened, VotingTallied
 from govflow.domain.voting import VotingRule
-
-_SCAN_BATCH = 5000
 
 
 class VotingCases(GovernanceCore):
@@ -160,15 +159,16 @@ class VotingCases(GovernanceCore):
     def _round_positions(self, issue_uuid: UUID, ballot_key: str) -> tuple[int, int]:
         """Notification ids of the round's VotingOpened and VotingClosed."""
         opened = closed = 0
-        for notification in self._scan(0, None, (VotingOpened.TOPIC, VotingClosed.TOPIC)):
-            if notification.originator_id != issue_uuid:
+        wanted = issue_uuid.hex
+        for record in scan(self.log_reader, topics=(VotingOpened.TOPIC, VotingClosed.TOPIC)):
+            if record.originator != wanted:
                 continue
-            state = orjson.loads(self._plaintext(notification.state))
+            state = orjson.loads(self._plaintext(record.state))
             if state["ballot_key"] == ballot_key:
-                if notification.topic == VotingOpened.TOPIC:
-                    opened = notification.id
+                if record.topic == VotingOpened.TOPIC:
+                    opened = record.id
                 else:
-                    closed = notification.id
+                    closed = record.id
         return opened, closed
 
     def _ballots(
@@ -176,23 +176,10 @@ class VotingCases(GovernanceCore):
     ) -> Iterator[tuple[str, str]]:
         wanted_issue = str(issue_uuid)
         stop = None if before is None else before - 1
-        for notification in self._scan(after, stop, (BallotCast.TOPIC,)):
-            state = orjson.loads(self._plaintext(notification.state))
+        for record in scan(self.log_reader, after, stop=stop, topics=(BallotCast.TOPIC,)):
+            state = orjson.loads(self._plaintext(record.state))
             if state["issue_id"] == wanted_issue and state["ballot_key"] == ballot_key:
                 yield state["voter"], state["choice"]
-
-    def _scan(
-        self, after: int, stop: int | None, topics: tuple[str, ...]
-    ) -> Iterator[Notification]:
-        position = after
-        while True:
-            batch = self.recorder.select_notifications(
-                position, _SCAN_BATCH, stop=stop, topics=topics, inclusive_of_start=False
-            )
-            yield from batch
-            if len(batch) < _SCAN_BATCH:
-                return
-            position = batch[-1].id
 
     def _plaintext(self, state: bytes) -> bytes:
         assert isinstance(self.mapper, PydanticMapper)
