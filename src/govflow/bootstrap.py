@@ -6,12 +6,14 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from govflow.application import Governance
 from govflow.application.procedures import ProcedureLibrary, load_holidays
 from govflow.domain.calendar import HolidayCalendar
+
+DEFAULT_SECRETS = frozenset({"change-me", "postgres", "govflow", "password"})
 
 
 class Settings(BaseSettings):
@@ -19,6 +21,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GOVFLOW_", extra="ignore")
 
+    environment: Literal["development", "production"] = "development"
+    log_format: Literal["json", "console"] | None = None  # default: json in production
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     persistence: Literal["sqlite", "postgres", "memory"] = "sqlite"
     data_dir: Path = Path("var")
     sqlite_path: Path | None = None
@@ -36,6 +41,18 @@ class Settings(BaseSettings):
     task_queue: str = "govflow"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
+
+    @model_validator(mode="after")
+    def _production_is_explicit(self) -> Settings:
+        if self.environment != "production":
+            return self
+        if self.persistence == "memory":
+            raise ValueError("GOVFLOW_PERSISTENCE=memory loses everything: not in production")
+        if self.persistence == "postgres" and not self.postgres_password.get_secret_value():
+            raise ValueError("set GOVFLOW_POSTGRES_PASSWORD: production refuses an empty one")
+        if self.postgres_password.get_secret_value() in DEFAULT_SECRETS:
+            raise ValueError("GOVFLOW_POSTGRES_PASSWORD is the example's: change it")
+        return self
 
     @property
     def events_db(self) -> Path:

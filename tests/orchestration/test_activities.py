@@ -62,3 +62,33 @@ def test_a_rule_violation_is_non_retryable_with_its_code(activities: GovernanceA
             m.OpenStageInput(ref=ref("wf:2"), stage="resolve", days=3, day_type="natural"),
         )
     assert caught.value.non_retryable and caught.value.type == "issue.stage_out_of_order"
+
+
+def test_activity_logs_carry_council_issue_and_workflow(activities: GovernanceActivities) -> None:
+    """Log events of an activity are bound to the council, issue and workflow they serve."""
+    import structlog
+    from structlog.testing import capture_logs
+
+    env = ActivityEnvironment()
+    env.run(
+        activities.open_stage,
+        m.OpenStageInput(ref=ref("wf:1"), stage="propose", days=3, day_type="natural"),
+    )
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        env.run(
+            activities.send_reminder,
+            m.ReminderInput(ref=ref("wf:2"), stage="propose", deadline=AT, who=[CHAIR]),
+        )
+    assert logs == [
+        {
+            "event": "reminder",
+            "log_level": "info",
+            "stage": "propose",
+            "deadline": AT.isoformat(),
+            "who": [CHAIR],
+            "council": COUNCIL,
+            "issue": 1,
+            "step": "wf:2",
+            "workflow_id": "test",
+        }
+    ]

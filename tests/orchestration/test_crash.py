@@ -50,9 +50,12 @@ def start_worker(env: WorkflowEnvironment, db: Path, task_queue: str) -> subproc
         cwd=ROOT,
     )
     assert process.stdout is not None
-    line = process.stdout.readline()
-    assert "worker on task queue" in line, line
-    return process
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if "worker on task queue" in line:
+            return process
+    raise AssertionError("the worker did not start:\n" + "".join(seen))
 
 
 async def test_sigkill_during_voting_loses_and_duplicates_nothing(

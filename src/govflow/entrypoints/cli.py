@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 from uuid import UUID
 
 import typer
+from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -32,6 +33,7 @@ from govflow.entrypoints.console import (
     err,
     out,
 )
+from govflow.observability import configure_logging
 
 app = typer.Typer(
     help="govflow: event-sourced governance workflows for residents' councils.",
@@ -385,5 +387,16 @@ def worker() -> None:
 
 
 def main() -> None:
-    Settings()  # fail early, with a clear message, on an invalid setting
+    try:
+        settings = Settings()  # fail early, with a clear message, on an invalid setting
+    except ValidationError as error:
+        for problem in error.errors():
+            where = ".".join(str(p) for p in problem["loc"])
+            name = f"GOVFLOW_{where.upper()}" if where else "settings"
+            err.print(f"error [settings.invalid] {name}: {problem['msg']}", markup=False)
+        raise SystemExit(EXIT_RULE) from None
+    configure_logging(
+        settings.log_format or ("json" if settings.environment == "production" else "console"),
+        settings.log_level,
+    )
     app()

@@ -8,11 +8,11 @@ typed with the domain's stable code; concurrent changes stay retryable.
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
+import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -27,14 +27,26 @@ from govflow.orchestration import messages as m
 
 P = ParamSpec("P")
 R = TypeVar("R")
-logger = logging.getLogger("govflow.activities")
+logger = structlog.get_logger("govflow.activities")
+
+
+def _context(args: tuple[Any, ...]) -> dict[str, Any]:
+    """council, issue and workflow id for every log line of this activity."""
+    ref = next(
+        (getattr(a, "ref", a) for a in args if isinstance(getattr(a, "ref", a), m.Ref)), None
+    )
+    context: dict[str, Any] = {"workflow_id": activity.info().workflow_id}
+    if isinstance(ref, m.Ref):
+        context.update(council=ref.council, issue=ref.number, step=ref.step)
+    return context
 
 
 def _translated(fn: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return fn(*args, **kwargs)
+            with structlog.contextvars.bound_contextvars(**_context(args)):
+                return fn(*args, **kwargs)
         except ConcurrentChangeError:
             raise
         except GovflowError as error:
@@ -113,13 +125,7 @@ class GovernanceActivities:
                 step=i.ref.step,
             )
         logger.warning(
-            "escalated",
-            extra={
-                "council": i.ref.council,
-                "issue": i.ref.number,
-                "reason": i.reason,
-                "to_body": i.to_body,
-            },
+            "escalated", reason=i.reason, to_body=i.to_body, new_deadline=due.isoformat()
         )
         return m.EscalatedResult(new_deadline=due)
 
@@ -305,13 +311,4 @@ class GovernanceActivities:
     @defn("send_reminder")
     def send_reminder(self, i: m.ReminderInput) -> None:
         """Remind who can act that a deadline is near (delivered by the log for now)."""
-        logger.info(
-            "reminder",
-            extra={
-                "council": i.ref.council,
-                "issue": i.ref.number,
-                "stage": i.stage,
-                "deadline": i.deadline.isoformat(),
-                "who": i.who,
-            },
-        )
+        logger.info("reminder", stage=i.stage, deadline=i.deadline.isoformat(), who=i.who)
