@@ -35,6 +35,8 @@ def test_openapi_and_health(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert "/v1/councils/{code}/issues/{number}" in paths
     assert client.get("/docs").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"] == {"event_store": "ok"}
 
 
 def test_issue_with_its_timeline(client: TestClient) -> None:

@@ -115,6 +115,8 @@ def test_up_then_an_item_to_closed_with_the_cli_across_a_restart(environ: dict[s
         api = f"http://127.0.0.1:{environ['GOVFLOW_HTTP_PORT']}"
         with urllib.request.urlopen(f"{api}/v1/councils/demo/issues/1/status") as response:
             assert json.load(response)["stage"] == "review"
+        with urllib.request.urlopen(f"{api}/readyz") as response:
+            assert json.load(response)["checks"] == {"event_store": "ok", "temporal": "ok"}
     finally:
         output = stop(process)
     assert "stopped" in output and process.returncode == 0

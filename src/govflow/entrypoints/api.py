@@ -6,13 +6,16 @@ Blocking application calls run in FastAPI's thread pool (plain ``def`` endpoints
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 from govflow.application import Governance
 from govflow.application.views import (
@@ -84,6 +87,26 @@ def create_api(app: Governance, issues: IssueClient | None = None) -> FastAPI:
     @api.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @api.get("/readyz", tags=["ops"])
+    async def readyz() -> JSONResponse:
+        """Ready when the event store answers and (if connected) Temporal does too."""
+        checks: dict[str, str] = {}
+        try:
+            await run_in_threadpool(app.recorder.max_notification_id)
+            checks["event_store"] = "ok"
+        except Exception as error:  # the probe reports any failure, whatever its kind
+            checks["event_store"] = f"unavailable: {type(error).__name__}"
+        if issues is not None:
+            try:
+                await issues.client.workflow_service.get_system_info(
+                    GetSystemInfoRequest(), timeout=timedelta(seconds=2)
+                )
+                checks["temporal"] = "ok"
+            except Exception as error:  # as above
+                checks["temporal"] = f"unavailable: {type(error).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     @api.get("/v1/councils/{code}", tags=["councils"])
     def get_council(code: str) -> CouncilView:
