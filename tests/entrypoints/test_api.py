@@ -56,6 +56,8 @@ def test_spending_notice_and_audit(client: TestClient) -> None:
     assert notice["kind"] == "result"
     history = client.get(f"/v1/audit/history/{spending_id('specimen', 1)}").json()
     assert history[-1]["topic"] == "govflow.spending.settled"
+    meeting = client.get("/v1/councils/specimen/meetings/1").json()
+    assert meeting["quorum_met"] is True and meeting["motions"] == {"1": True}
     verify = client.get("/v1/audit/verify").json()
     assert verify["ok"] is True and verify["unsealed"] > 0
 

@@ -110,9 +110,6 @@ class GovernanceCore(Application[UUID]):
         """The recorded events of one aggregate, in order."""
         return [e for e in self.events.get(aggregate_id) if isinstance(e, DomainEvent)]
 
-    def _exists(self, aggregate_id: UUID) -> bool:
-        return bool(self.recorder.select_events(aggregate_id, limit=1))
-
     def _save_new(self, *aggregates: Aggregate, what: str) -> int:
         """Save aggregates that must not exist yet; returns the last notification id."""
         try:

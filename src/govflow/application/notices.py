@@ -162,6 +162,3 @@ class NoticeCases(GovernanceCore):
             open_objections=len(notice.open_objections),
             withdrawn=notice.withdrawn,
         )
-
-    def list_issue_notices(self, code: str, number: int) -> list[NoticeView]:
-        return [self.get_notice(nid) for nid in self.issue(code, number).notices]

@@ -98,10 +98,6 @@ class Roll:
     def size(self) -> int:
         return len(self.weights)
 
-    @property
-    def total_weight(self) -> Decimal:
-        return sum(self.weights.values(), Decimal(0))
-
 
 class Council(Aggregate):
     created_by = (CouncilRegistered,)

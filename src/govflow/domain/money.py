@@ -68,7 +68,3 @@ Yuan = Annotated[
     PlainSerializer(lambda amount: f"{amount:.2f}", return_type=str, when_used="json"),
 ]
 """A pydantic field type for money: validated by :func:`parse_yuan`, serialised as a string."""
-
-
-def format_yuan(amount: Decimal) -> str:
-    return f"¥{amount:,.2f}"

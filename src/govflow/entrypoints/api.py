@@ -22,6 +22,7 @@ from govflow.application.views import (
     CouncilView,
     HistoryEntry,
     IssueView,
+    MeetingView,
     NoticeView,
     SpendingView,
 )
@@ -122,6 +123,10 @@ def create_api(app: Governance, issues: IssueClient | None = None) -> FastAPI:
         if issues is None:
             raise GovflowError("no workflow service is connected")
         return await issues.status(code, number)
+
+    @api.get("/v1/councils/{code}/meetings/{number}", tags=["meetings"])
+    def get_meeting(code: str, number: int) -> MeetingView:
+        return app.get_meeting(code, number)
 
     @api.get("/v1/councils/{code}/spending/{number}", tags=["spending"])
     def get_spending(code: str, number: int) -> SpendingView:
