@@ -4,6 +4,7 @@ ballots, two disclosures with weekly progress in between."""
 from __future__ import annotations
 
 import pytest
+from structlog.testing import capture_logs
 
 from govflow.domain.ballot import Choice
 from govflow.domain.council import Body
@@ -22,8 +23,13 @@ async def test_full_cycle_with_escalated_discussion(stack: Stack) -> None:
     await stack.issues.close_stage(COUNCIL, 2, CHAIR)
 
     first = await stack.at_stage(2, "deliberate")
-    await stack.skip(2, 8)  # the joint meeting never closes its stage: escalate, extend once
-    extended = await stack.until(2, lambda s: s.deadline != first.deadline)
+    with capture_logs() as logs:
+        await stack.skip(2, 8)  # the joint meeting never closes its stage: escalate, extend once
+        extended = await stack.until(2, lambda s: s.deadline != first.deadline)
+    reminders = [e for e in logs if e["event"] == "reminder"]
+    assert reminders and reminders[0]["stage"] == "deliberate"
+    assert reminders[0]["who"] == [CHAIR] and first.deadline is not None
+    assert reminders[0]["deadline"] == first.deadline.isoformat()
     assert first.deadline is not None and extended.deadline is not None
     assert extended.deadline > first.deadline
     await stack.skip(2, 8)  # the extension passes too: the stage times out and the item advances
