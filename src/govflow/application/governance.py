@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from govflow.application.access import AccessCases
 from govflow.application.audit import AuditCases
 from govflow.application.councils import CouncilCases
 from govflow.application.evaluation import EvaluationCases
@@ -12,7 +13,14 @@ from govflow.application.voting import VotingCases
 
 
 class Governance(
-    CouncilCases, IssueCases, VotingCases, EvaluationCases, MeetingCases, SpendingCases, AuditCases
+    CouncilCases,
+    IssueCases,
+    VotingCases,
+    EvaluationCases,
+    MeetingCases,
+    SpendingCases,
+    AuditCases,
+    AccessCases,
 ):
     """govflow's eventsourcing Application (see the use-case mixins for each method)."""
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from govflow.application.core import GovernanceCore
 from govflow.application.views import IssueView, StageStarted
-from govflow.domain.base import SYSTEM_ACTOR
+from govflow.domain.base import INTEGRATION_ACTOR_PREFIX, SYSTEM_ACTOR
 from govflow.domain.calendar import DayType, deadline
 from govflow.domain.council import Body, Council
 from govflow.domain.ids import meeting_id
@@ -32,7 +32,7 @@ class IssueCases(GovernanceCore):
         spending_id: UUID | None = None,
     ) -> UUID:
         council = self.council(code)
-        if actor != SYSTEM_ACTOR:
+        if actor != SYSTEM_ACTOR and not actor.startswith(INTEGRATION_ACTOR_PREFIX):
             council.member(actor)
         stages = tuple(StageRef(id=s.id, kind=s.kind.value) for s in procedure.stages)
         issue = Issue.propose(

@@ -12,6 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from govflow.application.governance import Governance
+from govflow.domain.access import HolderKind, Scope
 from govflow.domain.ballot import Choice
 from govflow.domain.base import DomainEvent
 from govflow.domain.council import Body
@@ -213,6 +214,11 @@ def play(app: Governance) -> None:
         app.close_stage(c, 3, stage, StageOutcome.COMPLETED, actor="m1")
     app.open_stage(c, 3, "review", deadline=None, actor="m1")
     app.record_meeting_resolution(c, 3, "review", meeting_number=1, motion_no=motion, actor="m1")
+    token = app.issue_token(c, "m1", actor=clerk)
+    app.issue_token(
+        c, "grid-app", kind=HolderKind.INTEGRATION, scopes=(Scope.PROPOSE,), actor=clerk
+    )
+    app.revoke_token(token.split("_")[1], "lost phone", actor=clerk)
 
 
 def specimen_events(app: Governance) -> Iterator[DomainEvent]:

@@ -16,6 +16,7 @@ _TOPICS: dict[str, type[DomainEvent]] = {}
 _CREATED_BY: dict[type[DomainEvent], type[Aggregate]] = {}
 
 SYSTEM_ACTOR = "system"
+INTEGRATION_ACTOR_PREFIX = "integration:"  # an integration acting under its token's scopes
 
 
 class DomainEvent(BaseModel):

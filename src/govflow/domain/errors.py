@@ -145,3 +145,13 @@ class ActionRefusedError(RuleViolationError):
 class TargetNotEmptyError(GovflowError):
     code = "migration.target_not_empty"
     status = 409
+
+
+class AuthenticationError(GovflowError):
+    code = "auth.unauthenticated"
+    status = 401
+
+
+class ForbiddenError(GovflowError):
+    code = "auth.forbidden"
+    status = 403

@@ -1,24 +1,30 @@
-"""The HTTP API (read side for now): ``/v1`` with OpenAPI at ``/openapi.json`` and ``/docs``.
+"""The HTTP API: ``/v1`` with OpenAPI at ``/openapi.json`` and ``/docs``.
 
-Write endpoints, authentication and roles, the public board and webhooks come with issue 4.
+Writes need a bearer token (``govflow token issue``) and are attributed to its member; auditors
+read and never write; integrations act only within their scopes. The public board, webhooks
+and Idempotency-Key are still to come (issue 4).
 Blocking application calls run in FastAPI's thread pool (plain ``def`` endpoints).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 from govflow.application import Governance
+from govflow.application.access import Principal
+from govflow.application.procedures import ProcedureLibrary
 from govflow.application.views import (
+    BallotReceipt,
     CouncilView,
     HistoryEntry,
     IssueView,
@@ -26,7 +32,10 @@ from govflow.application.views import (
     NoticeView,
     SpendingView,
 )
-from govflow.domain.errors import GovflowError
+from govflow.domain.access import HolderKind, Scope
+from govflow.domain.ballot import Choice
+from govflow.domain.base import INTEGRATION_ACTOR_PREFIX
+from govflow.domain.errors import AuthenticationError, ForbiddenError, GovflowError
 from govflow.orchestration import messages as m
 from govflow.orchestration.client import IssueClient
 
@@ -64,13 +73,84 @@ def _problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
-def create_api(app: Governance, issues: IssueClient | None = None) -> FastAPI:
-    """The API over one Governance (and, for live workflow status, a Temporal client)."""
+class ProposeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    number: int = Field(ge=1)
+    title: str = Field(min_length=1, max_length=200)
+    procedure: str
+    version: int | None = None
+    description: str = Field(default="", max_length=10_000)
+    grid: str | None = None
+    category: str | None = None
+    spending_number: int | None = Field(default=None, ge=1)
+
+
+class BallotBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    choice: Choice
+
+
+class ResolutionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    meeting_number: int = Field(ge=1)
+    motion_no: int = Field(ge=1)
+
+
+class TextBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class AnswerBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reply: str = Field(min_length=1, max_length=10_000)
+    upheld: bool = False
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def _principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller behind the bearer token (401 without a valid one)."""
+    if credentials is None:
+        raise AuthenticationError("send Authorization: Bearer <token>")
+    app: Governance = request.app.state.governance
+    return await run_in_threadpool(app.authenticate, credentials.credentials)
+
+
+Caller = Annotated[Principal, Depends(_principal)]
+
+
+def _member(principal: Principal, code: str) -> str:
+    """The acting member: a person of this council who is not a read-only auditor."""
+    if principal.council != code:
+        raise ForbiddenError("the token belongs to another council")
+    if principal.kind is not HolderKind.PERSON:
+        raise ForbiddenError("only a member can take this action")
+    if principal.is_auditor:
+        raise ForbiddenError("auditors read everything and write nothing")
+    return principal.holder
+
+
+def create_api(
+    app: Governance, issues: IssueClient | None = None, procedures: ProcedureLibrary | None = None
+) -> FastAPI:
+    """The API over one Governance (and, for workflows, a Temporal client)."""
     api = FastAPI(
         title="govflow",
         version="0.1.0",
         description="Event-sourced governance workflows for residents' councils.",
     )
+
+    api.state.governance = app
+
+    def workflows() -> IssueClient:
+        if issues is None:
+            raise GovflowError("no workflow service is connected")
+        return issues
 
     @api.exception_handler(GovflowError)
     async def _domain_error(_: Request, error: GovflowError) -> JSONResponse:
@@ -120,13 +200,102 @@ def create_api(app: Governance, issues: IssueClient | None = None) -> FastAPI:
 
     @api.get("/v1/councils/{code}/issues/{number}/status", tags=["issues"])
     async def get_status(code: str, number: int) -> m.Status:
-        if issues is None:
-            raise GovflowError("no workflow service is connected")
-        return await issues.status(code, number)
+        return await workflows().status(code, number)
 
     @api.get("/v1/councils/{code}/meetings/{number}", tags=["meetings"])
     def get_meeting(code: str, number: int) -> MeetingView:
         return app.get_meeting(code, number)
+
+    @api.post("/v1/councils/{code}/issues", tags=["issues"], status_code=201)
+    async def propose(code: str, body: ProposeBody, caller: Caller) -> IssueView:
+        """Propose an item and start its workflow (members, or integrations with the
+        ``issues:propose`` scope)."""
+        if caller.kind is HolderKind.INTEGRATION:
+            if caller.council != code or Scope.PROPOSE not in caller.scopes:
+                raise ForbiddenError("the token lacks the issues:propose scope")
+            actor = f"{INTEGRATION_ACTOR_PREFIX}{caller.holder}"
+        else:
+            actor = _member(caller, code)
+        if procedures is None:
+            raise GovflowError("no procedure library is loaded")
+        procedure = procedures.get(body.procedure, body.version)
+        spending_id = None
+        if body.spending_number is not None:
+            spending_id = (await run_in_threadpool(app.get_spending, code, body.spending_number)).id
+        await run_in_threadpool(
+            lambda: app.propose_issue(
+                code,
+                body.number,
+                body.title,
+                procedure,
+                actor=actor,
+                description=body.description,
+                grid=body.grid,
+                category=body.category,
+                spending_id=spending_id,
+            )
+        )
+        await workflows().start(
+            code,
+            body.number,
+            procedure,
+            category=body.category,
+            spending_number=body.spending_number,
+        )
+        return await run_in_threadpool(app.get_issue, code, body.number)
+
+    @api.post("/v1/councils/{code}/issues/{number}/ballots", tags=["issues"], status_code=201)
+    async def cast_ballot(
+        code: str, number: int, body: BallotBody, caller: Caller
+    ) -> BallotReceipt:
+        """Cast the caller's own ballot; keep the receipt to check against the tally."""
+        return await workflows().cast_ballot(code, number, _member(caller, code), body.choice)
+
+    @api.post("/v1/councils/{code}/issues/{number}/close-stage", tags=["issues"])
+    async def close_stage(code: str, number: int, caller: Caller) -> dict[str, str]:
+        """As chair of the acting body, close the open stage."""
+        stage = await workflows().close_stage(code, number, _member(caller, code))
+        return {"closed": stage}
+
+    @api.post("/v1/councils/{code}/issues/{number}/resolution", tags=["issues"])
+    async def resolution(
+        code: str, number: int, body: ResolutionBody, caller: Caller
+    ) -> dict[str, bool]:
+        """As chair, take a meeting's motion as the stage's resolution."""
+        passed = await workflows().record_resolution(
+            code,
+            number,
+            _member(caller, code),
+            meeting_number=body.meeting_number,
+            motion_no=body.motion_no,
+        )
+        return {"passed": passed}
+
+    @api.post("/v1/councils/{code}/issues/{number}/objections", tags=["notices"], status_code=201)
+    async def file_objection(
+        code: str, number: int, body: TextBody, caller: Caller
+    ) -> dict[str, int]:
+        """Object to the posted notice, within its window."""
+        no = await workflows().file_objection(code, number, _member(caller, code), body.text)
+        return {"objection_no": no}
+
+    @api.post(
+        "/v1/councils/{code}/issues/{number}/objections/{objection_no}/answer", tags=["notices"]
+    )
+    async def answer_objection(
+        code: str, number: int, objection_no: int, body: AnswerBody, caller: Caller
+    ) -> dict[str, bool]:
+        """As chair, answer an objection (upholding it reopens the item)."""
+        await workflows().answer_objection(
+            code, number, _member(caller, code), objection_no, body.reply, upheld=body.upheld
+        )
+        return {"upheld": body.upheld}
+
+    @api.post("/v1/councils/{code}/issues/{number}/withdraw", tags=["issues"])
+    async def withdraw(code: str, number: int, body: TextBody, caller: Caller) -> dict[str, str]:
+        """As chair, withdraw the item (only before a resolution)."""
+        await workflows().withdraw(code, number, _member(caller, code), body.text)
+        return {"outcome": "withdrawn"}
 
     @api.get("/v1/councils/{code}/spending/{number}", tags=["spending"])
     def get_spending(code: str, number: int) -> SpendingView:

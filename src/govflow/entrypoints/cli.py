@@ -20,6 +20,7 @@ from rich.table import Table
 from govflow.application import catalogue
 from govflow.application.procedures import load_procedure, procedure_files
 from govflow.bootstrap import Settings, build_governance
+from govflow.domain.access import HolderKind, Scope
 from govflow.domain.council import Body
 from govflow.domain.errors import GovflowError
 from govflow.domain.procedure_lint import lint
@@ -45,10 +46,12 @@ audit_app = typer.Typer(
 )
 schema_app = typer.Typer(help="The published event catalogue.", no_args_is_help=True)
 council_app = typer.Typer(help="Councils, members and households.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens: issue and revoke.", no_args_is_help=True)
 app.add_typer(procedure_app, name="procedure")
 app.add_typer(audit_app, name="audit")
 app.add_typer(schema_app, name="schema")
 app.add_typer(council_app, name="council")
+app.add_typer(token_app, name="token")
 
 app.add_typer(issue_app, name="issue")
 app.add_typer(meeting_app, name="meeting")
@@ -314,6 +317,36 @@ def council_show(code: str, as_json: JsonFlag = False) -> None:
     for m in view.members:
         table.add_row(m.member_id, m.name, ", ".join(m.bodies), ", ".join(m.chairs))
     out.print(table)
+
+
+@token_app.command("issue")
+def token_issue(
+    council: str,
+    holder: str,
+    scope: Annotated[
+        list[Scope] | None,
+        typer.Option(
+            help="An integration's scope (repeatable); without one the holder is a member."
+        ),
+    ] = None,
+    actor: str = "clerk",
+) -> None:
+    """Issue a token for a member (or, with --scope, an integration); shown once only."""
+    kind = HolderKind.INTEGRATION if scope else HolderKind.PERSON
+    with domain_errors():
+        token = build_governance().issue_token(
+            council, holder, kind=kind, scopes=tuple(scope or ()), actor=actor
+        )
+    out.print(token, highlight=False)
+    err.print("keep it safe: only its hash is stored, it cannot be shown again")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: str, reason: str, actor: str = "clerk") -> None:
+    """Revoke a token by its id (the part after gf_)."""
+    with domain_errors():
+        build_governance().revoke_token(token_id, reason, actor=actor)
+    out.print("revoked")
 
 
 @app.command("up")

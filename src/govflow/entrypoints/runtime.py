@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from govflow.application import Governance
-from govflow.bootstrap import Settings, build_governance
+from govflow.bootstrap import Settings, build_governance, build_procedures
 from govflow.entrypoints.api import create_api
 from govflow.orchestration.client import IssueClient, connect
 from govflow.orchestration.devserver import DevServer, start_dev_server
@@ -52,7 +52,11 @@ async def serve_worker(
     try:
         async with build_worker(client, app, task_queue=settings.task_queue):
             if with_api:
-                api = create_api(app, IssueClient(client, app, task_queue=settings.task_queue))
+                api = create_api(
+                    app,
+                    IssueClient(client, app, task_queue=settings.task_queue),
+                    build_procedures(settings),
+                )
                 await _serve_until_stopped(_http_server(api, settings))
             else:
                 await _until_stopped()
@@ -97,7 +101,11 @@ def run_api(settings: Settings, say: Say) -> None:
     async def main() -> None:
         client = await connect(address, settings.temporal_namespace)
         say(f"API:         http://{settings.http_host}:{settings.http_port}/docs")
-        api = create_api(app, IssueClient(client, app, task_queue=settings.task_queue))
+        api = create_api(
+            app,
+            IssueClient(client, app, task_queue=settings.task_queue),
+            build_procedures(settings),
+        )
         await _serve_until_stopped(_http_server(api, settings))
 
     try:
