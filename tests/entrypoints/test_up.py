@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import start_govflow
+
 ROOT = Path(__file__).parents[2]
 
 
@@ -37,21 +39,7 @@ def environ(tmp_path: Path) -> dict[str, str]:
 
 
 def up(environ: dict[str, str]) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "govflow", "up"],
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=ROOT,
-    )
-    assert process.stdout is not None
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if "press Ctrl-C" in line:
-            return process
-    raise AssertionError("govflow up did not come up:\n" + "".join(lines))
+    return start_govflow(["up"], environ, "press Ctrl-C")
 
 
 def stop(process: subprocess.Popen[str]) -> str:

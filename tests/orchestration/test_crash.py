@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from tests.orchestration.conftest import (
     Stack,
     enroll_council,
 )
+from tests.processes import start_govflow
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 ROOT = Path(__file__).parents[2]
@@ -41,21 +41,7 @@ def start_worker(env: WorkflowEnvironment, db: Path, task_queue: str) -> subproc
         "GOVFLOW_SQLITE_PATH": str(db),
         "GOVFLOW_WORKFLOWS_DIR": str(WORKFLOWS),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "govflow", "worker"],
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=ROOT,
-    )
-    assert process.stdout is not None
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        if "worker on task queue" in line:
-            return process
-    raise AssertionError("the worker did not start:\n" + "".join(seen))
+    return start_govflow(["worker"], environ, "worker on task queue")
 
 
 async def test_sigkill_during_voting_loses_and_duplicates_nothing(
