@@ -136,3 +136,22 @@ async def test_bad_input_is_4xx_never_500(api: tuple[httpx.AsyncClient, dict[str
         f"{url}/999/ballots", headers=auth(tokens, "member"), json={"choice": "yes"}
     )
     assert missing.status_code == 404
+
+
+async def test_a_retried_post_with_an_idempotency_key_acts_once(
+    api: tuple[httpx.AsyncClient, dict[str, str]], stack: Stack
+) -> None:
+    """The retry gets the first answer back; the same key for another request is refused."""
+    client, tokens = api
+    url = f"/v1/councils/{COUNCIL}/issues"
+    headers = {**auth(tokens, "chair"), "Idempotency-Key": "propose-80"}
+    body = {"number": 80, "title": "健身器材更新", "procedure": "residents-assembly"}
+    first = await client.post(url, headers=headers, json=body)
+    retry = await client.post(url, headers=headers, json=body)
+    assert first.status_code == retry.status_code == 201
+    assert retry.json() == first.json() and retry.headers["Idempotent-Replayed"] == "true"
+    assert len(stack.app.get_history(stack.app.issue(COUNCIL, 80).id)) >= 1
+    other = await client.post(url, headers=headers, json={**body, "title": "另一议题"})
+    assert other.status_code == 422 and other.json()["code"] == "input.invalid"
+    without_key = await client.post(url, headers=auth(tokens, "chair"), json=body)
+    assert without_key.status_code == 409 and without_key.json()["code"] == "already_exists"

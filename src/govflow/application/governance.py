@@ -6,6 +6,7 @@ from govflow.application.access import AccessCases
 from govflow.application.audit import AuditCases
 from govflow.application.councils import CouncilCases
 from govflow.application.evaluation import EvaluationCases
+from govflow.application.idempotency import IdempotencyCases
 from govflow.application.issues import IssueCases
 from govflow.application.meetings import MeetingCases
 from govflow.application.spending import SpendingCases
@@ -21,6 +22,7 @@ class Governance(
     SpendingCases,
     AuditCases,
     AccessCases,
+    IdempotencyCases,
 ):
     """govflow's eventsourcing Application (see the use-case mixins for each method)."""
 

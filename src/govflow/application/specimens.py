@@ -219,6 +219,14 @@ def play(app: Governance) -> None:
         c, "grid-app", kind=HolderKind.INTEGRATION, scopes=(Scope.PROPOSE,), actor=clerk
     )
     app.revoke_token(token.split("_")[1], "lost phone", actor=clerk)
+    app.remember_response(
+        "caller-sha256",
+        "retry-1",
+        "request-sha256",
+        status=201,
+        body='{"objection_no": 1}',
+        actor="m1",
+    )
 
 
 def specimen_events(app: Governance) -> Iterator[DomainEvent]:

@@ -8,6 +8,8 @@ Blocking application calls run in FastAPI's thread pool (plain ``def`` endpoints
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
@@ -15,7 +17,7 @@ from uuid import UUID
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
@@ -151,6 +153,46 @@ def create_api(
         if issues is None:
             raise GovflowError("no workflow service is connected")
         return issues
+
+    @api.middleware("http")
+    async def idempotent_posts(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """A POST retried with the same Idempotency-Key gets the first answer back."""
+        key = request.headers.get("idempotency-key")
+        if request.method != "POST" or key is None:
+            return await call_next(request)
+        caller = hashlib.sha256(request.headers.get("authorization", "").encode()).hexdigest()
+        body = await request.body()
+        fingerprint = hashlib.sha256(request.url.path.encode() + b"\n" + body).hexdigest()
+        try:
+            recalled = await run_in_threadpool(app.recall_response, caller, key, fingerprint)
+        except GovflowError as error:
+            return _problem(error.status, error.code, error.message)
+        if recalled is not None:
+            status, text = recalled
+            return Response(
+                text,
+                status_code=status,
+                media_type="application/json",
+                headers={"Idempotent-Replayed": "true"},
+            )
+        response = await call_next(request)
+        if not 200 <= response.status_code < 300:
+            return response  # refusals are not remembered: a later retry may succeed
+        chunks = [chunk async for chunk in response.body_iterator]  # type: ignore[attr-defined]
+        content = b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks)
+        await run_in_threadpool(
+            lambda: app.remember_response(
+                caller,
+                key,
+                fingerprint,
+                status=response.status_code,
+                body=content.decode(),
+                actor="api",
+            )
+        )
+        return Response(content, status_code=response.status_code, headers=dict(response.headers))
 
     @api.exception_handler(GovflowError)
     async def _domain_error(_: Request, error: GovflowError) -> JSONResponse:
