@@ -5,9 +5,11 @@ from __future__ import annotations
 from uuid import UUID
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 
+from govflow.domain.council import Body
 from govflow.domain.errors import ActionRefusedError
-from tests.orchestration.conftest import CHAIR, COUNCIL, Stack
+from tests.orchestration.conftest import CHAIR, COUNCIL, EVERYONE, Stack, hold_meeting
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -16,6 +18,23 @@ async def start(stack: Stack, number: int, name: str = "residents-assembly") -> 
     procedure = stack.procedures.get(name)
     stack.app.propose_issue(COUNCIL, number, "测试议题", procedure, actor=CHAIR)
     await stack.issues.start(COUNCIL, number, procedure)
+
+
+async def pass_review(stack: Stack, number: int) -> None:
+    """The whole party members' assembly meets and passes the item under review."""
+    meeting, motion = hold_meeting(
+        stack.app,
+        number,
+        Body.PARTY_MEMBERS_ASSEMBLY,
+        present=EVERYONE,
+        yes=7,
+        rule_name="party_members_assembly",
+        procedure_name="party-members-assembly",
+        procedures=stack.procedures,
+    )
+    await stack.issues.record_resolution(
+        COUNCIL, number, CHAIR, meeting_number=meeting, motion_no=motion
+    )
 
 
 async def test_status_names_the_stage_deadline_and_who_may_act(stack: Stack) -> None:
@@ -50,22 +69,7 @@ async def test_objection_from_a_stranger_is_refused_by_the_domain(stack: Stack) 
     """Only council members may object: the refusal carries the domain's error code."""
     await start(stack, 23, "party-members-assembly")
     await stack.at_stage(23, "review")
-    from govflow.domain.council import Body
-    from tests.orchestration.conftest import EVERYONE, hold_meeting
-
-    meeting, motion = hold_meeting(
-        stack.app,
-        23,
-        Body.PARTY_MEMBERS_ASSEMBLY,
-        present=EVERYONE,
-        yes=7,
-        rule_name="party_members_assembly",
-        procedure_name="party-members-assembly",
-        procedures=stack.procedures,
-    )
-    await stack.issues.record_resolution(
-        COUNCIL, 23, CHAIR, meeting_number=meeting, motion_no=motion
-    )
+    await pass_review(stack, 23)
     await stack.until(23, lambda s: s.notice_id is not None)
     with pytest.raises(ActionRefusedError) as caught:
         await stack.issues.file_objection(COUNCIL, 23, "stranger", "我反对")
@@ -92,29 +96,12 @@ async def test_long_lives_continue_as_new_without_losing_their_place(stack: Stac
     stack.app.propose_issue(COUNCIL, 25, "长周期议题", procedure, actor=CHAIR)
     handle = await stack.issues.start(COUNCIL, 25, procedure, history_limit=10)
     await stack.at_stage(25, "review")
-    from govflow.domain.council import Body
-    from tests.orchestration.conftest import EVERYONE, hold_meeting
-
-    meeting, motion = hold_meeting(
-        stack.app,
-        25,
-        Body.PARTY_MEMBERS_ASSEMBLY,
-        present=EVERYONE,
-        yes=7,
-        rule_name="party_members_assembly",
-        procedure_name="party-members-assembly",
-        procedures=stack.procedures,
-    )
-    await stack.issues.record_resolution(
-        COUNCIL, 25, CHAIR, meeting_number=meeting, motion_no=motion
-    )
+    await pass_review(stack, 25)
     await stack.until(25, lambda s: s.stage == "publish_resolution" and s.notice_id is not None)
     await stack.skip(25, 8)
     assert (await stack.result(handle)).outcome == "adopted"
     first_run = stack.client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
     events = [e.event_type for e in (await first_run.fetch_history()).events]
-    from temporalio.api.enums.v1 import EventType
-
     assert events[-1] == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
     stages = [
         h.data["stage"]
@@ -129,27 +116,12 @@ async def test_unanswered_objection_escalates_and_a_correction_restarts_display(
 ) -> None:
     """An objection left unanswered past its reply deadline is escalated; a corrected notice is
     displayed for a full period again; an objection answered but not upheld lets it finish."""
-    from govflow.domain.council import Body
-    from tests.orchestration.conftest import EVERYONE, hold_meeting
-
     name = "party-members-assembly"
     procedure = stack.procedures.get(name)
     stack.app.propose_issue(COUNCIL, 26, "公示异议", procedure, actor=CHAIR)
     handle = await stack.issues.start(COUNCIL, 26, procedure)
     await stack.at_stage(26, "review")
-    meeting, motion = hold_meeting(
-        stack.app,
-        26,
-        Body.PARTY_MEMBERS_ASSEMBLY,
-        present=EVERYONE,
-        yes=7,
-        rule_name="party_members_assembly",
-        procedure_name=name,
-        procedures=stack.procedures,
-    )
-    await stack.issues.record_resolution(
-        COUNCIL, 26, CHAIR, meeting_number=meeting, motion_no=motion
-    )
+    await pass_review(stack, 26)
     posted = await stack.until(26, lambda s: s.notice_id is not None)
     objection = await stack.issues.file_objection(COUNCIL, 26, "m3", "会议记录有误")
     await stack.skip(26, 4)  # the 3-day reply deadline passes unanswered
