@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test lint typecheck contracts pytest bench schema clean
+.PHONY: up test browser lint typecheck contracts pytest bench schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,19 @@ $(STAMP): $(BIN)/python pyproject.toml
 up: $(STAMP)
 	$(BIN)/govflow up
 
-test: $(STAMP) lint typecheck contracts pytest
+test: $(STAMP) browser lint typecheck contracts pytest
+
+# The board's browser test drives Debian's Chromium (CJK fonts for the screenshot). Installed
+# here when running as root (as CI does); otherwise install it yourself: apt-get install chromium
+BROWSER_PACKAGES := chromium fonts-wqy-zenhei
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing $(BROWSER_PACKAGES) from Debian"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null; }; \
+	else echo "chromium is missing: the browser test will skip (fail under CI=true)"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

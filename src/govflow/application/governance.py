@@ -8,6 +8,7 @@ from govflow.application.councils import CouncilCases
 from govflow.application.evaluation import EvaluationCases
 from govflow.application.idempotency import IdempotencyCases
 from govflow.application.issues import IssueCases
+from govflow.application.listing import ListingCases
 from govflow.application.meetings import MeetingCases
 from govflow.application.spending import SpendingCases
 from govflow.application.voting import VotingCases
@@ -23,6 +24,7 @@ class Governance(
     AuditCases,
     AccessCases,
     IdempotencyCases,
+    ListingCases,
 ):
     """govflow's eventsourcing Application (see the use-case mixins for each method)."""
 

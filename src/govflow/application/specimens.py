@@ -41,7 +41,7 @@ class SteppingClock:
         return self.current
 
 
-def _procedure() -> Procedure:
+def specimen_procedure() -> Procedure:
     return Procedure.model_validate(
         {
             "name": "specimen",
@@ -111,7 +111,7 @@ def play(app: Governance) -> None:
     app.register_household(c, "1-101", Decimal("88.50"), "m2", actor=clerk)
     app.change_spending_threshold(c, "10000.00", actor=clerk)
 
-    procedure = _procedure()
+    procedure = specimen_procedure()
     app.propose_issue(c, 1, "更换化粪管", procedure, actor="m1")
     app.open_stage(c, 1, "propose", deadline=None, actor="m1")
     app.close_stage(c, 1, "propose", StageOutcome.COMPLETED, actor="m1")

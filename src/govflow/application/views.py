@@ -117,3 +117,15 @@ class HistoryEntry(View):
     timestamp: datetime
     actor: str
     data: dict[str, Any]
+
+
+class FeedEvent(View):
+    """One event of the feed: its notification id is the cursor and the idempotency key."""
+
+    id: int
+    topic: str
+    aggregate_id: UUID
+    version: int
+    timestamp: datetime
+    actor: str
+    data: dict[str, Any]

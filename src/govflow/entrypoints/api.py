@@ -38,6 +38,7 @@ from govflow.domain.access import HolderKind, Scope
 from govflow.domain.ballot import Choice
 from govflow.domain.base import INTEGRATION_ACTOR_PREFIX
 from govflow.domain.errors import AuthenticationError, ForbiddenError, GovflowError
+from govflow.entrypoints.board import board_root, create_board
 from govflow.orchestration import messages as m
 from govflow.orchestration.client import IssueClient
 
@@ -368,5 +369,8 @@ def create_api(
             checkpoints_checked=report.checkpoints_checked,
             problem=report.problem.__dict__ if report.problem else None,
         )
+
+    api.include_router(create_board(app))
+    api.add_api_route("/", board_root, include_in_schema=False)
 
     return api

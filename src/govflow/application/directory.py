@@ -1,0 +1,236 @@
+"""The directory: lists of councils, issues, meetings, spending and notices, for the board,
+the list endpoints and the events feed.
+
+It is a read model that follows the notification log: each read first catches up on the
+records appended since its last position (only the topics it needs, through the fast log
+reader), so lists never lag behind a write that has returned. It holds only what lists show;
+detail pages load the aggregate itself.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from govflow.application.log_reader import LogReader, Record, scan
+from govflow.domain import council as c
+from govflow.domain import issue as i
+from govflow.domain import meeting as mt
+from govflow.domain import notice as n
+from govflow.domain import spending as s
+from govflow.domain.base import DomainEvent
+
+
+@dataclass
+class CouncilRow:
+    id: UUID
+    code: str
+    name: str
+    registered_at: datetime
+
+
+@dataclass
+class IssueRow:
+    id: UUID
+    council: str
+    number: int
+    title: str
+    procedure: str
+    body: str | None
+    category: str | None
+    proposed_at: datetime
+    stage: str | None = None
+    deadline: datetime | None = None
+    outcome: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass
+class MeetingRow:
+    id: UUID
+    council: str
+    number: int
+    body: str
+    title: str
+    scheduled_for: datetime
+
+
+@dataclass
+class SpendingRow:
+    id: UUID
+    council: str
+    number: int
+    purpose: str
+    payee: str
+    amount: Decimal
+    requires_review: bool
+    requested_at: datetime
+    status: str = "requested"
+    approved_amount: Decimal = Decimal(0)
+    disbursed: Decimal = Decimal(0)
+    actual_cost: Decimal | None = None
+    disclosures: dict[str, UUID] = field(default_factory=dict)
+
+
+@dataclass
+class NoticeRow:
+    id: UUID
+    council: str
+    subject_id: UUID
+    subject: str  # "issue" | "meeting" | "spending" | "other"
+    subject_number: int | None
+    kind: str
+    title: str
+    posted_at: datetime
+    display_until: datetime
+    objection_until: datetime | None
+    objections: int = 0
+    open_objections: int = 0
+    corrected: bool = False
+    withdrawn: bool = False
+
+    def showing(self, at: datetime) -> bool:
+        return not self.withdrawn and self.posted_at <= at < self.display_until
+
+
+TOPICS = tuple(
+    cls.TOPIC
+    for cls in (
+        c.CouncilRegistered,
+        i.IssueProposed,
+        i.StageOpened,
+        i.StageClosed,
+        i.Escalated,
+        i.IssueReopened,
+        i.IssueWithdrawn,
+        i.IssueClosed,
+        mt.MeetingScheduled,
+        s.SpendingRequested,
+        s.SpendingApproved,
+        s.SpendingRejected,
+        s.DisclosureRecorded,
+        s.Disbursed,
+        s.SpendingCompleted,
+        s.SpendingSettled,
+        n.NoticePosted,
+        n.ObjectionFiled,
+        n.ObjectionAnswered,
+        n.NoticeCorrected,
+        n.NoticeWithdrawn,
+    )
+)
+
+
+class Directory:
+    """Lists kept current from the notification log (thread-safe)."""
+
+    def __init__(self, reader: LogReader, decode: Callable[[Record], DomainEvent]) -> None:
+        self._reader, self._decode = reader, decode
+        self._lock = threading.Lock()
+        self.position = 0
+        self.councils: dict[str, CouncilRow] = {}
+        self.issues: dict[UUID, IssueRow] = {}
+        self.meetings: dict[UUID, MeetingRow] = {}
+        self.spending: dict[UUID, SpendingRow] = {}
+        self.notices: dict[UUID, NoticeRow] = {}  # in posting order
+
+    def refresh(self) -> int:
+        """Catch up with the log; returns the position reached."""
+        with self._lock:
+            for record in scan(self._reader, self.position, topics=TOPICS):
+                self._apply(self._decode(record))
+                self.position = record.id
+            return self.position
+
+    def _subject(self, subject_id: UUID) -> tuple[str, str, int | None]:
+        if row := self.issues.get(subject_id):
+            return row.council, "issue", row.number
+        if meeting := self.meetings.get(subject_id):
+            return meeting.council, "meeting", meeting.number
+        if spending := self.spending.get(subject_id):
+            return spending.council, "spending", spending.number
+        return "", "other", None
+
+    def _apply(self, event: DomainEvent) -> None:
+        oid, at = event.originator_id, event.timestamp
+        issue = self.issues.get(oid)
+        if issue is not None:
+            issue.updated_at = at
+        match event:
+            case c.CouncilRegistered():
+                self.councils[event.code] = CouncilRow(oid, event.code, event.name, at)
+            case i.IssueProposed():
+                self.issues[oid] = IssueRow(
+                    oid,
+                    event.council,
+                    event.number,
+                    event.title,
+                    f"{event.procedure_name}@{event.procedure_version}",
+                    event.body,
+                    event.category,
+                    at,
+                    updated_at=at,
+                )
+            case i.StageOpened() if issue:
+                issue.stage, issue.deadline = event.stage, event.deadline
+            case i.StageClosed() if issue:
+                issue.deadline = None
+            case i.Escalated() if issue and event.new_deadline:
+                issue.deadline = event.new_deadline
+            case i.IssueReopened() if issue:
+                issue.stage, issue.outcome = event.at_stage, None
+            case i.IssueWithdrawn() if issue:
+                issue.outcome, issue.deadline = "withdrawn", None
+            case i.IssueClosed() if issue:
+                issue.outcome, issue.stage, issue.deadline = event.outcome.value, None, None
+            case mt.MeetingScheduled():
+                self.meetings[oid] = MeetingRow(
+                    oid, event.council, event.number, event.body.value, event.title,
+                    event.scheduled_for,
+                )  # fmt: skip
+            case s.SpendingRequested():
+                self.spending[oid] = SpendingRow(
+                    oid, event.council, event.number, event.purpose, event.payee, event.amount,
+                    event.requires_review, at,
+                )  # fmt: skip
+            case n.NoticePosted():
+                council, subject, number = self._subject(event.subject_id)
+                self.notices[oid] = NoticeRow(
+                    oid, council, event.subject_id, subject, number, event.kind.value,
+                    event.title, at, event.display_until, event.objection_until,
+                )  # fmt: skip
+            case _:
+                self._apply_change(event)
+
+    def _apply_change(self, event: DomainEvent) -> None:
+        spending, notice = (
+            self.spending.get(event.originator_id),
+            self.notices.get(event.originator_id),
+        )
+        match event:
+            case s.SpendingApproved() if spending:
+                spending.status, spending.approved_amount = "approved", event.amount
+            case s.SpendingRejected() if spending:
+                spending.status = "rejected"
+            case s.DisclosureRecorded() if spending:
+                spending.disclosures[event.kind.value] = event.notice_id
+            case s.Disbursed() if spending:
+                spending.status, spending.disbursed = "disbursed", spending.disbursed + event.amount
+            case s.SpendingCompleted() if spending:
+                spending.status, spending.actual_cost = "completed", event.actual_cost
+            case s.SpendingSettled() if spending:
+                spending.status = "settled"
+            case n.ObjectionFiled() if notice:
+                notice.objections += 1
+                notice.open_objections += 1
+            case n.ObjectionAnswered() if notice:
+                notice.open_objections -= 1
+            case n.NoticeCorrected() if notice:
+                notice.corrected, notice.display_until = True, event.display_until
+                notice.objection_until = event.objection_until
+            case n.NoticeWithdrawn() if notice:
+                notice.withdrawn = True

@@ -1,0 +1,138 @@
+"""Use cases: lists (councils, issues, meetings, spending, notices) and the events feed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from govflow.application.core import GovernanceCore
+from govflow.application.directory import (
+    CouncilRow,
+    Directory,
+    IssueRow,
+    MeetingRow,
+    NoticeRow,
+    SpendingRow,
+)
+from govflow.application.log_reader import Record
+from govflow.application.mapper import PydanticMapper, decode_event, upcast
+from govflow.application.views import FeedEvent
+from govflow.domain.base import DomainEvent, event_class
+from govflow.domain.errors import InvalidInputError
+
+# Never published to integrations or the board: token digests and remembered API answers.
+PRIVATE_TOPIC_PREFIXES = ("govflow.access.", "govflow.idempotency.")
+FEED_LIMIT = 1000
+
+
+def is_public_topic(topic: str) -> bool:
+    return not topic.startswith(PRIVATE_TOPIC_PREFIXES)
+
+
+class ListingCases(GovernanceCore):
+    _directory: Directory | None = None
+
+    def _record_payload(self, record: Record) -> bytes:
+        assert isinstance(self.mapper, PydanticMapper)
+        return self.mapper.plaintext(record.state, record.topic)
+
+    def _decode(self, record: Record) -> DomainEvent:
+        event: DomainEvent = decode_event(
+            record.topic, UUID(hex=record.originator), record.version, self._record_payload(record)
+        )
+        return event
+
+    @property
+    def directory(self) -> Directory:
+        """The lists, caught up with the log."""
+        if self._directory is None:
+            self._directory = Directory(self.log_reader, self._decode)
+        self._directory.refresh()
+        return self._directory
+
+    def list_councils(self) -> list[CouncilRow]:
+        return sorted(self.directory.councils.values(), key=lambda r: r.code)
+
+    def list_issues(
+        self,
+        code: str,
+        *,
+        stage: str | None = None,
+        body: str | None = None,
+        open_only: bool = False,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[IssueRow]:
+        """The council's issues, newest first, filtered by stage, body and proposal date."""
+        self.council(code)
+        rows = [
+            r
+            for r in self.directory.issues.values()
+            if r.council == code
+            and (stage is None or r.stage == stage)
+            and (body is None or r.body == body)
+            and (not open_only or r.outcome is None)
+            and (since is None or r.proposed_at >= since)
+            and (until is None or r.proposed_at < until)
+        ]
+        return sorted(rows, key=lambda r: r.number, reverse=True)
+
+    def list_meetings(self, code: str) -> list[MeetingRow]:
+        self.council(code)
+        rows = [r for r in self.directory.meetings.values() if r.council == code]
+        return sorted(rows, key=lambda r: r.number, reverse=True)
+
+    def list_spending(self, code: str) -> list[SpendingRow]:
+        self.council(code)
+        rows = [r for r in self.directory.spending.values() if r.council == code]
+        return sorted(rows, key=lambda r: r.number, reverse=True)
+
+    def list_notices(
+        self, code: str | None = None, *, current_at: datetime | None = None
+    ) -> list[NoticeRow]:
+        """Notices newest first; with ``current_at`` only those on display at that time."""
+        if code is not None:
+            self.council(code)
+        rows = [
+            r
+            for r in self.directory.notices.values()
+            if (code is None or r.council == code) and (current_at is None or r.showing(current_at))
+        ]
+        rows.reverse()
+        return rows
+
+    def read_feed(
+        self, after: int = 0, limit: int = 100, topics: tuple[str, ...] = ()
+    ) -> list[FeedEvent]:
+        """Public events after the cursor ``after`` (a notification id), in log order."""
+        if after < 0 or not 1 <= limit <= FEED_LIMIT:
+            raise InvalidInputError(f"after must be >= 0 and limit between 1 and {FEED_LIMIT}")
+        for topic in topics:
+            event_class(topic)  # unknown topics are refused, not silently empty
+            if not is_public_topic(topic):
+                raise InvalidInputError(f"{topic} is not published")
+        events: list[FeedEvent] = []
+        position = after
+        while len(events) < limit:
+            records = self.log_reader.records(position, limit, topics=topics)
+            events.extend(self._feed_event(r) for r in records if is_public_topic(r.topic))
+            if len(records) < limit:
+                break
+            position = records[-1].id
+        return events[:limit]
+
+    def _feed_event(self, record: Record) -> FeedEvent:
+        state: dict[str, Any] = orjson.loads(self._record_payload(record))
+        upcast(event_class(record.topic), state)
+        return FeedEvent(
+            id=record.id,
+            topic=record.topic,
+            aggregate_id=UUID(hex=record.originator),
+            version=record.version,
+            timestamp=datetime.fromisoformat(state.pop("timestamp")),
+            actor=state.pop("actor"),
+            data=state,
+        )

@@ -1,0 +1,577 @@
+"""The public disclosure board (公示栏): server-rendered pages, no login.
+
+Chinese by default, English with ``?lang=en``. Every list also comes as Atom (``.atom``) and
+JSON (``.json``). The board shows what a council must disclose: notices with their display
+periods and objection windows, each issue's stages and deadlines, tallies once voting has
+closed, the spending ledger with its three disclosures, and the audit checkpoints. It never
+shows who voted how, nor tokens or contact details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from govflow.application import Governance
+from govflow.application.directory import IssueRow, NoticeRow, SpendingRow
+from govflow.application.views import HistoryEntry
+from govflow.domain.errors import InvalidInputError
+
+PAGE_SIZE = 50
+LANGS = ("zh", "en")
+
+TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "board": "公示栏",
+        "councils": "议事机构",
+        "current_notices": "正在公示",
+        "no_notices": "目前没有公示。",
+        "issues": "议题",
+        "open_issues": "进行中的议题",
+        "all_issues": "全部议题",
+        "spending": "资金支出台账",
+        "audit": "审计检查点",
+        "notices": "公示",
+        "all_notices": "全部公示（含已到期）",
+        "number": "编号",
+        "title": "标题",
+        "stage": "当前阶段",
+        "deadline": "截止时间",
+        "outcome": "结果",
+        "procedure": "议事规则",
+        "proposed_at": "提出时间",
+        "posted_at": "发布时间",
+        "display_until": "公示截止",
+        "objection_until": "异议截止",
+        "objections": "异议",
+        "open_objections": "未答复异议",
+        "how_to_object": "如何提出异议",
+        "object_text": (
+            "本会成员可在异议期内通过应用程序接口（POST {path}，携带本人令牌）"
+            "或在办公电脑上用命令行提出异议："
+        ),
+        "replies": "答复",
+        "upheld": "异议成立",
+        "not_upheld": "异议不成立",
+        "withdrawn": "已撤回",
+        "corrected": "已更正",
+        "kind": "类别",
+        "timeline": "时间线",
+        "stages_chart": "阶段与截止时间",
+        "now": "现在",
+        "tallies": "表决结果",
+        "yes": "赞成",
+        "no": "反对",
+        "abstain": "弃权",
+        "participating": "参与",
+        "quorum": "达到法定人数",
+        "passed": "通过",
+        "failed": "未通过",
+        "voting_open": "表决进行中，结果将在表决结束后公布。",
+        "linked_notices": "相关公示",
+        "purpose": "用途",
+        "payee": "收款方",
+        "amount": "申请金额",
+        "approved": "批准金额",
+        "disbursed": "已拨付",
+        "actual_cost": "实际费用",
+        "status": "状态",
+        "disclosures": "三公开",
+        "resolution": "决议公开",
+        "progress": "实施过程公开",
+        "result": "实施结果公开",
+        "meeting": "会议通知",
+        "other": "其他",
+        "review": "需党员大会审议",
+        "checkpoints": "已发布的审计检查点",
+        "position": "位置",
+        "notification_id": "事件编号",
+        "digest": "摘要（SHA-256）",
+        "verify_how": (
+            "每个检查点是事件日志哈希链在该位置的摘要。任何人都可以导出日志并独立核验："
+        ),
+        "no_checkpoints": "尚未发布检查点。",
+        "feeds": "订阅",
+        "page": "页",
+        "next": "下一页",
+        "previous": "上一页",
+        "language": "English",
+        "none": "无",
+        "subject": "事项",
+        "back": "返回",
+        "yes_word": "是",
+        "no_word": "否",
+    },
+    "en": {
+        "board": "Public board",
+        "councils": "Councils",
+        "current_notices": "On display now",
+        "no_notices": "No notices are on display.",
+        "issues": "Agenda items",
+        "open_issues": "Items in progress",
+        "all_issues": "All agenda items",
+        "spending": "Spending ledger",
+        "audit": "Audit checkpoints",
+        "notices": "Notices",
+        "all_notices": "All notices (incl. expired)",
+        "number": "No.",
+        "title": "Title",
+        "stage": "Stage",
+        "deadline": "Deadline",
+        "outcome": "Outcome",
+        "procedure": "Procedure",
+        "proposed_at": "Proposed",
+        "posted_at": "Posted",
+        "display_until": "On display until",
+        "objection_until": "Objections until",
+        "objections": "Objections",
+        "open_objections": "Unanswered objections",
+        "how_to_object": "How to object",
+        "object_text": (
+            "A member of this council may object within the window through the API "
+            "(POST {path} with their own token) or from the command line at the office machine:"
+        ),
+        "replies": "Replies",
+        "upheld": "upheld",
+        "not_upheld": "not upheld",
+        "withdrawn": "withdrawn",
+        "corrected": "corrected",
+        "kind": "Kind",
+        "timeline": "Timeline",
+        "stages_chart": "Stages and deadlines",
+        "now": "now",
+        "tallies": "Tallies",
+        "yes": "Yes",
+        "no": "No",
+        "abstain": "Abstain",
+        "participating": "Took part",
+        "quorum": "Quorum met",
+        "passed": "passed",
+        "failed": "not passed",
+        "voting_open": "Voting is open; the tally is published when it closes.",
+        "linked_notices": "Notices",
+        "purpose": "Purpose",
+        "payee": "Payee",
+        "amount": "Requested",
+        "approved": "Approved",
+        "disbursed": "Disbursed",
+        "actual_cost": "Actual cost",
+        "status": "Status",
+        "disclosures": "Disclosures",
+        "resolution": "resolution",
+        "progress": "progress",
+        "result": "result",
+        "meeting": "meeting notice",
+        "other": "other",
+        "review": "needs the party members' review",
+        "checkpoints": "Published audit checkpoints",
+        "position": "Position",
+        "notification_id": "Event no.",
+        "digest": "Digest (SHA-256)",
+        "verify_how": (
+            "Each checkpoint is the digest of the event log's hash chain at that position. "
+            "Anyone can export the log and check it independently:"
+        ),
+        "no_checkpoints": "No checkpoint has been published yet.",
+        "feeds": "Feeds",
+        "page": "page",
+        "next": "Next",
+        "previous": "Previous",
+        "language": "中文",
+        "none": "none",
+        "subject": "Subject",
+        "back": "Back",
+        "yes_word": "yes",
+        "no_word": "no",
+    },
+}
+
+# Human names of the events shown on an issue's timeline (others show their topic).
+EVENT_NAMES: dict[str, tuple[str, str]] = {
+    "govflow.issue.proposed": ("提出议题", "proposed"),
+    "govflow.issue.stage_opened": ("阶段开始", "stage opened"),
+    "govflow.issue.stage_closed": ("阶段结束", "stage closed"),
+    "govflow.issue.stage_skipped": ("阶段跳过", "stage skipped"),
+    "govflow.issue.escalated": ("逾期上报", "escalated"),
+    "govflow.issue.opinion_recorded": ("记录意见", "opinion recorded"),
+    "govflow.issue.voting_opened": ("开始表决", "voting opened"),
+    "govflow.issue.voting_closed": ("表决结束", "voting closed"),
+    "govflow.issue.voting_tallied": ("计票", "tallied"),
+    "govflow.issue.resolution_recorded": ("形成决议", "resolution recorded"),
+    "govflow.issue.progress_reported": ("实施进展", "progress reported"),
+    "govflow.issue.evaluation_opened": ("开始评议", "evaluation opened"),
+    "govflow.issue.evaluation_recorded": ("评议结果", "evaluation recorded"),
+    "govflow.issue.notice_linked": ("发布公示", "notice posted"),
+    "govflow.issue.reopened": ("重新审议", "reopened"),
+    "govflow.issue.withdrawn": ("撤回", "withdrawn"),
+    "govflow.issue.closed": ("办结", "closed"),
+}
+# Fields of timeline events safe to show publicly (never actors, rolls or voters).
+PUBLIC_FIELDS = ("stage", "deadline", "outcome", "reason", "kind", "text", "passed", "result")
+
+
+def public_fields(entry: HistoryEntry, tz: ZoneInfo) -> dict[str, Any]:
+    """The fields of a timeline event that the board shows, times in local time."""
+    fields = {k: entry.data[k] for k in PUBLIC_FIELDS if entry.data.get(k) not in (None, "")}
+    if isinstance(deadline := fields.get("deadline"), str):
+        fields["deadline"] = (
+            datetime.fromisoformat(deadline).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        )
+    return fields
+
+
+@dataclass
+class Bar:
+    """One stage drawn on the chart (x and width in percent of the chart)."""
+
+    stage: str
+    x: float
+    width: float
+    state: str  # "done" | "open" | "skipped" | "pending"
+    start: datetime | None
+    end: datetime | None
+    deadline_x: float | None
+
+
+def stage_bars(
+    stages: list[str], history: list[HistoryEntry], now: datetime
+) -> tuple[list[Bar], float]:
+    """The stages as bars on a time axis, and where ``now`` falls (both in percent)."""
+    spans: dict[str, dict[str, Any]] = {}
+    for entry in history:
+        stage = entry.data.get("stage")
+        if entry.topic == "govflow.issue.stage_opened" and stage:
+            deadline = entry.data.get("deadline")
+            spans[stage] = {
+                "start": entry.timestamp,
+                "end": None,
+                "deadline": datetime.fromisoformat(deadline) if deadline else None,
+                "state": "open",
+            }
+        elif entry.topic == "govflow.issue.escalated" and stage in spans:
+            if new := entry.data.get("new_deadline"):
+                spans[stage]["deadline"] = datetime.fromisoformat(new)
+        elif entry.topic == "govflow.issue.stage_closed" and stage in spans:
+            spans[stage].update(end=entry.timestamp, state="done")
+        elif entry.topic == "govflow.issue.stage_skipped" and stage:
+            spans[stage] = {"start": entry.timestamp, "end": entry.timestamp, "deadline": None}
+            spans[stage]["state"] = "skipped"
+    points: list[datetime] = [now] + [
+        t for s in spans.values() for t in (s["start"], s["end"], s["deadline"]) if t is not None
+    ]
+    first, last = min(points), max(points)
+    total = max((last - first).total_seconds(), 1.0)
+
+    def pct(t: datetime) -> float:
+        return round(100 * (t - first).total_seconds() / total, 2)
+
+    bars = []
+    for stage in stages:
+        span = spans.get(stage)
+        if span is None:
+            bars.append(Bar(stage, 0, 0, "pending", None, None, None))
+            continue
+        end = span["end"] or max(now, span["start"])
+        x = pct(span["start"])
+        bars.append(
+            Bar(
+                stage,
+                x,
+                max(pct(end) - x, 0.8),
+                span["state"],
+                span["start"],
+                span["end"],
+                pct(span["deadline"]) if span["deadline"] else None,
+            )
+        )
+    return bars, pct(now)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, UUID | datetime):
+        return str(value) if isinstance(value, UUID) else value.isoformat()
+    return str(value)
+
+
+def create_board(app: Governance) -> APIRouter:
+    """The board's routes (mounted at ``/board`` by :func:`govflow.entrypoints.api.create_api`)."""
+    router = APIRouter(prefix="/board", include_in_schema=False)
+    env = Environment(
+        loader=PackageLoader("govflow.entrypoints", "templates"),
+        autoescape=select_autoescape(["html", "xml"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+    def lang_of(request: Request) -> str:
+        lang = request.query_params.get("lang", "zh")
+        if lang not in LANGS:
+            raise InvalidInputError("lang must be zh or en")
+        return lang
+
+    def page_of(request: Request) -> int:
+        raw = request.query_params.get("page", "1")
+        if not raw.isdigit() or int(raw) < 1:
+            raise InvalidInputError("page must be a positive whole number")
+        return int(raw)
+
+    def render(request: Request, template: str, **context: Any) -> HTMLResponse:
+        lang = lang_of(request)
+        tz = ZoneInfo(app.timezone)
+
+        def url(path: str, **params: Any) -> str:
+            query = {k: v for k, v in params.items() if v is not None}
+            if lang != "zh":
+                query["lang"] = lang
+            return f"/board{path}" + (f"?{urlencode(query)}" if query else "")
+
+        def when(value: datetime | None) -> str:
+            return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+        other = "en" if lang == "zh" else "zh"
+        params = dict(request.query_params)
+        params["lang"] = other
+        if other == "zh":
+            params.pop("lang")
+        switch = request.url.path + (f"?{urlencode(params)}" if params else "")
+        t = TEXT[lang]
+        html = env.get_template(template).render(
+            t=t,
+            lang=lang,
+            url=url,
+            when=when,
+            switch=switch,
+            event_name=lambda topic: EVENT_NAMES.get(topic, (topic, topic))[lang == "en"],
+            word=lambda key: t.get(str(key), str(key)),
+            **context,
+        )
+        return HTMLResponse(html)
+
+    def paged(rows: list[Any], page: int) -> tuple[list[Any], int | None, int | None]:
+        start = (page - 1) * PAGE_SIZE
+        return (
+            rows[start : start + PAGE_SIZE],
+            page - 1 if page > 1 else None,
+            page + 1 if start + PAGE_SIZE < len(rows) else None,
+        )
+
+    def as_json(rows: Iterable[Any]) -> Response:
+        body = orjson.dumps([asdict(r) for r in rows], default=_json_default)
+        return Response(body, media_type="application/json")
+
+    def as_atom(request: Request, title: str, entries: list[dict[str, Any]]) -> Response:
+        lang = lang_of(request)
+        base = str(request.base_url).rstrip("/")
+        updated = max((e["updated"] for e in entries), default=app.now())
+        xml = env.get_template("feed.atom.xml").render(
+            title=title,
+            feed_id=f"{base}{request.url.path}",
+            self_url=str(request.url),
+            updated=updated.isoformat(),
+            entries=entries,
+            base=base,
+            lang=lang,
+        )
+        return Response(xml, media_type="application/atom+xml")
+
+    def notice_entries(rows: list[NoticeRow], lang: str) -> list[dict[str, Any]]:
+        suffix = "?lang=en" if lang == "en" else ""
+        return [
+            {
+                "id": f"urn:uuid:{r.id}",
+                "title": r.title,
+                "updated": r.posted_at,
+                "link": f"/board/notices/{r.id}{suffix}",
+                "summary": f"{TEXT[lang][r.kind]} · {TEXT[lang]['display_until']} "
+                f"{r.display_until.isoformat()}",
+            }
+            for r in rows[:PAGE_SIZE]
+        ]
+
+    @router.get("/", response_class=HTMLResponse)
+    def index(request: Request) -> HTMLResponse:
+        notices = app.list_notices(current_at=app.now())
+        return render(
+            request,
+            "index.html",
+            councils=app.list_councils(),
+            notices=notices[:PAGE_SIZE],
+            more=len(notices) > PAGE_SIZE,
+        )
+
+    @router.get("/audit", response_class=HTMLResponse)
+    def audit(request: Request) -> HTMLResponse:
+        return render(request, "audit.html", checkpoints=app.list_checkpoints())
+
+    @router.get("/notices/{notice_id}", response_class=HTMLResponse)
+    def notice(request: Request, notice_id: UUID) -> HTMLResponse:
+        view = app.get_notice(notice_id)
+        row = app.directory.notices.get(notice_id)
+        history = app.get_history(notice_id)
+        replies = [e.data for e in history if e.topic == "govflow.notice.objection_answered"]
+        open_window = (
+            not view.withdrawn
+            and view.objection_until is not None
+            and app.now() < view.objection_until
+        )
+        return render(
+            request,
+            "notice.html",
+            notice=view,
+            row=row,
+            replies=replies,
+            objections=sum(e.topic == "govflow.notice.objection_filed" for e in history),
+            open_window=open_window,
+        )
+
+    @router.get("/{code}/", response_class=HTMLResponse)
+    def council(request: Request, code: str) -> HTMLResponse:
+        view = app.get_council(code)
+        return render(
+            request,
+            "council.html",
+            council=view,
+            notices=app.list_notices(code, current_at=app.now())[:PAGE_SIZE],
+            issues=app.list_issues(code, open_only=True)[:PAGE_SIZE],
+        )
+
+    @router.get("/{code}", include_in_schema=False)
+    def council_slash(request: Request, code: str) -> RedirectResponse:
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/board/{code}/{query}", status_code=308)
+
+    @router.get("/{code}/notices", response_class=HTMLResponse)
+    def notices(request: Request, code: str, all: bool = False) -> HTMLResponse:
+        rows = app.list_notices(code, current_at=None if all else app.now())
+        page_rows, prev, nxt = paged(rows, page_of(request))
+        return render(
+            request,
+            "notices.html",
+            council=app.get_council(code),
+            notices=page_rows,
+            all=all,
+            prev=prev,
+            next=nxt,
+        )
+
+    @router.get("/{code}/notices.json")
+    def notices_json(code: str, all: bool = False) -> Response:
+        return as_json(app.list_notices(code, current_at=None if all else app.now()))
+
+    @router.get("/{code}/notices.atom")
+    def notices_atom(request: Request, code: str) -> Response:
+        lang = lang_of(request)
+        rows = app.list_notices(code)
+        name = app.get_council(code).name
+        return as_atom(request, f"{name} · {TEXT[lang]['notices']}", notice_entries(rows, lang))
+
+    @router.get("/{code}/issues", response_class=HTMLResponse)
+    def issues(request: Request, code: str, stage: str | None = None) -> HTMLResponse:
+        rows = app.list_issues(code, stage=stage)
+        page_rows, prev, nxt = paged(rows, page_of(request))
+        return render(
+            request,
+            "issues.html",
+            council=app.get_council(code),
+            issues=page_rows,
+            stage=stage,
+            prev=prev,
+            next=nxt,
+        )
+
+    @router.get("/{code}/issues.json")
+    def issues_json(code: str, stage: str | None = None) -> Response:
+        return as_json(app.list_issues(code, stage=stage))
+
+    @router.get("/{code}/issues.atom")
+    def issues_atom(request: Request, code: str) -> Response:
+        lang = lang_of(request)
+        suffix = "?lang=en" if lang == "en" else ""
+        rows: list[IssueRow] = app.list_issues(code)[:PAGE_SIZE]
+        entries = [
+            {
+                "id": f"urn:uuid:{r.id}",
+                "title": f"{r.number}. {r.title}",
+                "updated": r.updated_at or r.proposed_at,
+                "link": f"/board/{code}/issues/{r.number}{suffix}",
+                "summary": f"{TEXT[lang]['stage']}: {r.stage or '—'} · "
+                f"{TEXT[lang]['outcome']}: {r.outcome or '—'}",
+            }
+            for r in rows
+        ]
+        name = app.get_council(code).name
+        return as_atom(request, f"{name} · {TEXT[lang]['issues']}", entries)
+
+    @router.get("/{code}/issues/{number}", response_class=HTMLResponse)
+    def issue(request: Request, code: str, number: int) -> HTMLResponse:
+        view = app.get_issue(code, number)
+        history = app.get_history(view.id)
+        now = app.now()
+        bars, now_x = stage_bars(view.stages, history, now)
+        tallies = [e.data for e in history if e.topic == "govflow.issue.voting_tallied"]
+        evaluations = [e.data for e in history if e.topic == "govflow.issue.evaluation_recorded"]
+        timeline = [(e, public_fields(e, ZoneInfo(app.timezone))) for e in history]
+        linked = [n for n in app.list_notices(code) if n.subject_id == view.id]
+        return render(
+            request,
+            "issue.html",
+            council=app.get_council(code),
+            issue=view,
+            bars=bars,
+            now_x=now_x,
+            tallies=tallies,
+            evaluations=evaluations,
+            timeline=timeline,
+            notices=linked,
+        )
+
+    @router.get("/{code}/spending", response_class=HTMLResponse)
+    def spending(request: Request, code: str) -> HTMLResponse:
+        rows = app.list_spending(code)
+        page_rows, prev, nxt = paged(rows, page_of(request))
+        return render(
+            request,
+            "spending.html",
+            council=app.get_council(code),
+            rows=page_rows,
+            prev=prev,
+            next=nxt,
+        )
+
+    @router.get("/{code}/spending.json")
+    def spending_json(code: str) -> Response:
+        return as_json(app.list_spending(code))
+
+    @router.get("/{code}/spending.atom")
+    def spending_atom(request: Request, code: str) -> Response:
+        lang = lang_of(request)
+        suffix = "?lang=en" if lang == "en" else ""
+        rows: list[SpendingRow] = app.list_spending(code)[:PAGE_SIZE]
+        entries = [
+            {
+                "id": f"urn:uuid:{r.id}",
+                "title": f"{r.number}. {r.purpose} ¥{r.amount}",
+                "updated": r.requested_at,
+                "link": f"/board/{code}/spending{suffix}#s{r.number}",
+                "summary": f"{TEXT[lang]['status']}: {r.status}",
+            }
+            for r in rows
+        ]
+        name = app.get_council(code).name
+        return as_atom(request, f"{name} · {TEXT[lang]['spending']}", entries)
+
+    return router
+
+
+def board_root() -> RedirectResponse:
+    return RedirectResponse("/board/", status_code=307)

@@ -1,0 +1,173 @@
+"""The public board: pages, feeds, languages and what it must never show, on a real SQLite store."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from govflow.application import Governance
+from govflow.application.specimens import SteppingClock, play, specimen_procedure
+from govflow.domain.ids import issue_id
+from govflow.domain.notice import NoticeKind, NoticePeriod
+from govflow.entrypoints import board
+from govflow.entrypoints.api import create_api
+
+NOW = datetime(2026, 3, 5, 4, 0, tzinfo=UTC)  # after the specimen history, notices on display
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture
+def governance(tmp_path: Path) -> Iterator[Governance]:
+    app = Governance(
+        {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(tmp_path / "events.db"),
+        },
+        clock=SteppingClock(),
+    )
+    play(app)
+    app.clock = lambda: NOW
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def client(governance: Governance) -> Iterator[TestClient]:
+    with TestClient(create_api(governance)) as test_client:
+        yield test_client
+
+
+def links(html: str) -> list[str]:
+    return [h.replace("&amp;", "&") for h in re.findall(r'href="(/board[^"#]*)', html)]
+
+
+def test_every_link_from_the_front_page_leads_to_a_page(client: TestClient) -> None:
+    """Crawl the board from ``/``: every board link answers 200, in both languages."""
+    assert client.get("/", follow_redirects=False).headers["location"] == "/board/"
+    seen: set[str] = set()
+    todo = ["/board/", "/board/?lang=en"]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        response = client.get(path)
+        assert response.status_code == 200, path
+        if "html" in response.headers["content-type"]:
+            todo.extend(link for link in links(response.text) if link not in seen)
+    assert any(p.startswith("/board/specimen/issues/1") for p in seen)
+    assert any(p.startswith("/board/notices/") for p in seen)
+    assert "/board/specimen/spending" in seen and "/board/audit" in seen
+    assert len(seen) > 20
+
+
+def test_front_page_lists_councils_and_current_notices_only(client: TestClient) -> None:
+    page = client.get("/board/").text
+    assert 'lang="zh-CN"' in page and "公示栏" in page and "样例社区" in page
+    assert "支出决议公开" in page  # the spending's resolution notice is on display
+    assert "决议公示" not in page.replace("支出决议公开", "")  # the withdrawn one is not
+    english = client.get("/board/?lang=en").text
+    assert 'lang="en"' in english and "On display now" in english
+    assert client.get("/board/?lang=fr").status_code == 422
+
+
+def test_issue_page_draws_the_stages_and_shows_the_tally(client: TestClient) -> None:
+    page = client.get("/board/specimen/issues/1").text
+    chart = page[page.index('<svg class="chart"') : page.index("</svg>")]
+    assert chart.count('class="done"') == 4 and chart.count('class="skipped"') == 1
+    assert chart.count('stroke="#b3261e"') >= 3  # one deadline mark per timed stage
+    assert "赞成 3 · 反对 0 · 弃权 0" in page  # voting closed: the tally is public
+    assert "办结" in page and "adopted" in page
+    # never who voted or acted, nor member names
+    for private in ("clerk", "王芳", "m1", "voter", "roll:"):
+        assert private not in page.split("<main>")[1], private
+
+
+def test_an_open_vote_shows_no_tally(client: TestClient, governance: Governance) -> None:
+    page = client.get("/board/specimen/issues/3?lang=en").text
+    assert "Tallies" in page and "Yes " not in page
+
+
+def test_notice_page_shows_the_window_replies_and_how_to_object(
+    client: TestClient, governance: Governance
+) -> None:
+    code = "specimen"
+    notice = governance.post_issue_notice(
+        code,
+        3,
+        "review",
+        NoticeKind.RESOLUTION,
+        "审议意见公示",
+        "第一行\n<script>alert(1)</script>",
+        NoticePeriod(display_days=7, objection_days=5),
+        actor="m1",
+    )
+    page = client.get(f"/board/notices/{notice}").text
+    assert "审议意见公示" in page and "&lt;script&gt;" in page and "<script>alert" not in page
+    assert "如何提出异议" in page and f"/v1/councils/{code}/issues/3/objections" in page
+    withdrawn = next(n for n in governance.list_notices(code) if n.withdrawn)
+    old = client.get(f"/board/notices/{withdrawn.id}?lang=en").text
+    assert "withdrawn" in old and "Replies #1" in old and "How to object" not in old
+    assert client.get("/board/notices/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_spending_ledger_links_its_three_disclosures(client: TestClient) -> None:
+    page = client.get("/board/specimen/spending").text
+    assert page.index('id="s2"') < page.index('id="s1"')  # newest first
+    row = page[page.index('id="s1"') :]
+    assert "¥12000.00" in row and "¥11800.00" in row and "settled" in row
+    disclosures = re.findall(r'href="(/board/notices/[^"]+)"', row)
+    assert len(disclosures) == 3
+    for link in disclosures:
+        assert client.get(link).status_code == 200
+    assert "rejected" in page[page.index('id="s2"') : page.index('id="s1"')]
+
+
+def test_feeds_are_valid_atom_and_json(client: TestClient) -> None:
+    for name in ("notices", "issues", "spending"):
+        response = client.get(f"/board/specimen/{name}.atom")
+        assert response.headers["content-type"].startswith("application/atom+xml")
+        feed = ET.fromstring(response.content)
+        entries = feed.findall(f"{ATOM}entry")
+        assert entries, name
+        for entry in entries:
+            for field in ("title", "id", "updated", "link"):
+                assert entry.find(f"{ATOM}{field}") is not None
+            href = entry.find(f"{ATOM}link").get("href")  # type: ignore[union-attr]
+            assert client.get(href.removeprefix("http://testserver")).status_code == 200
+    issues = client.get("/board/specimen/issues.json").json()
+    assert [i["number"] for i in issues] == [3, 2, 1]
+    assert issues[2]["outcome"] == "adopted" and issues[1]["outcome"] == "withdrawn"
+    assert client.get("/board/specimen/notices.json").json()  # on display now
+    everything = client.get("/board/specimen/notices.json?all=true").json()
+    assert any(n["withdrawn"] for n in everything)
+    assert client.get("/board/nowhere/issues.json").status_code == 404
+
+
+def test_lists_page_and_keep_up_with_new_events(
+    client: TestClient, governance: Governance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(board, "PAGE_SIZE", 2)
+    first = client.get("/board/specimen/issues").text
+    assert 'rel="next"' in first and 'rel="prev"' not in first
+    second = client.get("/board/specimen/issues?page=2").text
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    assert "/board/specimen/issues/1" in second and "/board/specimen/issues/3" not in second
+    assert client.get("/board/specimen/issues?page=0").status_code == 422
+    governance.propose_issue("specimen", 4, "新议题", specimen_procedure(), actor="m1")
+    rows = client.get("/board/specimen/issues.json").json()
+    assert rows[0]["number"] == 4 and rows[0]["title"] == "新议题"  # caught up with the log
+    assert rows[0]["id"] == str(issue_id("specimen", 4))
+
+
+def test_audit_page_lists_published_checkpoints(client: TestClient, governance: Governance) -> None:
+    assert "尚未发布检查点" in client.get("/board/audit").text
+    checkpoint = governance.record_checkpoint()
+    page = client.get("/board/audit").text
+    assert checkpoint.digest in page and "govflow audit verify --expect" in page

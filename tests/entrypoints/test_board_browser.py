@@ -1,0 +1,137 @@
+"""The board in headless Chromium (Debian's ``chromium``): pages load, links work, a phone
+can read them, and a screenshot of the issue page is taken (``var/screenshots/``)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from govflow.application import Governance
+from govflow.application.specimens import SteppingClock, play
+from govflow.entrypoints.api import create_api
+from tests.conftest import IN_CI
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def require_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    if IN_CI:
+        pytest.fail("Debian's chromium is required when CI=true (make test installs it)")
+    pytest.skip("no chromium: apt-get install chromium")
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    require_chromium()
+    path = tmp_path_factory.mktemp("board") / "events.db"
+    app = Governance(
+        {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)},
+        clock=SteppingClock(),
+    )
+    play(app)
+    app.clock = lambda: datetime(2026, 3, 5, 4, 0, tzinfo=UTC)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_api(app), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the board did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser(base_url: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_a_resident_clicks_from_the_front_page_to_an_issue(browser: Any, base_url: str) -> None:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{base_url}/")
+    assert page.url == f"{base_url}/board/"
+    assert page.title().startswith("公示栏")
+    page.click("text=样例社区")
+    page.wait_for_url("**/board/specimen/")
+    page.click("text=全部议题")
+    page.wait_for_url("**/board/specimen/issues")
+    page.click("table.issues >> text=更换化粪管")
+    page.wait_for_url("**/board/specimen/issues/1")
+    assert page.locator("svg#stages rect.done").count() == 4
+    assert page.locator(".tally").first.inner_text().startswith("resolve#1")
+    page.click("#lang")
+    page.wait_for_url("**/board/specimen/issues/1?lang=en")
+    assert page.locator("h2").first.inner_text() == "Stages and deadlines"
+    assert errors == []
+    page.close()
+
+
+def test_every_link_on_the_visited_pages_works(browser: Any, base_url: str) -> None:
+    page = browser.new_page()
+    checked: set[str] = set()
+    for start in ("/board/", "/board/specimen/", "/board/specimen/issues/1", "/board/audit"):
+        page.goto(base_url + start)
+        hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+        for href in hrefs:
+            href = href.split("#")[0]
+            if href in checked or not href.startswith(base_url):
+                continue
+            checked.add(href)
+            response = page.request.get(href)
+            assert response.status == 200, href
+    assert len(checked) > 15
+    page.close()
+
+
+def test_the_issue_page_reads_on_a_phone_and_is_photographed(browser: Any, base_url: str) -> None:
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    page = phone.new_page()
+    page.goto(f"{base_url}/board/specimen/issues/1")
+    # nothing but the chart's own scroller is wider than the screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOTS / "board-issue-phone.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+    desktop = browser.new_page(viewport={"width": 1200, "height": 900})
+    desktop.goto(f"{base_url}/board/specimen/issues/1?lang=en")
+    desktop.locator("svg#stages").screenshot(path=str(SCREENSHOTS / "board-stages.png"))
+    desktop.screenshot(path=str(SCREENSHOTS / "board-issue.png"), full_page=True)
+    assert (SCREENSHOTS / "board-issue.png").stat().st_size > 10_000
+    phone.close()
+    desktop.close()
