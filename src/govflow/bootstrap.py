@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     task_queue: str = "govflow"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    # Deliver webhooks from this API process (run it in one API process of a scaled-out setup).
+    webhooks_enabled: bool = True
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

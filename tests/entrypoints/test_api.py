@@ -24,7 +24,9 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         clock=SteppingClock(),
     )
     play(app)
+    token = app.issue_token("specimen", "m2", actor="clerk")
     with TestClient(create_api(app)) as test_client:
+        test_client.headers["Authorization"] = f"Bearer {token}"
         yield test_client
     app.close()
 
@@ -64,9 +66,30 @@ def test_spending_notice_and_audit(client: TestClient) -> None:
 
 def test_errors_are_problem_json_with_stable_codes(client: TestClient) -> None:
     """Unknown ids are 404 and malformed ones 422, as RFC 9457 problem documents."""
-    missing = client.get("/v1/councils/nowhere")
+    assert client.get("/v1/councils/nowhere").status_code == 403  # not the token's council
+    missing = client.get("/v1/councils/specimen/issues/999")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
     assert missing.json()["code"] == "not_found"
     malformed = client.get("/v1/notices/not-a-uuid")
     assert malformed.status_code == 422 and malformed.json()["code"] == "input.invalid"
+
+
+def test_reads_need_a_token_of_the_council(client: TestClient) -> None:
+    """The board is public; /v1 reads need a token of that council."""
+    app = client.app.state.governance  # type: ignore[attr-defined]
+    app.register_council("elsewhere", "别处", actor="clerk")
+    app.enroll_member("elsewhere", "e1", "外人", actor="clerk")
+    stranger = {"Authorization": f"Bearer {app.issue_token('elsewhere', 'e1', actor='clerk')}"}
+    for path in (
+        "/v1/councils/specimen",
+        "/v1/councils/specimen/issues/1",
+        "/v1/councils/specimen/issues",
+        "/v1/councils/specimen/events",
+        f"/v1/audit/history/{spending_id('specimen', 1)}",
+    ):
+        anonymous = client.get(path, headers={"Authorization": ""})
+        assert anonymous.status_code == 401, path
+        assert anonymous.json()["code"] == "auth.unauthenticated"
+        assert client.get(path, headers=stranger).status_code == 403, path
+        assert client.get(path).status_code == 200, path

@@ -101,8 +101,14 @@ def test_up_then_an_item_to_closed_with_the_cli_across_a_restart(environ: dict[s
         )
         assert "review" in govflow(environ, "issue", "status", "demo", "1")
         api = f"http://127.0.0.1:{environ['GOVFLOW_HTTP_PORT']}"
-        with urllib.request.urlopen(f"{api}/v1/councils/demo/issues/1/status") as response:
+        token = govflow(environ, "token", "issue", "demo", "m1").strip()
+        request = urllib.request.Request(
+            f"{api}/v1/councils/demo/issues/1/status", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request) as response:
             assert json.load(response)["stage"] == "review"
+        with urllib.request.urlopen(f"{api}/board/demo/issues/1") as response:
+            assert "活动室改造" in response.read().decode()
         with urllib.request.urlopen(f"{api}/readyz") as response:
             assert json.load(response)["checks"] == {"event_store": "ok", "temporal": "ok"}
     finally:

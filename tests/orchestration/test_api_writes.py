@@ -111,7 +111,7 @@ async def test_chair_closes_members_vote_auditors_only_read(
         f"{base}/ballots", headers=auth(tokens, "auditor"), json={"choice": "yes"}
     )
     assert auditor.status_code == 403
-    status = await client.get(f"{base}/status")
+    status = await client.get(f"{base}/status", headers=auth(tokens, "auditor"))
     assert status.json()["stage"] == "resolve"
 
 

@@ -19,10 +19,16 @@ class Principal:
     kind: HolderKind
     roles: frozenset[str]
     scopes: frozenset[Scope]
+    chairs: frozenset[str] = frozenset()  # the bodies a member chairs
 
     @property
     def is_auditor(self) -> bool:
         return "auditor" in self.roles
+
+    @property
+    def is_clerk(self) -> bool:
+        """The council's clerk (书记员) keeps its roll: members, households, subscriptions."""
+        return "clerk" in self.roles
 
 
 class AccessCases(GovernanceCore):
@@ -70,9 +76,13 @@ class AccessCases(GovernanceCore):
             raise AuthenticationError("the token is not valid") from None
         token.check(secret)
         roles: frozenset[str] = frozenset()
+        chairs: frozenset[str] = frozenset()
         if token.kind is HolderKind.PERSON:
             member = self.council(token.council).members.get(token.holder)
             if member is None:
                 raise AuthenticationError("the token's member has left the council")
             roles = frozenset(member.roles)
-        return Principal(token.council, token.holder, token.kind, roles, frozenset(token.scopes))
+            chairs = frozenset(body.value for body in member.chairs)
+        return Principal(
+            token.council, token.holder, token.kind, roles, frozenset(token.scopes), chairs
+        )

@@ -237,11 +237,20 @@ class AuditCases(GovernanceCore):
 
     def export_log(self, out: IO[bytes], progress: Progress | None = None) -> int:
         """Write the whole log as JSON Lines; returns how many records were written."""
+        count = 0
+        for line in self.export_lines():
+            out.write(line)
+            count += 1
+            if progress and count % _BATCH == 0:
+                progress(_BATCH)
+        return count
+
+    def export_lines(self) -> Iterator[bytes]:
+        """The whole log, one JSON line per record, in log order."""
         mapper = self.mapper
         assert isinstance(mapper, PydanticMapper)
-        count = 0
         for notification in self._notifications(0):
-            out.write(
+            yield (
                 orjson.dumps(
                     {
                         "notification_id": notification.id,
@@ -253,7 +262,3 @@ class AuditCases(GovernanceCore):
                 )
                 + b"\n"
             )
-            count += 1
-            if progress and count % _BATCH == 0:
-                progress(_BATCH)
-        return count

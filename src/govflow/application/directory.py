@@ -17,11 +17,13 @@ from decimal import Decimal
 from uuid import UUID
 
 from govflow.application.log_reader import LogReader, Record, scan
+from govflow.application.views import FeedEvent
 from govflow.domain import council as c
 from govflow.domain import issue as i
 from govflow.domain import meeting as mt
 from govflow.domain import notice as n
 from govflow.domain import spending as s
+from govflow.domain import webhook as w
 from govflow.domain.base import DomainEvent
 
 
@@ -121,6 +123,7 @@ TOPICS = tuple(
         n.ObjectionAnswered,
         n.NoticeCorrected,
         n.NoticeWithdrawn,
+        w.Subscribed,
     )
 )
 
@@ -137,6 +140,8 @@ class Directory:
         self.meetings: dict[UUID, MeetingRow] = {}
         self.spending: dict[UUID, SpendingRow] = {}
         self.notices: dict[UUID, NoticeRow] = {}  # in posting order
+        self.webhooks: dict[UUID, str] = {}  # subscription -> council
+        self._council_ids: dict[UUID, str] = {}
 
     def refresh(self) -> int:
         """Catch up with the log; returns the position reached."""
@@ -145,6 +150,23 @@ class Directory:
                 self._apply(self._decode(record))
                 self.position = record.id
             return self.position
+
+    def council_of(self, event: FeedEvent) -> str | None:
+        """The council an event of the feed belongs to (None if it belongs to none)."""
+        return self.council_of_aggregate(event.aggregate_id, event.data)
+
+    def council_of_aggregate(self, oid: UUID, data: dict[str, object]) -> str | None:
+        """The council of aggregate ``oid``, whose (first) event carries ``data``."""
+        for rows in (self.issues, self.meetings, self.spending, self.notices):
+            if (row := rows.get(oid)) is not None:
+                return row.council
+        if (code := self._council_ids.get(oid)) is not None:
+            return code
+        issue = data.get("issue_id")  # ballots and ratings name their issue
+        if isinstance(issue, str) and (row := self.issues.get(UUID(issue))) is not None:
+            return row.council
+        council = data.get("council")
+        return council if isinstance(council, str) else None
 
     def _subject(self, subject_id: UUID) -> tuple[str, str, int | None]:
         if row := self.issues.get(subject_id):
@@ -163,6 +185,9 @@ class Directory:
         match event:
             case c.CouncilRegistered():
                 self.councils[event.code] = CouncilRow(oid, event.code, event.name, at)
+                self._council_ids[oid] = event.code
+            case w.Subscribed():
+                self.webhooks[oid] = event.council
             case i.IssueProposed():
                 self.issues[oid] = IssueRow(
                     oid,

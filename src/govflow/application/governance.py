@@ -12,6 +12,7 @@ from govflow.application.listing import ListingCases
 from govflow.application.meetings import MeetingCases
 from govflow.application.spending import SpendingCases
 from govflow.application.voting import VotingCases
+from govflow.application.webhooks import WebhookCases
 
 
 class Governance(
@@ -24,6 +25,7 @@ class Governance(
     AuditCases,
     AccessCases,
     IdempotencyCases,
+    WebhookCases,
     ListingCases,
 ):
     """govflow's eventsourcing Application (see the use-case mixins for each method)."""

@@ -23,8 +23,9 @@ from govflow.application.views import FeedEvent
 from govflow.domain.base import DomainEvent, event_class
 from govflow.domain.errors import InvalidInputError
 
-# Never published to integrations or the board: token digests and remembered API answers.
-PRIVATE_TOPIC_PREFIXES = ("govflow.access.", "govflow.idempotency.")
+# Never published to integrations or the board: token digests, remembered API answers and
+# webhook secrets.
+PRIVATE_TOPIC_PREFIXES = ("govflow.access.", "govflow.idempotency.", "govflow.webhook.")
 FEED_LIMIT = 1000
 
 
@@ -104,6 +105,18 @@ class ListingCases(GovernanceCore):
         rows.reverse()
         return rows
 
+    def council_of(self, aggregate_id: UUID) -> str | None:
+        """The council an aggregate belongs to (None for none, or if it does not exist)."""
+        directory = self.directory
+        for stored in self.recorder.select_events(aggregate_id, limit=1):
+            data = orjson.loads(self._record_payload_of(stored.state, stored.topic))
+            return directory.council_of_aggregate(aggregate_id, data)
+        return None
+
+    def _record_payload_of(self, state: bytes, topic: str) -> bytes:
+        assert isinstance(self.mapper, PydanticMapper)
+        return self.mapper.plaintext(state, topic)
+
     def read_feed(
         self, after: int = 0, limit: int = 100, topics: tuple[str, ...] = ()
     ) -> list[FeedEvent]:
@@ -123,6 +136,26 @@ class ListingCases(GovernanceCore):
                 break
             position = records[-1].id
         return events[:limit]
+
+    def read_council_feed(
+        self, code: str, after: int = 0, limit: int = 100, topics: tuple[str, ...] = ()
+    ) -> tuple[list[FeedEvent], int]:
+        """The council's public events after ``after``, and the cursor to continue from."""
+        self.council(code)
+        events: list[FeedEvent] = []
+        position = after
+        while len(events) < limit:
+            batch = self.read_feed(position, FEED_LIMIT, topics)
+            directory = self.directory  # caught up past the batch just read
+            for event in batch:
+                position = event.id
+                if directory.council_of(event) == code:
+                    events.append(event)
+                    if len(events) == limit:
+                        break
+            if len(batch) < FEED_LIMIT:
+                break
+        return events, position
 
     def _feed_event(self, record: Record) -> FeedEvent:
         state: dict[str, Any] = orjson.loads(self._record_payload(record))

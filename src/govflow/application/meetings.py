@@ -108,4 +108,5 @@ class MeetingCases(GovernanceCore):
             notice_period_met=m.notice_period_met,
             quorum_met=m.attendance.quorum_met if m.attendance else None,
             motions=dict(m.motion_results),
+            evidence=dict(m.evidence),
         )

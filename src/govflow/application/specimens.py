@@ -227,6 +227,10 @@ def play(app: Governance) -> None:
         body='{"objection_no": 1}',
         actor="m1",
     )
+    hook = app.subscribe_webhook(
+        c, "https://grid.example/hooks", ("govflow.issue.closed",), actor=clerk
+    )
+    app.unsubscribe_webhook(c, hook.subscription.id, "replaced", actor=clerk)
 
 
 def specimen_events(app: Governance) -> Iterator[DomainEvent]:

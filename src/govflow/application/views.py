@@ -107,6 +107,7 @@ class MeetingView(View):
     notice_period_met: bool | None
     quorum_met: bool | None
     motions: dict[int, bool]
+    evidence: dict[str, str] = {}  # sha256 -> file name
 
 
 class HistoryEntry(View):
@@ -129,3 +130,12 @@ class FeedEvent(View):
     timestamp: datetime
     actor: str
     data: dict[str, Any]
+
+
+class ReceiptCheck(View):
+    """What checking a ballot receipt found (never the choice: the receipt holder knows it)."""
+
+    in_log: bool
+    ballot_key: str | None
+    tallied: bool
+    counted: bool

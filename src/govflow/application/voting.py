@@ -17,7 +17,7 @@ from eventsourcing.persistence import IntegrityError
 from govflow.application.core import GovernanceCore
 from govflow.application.log_reader import scan
 from govflow.application.mapper import PydanticMapper
-from govflow.application.views import BallotReceipt, TallyView
+from govflow.application.views import BallotReceipt, ReceiptCheck, TallyView
 from govflow.domain.ballot import Ballot, BallotCast, Choice, tally
 from govflow.domain.council import Body
 from govflow.domain.errors import DoubleVoteError, VotingNotOpenError
@@ -184,3 +184,30 @@ class VotingCases(GovernanceCore):
     def _plaintext(self, state: bytes) -> bytes:
         assert isinstance(self.mapper, PydanticMapper)
         return self.mapper.plaintext(state)
+
+    def check_receipt(
+        self, code: str, number: int, ballot_id: UUID, notification_id: int
+    ) -> ReceiptCheck:
+        """Check a voter's receipt: the ballot is in the log where the receipt says, and (once
+        tallied) inside the range its tally counted."""
+        issue_uuid = issue_id(code, number)
+        records = self.log_reader.records(notification_id - 1, 1) if notification_id > 0 else []
+        found = (
+            bool(records)
+            and records[0].id == notification_id
+            and records[0].originator == ballot_id.hex
+            and records[0].topic == BallotCast.TOPIC
+        )
+        if not found:
+            return ReceiptCheck(in_log=False, ballot_key=None, tallied=False, counted=False)
+        state = orjson.loads(self._plaintext(records[0].state))
+        if state["issue_id"] != str(issue_uuid):
+            return ReceiptCheck(in_log=False, ballot_key=None, tallied=False, counted=False)
+        key = state["ballot_key"]
+        tallies = [
+            e
+            for e in self.events.get(issue_uuid)
+            if isinstance(e, VotingTallied) and e.ballot_key == key
+        ]
+        counted = bool(tallies) and notification_id <= tallies[-1].counted_up_to
+        return ReceiptCheck(in_log=True, ballot_key=key, tallied=bool(tallies), counted=counted)

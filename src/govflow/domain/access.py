@@ -27,6 +27,7 @@ class Scope(StrEnum):
 
     READ = "read"
     PROPOSE = "issues:propose"
+    WEBHOOKS = "webhooks:manage"
 
 
 class TokenIssued(DomainEvent):

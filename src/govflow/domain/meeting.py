@@ -114,6 +114,7 @@ class Meeting(Aggregate):
                 self.motions = 0
                 self.motion_results: dict[int, bool] = {}
                 self.issue_id = event.issue_id
+                self.evidence: dict[str, str] = {}  # sha256 -> name
             case MeetingNoticeIssued():
                 self.notice_period_met = event.notice_period_met
             case AttendanceRecorded():
@@ -121,6 +122,8 @@ class Meeting(Aggregate):
             case MotionRecorded():
                 self.motions = event.motion_no
                 self.motion_results[event.motion_no] = event.passed
+            case EvidenceAttached():
+                self.evidence[event.sha256] = event.name
 
     def issue_notice(self, *, at: datetime, actor: str) -> bool:
         """Record that notice was given now; returns whether the statutory period was met."""

@@ -11,19 +11,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Any
 from uuid import UUID
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 from govflow.application import Governance
-from govflow.application.access import Principal
 from govflow.application.procedures import ProcedureLibrary
 from govflow.application.views import (
     BallotReceipt,
@@ -34,15 +33,26 @@ from govflow.application.views import (
     NoticeView,
     SpendingView,
 )
-from govflow.domain.access import HolderKind, Scope
+from govflow.domain.access import Scope
 from govflow.domain.ballot import Choice
-from govflow.domain.base import INTEGRATION_ACTOR_PREFIX
-from govflow.domain.errors import AuthenticationError, ForbiddenError, GovflowError
+from govflow.domain.errors import ForbiddenError, GovflowError, NotFoundError
+from govflow.entrypoints.api_actions import MAX_EVIDENCE, actions_router
+from govflow.entrypoints.api_auth import Caller, member, reader, scoped
+from govflow.entrypoints.api_council import council_router
 from govflow.entrypoints.board import board_root, create_board
 from govflow.orchestration import messages as m
 from govflow.orchestration.client import IssueClient
 
 PROBLEM = "application/problem+json"
+MAX_BODY = 1024 * 1024
+DESCRIPTION = """Event-sourced governance workflows for residents' councils.
+
+Send `Authorization: Bearer <token>` (issued with `govflow token issue`). Reads of a council
+need a token of that council (members, auditors, or integrations with the `read` scope);
+writes are attributed to the token's member or integration. Errors are RFC 9457
+problem+json with a stable `code`. POSTs accept `Idempotency-Key`. The public board is at
+`/board/` and needs no token.
+"""
 
 
 class IssueTimeline(BaseModel):
@@ -110,42 +120,19 @@ class AnswerBody(BaseModel):
     upheld: bool = False
 
 
-_bearer = HTTPBearer(auto_error=False)
-
-
-async def _principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """The caller behind the bearer token (401 without a valid one)."""
-    if credentials is None:
-        raise AuthenticationError("send Authorization: Bearer <token>")
-    app: Governance = request.app.state.governance
-    return await run_in_threadpool(app.authenticate, credentials.credentials)
-
-
-Caller = Annotated[Principal, Depends(_principal)]
-
-
-def _member(principal: Principal, code: str) -> str:
-    """The acting member: a person of this council who is not a read-only auditor."""
-    if principal.council != code:
-        raise ForbiddenError("the token belongs to another council")
-    if principal.kind is not HolderKind.PERSON:
-        raise ForbiddenError("only a member can take this action")
-    if principal.is_auditor:
-        raise ForbiddenError("auditors read everything and write nothing")
-    return principal.holder
-
-
 def create_api(
-    app: Governance, issues: IssueClient | None = None, procedures: ProcedureLibrary | None = None
+    app: Governance,
+    issues: IssueClient | None = None,
+    procedures: ProcedureLibrary | None = None,
+    *,
+    evidence_dir: Path | None = None,
 ) -> FastAPI:
-    """The API over one Governance (and, for workflows, a Temporal client)."""
+    """The API over one Governance (and, for workflows, a Temporal client); meeting evidence
+    is stored by sha256 under ``evidence_dir``."""
     api = FastAPI(
         title="govflow",
         version="0.1.0",
-        description="Event-sourced governance workflows for residents' councils.",
+        description=DESCRIPTION,
     )
 
     api.state.governance = app
@@ -154,6 +141,17 @@ def create_api(
         if issues is None:
             raise GovflowError("no workflow service is connected")
         return issues
+
+    @api.middleware("http")
+    async def limit_body_size(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """Refuse oversized bodies before reading them (evidence uploads check as they read)."""
+        length = request.headers.get("content-length")
+        limit = MAX_EVIDENCE if "/evidence/" in request.url.path else MAX_BODY
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return _problem(413, "input.too_large", f"the body is limited to {limit} bytes")
+        return await call_next(request)
 
     @api.middleware("http")
     async def idempotent_posts(
@@ -233,32 +231,31 @@ def create_api(
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     @api.get("/v1/councils/{code}", tags=["councils"])
-    def get_council(code: str) -> CouncilView:
+    def get_council(code: str, caller: Caller) -> CouncilView:
+        reader(caller, code)
         return app.get_council(code)
 
     @api.get("/v1/councils/{code}/issues/{number}", tags=["issues"])
-    def get_issue(code: str, number: int) -> IssueTimeline:
+    def get_issue(code: str, number: int, caller: Caller) -> IssueTimeline:
+        reader(caller, code)
         view = app.get_issue(code, number)
         return IssueTimeline(issue=view, timeline=app.get_history(view.id))
 
     @api.get("/v1/councils/{code}/issues/{number}/status", tags=["issues"])
-    async def get_status(code: str, number: int) -> m.Status:
+    async def get_status(code: str, number: int, caller: Caller) -> m.Status:
+        reader(caller, code)
         return await workflows().status(code, number)
 
     @api.get("/v1/councils/{code}/meetings/{number}", tags=["meetings"])
-    def get_meeting(code: str, number: int) -> MeetingView:
+    def get_meeting(code: str, number: int, caller: Caller) -> MeetingView:
+        reader(caller, code)
         return app.get_meeting(code, number)
 
     @api.post("/v1/councils/{code}/issues", tags=["issues"], status_code=201)
     async def propose(code: str, body: ProposeBody, caller: Caller) -> IssueView:
         """Propose an item and start its workflow (members, or integrations with the
         ``issues:propose`` scope)."""
-        if caller.kind is HolderKind.INTEGRATION:
-            if caller.council != code or Scope.PROPOSE not in caller.scopes:
-                raise ForbiddenError("the token lacks the issues:propose scope")
-            actor = f"{INTEGRATION_ACTOR_PREFIX}{caller.holder}"
-        else:
-            actor = _member(caller, code)
+        actor = scoped(caller, code, Scope.PROPOSE)
         if procedures is None:
             raise GovflowError("no procedure library is loaded")
         procedure = procedures.get(body.procedure, body.version)
@@ -292,12 +289,12 @@ def create_api(
         code: str, number: int, body: BallotBody, caller: Caller
     ) -> BallotReceipt:
         """Cast the caller's own ballot; keep the receipt to check against the tally."""
-        return await workflows().cast_ballot(code, number, _member(caller, code), body.choice)
+        return await workflows().cast_ballot(code, number, member(caller, code), body.choice)
 
     @api.post("/v1/councils/{code}/issues/{number}/close-stage", tags=["issues"])
     async def close_stage(code: str, number: int, caller: Caller) -> dict[str, str]:
         """As chair of the acting body, close the open stage."""
-        stage = await workflows().close_stage(code, number, _member(caller, code))
+        stage = await workflows().close_stage(code, number, member(caller, code))
         return {"closed": stage}
 
     @api.post("/v1/councils/{code}/issues/{number}/resolution", tags=["issues"])
@@ -308,7 +305,7 @@ def create_api(
         passed = await workflows().record_resolution(
             code,
             number,
-            _member(caller, code),
+            member(caller, code),
             meeting_number=body.meeting_number,
             motion_no=body.motion_no,
         )
@@ -319,7 +316,7 @@ def create_api(
         code: str, number: int, body: TextBody, caller: Caller
     ) -> dict[str, int]:
         """Object to the posted notice, within its window."""
-        no = await workflows().file_objection(code, number, _member(caller, code), body.text)
+        no = await workflows().file_objection(code, number, member(caller, code), body.text)
         return {"objection_no": no}
 
     @api.post(
@@ -330,27 +327,53 @@ def create_api(
     ) -> dict[str, bool]:
         """As chair, answer an objection (upholding it reopens the item)."""
         await workflows().answer_objection(
-            code, number, _member(caller, code), objection_no, body.reply, upheld=body.upheld
+            code, number, member(caller, code), objection_no, body.reply, upheld=body.upheld
         )
         return {"upheld": body.upheld}
 
     @api.post("/v1/councils/{code}/issues/{number}/withdraw", tags=["issues"])
     async def withdraw(code: str, number: int, body: TextBody, caller: Caller) -> dict[str, str]:
         """As chair, withdraw the item (only before a resolution)."""
-        await workflows().withdraw(code, number, _member(caller, code), body.text)
+        await workflows().withdraw(code, number, member(caller, code), body.text)
         return {"outcome": "withdrawn"}
 
     @api.get("/v1/councils/{code}/spending/{number}", tags=["spending"])
-    def get_spending(code: str, number: int) -> SpendingView:
+    def get_spending(code: str, number: int, caller: Caller) -> SpendingView:
+        reader(caller, code)
         return app.get_spending(code, number)
 
     @api.get("/v1/notices/{notice_id}", tags=["notices"])
-    def get_notice(notice_id: UUID) -> NoticeView:
+    def get_notice(notice_id: UUID, caller: Caller) -> NoticeView:
+        row = app.directory.notices.get(notice_id)
+        if row is None:
+            raise NotFoundError("notice not found", id=str(notice_id))
+        reader(caller, row.council)
         return app.get_notice(notice_id)
 
     @api.get("/v1/audit/history/{aggregate_id}", tags=["audit"])
-    def get_history(aggregate_id: UUID) -> list[HistoryEntry]:
+    def get_history(aggregate_id: UUID, caller: Caller) -> list[HistoryEntry]:
+        """Every event of one aggregate of the caller's council: what, when, who."""
+        council = app.council_of(aggregate_id)
+        if council is None:
+            raise NotFoundError("no such aggregate", id=str(aggregate_id))
+        reader(caller, council)
         return app.get_history(aggregate_id)
+
+    @api.get("/v1/audit/as-of/{aggregate_id}", tags=["audit"])
+    def get_as_of(aggregate_id: UUID, at: AwareDatetime, caller: Caller) -> dict[str, Any]:
+        """An aggregate's state made of its events recorded up to ``at``."""
+        council = app.council_of(aggregate_id)
+        if council is None:
+            raise NotFoundError("no such aggregate", id=str(aggregate_id))
+        reader(caller, council)
+        return app.get_state_as_of(aggregate_id, at)
+
+    @api.get("/v1/audit/export", tags=["audit"])
+    def export(caller: Caller) -> StreamingResponse:
+        """The whole notification log as JSON lines (auditors and the clerk), streamed."""
+        if not (caller.is_auditor or caller.is_clerk):
+            raise ForbiddenError("only auditors and the clerk export the whole log")
+        return StreamingResponse(app.export_lines(), media_type="application/x-ndjson")
 
     @api.get("/v1/audit/checkpoints", tags=["audit"])
     def list_checkpoints() -> list[CheckpointView]:
@@ -370,6 +393,8 @@ def create_api(
             problem=report.problem.__dict__ if report.problem else None,
         )
 
+    api.include_router(council_router(app))
+    api.include_router(actions_router(app, workflows, procedures, evidence_dir))
     api.include_router(create_board(app))
     api.add_api_route("/", board_root, include_in_schema=False)
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from govflow.application import Governance
+from govflow.application.webhooks import http_sender
 from govflow.bootstrap import Settings, build_governance, build_procedures
 from govflow.entrypoints.api import create_api
 from govflow.orchestration.client import IssueClient, connect
@@ -41,6 +42,23 @@ async def seal_audit_chain(app: Governance, every: float = 2.0) -> None:
         await asyncio.sleep(every)
 
 
+async def deliver_webhooks(app: Governance, every: float = 1.0) -> None:
+    """Deliver webhooks from the notification log, one pass a second (back-off per subscriber)."""
+    send = http_sender()
+    while True:
+        try:
+            delivered = await asyncio.to_thread(app.deliver_webhooks, send)
+            if delivered:
+                logger.info("delivered %d webhook event(s)", delivered)
+        except Exception:  # keep going: a busy database is retried on the next round
+            logger.exception("delivering webhooks failed")
+        await asyncio.sleep(every)
+
+
+def _api_background(app: Governance, settings: Settings) -> list[asyncio.Task[None]]:
+    return [asyncio.create_task(deliver_webhooks(app))] if settings.webhooks_enabled else []
+
+
 async def serve_worker(
     client: Client, app: Governance, settings: Settings, *, with_api: bool = False
 ) -> None:
@@ -56,8 +74,14 @@ async def serve_worker(
                     app,
                     IssueClient(client, app, task_queue=settings.task_queue),
                     build_procedures(settings),
+                    evidence_dir=settings.data_dir / "evidence",
                 )
-                await _serve_until_stopped(_http_server(api, settings))
+                background = _api_background(app, settings)
+                try:
+                    await _serve_until_stopped(_http_server(api, settings))
+                finally:
+                    for task in background:
+                        task.cancel()
             else:
                 await _until_stopped()
     finally:
@@ -101,12 +125,19 @@ def run_api(settings: Settings, say: Say) -> None:
     async def main() -> None:
         client = await connect(address, settings.temporal_namespace)
         say(f"API:         http://{settings.http_host}:{settings.http_port}/docs")
+        say(f"Board:       http://{settings.http_host}:{settings.http_port}/board/")
         api = create_api(
             app,
             IssueClient(client, app, task_queue=settings.task_queue),
             build_procedures(settings),
+            evidence_dir=settings.data_dir / "evidence",
         )
-        await _serve_until_stopped(_http_server(api, settings))
+        background = _api_background(app, settings)
+        try:
+            await _serve_until_stopped(_http_server(api, settings))
+        finally:
+            for task in background:
+                task.cancel()
 
     try:
         asyncio.run(main())
@@ -155,6 +186,7 @@ def run_up(settings: Settings, say: Say) -> None:
         if server and server.ui_url:
             say(f"Temporal UI: {server.ui_url}")
         say(f"API docs:    http://{settings.http_host}:{settings.http_port}/docs")
+        say(f"Board:       http://{settings.http_host}:{settings.http_port}/board/")
         say("worker and API running; press Ctrl-C to stop")
         await serve_worker(client, app, settings, with_api=True)
 

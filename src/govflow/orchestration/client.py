@@ -19,12 +19,13 @@ from temporalio.common import (
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
 from govflow.application import Governance
 from govflow.application.views import BallotReceipt
 from govflow.domain.ballot import Choice
-from govflow.domain.errors import ActionRefusedError
+from govflow.domain.errors import ActionRefusedError, IssueClosedError, NotFoundError
 from govflow.domain.procedure import Procedure
 from govflow.orchestration import messages as m
 from govflow.orchestration.worker import TASK_QUEUE
@@ -110,8 +111,23 @@ class IssueClient:
         return await skipper.fast_forward(self.handle(council, number), timedelta(days=days))
 
     async def status(self, council: str, number: int) -> m.Status:
-        result: m.Status = await self.handle(council, number).query("status", result_type=m.Status)
+        try:
+            result: m.Status = await self.handle(council, number).query(
+                "status", result_type=m.Status
+            )
+        except RPCError as error:
+            raise await self._rpc_refusal(council, number, error) from None
         return result
+
+    async def _rpc_refusal(self, council: str, number: int, error: RPCError) -> Exception:
+        """A Temporal RPC failure as a govflow error: unknown items are 404, ended ones 409."""
+        if error.status is not RPCStatusCode.NOT_FOUND:
+            return error
+        try:
+            await asyncio.to_thread(self.app.issue, council, number)
+        except NotFoundError as missing:
+            return missing
+        return IssueClosedError(f"issue {council}/{number} has no running workflow")
 
     async def cast_ballot(
         self, council: str, number: int, voter: str, choice: Choice
@@ -119,7 +135,10 @@ class IssueClient:
         """Record the ballot in the event store; tell the workflow once the roll has voted."""
         receipt = await asyncio.to_thread(self.app.cast_ballot, council, number, voter, choice)
         if receipt.all_voted:
-            await self.handle(council, number).signal("all_voted", receipt.ballot_key)
+            try:
+                await self.handle(council, number).signal("all_voted", receipt.ballot_key)
+            except RPCError as error:
+                raise await self._rpc_refusal(council, number, error) from None
         return receipt
 
     async def _update(
@@ -131,6 +150,8 @@ class IssueClient:
             )
         except WorkflowUpdateFailedError as error:
             raise _refusal(error) from None
+        except RPCError as error:
+            raise await self._rpc_refusal(council, number, error) from None
 
     async def close_stage(self, council: str, number: int, member_id: str) -> str:
         result: str = await self._update(
