@@ -124,7 +124,10 @@ class ListingCases(GovernanceCore):
         if after < 0 or not 1 <= limit <= FEED_LIMIT:
             raise InvalidInputError(f"after must be >= 0 and limit between 1 and {FEED_LIMIT}")
         for topic in topics:
-            event_class(topic)  # unknown topics are refused, not silently empty
+            try:
+                event_class(topic)  # unknown topics are refused, not silently empty
+            except LookupError:
+                raise InvalidInputError(f"unknown topic {topic!r}") from None
             if not is_public_topic(topic):
                 raise InvalidInputError(f"{topic} is not published")
         events: list[FeedEvent] = []

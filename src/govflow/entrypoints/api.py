@@ -20,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 from govflow.application import Governance
@@ -74,6 +75,36 @@ class VerifyView(BaseModel):
     problem: dict[str, Any] | None
 
 
+class Problem(BaseModel):
+    """An RFC 9457 problem document with govflow's stable error code."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    details: dict[str, Any] | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "model": Problem,
+        "description": text,
+        "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for status, text in (
+        (400, "The body cannot be parsed"),
+        (401, "No valid token"),
+        (403, "The token may not do this"),
+        (404, "Not found"),
+        (409, "Refused by a governance rule or the item's state"),
+        (413, "The body is too large"),
+        (422, "The request is not valid"),
+    )
+}
+
+
 def _problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
     body = {
         "type": f"https://govflow.dev/errors/{code}",
@@ -90,8 +121,8 @@ class ProposeBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     number: int = Field(ge=1)
     title: str = Field(min_length=1, max_length=200)
-    procedure: str
-    version: int | None = None
+    procedure: str = Field(min_length=1, max_length=100)
+    version: int | None = Field(default=None, ge=1)
     description: str = Field(default="", max_length=10_000)
     grid: str | None = None
     category: str | None = None
@@ -133,6 +164,7 @@ def create_api(
         title="govflow",
         version="0.1.0",
         description=DESCRIPTION,
+        responses=PROBLEM_RESPONSES,
     )
 
     api.state.governance = app
@@ -196,6 +228,13 @@ def create_api(
     @api.exception_handler(GovflowError)
     async def _domain_error(_: Request, error: GovflowError) -> JSONResponse:
         return _problem(error.status, error.code, error.message, details=error.details)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {400: "input.malformed", 404: "not_found", 405: "method_not_allowed"}.get(
+            error.status_code, "http.error"
+        )
+        return _problem(error.status_code, code, str(error.detail))
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -368,7 +407,12 @@ def create_api(
         reader(caller, council)
         return app.get_state_as_of(aggregate_id, at)
 
-    @api.get("/v1/audit/export", tags=["audit"])
+    @api.get(
+        "/v1/audit/export",
+        tags=["audit"],
+        response_class=StreamingResponse,
+        responses={200: {"content": {"application/x-ndjson": {}}, "description": "JSON lines"}},
+    )
     def export(caller: Caller) -> StreamingResponse:
         """The whole notification log as JSON lines (auditors and the clerk), streamed."""
         if not (caller.is_auditor or caller.is_clerk):

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from govflow.application import Governance
 from govflow.application.views import FeedEvent
@@ -106,6 +106,7 @@ class EventsPage(BaseModel):
 
 
 Limit = Annotated[int, Query(ge=1, le=500)]
+TopicName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Offset = Annotated[int, Query(ge=0)]
 
 
@@ -223,7 +224,7 @@ def council_router(app: Governance) -> APIRouter:
         caller: Caller,
         after: Annotated[int, Query(ge=0)] = 0,
         limit: Limit = 100,
-        topic: Annotated[list[str] | None, Query()] = None,
+        topic: Annotated[list[TopicName] | None, Query()] = None,
     ) -> EventsPage:
         """The council's events in log order after the cursor ``after`` (a notification id).
         Continue with ``next_after``; the notification id is each event's idempotency key."""

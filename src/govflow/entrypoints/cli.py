@@ -24,6 +24,7 @@ from govflow.domain.access import HolderKind, Scope
 from govflow.domain.council import Body
 from govflow.domain.errors import GovflowError
 from govflow.domain.procedure_lint import lint
+from govflow.entrypoints.cli_admin import demo, events, list_app, webhook_app
 from govflow.entrypoints.cli_issues import issue_app, meeting_app, spending_app
 from govflow.entrypoints.console import (
     EXIT_AUDIT,
@@ -56,6 +57,10 @@ app.add_typer(token_app, name="token")
 app.add_typer(issue_app, name="issue")
 app.add_typer(meeting_app, name="meeting")
 app.add_typer(spending_app, name="spending")
+app.add_typer(webhook_app, name="webhook")
+app.add_typer(list_app, name="list")
+app.command("demo")(demo)
+app.command("events")(events)
 
 
 @contextmanager
