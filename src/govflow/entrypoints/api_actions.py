@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +28,7 @@ from govflow.domain.errors import (
 from govflow.domain.ids import issue_id
 from govflow.domain.rating import Satisfaction
 from govflow.entrypoints.api_auth import Caller, chair_of, member, officer, reader
+from govflow.entrypoints.evidence import store_evidence
 from govflow.orchestration.client import IssueClient
 
 MAX_EVIDENCE = 20 * 1024 * 1024
@@ -180,7 +179,7 @@ def actions_router(
             raise InvalidInputError("the request body (the evidence) is empty")
         digest = hashlib.sha256(content).hexdigest()
         if evidence_dir is not None:
-            await run_in_threadpool(_store_evidence, evidence_dir, digest, bytes(content))
+            await run_in_threadpool(store_evidence, evidence_dir, digest, bytes(content))
         recorded = await run_in_threadpool(
             lambda: app.attach_evidence(code, number, name, bytes(content), actor=actor)
         )
@@ -302,17 +301,3 @@ def actions_router(
         return app.check_receipt(code, number, ballot_id, notification_id)
 
     return router
-
-
-def _store_evidence(directory: Path, digest: str, content: bytes) -> None:
-    """Write content-addressed, atomically (a crash leaves no half file under its name)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / digest
-    if target.exists():
-        return
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".upload-")
-    with os.fdopen(fd, "wb") as out:
-        out.write(content)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, target)

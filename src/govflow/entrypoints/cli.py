@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlparse
@@ -34,8 +35,11 @@ from govflow.entrypoints.console import (
     emit_json,
     err,
     out,
+    report,
 )
 from govflow.observability import configure_logging
+
+ROLES = ("clerk", "auditor", "officer")
 
 app = typer.Typer(
     help="govflow: event-sourced governance workflows for residents' councils.",
@@ -209,19 +213,19 @@ def audit_verify(
     governance = build_governance()
     total = governance.recorder.max_notification_id()
     with domain_errors(), _progress("verifying", total) as advance:
-        report = governance.verify_audit_chain(expected, progress=advance)
+        verdict = governance.verify_audit_chain(expected, progress=advance)
     if as_json:
         emit_json(
             {
-                "ok": report.ok,
-                "checked": report.checked,
-                "unsealed": report.unsealed,
-                "checkpoints_checked": report.checkpoints_checked,
-                "problem": report.problem.__dict__ if report.problem else None,
+                "ok": verdict.ok,
+                "checked": verdict.checked,
+                "unsealed": verdict.unsealed,
+                "checkpoints_checked": verdict.checkpoints_checked,
+                "problem": verdict.problem.__dict__ if verdict.problem else None,
             }
         )
-    elif report.problem:
-        p = report.problem
+    elif verdict.problem:
+        p = verdict.problem
         err.print(
             f"[red]FAILED[/red]: record {p.notification_id} (chain position {p.position}) "
             f"{p.kind}: {p.detail}",
@@ -229,11 +233,11 @@ def audit_verify(
         )
     else:
         out.print(
-            f"ok: {report.checked} records verified, "
-            f"{report.checkpoints_checked} checkpoint(s) matched, "
-            f"{report.unsealed} not yet sealed"
+            f"ok: {verdict.checked} records verified, "
+            f"{verdict.checkpoints_checked} checkpoint(s) matched, "
+            f"{verdict.unsealed} not yet sealed"
         )
-    if not report.ok:
+    if not verdict.ok:
         raise typer.Exit(EXIT_AUDIT)
 
 
@@ -280,14 +284,18 @@ def schema_export(
 
 @council_app.command("register")
 def council_register(
-    code: str, name: str, threshold: str = "10000.00", actor: str = "clerk"
+    code: str,
+    name: str,
+    threshold: str = "10000.00",
+    actor: str = "clerk",
+    as_json: JsonFlag = False,
 ) -> None:
     """Register a council with its spending threshold (yuan)."""
     with domain_errors():
         council_id = build_governance().register_council(
             code, name, actor=actor, spending_threshold=threshold
         )
-    out.print(str(council_id))
+    report(as_json, {"id": str(council_id), "code": code}, str(council_id))
 
 
 @council_app.command("add-member")
@@ -297,13 +305,73 @@ def council_add_member(
     name: str,
     body: Annotated[list[Body] | None, typer.Option(help="A body they sit on.")] = None,
     chair: Annotated[list[Body] | None, typer.Option(help="A body they chair.")] = None,
+    role: Annotated[
+        list[str] | None, typer.Option(help="clerk, auditor or officer (repeatable).")
+    ] = None,
     actor: str = "clerk",
+    as_json: JsonFlag = False,
 ) -> None:
-    """Enroll a member on the bodies they sit on."""
+    """Enroll a member on the bodies they sit on, with their roles."""
+    for r in role or ():
+        if r not in ROLES:
+            raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}, not {r!r}")
     with domain_errors():
         build_governance().enroll_member(
-            code, member_id, name, actor=actor, bodies=tuple(body or ()), chairs=tuple(chair or ())
+            code,
+            member_id,
+            name,
+            actor=actor,
+            roles=tuple(role or ()),
+            bodies=tuple(body or ()),
+            chairs=tuple(chair or ()),
         )
+    report(as_json, {"member_id": member_id}, f"{member_id} enrolled")
+
+
+@council_app.command("remove-member")
+def council_remove_member(
+    code: str, member_id: str, actor: str = "clerk", as_json: JsonFlag = False
+) -> None:
+    """Record that a member left (their tokens stop working)."""
+    with domain_errors():
+        build_governance().remove_member(code, member_id, actor=actor)
+    report(as_json, {"removed": member_id}, f"{member_id} left")
+
+
+@council_app.command("add-household")
+def council_add_household(
+    code: str,
+    unit: str,
+    exclusive_area: Annotated[str, typer.Argument(help="Exclusive area in m², e.g. 89.50")],
+    owner: str,
+    body: Annotated[
+        list[Body] | None, typer.Option(help="A body the household votes in (repeatable).")
+    ] = None,
+    actor: str = "clerk",
+    as_json: JsonFlag = False,
+) -> None:
+    """Register a household: its unit, exclusive area and owner."""
+    try:
+        area = Decimal(exclusive_area)
+    except ArithmeticError:
+        raise typer.BadParameter(f"{exclusive_area!r} is not an area in m²") from None
+    with domain_errors():
+        build_governance().register_household(
+            code, unit, area, owner, actor=actor, bodies=tuple(body or (Body.OWNERS_ASSEMBLY,))
+        )
+    report(as_json, {"unit": unit}, f"household {unit} registered")
+
+
+@council_app.command("threshold")
+def council_threshold(
+    code: str, threshold: str, actor: str = "clerk", as_json: JsonFlag = False
+) -> None:
+    """Change the amount above which spending needs the party members' review."""
+    with domain_errors():
+        app = build_governance()
+        app.change_spending_threshold(code, threshold, actor=actor)
+        now = app.council(code).spending_threshold
+    report(as_json, {"threshold": str(now)}, f"threshold ¥{now:,.2f}")
 
 
 @council_app.command("show")
@@ -335,6 +403,7 @@ def token_issue(
         ),
     ] = None,
     actor: str = "clerk",
+    as_json: JsonFlag = False,
 ) -> None:
     """Issue a token for a member (or, with --scope, an integration); shown once only."""
     kind = HolderKind.INTEGRATION if scope else HolderKind.PERSON
@@ -342,16 +411,21 @@ def token_issue(
         token = build_governance().issue_token(
             council, holder, kind=kind, scopes=tuple(scope or ()), actor=actor
         )
+    if as_json:
+        emit_json({"token": token, "id": token.split("_")[1], "holder": holder})
+        return
     out.print(token, highlight=False)
     err.print("keep it safe: only its hash is stored, it cannot be shown again")
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: str, reason: str, actor: str = "clerk") -> None:
+def token_revoke(
+    token_id: str, reason: str, actor: str = "clerk", as_json: JsonFlag = False
+) -> None:
     """Revoke a token by its id (the part after gf_)."""
     with domain_errors():
         build_governance().revoke_token(token_id, reason, actor=actor)
-    out.print("revoked")
+    report(as_json, {"revoked": token_id}, "revoked")
 
 
 @app.command("up")
@@ -389,6 +463,7 @@ def migrate_log(
     resume: Annotated[
         bool, typer.Option("--continue", help="Resume a copy into a non-empty target.")
     ] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Copy the whole event log and audit chain between stores, keeping ids and order."""
     from govflow.application import Governance
@@ -398,13 +473,15 @@ def migrate_log(
     try:
         total = source_app.recorder.max_notification_id()
         with domain_errors(), _progress("copying", total) as advance:
-            report = migrate(source_app, target_app, resume=resume, progress=advance)
+            result = migrate(source_app, target_app, resume=resume, progress=advance)
     finally:
         source_app.close()
         target_app.close()
-    out.print(
-        f"copied {report.copied} record(s) after {report.already_there} already there; "
-        f"{report.chain_links} chain link(s), {report.checkpoints} checkpoint(s)"
+    report(
+        as_json,
+        result.__dict__,
+        f"copied {result.copied} record(s) after {result.already_there} already there; "
+        f"{result.chain_links} chain link(s), {result.checkpoints} checkpoint(s)",
     )
 
 

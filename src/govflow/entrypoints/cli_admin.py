@@ -13,7 +13,7 @@ from rich.table import Table
 from govflow.application.webhooks import http_sender
 from govflow.bootstrap import Settings, build_procedures
 from govflow.entrypoints.cli_issues import _with_app, _with_client
-from govflow.entrypoints.console import JsonFlag, emit_json, err, out
+from govflow.entrypoints.console import JsonFlag, emit_json, err, out, report
 
 webhook_app = typer.Typer(help="Webhook subscriptions and their deliveries.", no_args_is_help=True)
 list_app = typer.Typer(help="Lists: issues, notices, meetings, spending.", no_args_is_help=True)
@@ -126,10 +126,12 @@ def webhook_show(council: str, subscription: UUID, as_json: JsonFlag = False) ->
 
 
 @webhook_app.command("remove")
-def webhook_remove(council: str, subscription: UUID, actor: str = "clerk") -> None:
+def webhook_remove(
+    council: str, subscription: UUID, actor: str = "clerk", as_json: JsonFlag = False
+) -> None:
     """Unsubscribe (deliveries stop; the subscription stays in the record)."""
     _with_app(lambda app: app.unsubscribe_webhook(council, subscription, "removed", actor=actor))
-    out.print("unsubscribed")
+    report(as_json, {"active": False}, "unsubscribed")
 
 
 @webhook_app.command("deliver")

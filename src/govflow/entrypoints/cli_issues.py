@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from uuid import UUID
 
 import typer
 from rich.table import Table
@@ -16,8 +18,11 @@ from govflow.bootstrap import Settings, build_governance, build_procedures
 from govflow.domain.ballot import Choice
 from govflow.domain.council import Body
 from govflow.domain.errors import GovflowError
+from govflow.domain.ids import issue_id
 from govflow.domain.rating import Satisfaction
-from govflow.entrypoints.console import JsonFlag, domain_errors, emit_json, out
+from govflow.domain.voting import VotingRule
+from govflow.entrypoints.console import JsonFlag, domain_errors, emit_json, out, report
+from govflow.entrypoints.evidence import store_evidence
 from govflow.orchestration.client import IssueClient, connect
 
 T = TypeVar("T")
@@ -76,6 +81,7 @@ def propose(
     grid: str | None = None,
     category: str | None = None,
     spending: int | None = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Propose an item under a procedure and start its workflow."""
     chosen = build_procedures().get(procedure, version)
@@ -102,7 +108,12 @@ def propose(
         )
         return handle.id
 
-    out.print(f"proposed; workflow {_with_client(go)}")
+    workflow_id = _with_client(go)
+    report(
+        as_json,
+        {"council": council, "number": number, "workflow_id": workflow_id},
+        f"proposed; workflow {workflow_id}",
+    )
 
 
 @issue_app.command("status")
@@ -152,38 +163,58 @@ def show(council: str, number: int, as_json: JsonFlag = False) -> None:
 
 
 @issue_app.command("close-stage")
-def close_stage(council: str, number: int, actor: Actor) -> None:
+def close_stage(council: str, number: int, actor: Actor, as_json: JsonFlag = False) -> None:
     """As chair, close the open discussion stage (or a vote that may close early)."""
     stage = _with_client(lambda issues: issues.close_stage(council, number, actor))
-    out.print(f"closed {stage}")
+    report(as_json, {"closed": stage}, f"closed {stage}")
 
 
 @issue_app.command("vote")
-def vote(council: str, number: int, voter: str, choice: Choice) -> None:
+def vote(council: str, number: int, voter: str, choice: Choice, as_json: JsonFlag = False) -> None:
     """Cast a ballot (recorded in the event store; keep the receipt)."""
     receipt = _with_client(lambda issues: issues.cast_ballot(council, number, voter, choice))
-    out.print(
+    report(
+        as_json,
+        receipt.model_dump(mode="json"),
         f"ballot {receipt.ballot_id} in {receipt.ballot_key} "
-        f"(log position {receipt.notification_id})"
+        f"(log position {receipt.notification_id})",
     )
 
 
+@issue_app.command("receipt")
+def receipt(
+    council: str, number: int, ballot_id: UUID, notification_id: int, as_json: JsonFlag = False
+) -> None:
+    """Check a ballot receipt: in the log where it says, and counted by the tally."""
+    check = _with_app(lambda app: app.check_receipt(council, number, ballot_id, notification_id))
+    text = (
+        "not found in the log at that position"
+        if not check.in_log
+        else f"in the log ({check.ballot_key}); "
+        + ("counted by the tally" if check.counted else "not tallied yet" if not check.tallied
+           else "NOT counted by the tally")
+    )  # fmt: skip
+    report(as_json, check.model_dump(mode="json"), text)
+
+
 @issue_app.command("resolve")
-def resolve(council: str, number: int, meeting: int, motion: int, actor: Actor) -> None:
+def resolve(
+    council: str, number: int, meeting: int, motion: int, actor: Actor, as_json: JsonFlag = False
+) -> None:
     """As chair, take a meeting's motion as the stage's resolution."""
     passed = _with_client(
         lambda issues: issues.record_resolution(
             council, number, actor, meeting_number=meeting, motion_no=motion
         )
     )
-    out.print("passed" if passed else "not passed")
+    report(as_json, {"passed": passed}, "passed" if passed else "not passed")
 
 
 @issue_app.command("object")
-def object_(council: str, number: int, person: str, text: str) -> None:
+def object_(council: str, number: int, person: str, text: str, as_json: JsonFlag = False) -> None:
     """File an objection to the posted notice, within its window."""
     no = _with_client(lambda issues: issues.file_objection(council, number, person, text))
-    out.print(f"objection {no} filed")
+    report(as_json, {"objection_no": no}, f"objection {no} filed")
 
 
 @issue_app.command("answer")
@@ -194,6 +225,7 @@ def answer(
     reply: str,
     actor: Actor,
     upheld: Annotated[bool, typer.Option(help="Uphold it (reopens the item).")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """As chair, answer an objection."""
     _with_client(
@@ -201,43 +233,178 @@ def answer(
             council, number, actor, objection, reply, upheld=upheld
         )
     )
-    out.print("answered")
+    report(as_json, {"objection_no": objection, "upheld": upheld}, "answered")
+
+
+@issue_app.command("correct")
+def correct(council: str, number: int, text: str, actor: Actor, as_json: JsonFlag = False) -> None:
+    """As chair, correct the posted notice (its display period starts again)."""
+    _with_client(lambda issues: issues.correct_notice(council, number, actor, text))
+    report(as_json, {"corrected": True}, "corrected")
 
 
 @issue_app.command("progress")
-def progress(council: str, number: int, text: str, actor: Actor) -> None:
+def progress(council: str, number: int, text: str, actor: Actor, as_json: JsonFlag = False) -> None:
     """Report implementation progress (shown on the next progress notice)."""
     _with_client(lambda issues: issues.report_progress(council, number, actor, text))
-    out.print("reported")
+    report(as_json, {"reported": True}, "reported")
 
 
 @issue_app.command("complete")
-def complete(council: str, number: int, actor: Actor, actual_cost: str | None = None) -> None:
+def complete(
+    council: str,
+    number: int,
+    actor: Actor,
+    actual_cost: str | None = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Complete implementation (a spending item with its actual cost)."""
     cost = Decimal(actual_cost) if actual_cost else None
     over = _with_client(lambda issues: issues.complete(council, number, actor, cost))
-    out.print("the cost exceeds the approval: re-approval needed" if over else "completed")
+    report(
+        as_json,
+        {"needs_reapproval": over},
+        "the cost exceeds the approval: re-approval needed" if over else "completed",
+    )
+
+
+@issue_app.command("reapprove")
+def reapprove(
+    council: str, number: int, meeting: int, motion: int, actor: Actor, as_json: JsonFlag = False
+) -> None:
+    """As chair, take a meeting's motion as the re-approval of an overrun."""
+    _with_client(
+        lambda issues: issues.reapprove(
+            council, number, actor, meeting_number=meeting, motion_no=motion
+        )
+    )
+    report(as_json, {"reapproved": True}, "re-approved")
 
 
 @issue_app.command("withdraw")
-def withdraw(council: str, number: int, reason: str, actor: Actor) -> None:
+def withdraw(
+    council: str, number: int, reason: str, actor: Actor, as_json: JsonFlag = False
+) -> None:
     """Withdraw the item (only before a resolution)."""
     _with_client(lambda issues: issues.withdraw(council, number, actor, reason))
-    out.print("withdrawn")
+    report(as_json, {"outcome": "withdrawn"}, "withdrawn")
 
 
 @issue_app.command("rate")
-def rate(council: str, number: int, rater: str, rating: Satisfaction) -> None:
+def rate(
+    council: str, number: int, rater: str, rating: Satisfaction, as_json: JsonFlag = False
+) -> None:
     """Rate an implemented item during its evaluation (满意/基本满意/不满意)."""
-    _with_app(lambda app: app.rate_issue(council, number, rater, rating))
-    out.print("rated")
+    rating_id = _with_app(lambda app: app.rate_issue(council, number, rater, rating))
+    report(as_json, {"rating_id": str(rating_id)}, "rated")
 
 
 @issue_app.command("advance")
-def advance(council: str, number: int, days: float) -> None:
+def advance(council: str, number: int, days: float, as_json: JsonFlag = False) -> None:
     """Fast-forward one item's clock by DAYS (embedded dev server; for demos and drills)."""
-    _with_client(lambda issues: issues.advance(council, number, days))
-    out.print(f"advanced {days} day(s)")
+    running = _with_client(lambda issues: issues.advance(council, number, days))
+    report(as_json, {"advanced_days": days, "running": running}, f"advanced {days} day(s)")
+
+
+# -- meetings -------------------------------------------------------------------------------
+
+
+@meeting_app.command("schedule")
+def schedule(
+    council: str,
+    number: int,
+    body: Body,
+    rule_of: str,
+    rule: str,
+    title: str,
+    at: Annotated[datetime, typer.Option(help="When it is held (ISO 8601 with offset).")],
+    actor: Actor,
+    kind: str = "议事会议",
+    notice_days: int = 0,
+    issue: Annotated[int | None, typer.Option(help="The item it deliberates.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Schedule a meeting of BODY deciding by rule RULE of procedure RULE_OF."""
+    voting_rule = _rule(rule_of, rule)
+    _with_app(
+        lambda app: app.schedule_meeting(
+            council, number, body, kind, title, scheduled_for=_aware(at),
+            notice_days_required=notice_days, rule=voting_rule, actor=actor,
+            issue_id=issue_id(council, issue) if issue else None,
+        )
+    )  # fmt: skip
+    report(as_json, {"number": number}, f"meeting {number} scheduled")
+
+
+@meeting_app.command("notice")
+def meeting_notice(council: str, number: int, actor: Actor, as_json: JsonFlag = False) -> None:
+    """Issue the meeting's notice now; says whether the notice period is met."""
+    met = _with_app(lambda app: app.issue_meeting_notice(council, number, actor=actor))
+    report(as_json, {"notice_period_met": met}, "notice period met" if met else "notice too late")
+
+
+@meeting_app.command("attendance")
+def attendance(
+    council: str,
+    number: int,
+    actor: Actor,
+    present: Annotated[list[str], typer.Option(help="An attendee (repeatable).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Record who attended; says whether the quorum is met."""
+    quorum = _with_app(lambda app: app.record_attendance(council, number, present, actor=actor))
+    report(as_json, {"quorum_met": quorum}, "quorum met" if quorum else "no quorum")
+
+
+@meeting_app.command("motion")
+def motion(
+    council: str,
+    number: int,
+    text: str,
+    actor: Actor,
+    yes: Annotated[int, typer.Option(help="Votes for.")],
+    no: Annotated[int, typer.Option(help="Votes against.")] = 0,
+    abstain: int = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record a motion with its counts."""
+
+    def record(app: Governance) -> tuple[int, bool]:
+        no_ = app.record_motion(council, number, text, yes=yes, no=no, abstain=abstain, actor=actor)
+        return no_, app.meeting(council, number).motion_results[no_]
+
+    motion_no, passed = _with_app(record)
+    report(
+        as_json,
+        {"motion_no": motion_no, "passed": passed},
+        f"motion {motion_no} {'passed' if passed else 'not passed'}",
+    )
+
+
+@meeting_app.command("minutes")
+def minutes(council: str, number: int, text: str, actor: Actor, as_json: JsonFlag = False) -> None:
+    """Record the minutes."""
+    _with_app(lambda app: app.record_minutes(council, number, text, actor=actor))
+    report(as_json, {"recorded": True}, "minutes recorded")
+
+
+@meeting_app.command("evidence")
+def evidence(
+    council: str, number: int, file: Path, actor: Actor, as_json: JsonFlag = False
+) -> None:
+    """Attach a file as evidence: stored by its sha256 under the data directory."""
+    if not file.is_file():
+        raise typer.BadParameter(f"{file} is not a file")
+    content = file.read_bytes()
+    digest = _with_app(
+        lambda app: app.attach_evidence(council, number, file.name, content, actor=actor)
+    )
+    store_evidence(Settings().data_dir / "evidence", digest, content)
+    report(
+        as_json,
+        {"name": file.name, "sha256": digest, "size": len(content)},
+        f"{file.name}: sha256 {digest}",
+    )
 
 
 @meeting_app.command("hold")
@@ -254,9 +421,10 @@ def hold(
     abstain: int = 0,
     title: str = "议事会议",
     notice_days: int = 0,
+    as_json: JsonFlag = False,
 ) -> None:
     """Record a meeting held now: notice, attendance and one motion (rule RULE of RULE_OF)."""
-    voting_rule = build_procedures().get(rule_of).rules[rule]
+    voting_rule = _rule(rule_of, rule)
 
     def record(app: Governance) -> int:
         app.schedule_meeting(
@@ -276,12 +444,38 @@ def hold(
             council, number, title, yes=yes, no=no, abstain=abstain, actor=actor
         )
 
-    out.print(f"meeting {number}: motion {_with_app(record)} recorded")
+    motion_no = _with_app(record)
+    report(as_json, {"number": number, "motion_no": motion_no},
+           f"meeting {number}: motion {motion_no} recorded")  # fmt: skip
+
+
+def _rule(rule_of: str, rule: str) -> VotingRule:
+    with domain_errors():
+        rules = build_procedures().get(rule_of).rules
+    if rule not in rules:
+        raise typer.BadParameter(f"{rule_of} has no rule {rule!r}: {', '.join(sorted(rules))}")
+    return rules[rule]
+
+
+def _aware(at: datetime) -> datetime:
+    if at.tzinfo is None:
+        raise typer.BadParameter("give the time with its offset, e.g. 2026-12-01T19:00+08:00")
+    return at
+
+
+# -- spending -------------------------------------------------------------------------------
 
 
 @spending_app.command("request")
 def request(
-    council: str, number: int, amount: str, purpose: str, payee: str, budget_line: str, actor: Actor
+    council: str,
+    number: int,
+    amount: str,
+    purpose: str,
+    payee: str,
+    budget_line: str,
+    actor: Actor,
+    as_json: JsonFlag = False,
 ) -> None:
     """Request a spending (yuan as a string, e.g. 12000.00)."""
     _with_app(
@@ -295,7 +489,7 @@ def request(
             actor=actor,
         )
     )
-    out.print(f"spending {number} requested")
+    report(as_json, {"number": number}, f"spending {number} requested")
 
 
 @spending_app.command("disburse")
@@ -307,10 +501,12 @@ def disburse(
     second_officer: str,
     reference: str,
     actor: Actor,
+    as_json: JsonFlag = False,
 ) -> None:
     """Pay out part of an approved spending, approved by two distinct officers."""
-    _with_app(
-        lambda app: app.disburse(
+
+    def pay(app: Governance) -> Any:
+        app.disburse(
             council,
             number,
             amount,
@@ -318,8 +514,10 @@ def disburse(
             reference=reference,
             actor=actor,
         )
-    )
-    out.print("disbursed")
+        return app.get_spending(council, number)
+
+    view = _with_app(pay)
+    report(as_json, view.model_dump(mode="json"), f"disbursed; ¥{view.disbursed:,.2f} in all")
 
 
 @spending_app.command("show")

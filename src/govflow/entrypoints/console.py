@@ -32,3 +32,11 @@ def domain_errors() -> Iterator[None]:
     except GovflowError as error:
         err.print(f"error [{error.code}] {error.message}", markup=False, highlight=False)
         raise typer.Exit(EXIT_RULE) from None
+
+
+def report(as_json: bool, data: Any, text: str) -> None:
+    """The command's result: ``data`` as JSON with ``--json``, else ``text`` for a person."""
+    if as_json:
+        emit_json(data)
+    else:
+        out.print(text, highlight=False, soft_wrap=True)
