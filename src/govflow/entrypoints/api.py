@@ -1,9 +1,11 @@
 """The HTTP API: ``/v1`` with OpenAPI at ``/openapi.json`` and ``/docs``.
 
-Writes need a bearer token (``govflow token issue``) and are attributed to its member; auditors
-read and never write; integrations act only within their scopes. The public board, webhooks
-and Idempotency-Key are still to come (issue 4).
-Blocking application calls run in FastAPI's thread pool (plain ``def`` endpoints).
+Every call needs a bearer token (``govflow token issue``); writes are attributed to its member
+or integration (the policy is in :mod:`govflow.entrypoints.api_auth`). The routes of the roll,
+lists, feed and webhooks are in :mod:`~govflow.entrypoints.api_council`, those of meetings,
+spending and later steps in :mod:`~govflow.entrypoints.api_actions`; the public board
+(:mod:`~govflow.entrypoints.board`) is mounted at ``/board``. Blocking application calls run in
+FastAPI's thread pool (plain ``def`` endpoints).
 """
 
 from __future__ import annotations
