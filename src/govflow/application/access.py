@@ -78,7 +78,7 @@ class AccessCases(GovernanceCore):
         roles: frozenset[str] = frozenset()
         chairs: frozenset[str] = frozenset()
         if token.kind is HolderKind.PERSON:
-            member = self.council(token.council).members.get(token.holder)
+            member = self.council_to_read(token.council).members.get(token.holder)
             if member is None:
                 raise AuthenticationError("the token's member has left the council")
             roles = frozenset(member.roles)

@@ -30,6 +30,7 @@ from govflow.domain.issue import Issue, OpenVoting
 Clock = Callable[[], datetime]
 _acting_at: ContextVar[datetime | None] = ContextVar("govflow_acting_at", default=None)
 A = TypeVar("A", bound=Aggregate)
+READ_CACHE_SIZE = 256
 
 
 def system_clock() -> datetime:
@@ -58,6 +59,7 @@ class GovernanceCore(Application[UUID]):
         self._votings_lock = threading.Lock()
         self._ballot_counts: dict[tuple[UUID, str], int] = {}
         self._log_reader: LogReader | None = None
+        self._read_cache: dict[UUID, Council] = {}
 
     def construct_mapper(self) -> Mapper[UUID]:
         return PydanticMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
@@ -102,6 +104,22 @@ class GovernanceCore(Application[UUID]):
 
     def council(self, code: str) -> Council:
         return self._get(Council, council_id(code), f"council {code}")
+
+    def council_to_read(self, code: str) -> Council:
+        """The council for reading only (never change it): kept between calls and reloaded
+        when a newer event exists, so checking a token does not replay a large roll."""
+        cid = council_id(code)
+        latest = self.recorder.select_events(cid, desc=True, limit=1)
+        if not latest:
+            raise NotFoundError(f"council {code} not found", id=str(cid))
+        cached = self._read_cache.get(cid)
+        if cached is not None and cached.version == latest[0].originator_version:
+            return cached
+        council = self.council(code)
+        if len(self._read_cache) >= READ_CACHE_SIZE:
+            self._read_cache.clear()
+        self._read_cache[cid] = council
+        return council
 
     def issue(self, code: str, number: int) -> Issue:
         return self._get(Issue, issue_id(code, number), f"issue {code}/{number}")

@@ -121,8 +121,10 @@ class ListingCases(GovernanceCore):
         self, after: int = 0, limit: int = 100, topics: tuple[str, ...] = ()
     ) -> list[FeedEvent]:
         """Public events after the cursor ``after`` (a notification id), in log order."""
-        if after < 0 or not 1 <= limit <= FEED_LIMIT:
-            raise InvalidInputError(f"after must be >= 0 and limit between 1 and {FEED_LIMIT}")
+        if not 0 <= after < 2**63 or not 1 <= limit <= FEED_LIMIT:
+            raise InvalidInputError(
+                f"after must be a notification id (>= 0) and limit between 1 and {FEED_LIMIT}"
+            )
         for topic in topics:
             try:
                 event_class(topic)  # unknown topics are refused, not silently empty

@@ -191,7 +191,8 @@ class VotingCases(GovernanceCore):
         """Check a voter's receipt: the ballot is in the log where the receipt says, and (once
         tallied) inside the range its tally counted."""
         issue_uuid = issue_id(code, number)
-        records = self.log_reader.records(notification_id - 1, 1) if notification_id > 0 else []
+        valid = 0 < notification_id < 2**63
+        records = self.log_reader.records(notification_id - 1, 1) if valid else []
         found = (
             bool(records)
             and records[0].id == notification_id

@@ -3,13 +3,14 @@
 import json
 from pathlib import Path
 
-from govflow.bench import cycle, store
+from govflow.bench import cycle, store, web
 
 RESULTS = Path("bench/results.json")
 
 
 def main() -> None:
     results = store.run(lambda text: print(text, flush=True))
+    results.update(web.run(lambda text: print(text, flush=True)))
     print("full cycles vs a bare workflow ...", flush=True)
     results.update(cycle.measure())
     RESULTS.parent.mkdir(exist_ok=True)

@@ -292,7 +292,7 @@ def actions_router(
         code: str,
         number: int,
         ballot_id: UUID,
-        notification_id: Annotated[int, Query(ge=1)],
+        notification_id: Annotated[int, Query(ge=1, le=2**63 - 1)],
         caller: Caller,
     ) -> ReceiptCheck:
         """Check a ballot receipt against the log and the tally (never shows the choice)."""

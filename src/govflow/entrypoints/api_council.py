@@ -105,6 +105,7 @@ class EventsPage(BaseModel):
     next_after: int = Field(description="pass as ?after= to continue")
 
 
+MAX_POSITION = 2**63 - 1  # notification ids are 64-bit
 Limit = Annotated[int, Query(ge=1, le=500)]
 TopicName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Offset = Annotated[int, Query(ge=0)]
@@ -222,7 +223,7 @@ def council_router(app: Governance) -> APIRouter:
     def events(
         code: str,
         caller: Caller,
-        after: Annotated[int, Query(ge=0)] = 0,
+        after: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
         limit: Limit = 100,
         topic: Annotated[list[TopicName] | None, Query()] = None,
     ) -> EventsPage:

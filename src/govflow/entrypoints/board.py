@@ -521,7 +521,7 @@ def create_board(app: Governance) -> APIRouter:
         tallies = [e.data for e in history if e.topic == "govflow.issue.voting_tallied"]
         evaluations = [e.data for e in history if e.topic == "govflow.issue.evaluation_recorded"]
         timeline = [(e, public_fields(e, ZoneInfo(app.timezone))) for e in history]
-        linked = [n for n in app.list_notices(code) if n.subject_id == view.id]
+        linked = [n for n in app.list_notices(code) if n.subject_id == view.id][:PAGE_SIZE]
         return render(
             request,
             "issue.html",

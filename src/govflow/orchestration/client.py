@@ -135,11 +135,15 @@ class IssueClient:
         """Record the ballot in the event store; tell the workflow once the roll has voted."""
         receipt = await asyncio.to_thread(self.app.cast_ballot, council, number, voter, choice)
         if receipt.all_voted:
-            try:
-                await self.handle(council, number).signal("all_voted", receipt.ballot_key)
-            except RPCError as error:
-                raise await self._rpc_refusal(council, number, error) from None
+            await self.all_voted(council, number, receipt.ballot_key)
         return receipt
+
+    async def all_voted(self, council: str, number: int, ballot_key: str) -> None:
+        """Tell the item's workflow that the whole roll has voted in round ``ballot_key``."""
+        try:
+            await self.handle(council, number).signal("all_voted", ballot_key)
+        except RPCError as error:
+            raise await self._rpc_refusal(council, number, error) from None
 
     async def _update(
         self, council: str, number: int, name: str, arg: Any, result_type: type | None = None
