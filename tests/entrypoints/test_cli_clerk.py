@@ -66,8 +66,9 @@ def test_the_roll_a_meeting_with_evidence_and_spending(data_dir: Path, tmp_path:
     }
 
     meeting = ["meeting"]
-    assert run(data_dir, *meeting, "schedule", code, "7", "party_members_assembly",
-               "party-members-assembly", "party_members_assembly", "党员大会", "--at", "2026-12-01T19:00+08:00",
+    pma = ("party_members_assembly", "party-members-assembly", "party_members_assembly")
+    at = "2026-12-01T19:00+08:00"
+    assert run(data_dir, *meeting, "schedule", code, "7", *pma, "党员大会", "--at", at,
                "--actor", "m1") == {"number": 7}  # fmt: skip
     assert run(data_dir, *meeting, "notice", code, "7", "--actor", "m1") == {
         "notice_period_met": True
@@ -88,9 +89,8 @@ def test_the_roll_a_meeting_with_evidence_and_spending(data_dir: Path, tmp_path:
     digest = hashlib.sha256(photo.read_bytes()).hexdigest()
     assert isinstance(evidence, dict) and evidence["sha256"] == digest
     assert (data_dir / "evidence" / digest).read_bytes() == photo.read_bytes()
-    no_offset = govflow(*meeting, "schedule", code, "8", "party_members_assembly",
-                        "party-members-assembly", "party_members_assembly", "x", "--at", "2026-12-01T19:00", "--actor", "m1",
-                        data_dir=data_dir)  # fmt: skip
+    no_offset = govflow(*meeting, "schedule", code, "8", *pma, "x", "--at", "2026-12-01T19:00",
+                        "--actor", "m1", data_dir=data_dir)  # fmt: skip
     assert no_offset.returncode == 2 and "offset" in no_offset.stderr
 
     assert run(data_dir, "spending", "request", code, "9", "300.00", "灯泡", "五金店", "维修",

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from datetime import timedelta
 from typing import Any
 
@@ -98,7 +99,7 @@ def board() -> dict[str, Any]:
         }
         figures: dict[str, Any] = {"notices": NOTICES, "first_load_ms": round(cold * 1000, 1)}
         for name, path in pages.items():
-            seconds = min(_timed(lambda p=path: client.get(p)) for _ in range(5))
+            seconds = min(_timed(partial(client.get, path)) for _ in range(5))
             figures[name] = round(seconds * 1000, 1)
         baseline = min(_timed(lambda: client.get("/healthz")) for _ in range(20))
         figures["healthz_baseline_ms"] = round(baseline * 1000, 2)
