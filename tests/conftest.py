@@ -70,6 +70,7 @@ def postgres_env(dbname: str) -> dict[str, str]:
         "POSTGRES_PORT": PG["port"],
         "POSTGRES_USER": PG["user"],
         "POSTGRES_PASSWORD": "",
+        "POSTGRES_PRE_PING": "y",
     }
 
 

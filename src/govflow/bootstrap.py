@@ -79,6 +79,8 @@ class Settings(BaseSettings):
             "POSTGRES_USER": self.postgres_user,
             "POSTGRES_PASSWORD": self.postgres_password.get_secret_value(),
             "POSTGRES_POOL_SIZE": str(self.postgres_pool_size),
+            "POSTGRES_PRE_PING": "y",  # a restarted server's dead connections are replaced
+            "POSTGRES_CONNECT_TIMEOUT": "10",
         }
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import start_govflow
+from tests.processes import output_of, start_govflow
 
 ROOT = Path(__file__).parents[2]
 
@@ -44,8 +44,9 @@ def up(environ: dict[str, str]) -> subprocess.Popen[str]:
 
 def stop(process: subprocess.Popen[str]) -> str:
     process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=60)
-    return output
+    process.wait(timeout=60)
+    time.sleep(0.2)  # let the drain thread read the last lines
+    return output_of(process)
 
 
 def govflow(environ: dict[str, str], *args: str) -> str:

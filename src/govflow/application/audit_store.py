@@ -78,6 +78,15 @@ class SqlAuditStore:
             for statement in _SCHEMA:
                 cursor.execute(statement)
 
+    def _discard(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # already broken: nothing more to release
+                pass
+
     def _connection(self) -> Any:
         connection = getattr(self._local, "connection", None)
         if connection is None:
@@ -95,11 +104,17 @@ class SqlAuditStore:
                 return self.cursor
 
             def __exit__(self, kind: object, *rest: object) -> None:
-                if kind is None:
-                    self.connection.commit()
-                else:
-                    self.connection.rollback()
-                self.cursor.close()
+                try:
+                    if kind is None:
+                        self.connection.commit()
+                    else:
+                        self.connection.rollback()
+                    self.cursor.close()
+                except Exception:
+                    store._discard()  # a dropped connection: reconnect on the next call
+                    raise
+                if kind is not None:
+                    store._discard()  # the failure may have been the connection's
 
         return _Tx()
 

@@ -97,10 +97,21 @@ class SqlWebhookStore:
             for statement in _SCHEMA:
                 cursor.execute(statement)
 
+    def _discard(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # already broken: nothing more to release
+                pass
+
     def _cursor(self) -> Any:
         connection: Any = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._local.connection = self._connect()
+
+        store = self
 
         class _Tx:
             def __enter__(self) -> Any:
@@ -108,8 +119,14 @@ class SqlWebhookStore:
                 return self.cursor
 
             def __exit__(self, kind: object, *rest: object) -> None:
-                (connection.commit if kind is None else connection.rollback)()
-                self.cursor.close()
+                try:
+                    (connection.commit if kind is None else connection.rollback)()
+                    self.cursor.close()
+                except Exception:
+                    store._discard()  # a dropped connection: reconnect on the next call
+                    raise
+                if kind is not None:
+                    store._discard()  # the failure may have been the connection's
 
         return _Tx()
 
