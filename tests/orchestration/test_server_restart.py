@@ -16,6 +16,7 @@ from govflow.orchestration import messages as m
 from govflow.orchestration.client import IssueClient, connect
 from govflow.orchestration.devserver import start_dev_server
 from govflow.orchestration.worker import build_worker
+from tests.conftest import postgres_env
 from tests.orchestration.conftest import CHAIR, COUNCIL, EVERYONE, WORKFLOWS, enroll_council
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -43,13 +44,24 @@ async def status_until(
     raise AssertionError("condition not reached")
 
 
-async def test_the_item_survives_a_temporal_server_restart(tmp_path: Path) -> None:
-    """Stop the dev server while voting is open, start it on the same database, finish."""
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def event_store(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    if request.param == "sqlite":
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(tmp_path / "e.db"),
+        }
+    return postgres_env(request.getfixturevalue("postgres_db"))
+
+
+async def test_the_item_survives_a_temporal_server_restart(
+    tmp_path: Path, event_store: dict[str, str]
+) -> None:
+    """Stop the dev server while voting is open, start it on the same database, finish (with
+    the events on SQLite, and on PostgreSQL)."""
     port = free_port()
     db = tmp_path / "temporal.db"
-    app = Governance(
-        {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "events.db")}
-    )
+    app = Governance(event_store)
     enroll_council(app)
     procedure = ProcedureLibrary(WORKFLOWS).get("residents-assembly")
     app.propose_issue(COUNCIL, 50, "重启演练", procedure, actor=CHAIR)
