@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -82,10 +83,8 @@ class SqlAuditStore:
         connection = getattr(self._local, "connection", None)
         self._local.connection = None
         if connection is not None:
-            try:
+            with contextlib.suppress(Exception):  # already broken: nothing to release
                 connection.close()
-            except Exception:  # already broken: nothing more to release
-                pass
 
     def _connection(self) -> Any:
         connection = getattr(self._local, "connection", None)

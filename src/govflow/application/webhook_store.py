@@ -6,6 +6,7 @@ an hour would otherwise fill the log with retries.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -101,10 +102,8 @@ class SqlWebhookStore:
         connection = getattr(self._local, "connection", None)
         self._local.connection = None
         if connection is not None:
-            try:
+            with contextlib.suppress(Exception):  # already broken: nothing to release
                 connection.close()
-            except Exception:  # already broken: nothing more to release
-                pass
 
     def _cursor(self) -> Any:
         connection: Any = getattr(self._local, "connection", None)

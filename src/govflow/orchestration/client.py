@@ -6,6 +6,7 @@ Blocking application calls run in threads, never on the event loop.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,13 @@ from temporalio.common import (
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
@@ -40,9 +48,35 @@ def workflow_id(council: str, number: int) -> str:
     return f"issue-{council}-{number}"
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
+_RUNTIMES: dict[str, Runtime] = {}
+CORE_LOGGER = "temporalio.core"
+
+
+def core_runtime(level: str = "WARN") -> Runtime:
+    """A Temporal runtime whose core (Rust) logs at ``level`` and above go to the Python
+    logger ``temporalio.core``, and from there through govflow's structured logging."""
+    if level not in _RUNTIMES:
+        _RUNTIMES[level] = Runtime(
+            telemetry=TelemetryConfig(
+                logging=LoggingConfig(
+                    filter=TelemetryFilter(core_level=level, other_level="ERROR"),
+                    forwarding=LogForwardingConfig(logger=logging.getLogger(CORE_LOGGER)),
+                )
+            )
+        )
+    return _RUNTIMES[level]
+
+
+async def connect(
+    address: str, namespace: str = "default", *, core_log_level: str = "WARN"
+) -> Client:
+    """A client whose workers and connections forward Temporal's core logs (see
+    :func:`core_runtime`)."""
     return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter
+        address,
+        namespace=namespace,
+        data_converter=pydantic_data_converter,
+        runtime=core_runtime(core_log_level),
     )
 
 
