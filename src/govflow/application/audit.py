@@ -9,6 +9,8 @@ later that nothing up to that record was altered, removed or inserted.
 from __future__ import annotations
 
 import hashlib
+import pickle
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +18,6 @@ from typing import IO, Any
 from uuid import UUID
 
 import orjson
-from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import StoredEvent
 from pydantic_core import to_jsonable_python
 
@@ -33,7 +34,7 @@ from govflow.application.core import GovernanceCore, postgres_conninfo
 from govflow.application.log_reader import Record, scan
 from govflow.application.mapper import PydanticMapper, upcast
 from govflow.application.views import HistoryEntry
-from govflow.domain.base import event_class
+from govflow.domain.base import DomainEvent, event_class
 from govflow.domain.errors import NotFoundError
 
 GENESIS = "0" * 64
@@ -68,8 +69,50 @@ class VerifyReport:
         return self.problem is None
 
 
+SNAPSHOT_EVERY = 500
+SNAPSHOT_AGGREGATES = 64
+
+
 class AuditCases(GovernanceCore):
+    """Audit use cases.
+
+    Past states come from snapshots kept in this process: while replaying an aggregate for
+    ``get_state_as_of`` every ``SNAPSHOT_EVERY``-th version is kept (pickled, with its
+    timestamp), so a later query starts from the nearest one. They are derived from the events
+    alone (the log is append-only, so they never go stale) and never stored.
+    """
+
     _audit_store: AuditStore | None = None
+    _snapshot_cache: OrderedDict[UUID, list[tuple[int, datetime, bytes]]] | None = None
+
+    def _project_until(self, aggregate_id: UUID, at: datetime) -> Any:
+        if self._snapshot_cache is None:
+            self._snapshot_cache = OrderedDict()
+        cache = self._snapshot_cache
+        snapshots = cache.get(aggregate_id, [])
+        aggregate: Any = None
+        after = 0
+        for version, timestamp, blob in reversed(snapshots):
+            if timestamp <= at:
+                aggregate, after = pickle.loads(blob), version
+                break
+        known = {version for version, _, _ in snapshots}
+        taken: list[tuple[int, datetime, bytes]] = []
+        for event in self.events.get(aggregate_id, gt=after or None):
+            assert isinstance(event, DomainEvent)
+            if event.timestamp > at:
+                break
+            aggregate = event.mutate(aggregate)
+            version = event.originator_version
+            if version % SNAPSHOT_EVERY == 0 and version not in known:
+                taken.append((version, event.timestamp, pickle.dumps(aggregate)))
+        if taken:
+            cache[aggregate_id] = sorted(snapshots + taken)
+        if aggregate_id in cache:
+            cache.move_to_end(aggregate_id)
+            while len(cache) > SNAPSHOT_AGGREGATES:
+                cache.popitem(last=False)
+        return aggregate
 
     @property
     def audit_store(self) -> AuditStore:
@@ -87,10 +130,14 @@ class AuditCases(GovernanceCore):
 
     # -- history and past state --------------------------------------------------------------
 
-    def get_history(self, aggregate_id: UUID) -> list[HistoryEntry]:
-        """Every event of an aggregate in order: when, who, what."""
-        entries = [self._entry(stored) for stored in self.recorder.select_events(aggregate_id)]
-        if not entries:
+    def get_history(
+        self, aggregate_id: UUID, *, after: int = 0, limit: int | None = None
+    ) -> list[HistoryEntry]:
+        """The events of an aggregate in order (after version ``after``, at most ``limit``):
+        when, who, what."""
+        stored = self.recorder.select_events(aggregate_id, gt=after or None, limit=limit)
+        entries = [self._entry(s) for s in stored]
+        if not entries and not after:
             raise NotFoundError("no such aggregate", id=str(aggregate_id))
         return entries
 
@@ -112,10 +159,11 @@ class AuditCases(GovernanceCore):
 
     def get_state_as_of(self, aggregate_id: UUID, at: datetime) -> dict[str, Any]:
         """The aggregate's state made of the events recorded up to ``at`` (inclusive)."""
-        events = [e for e in self.domain_events(aggregate_id) if e.timestamp <= at]
-        if not events:
+        # The longest prefix of the history recorded by ``at``: a state the aggregate really
+        # had. It starts from the latest snapshot taken by ``at`` and decodes nothing later.
+        aggregate = self._project_until(aggregate_id, at)
+        if aggregate is None:
             raise NotFoundError("the aggregate did not exist at that time", id=str(aggregate_id))
-        aggregate = project_aggregate(None, events)
         state = {k: v for k, v in vars(aggregate).items() if not k.startswith("_")}
         state.pop("applied_steps", None)
         jsonable: dict[str, Any] = to_jsonable_python(state)

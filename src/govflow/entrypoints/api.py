@@ -14,10 +14,10 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -396,13 +396,19 @@ def create_api(
         return app.get_notice(notice_id)
 
     @api.get("/v1/audit/history/{aggregate_id}", tags=["audit"])
-    def get_history(aggregate_id: UUID, caller: Caller) -> list[HistoryEntry]:
-        """Every event of one aggregate of the caller's council: what, when, who."""
+    def get_history(
+        aggregate_id: UUID,
+        caller: Caller,
+        after: Annotated[int, Query(ge=0, le=2**63 - 1, description="a version")] = 0,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
+    ) -> list[HistoryEntry]:
+        """The events of one aggregate of the caller's council, in pages: what, when, who.
+        Continue with ``after`` = the last version received."""
         council = app.council_of(aggregate_id)
         if council is None:
             raise NotFoundError("no such aggregate", id=str(aggregate_id))
         reader(caller, council)
-        return app.get_history(aggregate_id)
+        return app.get_history(aggregate_id, after=after, limit=limit)
 
     @api.get("/v1/audit/as-of/{aggregate_id}", tags=["audit"])
     def get_as_of(aggregate_id: UUID, at: AwareDatetime, caller: Caller) -> dict[str, Any]:
