@@ -44,8 +44,14 @@ Progress = Callable[[int], None]
 
 def chain_digest(previous: str, record: Record) -> str:
     """``sha256(previous || "id|originator-hex|version|topic|" || stored bytes)``."""
-    head = f"{record.id}|{record.originator}|{record.version}|{record.topic}|".encode()
-    return hashlib.sha256(bytes.fromhex(previous) + head + record.state).hexdigest()
+    return _link_digest(bytes.fromhex(previous), record).hex()
+
+
+def _link_digest(previous: bytes, record: Record) -> bytes:
+    h = hashlib.sha256(previous)
+    h.update(f"{record.id}|{record.originator}|{record.version}|{record.topic}|".encode())
+    h.update(record.state)
+    return h.digest()
 
 
 @dataclass(frozen=True)
@@ -220,7 +226,9 @@ class AuditCases(GovernanceCore):
         outside = dict(expected or {})
         links = iterate_links(self.audit_store)
         digest = GENESIS
+        raw = bytes.fromhex(GENESIS)
         link = next(links, None)
+        checkpoints = wanted.keys() | outside.keys()
         for notification in self._notifications(0):
             if link is None:
                 report.unsealed += 1
@@ -241,7 +249,8 @@ class AuditCases(GovernanceCore):
                     "a sealed record is missing from the log",
                 )
                 return report
-            digest = chain_digest(digest, notification)
+            raw = _link_digest(raw, notification)
+            digest = raw.hex()
             if digest != link.digest:
                 report.problem = Problem(
                     "altered",
@@ -250,7 +259,7 @@ class AuditCases(GovernanceCore):
                     "the record differs from what was sealed",
                 )
                 return report
-            for source in (wanted, outside):
+            for source in (wanted, outside) if link.position in checkpoints else ():
                 held = source.pop(link.position, None)
                 if held is not None:
                     report.checkpoints_checked += 1
