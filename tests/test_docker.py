@@ -65,3 +65,15 @@ def test_dockerfile_is_multi_stage_non_root_with_procedures() -> None:
     users = re.findall(r"^USER (\S+)", text, re.MULTILINE)
     assert users and users[-1] not in ("root", "0")
     assert "COPY workflows" in text and 'ENTRYPOINT ["govflow"]' in text
+
+
+def test_the_api_keeps_its_data_directory_on_a_volume() -> None:
+    """Meeting evidence outlives the container: the API's data directory is a named volume,
+    created owned by the non-root user in the image."""
+    document = compose()
+    api = document["services"]["api"]
+    data_dir = api["environment"]["GOVFLOW_DATA_DIR"]
+    mounts = {m.split(":")[1]: m.split(":")[0] for m in api["volumes"]}
+    assert mounts[data_dir] in document["volumes"]
+    dockerfile = (Path(__file__).parents[1] / "docker" / "Dockerfile").read_text()
+    assert f"chown govflow:govflow {data_dir}" in dockerfile

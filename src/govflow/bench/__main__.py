@@ -1,9 +1,11 @@
-"""``make bench``: every figure against a baseline from the same run, into bench/results.json."""
+"""``make bench``: every figure against a baseline from the same run, into bench/results.json,
+then a short table of the targets."""
 
 import json
 from pathlib import Path
 
 from govflow.bench import cycle, store, web
+from govflow.bench.table import rows
 
 RESULTS = Path("bench/results.json")
 
@@ -15,8 +17,10 @@ def main() -> None:
     results.update(cycle.measure())
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    for name, figures in results.items():
-        print(f"{name:<18} " + ", ".join(f"{k}={v}" for k, v in figures.items()))
+    table = rows(results)
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    for row in [("figure", "govflow", "baseline (same run)", "target"), *table]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     print(f"written to {RESULTS}")
 
 

@@ -1,0 +1,90 @@
+"""The short table ``make bench`` prints: each figure, its same-run baseline, its target."""
+
+from typing import Any
+
+
+def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(figure, measured, baseline, target and whether it is met)."""
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    out: list[tuple[str, str, str, str]] = []
+    for kind in ("sqlite", "postgres"):
+        b = r.get(f"ballots_{kind}", {})
+        if "ratio" in b:
+            out.append(
+                (
+                    f"ballots/s, application, {kind}",
+                    f"{b['application_per_s']:,}",
+                    f"raw saves {b['raw_saves_per_s']:,} (ratio {b['ratio']})",
+                    f">= 0.5: {met(b['ratio'] >= 0.5)}",
+                )
+            )
+        a = r.get(f"api_ballots_{kind}", {})
+        if "api_per_s" in a:
+            out.append(
+                (
+                    f"ballots/s, HTTP API, {kind}",
+                    f"{a['api_per_s']:,}",
+                    f"raw saves {a['raw_saves_per_s']:,} (ratio {a['api_vs_raw']})",
+                    "(no target)",
+                )
+            )
+    t = r["tally_40000"]
+    out.append(
+        (
+            "tally of 40,000 owners (area-weighted)",
+            f"{t['seconds']} s, {t['peak_mib']} MiB",
+            "",
+            f"< 1 s: {met(t['seconds'] < 1)}",
+        )
+    )
+    v = r["audit_verify"]
+    out.append(
+        (
+            "audit verify, events/s",
+            f"{v['events_per_s']:,}",
+            f"raw read {v['raw_read_per_s']:,} (ratio {v['ratio']})",
+            f">= 100,000: {met(v['events_per_s'] >= 100_000)}",
+        )
+    )
+    h = r["history_10000"]
+    out.append(
+        (
+            "history page (1,000 of 10,000 events)",
+            f"{h['history_page_1000_ms']} ms",
+            f"whole history {h['whole_history_ms']} ms, raw read {h['raw_read_ms']} ms",
+            f"< 50 ms: {met(h['history_page_1000_ms'] < 50)}",
+        )
+    )
+    out.append(
+        (
+            "state as of a past time (10,000 events)",
+            f"{h['as_of_middle_ms']} ms",
+            f"first query, taking snapshots: {h['as_of_first_ms']} ms",
+            f"< 50 ms: {met(h['as_of_middle_ms'] < 50)}",
+        )
+    )
+    board = r["board_10000"]
+    pages = {k: v for k, v in board.items() if k.endswith("_page_ms") or k == "notices_atom_ms"}
+    slowest = max(pages.values())
+    out.append(
+        (
+            "board pages with 10,000 notices",
+            f"slowest {slowest} ms",
+            f"/healthz {board['healthz_baseline_ms']} ms; first load {board['first_load_ms']} ms",
+            f"< 100 ms: {met(slowest < 100)}",
+        )
+    )
+    c = r.get("full_cycle", {})
+    if c:
+        out.append(
+            (
+                "full five-stage cycles/s",
+                str(c["govflow_items_per_s"]),
+                f"bare workflow {c['bare_items_per_s']} (ratio {c['ratio']})",
+                "(no target)",
+            )
+        )
+    return out

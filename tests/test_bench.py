@@ -1,0 +1,33 @@
+"""The benchmark suite's moving parts still run (tiny sizes; figures are `make bench`'s job)."""
+
+from __future__ import annotations
+
+from govflow.bench import cycle
+from govflow.bench.table import rows
+
+
+def test_full_cycles_and_the_bare_workflow_run_on_the_dev_server() -> None:
+    figures = cycle.measure(items=2)["full_cycle"]
+    assert figures["items"] == 2 and figures["activities_per_item"] > 10
+    assert figures["govflow_items_per_s"] > 0 and figures["bare_items_per_s"] > 0
+
+
+def test_the_table_names_every_target() -> None:
+    results = {
+        "ballots_sqlite": {"application_per_s": 10, "raw_saves_per_s": 15, "ratio": 0.67},
+        "tally_40000": {"seconds": 0.4, "peak_mib": 14.0},
+        "audit_verify": {"events_per_s": 150_000, "raw_read_per_s": 400_000, "ratio": 0.37},
+        "history_10000": {
+            "history_page_1000_ms": 5.0,
+            "whole_history_ms": 70.0,
+            "raw_read_ms": 25.0,
+            "as_of_middle_ms": 12.0,
+            "as_of_first_ms": 105.0,
+        },
+        "board_10000": {"council_page_ms": 7.0, "healthz_baseline_ms": 2.0, "first_load_ms": 250},
+        "full_cycle": {"govflow_items_per_s": 2.0, "bare_items_per_s": 2.1, "ratio": 0.95},
+    }
+    table = rows(results)
+    assert [row[3].split(":")[-1].strip() for row in table if ":" in row[3]] == ["met"] * 6
+    results["tally_40000"]["seconds"] = 1.5
+    assert any("MISSED" in row[3] for row in rows(results))
