@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from pydantic import ValidationError
@@ -19,7 +20,58 @@ def test_production_refuses_an_empty_or_example_password() -> None:
         Settings(environment="production", persistence="postgres")
     with pytest.raises(ValidationError, match="example"):
         Settings(environment="production", persistence="postgres", postgres_password="change-me")  # type: ignore[arg-type]
-    Settings(environment="production", persistence="postgres", postgres_password="s3cret-and-long")  # type: ignore[arg-type]
+    Settings(
+        environment="production",
+        persistence="postgres",
+        postgres_password="s3cret-and-long",  # type: ignore[arg-type]
+        token_key="k" * 40,  # type: ignore[arg-type]
+    )
+
+
+def test_production_refuses_a_missing_short_or_example_token_key() -> None:
+    """API tokens are hashed under GOVFLOW_TOKEN_KEY in production: it must be a real one."""
+    base = {"environment": "production", "persistence": "sqlite"}
+    with pytest.raises(ValidationError, match="set GOVFLOW_TOKEN_KEY"):
+        Settings(**base)  # type: ignore[arg-type]
+    for weak in ("short-key", "change-me-to-32-or-more-random-characters"):
+        with pytest.raises(ValidationError, match="GOVFLOW_TOKEN_KEY"):
+            Settings(**base, token_key=weak)  # type: ignore[arg-type]
+    Settings(**base, token_key="0123456789abcdef" * 4)  # type: ignore[arg-type]
+
+
+def test_tokens_are_hashed_under_the_key_and_old_ones_still_work(tmp_path: Path) -> None:
+    """With a key the log holds an HMAC of the secret, useless without the key; tokens issued
+    before the key was set keep working; a keyed token never passes without the key."""
+    from govflow.application import Governance
+    from govflow.domain.access import digest
+    from govflow.domain.errors import AuthenticationError
+
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "e.db")}
+    plain = Governance(env)
+    plain.register_council("k", "k", actor="clerk")
+    plain.enroll_member("k", "m1", "m1", actor="clerk")
+    old = plain.issue_token("k", "m1", actor="clerk")
+    plain.close()
+    key = "0123456789abcdef" * 4
+    keyed = Governance(env, token_key=key)
+    new = keyed.issue_token("k", "m1", actor="clerk")
+    assert keyed.authenticate(old).holder == keyed.authenticate(new).holder == "m1"
+    issued = keyed.get_history(_token_id(new))
+    assert issued[0].data["keyed"] is True
+    secret = new.split("_", 2)[2]
+    assert issued[0].data["secret_sha256"] == digest(secret, key.encode()) != digest(secret)
+    keyed.close()
+    for other in (Governance(env), Governance(env, token_key="f" * 64)):
+        with pytest.raises(AuthenticationError):
+            other.authenticate(new)
+        assert other.authenticate(old).holder == "m1"
+        other.close()
+
+
+def _token_id(token: str) -> UUID:
+    from govflow.domain.access import token_uuid
+
+    return token_uuid(token.split("_")[1])
 
 
 def test_production_refuses_the_memory_store() -> None:

@@ -13,7 +13,9 @@ from govflow.application import Governance
 from govflow.application.procedures import ProcedureLibrary, load_holidays
 from govflow.domain.calendar import HolidayCalendar
 
-DEFAULT_SECRETS = frozenset({"change-me", "postgres", "govflow", "password"})
+DEFAULT_SECRETS = frozenset(
+    {"change-me", "postgres", "govflow", "password", "change-me-to-32-or-more-random-characters"}
+)
 
 
 class Settings(BaseSettings):
@@ -43,6 +45,8 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8000, ge=1, le=65535)
     # Deliver webhooks from this API process (run it in one API process of a scaled-out setup).
     webhooks_enabled: bool = True
+    # The key API tokens are stored under (HMAC-SHA256); required in production.
+    token_key: SecretStr | None = None
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
@@ -54,6 +58,13 @@ class Settings(BaseSettings):
             raise ValueError("set GOVFLOW_POSTGRES_PASSWORD: production refuses an empty one")
         if self.postgres_password.get_secret_value() in DEFAULT_SECRETS:
             raise ValueError("GOVFLOW_POSTGRES_PASSWORD is the example's: change it")
+        key = self.token_key.get_secret_value() if self.token_key else ""
+        if not key:
+            raise ValueError(
+                "set GOVFLOW_TOKEN_KEY (32+ random characters): tokens are hashed with it"
+            )
+        if key in DEFAULT_SECRETS or len(key) < 32:
+            raise ValueError("GOVFLOW_TOKEN_KEY is the example's or shorter than 32 characters")
         return self
 
     @property
@@ -86,7 +97,11 @@ class Settings(BaseSettings):
 
 def build_governance(settings: Settings | None = None) -> Governance:
     settings = settings or Settings()
-    return Governance(settings.eventsourcing_env(), holiday_calendar=build_calendar(settings))
+    return Governance(
+        settings.eventsourcing_env(),
+        holiday_calendar=build_calendar(settings),
+        token_key=settings.token_key.get_secret_value() if settings.token_key else None,
+    )
 
 
 def build_calendar(settings: Settings) -> HolidayCalendar:

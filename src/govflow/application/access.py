@@ -56,6 +56,7 @@ class AccessCases(GovernanceCore):
             scopes=scopes,
             at=self.now(),
             actor=actor,
+            key=self.token_key,
         )
         self._save_new(token, what="token")
         return f"gf_{token_id}_{secret}"
@@ -74,7 +75,7 @@ class AccessCases(GovernanceCore):
             token = self._get(AccessToken, token_uuid(token_id), "token")
         except NotFoundError:
             raise AuthenticationError("the token is not valid") from None
-        token.check(secret)
+        token.check(secret, self.token_key)
         roles: frozenset[str] = frozenset()
         chairs: frozenset[str] = frozenset()
         if token.kind is HolderKind.PERSON:

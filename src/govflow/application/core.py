@@ -49,9 +49,12 @@ class GovernanceCore(Application[UUID]):
         *,
         clock: Clock = system_clock,
         holiday_calendar: HolidayCalendar | None = None,
+        token_key: str | None = None,
     ):
         super().__init__(env)
         self.clock = clock
+        # Tokens are stored as HMAC-SHA256 under this key when set (GOVFLOW_TOKEN_KEY).
+        self.token_key = token_key.encode() if token_key else None
         self.holiday_calendar = holiday_calendar or HolidayCalendar()
         # Frozen rolls never change once voting opened, so ballots read them from a cache
         # keyed by issue with the version read; a newer event on the issue invalidates it.

@@ -31,12 +31,17 @@ class Scope(StrEnum):
 
 
 class TokenIssued(DomainEvent):
+    """A token was issued. ``secret_sha256`` is the secret's SHA-256, or with ``keyed`` its
+    HMAC-SHA256 under the installation's token key (GOVFLOW_TOKEN_KEY), which never leaves the
+    servers: the log alone then cannot be used to test guesses of a secret."""
+
     TOPIC = "govflow.access.token_issued"
     council: str
     holder: str
     kind: HolderKind
     scopes: tuple[Scope, ...] = ()
     secret_sha256: str
+    keyed: bool = False
 
 
 class TokenRevoked(DomainEvent):
@@ -48,8 +53,11 @@ def token_uuid(token_id: str) -> UUID:
     return uuid5(NAMESPACE, f"token:{token_id}")
 
 
-def digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+def digest(secret: str, key: bytes | None = None) -> str:
+    """The stored form of a token's secret: HMAC-SHA256 under ``key``, or plain SHA-256."""
+    if key is None:
+        return hashlib.sha256(secret.encode()).hexdigest()
+    return hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()
 
 
 class AccessToken(Aggregate):
@@ -67,6 +75,7 @@ class AccessToken(Aggregate):
         scopes: tuple[Scope, ...],
         at: datetime,
         actor: str,
+        key: bytes | None = None,
     ) -> AccessToken:
         if kind is HolderKind.PERSON and scopes:
             raise InvalidInputError("a person's token acts as that member: it takes no scopes")
@@ -81,7 +90,8 @@ class AccessToken(Aggregate):
             holder=holder,
             kind=kind,
             scopes=scopes,
-            secret_sha256=digest(secret),
+            secret_sha256=digest(secret, key),
+            keyed=key is not None,
         )
 
     def apply(self, event: DomainEvent) -> None:
@@ -92,6 +102,7 @@ class AccessToken(Aggregate):
                 self.kind = event.kind
                 self.scopes = frozenset(event.scopes)
                 self.secret_sha256 = event.secret_sha256
+                self.keyed = event.keyed
                 self.revoked = False
             case TokenRevoked():
                 self.revoked = True
@@ -100,7 +111,11 @@ class AccessToken(Aggregate):
         if not self.revoked:
             self._trigger(TokenRevoked, at=at, actor=actor, reason=reason)
 
-    def check(self, secret: str) -> None:
-        """Refuse a wrong secret or a revoked token (in constant time for the secret)."""
-        if not hmac.compare_digest(self.secret_sha256, digest(secret)) or self.revoked:
+    def check(self, secret: str, key: bytes | None = None) -> None:
+        """Refuse a wrong secret or a revoked token (in constant time for the secret). A token
+        issued under a key is checked with that key; one issued without, without."""
+        if self.keyed and key is None:
+            raise AuthenticationError("the token key (GOVFLOW_TOKEN_KEY) is not configured")
+        stored = digest(secret, key if self.keyed else None)
+        if not hmac.compare_digest(self.secret_sha256, stored) or self.revoked:
             raise AuthenticationError("the token is not valid")
