@@ -30,7 +30,7 @@ from govflow.application.audit_store import (
     postgres_audit_store,
     sqlite_audit_store,
 )
-from govflow.application.core import GovernanceCore, postgres_conninfo
+from govflow.application.core import GovernanceCore
 from govflow.application.log_reader import Record, scan
 from govflow.application.mapper import PydanticMapper, upcast
 from govflow.application.views import HistoryEntry
@@ -127,12 +127,8 @@ class AuditCases(GovernanceCore):
         return self._audit_store
 
     def _construct_audit_store(self) -> AuditStore:
-        module = type(self.factory).__module__
-        if module.startswith("eventsourcing.sqlite"):
-            return sqlite_audit_store(self.env.get("SQLITE_DBNAME") or ":memory:")
-        if module.startswith("eventsourcing.postgres"):
-            return postgres_audit_store(postgres_conninfo(self.env.get))
-        return InMemoryAuditStore()
+        in_memory: Callable[[], AuditStore] = InMemoryAuditStore
+        return self.side_store(sqlite_audit_store, postgres_audit_store, in_memory)
 
     # -- history and past state --------------------------------------------------------------
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+
+from govflow.application.sql_tables import SqlTables, postgres_connector, sqlite_connector
 
 
 @dataclass(frozen=True)
@@ -68,54 +67,11 @@ _SCHEMA = (
 )
 
 
-class SqlAuditStore:
+class SqlAuditStore(SqlTables):
     """The chain in two tables, through any DB-API connection factory (SQLite, PostgreSQL)."""
 
     def __init__(self, connect: Callable[[], Any], placeholder: str) -> None:
-        self._connect = connect
-        self._p = placeholder
-        self._local = threading.local()
-        with self._transaction() as cursor:
-            for statement in _SCHEMA:
-                cursor.execute(statement)
-
-    def _discard(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        self._local.connection = None
-        if connection is not None:
-            with contextlib.suppress(Exception):  # already broken: nothing to release
-                connection.close()
-
-    def _connection(self) -> Any:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = self._connect()
-            self._local.connection = connection
-        return connection
-
-    def _transaction(self) -> Any:
-        store = self
-
-        class _Tx:
-            def __enter__(self) -> Any:
-                self.connection = store._connection()
-                self.cursor = self.connection.cursor()
-                return self.cursor
-
-            def __exit__(self, kind: object, *rest: object) -> None:
-                try:
-                    if kind is None:
-                        self.connection.commit()
-                    else:
-                        self.connection.rollback()
-                    self.cursor.close()
-                except Exception:
-                    store._discard()  # a dropped connection: reconnect on the next call
-                    raise
-                if kind is not None:
-                    store._discard()  # the failure may have been the connection's
-
-        return _Tx()
+        super().__init__(connect, placeholder, _SCHEMA)
 
     def head(self) -> Link | None:
         with self._transaction() as cursor:
@@ -174,13 +130,11 @@ class SqlAuditStore:
 
 
 def sqlite_audit_store(path: str) -> SqlAuditStore:
-    return SqlAuditStore(lambda: sqlite3.connect(path, timeout=30), "?")
+    return SqlAuditStore(sqlite_connector(path), "?")
 
 
 def postgres_audit_store(conninfo: str) -> SqlAuditStore:
-    import psycopg
-
-    return SqlAuditStore(lambda: psycopg.connect(conninfo), "%s")
+    return SqlAuditStore(postgres_connector(conninfo), "%s")
 
 
 def iterate_links(store: AuditStore, batch: int = 10_000) -> Iterator[Link]:

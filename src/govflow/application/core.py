@@ -30,6 +30,7 @@ from govflow.domain.issue import Issue, OpenVoting
 Clock = Callable[[], datetime]
 _acting_at: ContextVar[datetime | None] = ContextVar("govflow_acting_at", default=None)
 A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
 READ_CACHE_SIZE = 256
 
 
@@ -91,18 +92,44 @@ class GovernanceCore(Application[UUID]):
         return aggregate
 
     @property
+    def store_kind(self) -> str:
+        """``sqlite``, ``postgres`` or ``memory``: where the events are kept."""
+        module = type(self.factory).__module__
+        for kind in ("sqlite", "postgres"):
+            if module.startswith(f"eventsourcing.{kind}"):
+                return kind
+        return "memory"
+
+    def side_store(
+        self,
+        sqlite: Callable[[str], T],
+        postgres: Callable[[str], T],
+        memory: Callable[[], T],
+    ) -> T:
+        """A store kept beside the events, in the same database: built from the SQLite path,
+        the PostgreSQL connection string, or in memory."""
+        if self.store_kind == "sqlite":
+            return sqlite(self.env.get("SQLITE_DBNAME") or ":memory:")
+        if self.store_kind == "postgres":
+            return postgres(postgres_conninfo(self.env.get))
+        return memory()
+
+    @property
     def log_reader(self) -> LogReader:
         """A fast reader of this application's notification log."""
         if self._log_reader is None:
-            module = type(self.factory).__module__
-            if module.startswith("eventsourcing.sqlite"):
-                self._log_reader = SqliteLogReader(self.env.get("SQLITE_DBNAME") or "")
-            elif module.startswith("eventsourcing.postgres"):
-                self._log_reader = PostgresLogReader(
-                    postgres_conninfo(self.env.get), f"{self.name.lower()}_events"
-                )
-            else:
-                self._log_reader = RecorderLogReader(self.recorder)
+            table = f"{self.name.lower()}_events"
+
+            def sqlite(path: str) -> LogReader:
+                return SqliteLogReader(path)
+
+            def postgres(conninfo: str) -> LogReader:
+                return PostgresLogReader(conninfo, table)
+
+            def memory() -> LogReader:
+                return RecorderLogReader(self.recorder)
+
+            self._log_reader = self.side_store(sqlite, postgres, memory)
         return self._log_reader
 
     def council(self, code: str) -> Council:

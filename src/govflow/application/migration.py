@@ -32,12 +32,9 @@ class MigrationReport:
 
 
 def _kind(app: Governance) -> str:
-    module = type(app.factory).__module__
-    if module.startswith("eventsourcing.sqlite"):
-        return "sqlite"
-    if module.startswith("eventsourcing.postgres"):
-        return "postgres"
-    raise InvalidInputError("migration copies between SQLite and PostgreSQL stores")
+    if app.store_kind == "memory":
+        raise InvalidInputError("migration copies between SQLite and PostgreSQL stores")
+    return app.store_kind
 
 
 def _sqlite_writer(app: Governance) -> Writer:

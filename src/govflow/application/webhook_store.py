@@ -6,13 +6,12 @@ an hour would otherwise fill the log with retries.
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+
+from govflow.application.sql_tables import SqlTables, postgres_connector, sqlite_connector
 
 KEEP_FAILURES = 20
 
@@ -88,50 +87,15 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-class SqlWebhookStore:
+class SqlWebhookStore(SqlTables):
     """The two tables through any DB-API connection factory (SQLite, PostgreSQL)."""
 
     def __init__(self, connect: Callable[[], Any], placeholder: str) -> None:
-        self._connect, self._p = connect, placeholder
-        self._local = threading.local()
-        with self._cursor() as cursor:
-            for statement in _SCHEMA:
-                cursor.execute(statement)
-
-    def _discard(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        self._local.connection = None
-        if connection is not None:
-            with contextlib.suppress(Exception):  # already broken: nothing to release
-                connection.close()
-
-    def _cursor(self) -> Any:
-        connection: Any = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = self._local.connection = self._connect()
-
-        store = self
-
-        class _Tx:
-            def __enter__(self) -> Any:
-                self.cursor = connection.cursor()
-                return self.cursor
-
-            def __exit__(self, kind: object, *rest: object) -> None:
-                try:
-                    (connection.commit if kind is None else connection.rollback)()
-                    self.cursor.close()
-                except Exception:
-                    store._discard()  # a dropped connection: reconnect on the next call
-                    raise
-                if kind is not None:
-                    store._discard()  # the failure may have been the connection's
-
-        return _Tx()
+        super().__init__(connect, placeholder, _SCHEMA)
 
     def state(self, subscription_id: str) -> DeliveryState:
         p = self._p
-        with self._cursor() as cursor:
+        with self._transaction() as cursor:
             cursor.execute(
                 f"SELECT {', '.join(_FIELDS)} FROM webhook_deliveries WHERE subscription_id = {p}",
                 (subscription_id,),
@@ -156,7 +120,7 @@ class SqlWebhookStore:
             v.isoformat() if isinstance(v, datetime) else v
             for v in (getattr(state, f) for f in _FIELDS)
         ]
-        with self._cursor() as cursor:
+        with self._transaction() as cursor:
             cursor.execute(
                 f"UPDATE webhook_deliveries SET {', '.join(f'{f} = {p}' for f in _FIELDS)} "
                 f"WHERE subscription_id = {p}",
@@ -171,7 +135,7 @@ class SqlWebhookStore:
 
     def add_failure(self, failure: Failure) -> None:
         p = self._p
-        with self._cursor() as cursor:
+        with self._transaction() as cursor:
             cursor.execute(
                 "INSERT INTO webhook_failures (subscription_id, at, notification_id, error) "
                 f"VALUES ({p}, {p}, {p}, {p})",
@@ -191,7 +155,7 @@ class SqlWebhookStore:
 
     def failures(self, subscription_id: str) -> list[Failure]:
         p = self._p
-        with self._cursor() as cursor:
+        with self._transaction() as cursor:
             cursor.execute(
                 "SELECT at, notification_id, error FROM webhook_failures "
                 f"WHERE subscription_id = {p} ORDER BY at DESC",
@@ -202,10 +166,8 @@ class SqlWebhookStore:
 
 
 def sqlite_webhook_store(path: str) -> SqlWebhookStore:
-    return SqlWebhookStore(lambda: sqlite3.connect(path, timeout=30), "?")
+    return SqlWebhookStore(sqlite_connector(path), "?")
 
 
 def postgres_webhook_store(conninfo: str) -> SqlWebhookStore:
-    import psycopg
-
-    return SqlWebhookStore(lambda: psycopg.connect(conninfo), "%s")
+    return SqlWebhookStore(postgres_connector(conninfo), "%s")

@@ -112,15 +112,10 @@ class WebhookCases(ListingCases, GovernanceCore):
     @property
     def webhook_store(self) -> WebhookStore:
         if self._webhook_store is None:
-            module = type(self.factory).__module__
-            if module.startswith("eventsourcing.sqlite"):
-                self._webhook_store = sqlite_webhook_store(self.env.get("SQLITE_DBNAME") or "")
-            elif module.startswith("eventsourcing.postgres"):
-                from govflow.application.core import postgres_conninfo
-
-                self._webhook_store = postgres_webhook_store(postgres_conninfo(self.env.get))
-            else:
-                self._webhook_store = InMemoryWebhookStore()
+            in_memory: Callable[[], WebhookStore] = InMemoryWebhookStore
+            self._webhook_store = self.side_store(
+                sqlite_webhook_store, postgres_webhook_store, in_memory
+            )
         return self._webhook_store
 
     def subscribe_webhook(

@@ -55,8 +55,20 @@ async def deliver_webhooks(app: Governance, every: float = 1.0) -> None:
         await asyncio.sleep(every)
 
 
-def _api_background(app: Governance, settings: Settings) -> list[asyncio.Task[None]]:
-    return [asyncio.create_task(deliver_webhooks(app))] if settings.webhooks_enabled else []
+async def serve_api(client: Client, app: Governance, settings: Settings) -> None:
+    """The HTTP API and the board (with webhook delivery, if enabled) until SIGINT/SIGTERM."""
+    api = create_api(
+        app,
+        IssueClient(client, app, task_queue=settings.task_queue),
+        build_procedures(settings),
+        evidence_dir=settings.data_dir / "evidence",
+    )
+    delivery = asyncio.create_task(deliver_webhooks(app)) if settings.webhooks_enabled else None
+    try:
+        await _serve_until_stopped(_http_server(api, settings))
+    finally:
+        if delivery is not None:
+            delivery.cancel()
 
 
 async def serve_worker(
@@ -70,18 +82,7 @@ async def serve_worker(
     try:
         async with build_worker(client, app, task_queue=settings.task_queue):
             if with_api:
-                api = create_api(
-                    app,
-                    IssueClient(client, app, task_queue=settings.task_queue),
-                    build_procedures(settings),
-                    evidence_dir=settings.data_dir / "evidence",
-                )
-                background = _api_background(app, settings)
-                try:
-                    await _serve_until_stopped(_http_server(api, settings))
-                finally:
-                    for task in background:
-                        task.cancel()
+                await serve_api(client, app, settings)
             else:
                 await _until_stopped()
     finally:
@@ -126,18 +127,7 @@ def run_api(settings: Settings, say: Say) -> None:
         client = await connect(address, settings.temporal_namespace)
         say(f"API:         http://{settings.http_host}:{settings.http_port}/docs")
         say(f"Board:       http://{settings.http_host}:{settings.http_port}/board/")
-        api = create_api(
-            app,
-            IssueClient(client, app, task_queue=settings.task_queue),
-            build_procedures(settings),
-            evidence_dir=settings.data_dir / "evidence",
-        )
-        background = _api_background(app, settings)
-        try:
-            await _serve_until_stopped(_http_server(api, settings))
-        finally:
-            for task in background:
-                task.cancel()
+        await serve_api(client, app, settings)
 
     try:
         asyncio.run(main())
