@@ -365,6 +365,14 @@ def create_board(app: Governance) -> APIRouter:
             page + 1 if start + PAGE_SIZE < len(rows) else None,
         )
 
+    def list_page(
+        request: Request, template: str, code: str, name: str, rows: list[Any], **extra: Any
+    ) -> HTMLResponse:
+        """One page of a council's list, with its previous and next links."""
+        page_rows, prev, nxt = paged(rows, page_of(request))
+        context = {name: page_rows, "prev": prev, "next": nxt, **extra}
+        return render(request, template, council=app.get_council(code), **context)
+
     def as_json(rows: Iterable[Any]) -> Response:
         body = orjson.dumps([asdict(r) for r in rows], default=_json_default)
         return Response(body, media_type="application/json")
@@ -453,16 +461,7 @@ def create_board(app: Governance) -> APIRouter:
     @router.get("/{code}/notices", response_class=HTMLResponse)
     def notices(request: Request, code: str, all: bool = False) -> HTMLResponse:
         rows = app.list_notices(code, current_at=None if all else app.now())
-        page_rows, prev, nxt = paged(rows, page_of(request))
-        return render(
-            request,
-            "notices.html",
-            council=app.get_council(code),
-            notices=page_rows,
-            all=all,
-            prev=prev,
-            next=nxt,
-        )
+        return list_page(request, "notices.html", code, "notices", rows, all=all)
 
     @router.get("/{code}/notices.json")
     def notices_json(code: str, all: bool = False) -> Response:
@@ -478,16 +477,7 @@ def create_board(app: Governance) -> APIRouter:
     @router.get("/{code}/issues", response_class=HTMLResponse)
     def issues(request: Request, code: str, stage: str | None = None) -> HTMLResponse:
         rows = app.list_issues(code, stage=stage)
-        page_rows, prev, nxt = paged(rows, page_of(request))
-        return render(
-            request,
-            "issues.html",
-            council=app.get_council(code),
-            issues=page_rows,
-            stage=stage,
-            prev=prev,
-            next=nxt,
-        )
+        return list_page(request, "issues.html", code, "issues", rows, stage=stage)
 
     @router.get("/{code}/issues.json")
     def issues_json(code: str, stage: str | None = None) -> Response:
@@ -537,16 +527,7 @@ def create_board(app: Governance) -> APIRouter:
 
     @router.get("/{code}/spending", response_class=HTMLResponse)
     def spending(request: Request, code: str) -> HTMLResponse:
-        rows = app.list_spending(code)
-        page_rows, prev, nxt = paged(rows, page_of(request))
-        return render(
-            request,
-            "spending.html",
-            council=app.get_council(code),
-            rows=page_rows,
-            prev=prev,
-            next=nxt,
-        )
+        return list_page(request, "spending.html", code, "rows", app.list_spending(code))
 
     @router.get("/{code}/spending.json")
     def spending_json(code: str) -> Response:
