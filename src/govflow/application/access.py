@@ -43,9 +43,9 @@ class AccessCases(GovernanceCore):
     ) -> str:
         """A new token; the plaintext is returned once and never stored."""
         if kind is HolderKind.PERSON:
-            self.council(code).member(holder)
+            self.council_to_read(code).member(holder)
         else:
-            self.council(code)
+            self.council_to_read(code)
         token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(24)
         token = AccessToken.issue(
             token_id,

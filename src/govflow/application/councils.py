@@ -76,7 +76,7 @@ class CouncilCases(GovernanceCore):
         self._save(council)
 
     def get_council(self, code: str) -> CouncilView:
-        council = self.council(code)
+        council = self.council_to_read(code)
         members = [
             MemberView(
                 member_id=mid,

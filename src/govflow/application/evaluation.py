@@ -33,7 +33,7 @@ class EvaluationCases(GovernanceCore):
         step: str | None = None,
     ) -> int:
         """Ask the body's members (e.g. the affected households) to rate; returns how many."""
-        raters = tuple(sorted(self.council(code).roll_of(body).weights))
+        raters = tuple(sorted(self.council_to_read(code).roll_of(body).weights))
         issue = self.issue(code, number)
         issue.open_evaluation(
             stage, raters=raters, closes_at=closes_at, at=self.now(), actor=actor, step=step

@@ -31,7 +31,7 @@ class IssueCases(GovernanceCore):
         category: str | None = None,
         spending_id: UUID | None = None,
     ) -> UUID:
-        council = self.council(code)
+        council = self.council_to_read(code)
         if actor != SYSTEM_ACTOR and not actor.startswith(INTEGRATION_ACTOR_PREFIX):
             council.member(actor)
         stages = tuple(StageRef(id=s.id, kind=s.kind.value) for s in procedure.stages)
@@ -85,7 +85,7 @@ class IssueCases(GovernanceCore):
         Returns the deadline and who chairs the acting body (or, for a stage without one,
         every chair of the council), so callers can check chair actions without a lookup.
         """
-        council = self.council(code)
+        council = self.council_to_read(code)
         issue = self.issue(code, number)
         if step is not None and issue.has_applied(step):
             assert issue.deadline is not None
@@ -110,7 +110,7 @@ class IssueCases(GovernanceCore):
         step: str | None = None,
     ) -> datetime:
         """Escalate the open stage and extend its deadline once by ``days``; returns it."""
-        council = self.council(code)
+        council = self.council_to_read(code)
         issue = self.issue(code, number)
         if step is not None and issue.has_applied(step):
             assert issue.deadline is not None

@@ -68,7 +68,7 @@ class ListingCases(GovernanceCore):
         until: datetime | None = None,
     ) -> list[IssueRow]:
         """The council's issues, newest first, filtered by stage, body and proposal date."""
-        self.council(code)
+        self.council_to_read(code)
         rows = [
             r
             for r in self.directory.issues.values()
@@ -82,12 +82,12 @@ class ListingCases(GovernanceCore):
         return sorted(rows, key=lambda r: r.number, reverse=True)
 
     def list_meetings(self, code: str) -> list[MeetingRow]:
-        self.council(code)
+        self.council_to_read(code)
         rows = [r for r in self.directory.meetings.values() if r.council == code]
         return sorted(rows, key=lambda r: r.number, reverse=True)
 
     def list_spending(self, code: str) -> list[SpendingRow]:
-        self.council(code)
+        self.council_to_read(code)
         rows = [r for r in self.directory.spending.values() if r.council == code]
         return sorted(rows, key=lambda r: r.number, reverse=True)
 
@@ -96,7 +96,7 @@ class ListingCases(GovernanceCore):
     ) -> list[NoticeRow]:
         """Notices newest first; with ``current_at`` only those on display at that time."""
         if code is not None:
-            self.council(code)
+            self.council_to_read(code)
         rows = [
             r
             for r in self.directory.notices.values()
@@ -146,7 +146,7 @@ class ListingCases(GovernanceCore):
         self, code: str, after: int = 0, limit: int = 100, topics: tuple[str, ...] = ()
     ) -> tuple[list[FeedEvent], int]:
         """The council's public events after ``after``, and the cursor to continue from."""
-        self.council(code)
+        self.council_to_read(code)
         events: list[FeedEvent] = []
         position = after
         while len(events) < limit:

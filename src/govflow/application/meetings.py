@@ -29,7 +29,7 @@ class MeetingCases(GovernanceCore):
         actor: str,
         issue_id: UUID | None = None,
     ) -> UUID:
-        self.council(code)
+        self.council_to_read(code)
         meeting = Meeting.schedule(
             code,
             number,
@@ -59,7 +59,7 @@ class MeetingCases(GovernanceCore):
         self, code: str, number: int, present: list[str], *, actor: str, expected: int | None = None
     ) -> bool:
         """Record attendance against the body's members of record; returns quorum."""
-        council = self.council(code)
+        council = self.council_to_read(code)
         meeting = self.meeting(code, number)
         roll = council.roll_of(meeting.body)
         for member in present:

@@ -29,7 +29,7 @@ class SpendingCases(NoticeCases, GovernanceCore):
         actor: str,
         issue_id: UUID | None = None,
     ) -> UUID:
-        council = self.council(code)
+        council = self.council_to_read(code)
         spending = Spending.request(
             code,
             number,
@@ -124,7 +124,7 @@ class SpendingCases(NoticeCases, GovernanceCore):
         actor: str,
         step: str | None = None,
     ) -> None:
-        council = self.council(code)
+        council = self.council_to_read(code)
         for officer in approved_by:
             council.member(officer)
         spending = self.spending(code, number)

@@ -40,7 +40,7 @@ class VotingCases(GovernanceCore):
         step: str | None = None,
     ) -> str:
         """Freeze the body's roll now and open a voting round; returns its ballot key."""
-        roll = self.council(code).roll_of(body)
+        roll = self.council_to_read(code).roll_of(body)
         issue = self.issue(code, number)
         key = issue.open_voting(
             stage,

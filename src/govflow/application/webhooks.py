@@ -129,7 +129,7 @@ class WebhookCases(ListingCases, GovernanceCore):
     ) -> NewWebhook:
         """Subscribe ``url`` to the council's events (of ``topics``; all published ones if
         empty), from now on or, with ``from_start``, from the beginning of the log."""
-        self.council(code)
+        self.council_to_read(code)
         for topic in topics:
             try:
                 event_class(topic)
@@ -172,7 +172,7 @@ class WebhookCases(ListingCases, GovernanceCore):
         )
 
     def list_webhooks(self, code: str) -> list[WebhookView]:
-        self.council(code)
+        self.council_to_read(code)
         return [
             self._webhook_view(self.subscription(code, sid))
             for sid, council in self.directory.webhooks.items()
