@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from base64 import b64decode
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from govflow.application import Governance
@@ -47,6 +48,20 @@ class Settings(BaseSettings):
     webhooks_enabled: bool = True
     # The key API tokens are stored under (HMAC-SHA256); required in production.
     token_key: SecretStr | None = None
+    # Encrypt every event payload at rest (AES-256-GCM); unset: payloads are stored in clear.
+    cipher_key: SecretStr | None = None
+
+    @field_validator("cipher_key")
+    @classmethod
+    def _a_real_aes_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value():
+            try:
+                raw = b64decode(value.get_secret_value(), validate=True)
+            except ValueError:
+                raise ValueError("must be base64 (make one with `govflow keys new`)") from None
+            if len(raw) not in (16, 24, 32):
+                raise ValueError("must be 16, 24 or 32 bytes, base64 encoded (32 advised)")
+        return value
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
@@ -73,6 +88,9 @@ class Settings(BaseSettings):
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The environment eventsourcing's persistence modules read."""
+        return {**self._store_env(), **cipher_env(self.cipher_key)}
+
+    def _store_env(self) -> dict[str, str]:
         if self.persistence == "memory":
             return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
         if self.persistence == "sqlite":
@@ -93,6 +111,13 @@ class Settings(BaseSettings):
             "POSTGRES_PRE_PING": "y",  # a restarted server's dead connections are replaced
             "POSTGRES_CONNECT_TIMEOUT": "10",
         }
+
+
+def cipher_env(key: SecretStr | None) -> dict[str, str]:
+    """eventsourcing's settings for AES-GCM payload encryption under ``key`` (none if unset)."""
+    if key is None or not key.get_secret_value():
+        return {}
+    return {"CIPHER_TOPIC": "eventsourcing.cipher:AESCipher", "CIPHER_KEY": key.get_secret_value()}
 
 
 def build_governance(settings: Settings | None = None) -> Governance:

@@ -87,4 +87,10 @@ class PydanticMapper(Mapper[UUID]):
             raise MapperDeserialisationError(
                 f"cannot read an event of {topic!r}: {error}"
             ) from error
+        if not state.startswith(b"{"):
+            raise MapperDeserialisationError(
+                f"cannot read an event of {topic!r}: it is encrypted (set GOVFLOW_CIPHER_KEY)"
+                if not self.cipher
+                else f"cannot read an event of {topic!r}: not a JSON payload"
+            )
         return state

@@ -428,6 +428,28 @@ def token_revoke(
     report(as_json, {"revoked": token_id}, "revoked")
 
 
+keys_app = typer.Typer(help="Make the installation's secret keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("new")
+def keys_new(as_json: JsonFlag = False) -> None:
+    """Print fresh random values for GOVFLOW_TOKEN_KEY and GOVFLOW_CIPHER_KEY (keep them safe:
+    a lost cipher key makes the encrypted log unreadable, a changed one too)."""
+    import secrets
+    from base64 import b64encode
+
+    keys = {
+        "GOVFLOW_TOKEN_KEY": secrets.token_hex(32),
+        "GOVFLOW_CIPHER_KEY": b64encode(secrets.token_bytes(32)).decode(),
+    }
+    if as_json:
+        emit_json(keys)
+        return
+    for name, value in keys.items():
+        out.print(f"{name}={value}", highlight=False, soft_wrap=True)
+
+
 @app.command("up")
 def up() -> None:
     """Run the embedded stack: Temporal dev server, worker, audit poller and HTTP API."""
