@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from govflow.application import Governance
 from govflow.application.specimens import SteppingClock
+from govflow.bootstrap import cipher_env
 
 PG = {"host": "127.0.0.1", "port": "5432", "user": "postgres"}
+TEST_CIPHER_KEY = "q3ZbG2f6cJx0hT4V1m8yWkR5nE7pA9sD3uLzQ2wXy0c="  # AES-256, tests only
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -77,11 +80,12 @@ def postgres_env(dbname: str) -> dict[str, str]:
 def _store(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     if kind == "memory":
         return Store("memory", {"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    if kind == "sqlite":
+    if kind in ("sqlite", "sqlite-encrypted"):
         path = tmp_path / "events.db"
+        cipher = cipher_env(SecretStr(TEST_CIPHER_KEY)) if kind == "sqlite-encrypted" else {}
         return Store(
             "sqlite",
-            {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)},
+            {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path), **cipher},
             path=path,
         )
     dbname = request.getfixturevalue("postgres_db")
@@ -91,7 +95,7 @@ def _store(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Store:
 POSTGRES = pytest.param("postgres", marks=pytest.mark.postgres)
 
 
-@pytest.fixture(params=["memory", "sqlite", POSTGRES])
+@pytest.fixture(params=["memory", "sqlite", "sqlite-encrypted", POSTGRES])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     """Every persistence govflow supports."""
     return _store(request.param, request, tmp_path)
