@@ -177,21 +177,15 @@ def create_api(
         return issues
 
     @api.middleware("http")
-    async def limit_body_size(
+    async def guard_bodies(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        """Refuse oversized bodies before reading them (evidence uploads check as they read)."""
+        """Refuse oversized bodies before reading them (evidence uploads check as they read);
+        a POST retried with the same Idempotency-Key gets the first answer back."""
         length = request.headers.get("content-length")
         limit = MAX_EVIDENCE if "/evidence/" in request.url.path else MAX_BODY
         if length is not None and (not length.isdigit() or int(length) > limit):
             return _problem(413, "input.too_large", f"the body is limited to {limit} bytes")
-        return await call_next(request)
-
-    @api.middleware("http")
-    async def idempotent_posts(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """A POST retried with the same Idempotency-Key gets the first answer back."""
         key = request.headers.get("idempotency-key")
         if request.method != "POST" or key is None:
             return await call_next(request)
