@@ -32,7 +32,7 @@ from govflow.application.audit_store import (
 )
 from govflow.application.core import GovernanceCore
 from govflow.application.log_reader import Record, scan
-from govflow.application.mapper import PydanticMapper, upcast
+from govflow.application.mapper import upcast
 from govflow.application.views import HistoryEntry
 from govflow.domain.base import DomainEvent, event_class
 from govflow.domain.errors import NotFoundError
@@ -146,8 +146,7 @@ class AuditCases(GovernanceCore):
     def _entry(self, stored: StoredEvent) -> HistoryEntry:
         """A history line straight from the stored payload (upcast, but not re-validated:
         a page of thousands of events is read in milliseconds)."""
-        assert isinstance(self.mapper, PydanticMapper)
-        state = orjson.loads(self.mapper.plaintext(stored.state, stored.topic))
+        state = orjson.loads(self.payload(stored.state, stored.topic))
         upcast(event_class(stored.topic), state)
         timestamp = datetime.fromisoformat(state.pop("timestamp"))
         actor = state.pop("actor")
@@ -300,8 +299,6 @@ class AuditCases(GovernanceCore):
 
     def export_lines(self) -> Iterator[bytes]:
         """The whole log, one JSON line per record, in log order."""
-        mapper = self.mapper
-        assert isinstance(mapper, PydanticMapper)
         for notification in self._notifications(0):
             yield (
                 orjson.dumps(
@@ -310,7 +307,9 @@ class AuditCases(GovernanceCore):
                         "originator_id": str(UUID(notification.originator)),
                         "originator_version": notification.version,
                         "topic": notification.topic,
-                        "data": orjson.Fragment(mapper.plaintext(notification.state)),
+                        "data": orjson.Fragment(
+                            self.payload(notification.state, notification.topic)
+                        ),
                     }
                 )
                 + b"\n"

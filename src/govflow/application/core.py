@@ -132,6 +132,11 @@ class GovernanceCore(Application[UUID]):
             self._log_reader = self.side_store(sqlite, postgres, memory)
         return self._log_reader
 
+    def payload(self, state: bytes, topic: str = "") -> bytes:
+        """A stored event's JSON payload, decrypted and decompressed, for raw reads."""
+        assert isinstance(self.mapper, PydanticMapper)
+        return self.mapper.plaintext(state, topic)
+
     def council(self, code: str) -> Council:
         return self._get(Council, council_id(code), f"council {code}")
 

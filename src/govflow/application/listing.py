@@ -18,7 +18,7 @@ from govflow.application.directory import (
     SpendingRow,
 )
 from govflow.application.log_reader import Record
-from govflow.application.mapper import PydanticMapper, decode_event, upcast
+from govflow.application.mapper import decode_event, upcast
 from govflow.application.views import FeedEvent
 from govflow.domain.base import DomainEvent, event_class
 from govflow.domain.errors import InvalidInputError
@@ -36,13 +36,12 @@ def is_public_topic(topic: str) -> bool:
 class ListingCases(GovernanceCore):
     _directory: Directory | None = None
 
-    def _record_payload(self, record: Record) -> bytes:
-        assert isinstance(self.mapper, PydanticMapper)
-        return self.mapper.plaintext(record.state, record.topic)
-
     def _decode(self, record: Record) -> DomainEvent:
         event: DomainEvent = decode_event(
-            record.topic, UUID(hex=record.originator), record.version, self._record_payload(record)
+            record.topic,
+            UUID(hex=record.originator),
+            record.version,
+            self.payload(record.state, record.topic),
         )
         return event
 
@@ -109,13 +108,9 @@ class ListingCases(GovernanceCore):
         """The council an aggregate belongs to (None for none, or if it does not exist)."""
         directory = self.directory
         for stored in self.recorder.select_events(aggregate_id, limit=1):
-            data = orjson.loads(self._record_payload_of(stored.state, stored.topic))
+            data = orjson.loads(self.payload(stored.state, stored.topic))
             return directory.council_of_aggregate(aggregate_id, data)
         return None
-
-    def _record_payload_of(self, state: bytes, topic: str) -> bytes:
-        assert isinstance(self.mapper, PydanticMapper)
-        return self.mapper.plaintext(state, topic)
 
     def read_feed(
         self, after: int = 0, limit: int = 100, topics: tuple[str, ...] = ()
@@ -163,7 +158,7 @@ class ListingCases(GovernanceCore):
         return events, position
 
     def _feed_event(self, record: Record) -> FeedEvent:
-        state: dict[str, Any] = orjson.loads(self._record_payload(record))
+        state: dict[str, Any] = orjson.loads(self.payload(record.state, record.topic))
         upcast(event_class(record.topic), state)
         return FeedEvent(
             id=record.id,

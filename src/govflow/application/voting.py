@@ -16,7 +16,6 @@ from eventsourcing.persistence import IntegrityError
 
 from govflow.application.core import GovernanceCore
 from govflow.application.log_reader import scan
-from govflow.application.mapper import PydanticMapper
 from govflow.application.views import BallotReceipt, ReceiptCheck, TallyView
 from govflow.domain.ballot import Ballot, BallotCast, Choice, tally
 from govflow.domain.council import Body
@@ -163,7 +162,7 @@ class VotingCases(GovernanceCore):
         for record in scan(self.log_reader, topics=(VotingOpened.TOPIC, VotingClosed.TOPIC)):
             if record.originator != wanted:
                 continue
-            state = orjson.loads(self._plaintext(record.state))
+            state = orjson.loads(self.payload(record.state))
             if state["ballot_key"] == ballot_key:
                 if record.topic == VotingOpened.TOPIC:
                     opened = record.id
@@ -177,13 +176,9 @@ class VotingCases(GovernanceCore):
         wanted_issue = str(issue_uuid)
         stop = None if before is None else before - 1
         for record in scan(self.log_reader, after, stop=stop, topics=(BallotCast.TOPIC,)):
-            state = orjson.loads(self._plaintext(record.state))
+            state = orjson.loads(self.payload(record.state))
             if state["issue_id"] == wanted_issue and state["ballot_key"] == ballot_key:
                 yield state["voter"], state["choice"]
-
-    def _plaintext(self, state: bytes) -> bytes:
-        assert isinstance(self.mapper, PydanticMapper)
-        return self.mapper.plaintext(state)
 
     def check_receipt(
         self, code: str, number: int, ballot_id: UUID, notification_id: int
@@ -201,7 +196,7 @@ class VotingCases(GovernanceCore):
         )
         if not found:
             return ReceiptCheck(in_log=False, ballot_key=None, tallied=False, counted=False)
-        state = orjson.loads(self._plaintext(records[0].state))
+        state = orjson.loads(self.payload(records[0].state))
         if state["issue_id"] != str(issue_uuid):
             return ReceiptCheck(in_log=False, ballot_key=None, tallied=False, counted=False)
         key = state["ballot_key"]

@@ -41,6 +41,7 @@ from govflow.domain.ballot import Choice
 from govflow.domain.errors import ForbiddenError, GovflowError, NotFoundError
 from govflow.entrypoints.api_actions import MAX_EVIDENCE, actions_router
 from govflow.entrypoints.api_auth import Caller, member, reader, scoped
+from govflow.entrypoints.api_bodies import TextBody
 from govflow.entrypoints.api_council import council_router
 from govflow.entrypoints.board import board_root, create_board
 from govflow.orchestration import messages as m
@@ -140,11 +141,6 @@ class ResolutionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     meeting_number: int = Field(ge=1)
     motion_no: int = Field(ge=1)
-
-
-class TextBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=10_000)
 
 
 class AnswerBody(BaseModel):

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
 from govflow.application import Governance
 from govflow.application.procedures import ProcedureLibrary
@@ -28,15 +28,12 @@ from govflow.domain.errors import (
 from govflow.domain.ids import issue_id
 from govflow.domain.rating import Satisfaction
 from govflow.entrypoints.api_auth import Caller, chair_of, member, officer, reader
+from govflow.entrypoints.api_bodies import Strict, TextBody
 from govflow.entrypoints.evidence import store_evidence
 from govflow.orchestration.client import IssueClient
 
 MAX_EVIDENCE = 20 * 1024 * 1024
 EVIDENCE_NAME = r"^[^/\\]{1,200}$"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ScheduleBody(Strict):
@@ -61,10 +58,6 @@ class MotionBody(Strict):
     yes: int = Field(ge=0)
     no: int = Field(ge=0)
     abstain: int = Field(default=0, ge=0)
-
-
-class TextBody(Strict):
-    text: str = Field(min_length=1, max_length=10_000)
 
 
 class SpendingBody(Strict):

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from govflow.application import Governance
 from govflow.application.views import FeedEvent
@@ -17,25 +17,22 @@ from govflow.application.webhooks import NewWebhook, WebhookView
 from govflow.domain.access import Scope
 from govflow.domain.council import Body
 from govflow.entrypoints.api_auth import Caller, clerk, reader, scoped
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from govflow.entrypoints.api_bodies import Strict
 
 
 class MemberBody(Strict):
     member_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     name: str = Field(min_length=1, max_length=100)
-    roles: list[Literal["clerk", "auditor", "officer"]] = []
-    bodies: list[Body] = []
-    chairs: list[Body] = []
+    roles: list[Literal["clerk", "auditor", "officer"]] = Field(default_factory=list)
+    bodies: list[Body] = Field(default_factory=list)
+    chairs: list[Body] = Field(default_factory=list)
 
 
 class HouseholdBody(Strict):
     unit: str = Field(min_length=1, max_length=64)
     exclusive_area: Decimal = Field(gt=0, le=100_000, decimal_places=2)
     owner_id: str = Field(min_length=1, max_length=64)
-    bodies: list[Body] = [Body.OWNERS_ASSEMBLY]
+    bodies: list[Body] = Field(default_factory=lambda: [Body.OWNERS_ASSEMBLY])
 
 
 class ThresholdBody(Strict):
