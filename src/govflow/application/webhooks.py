@@ -214,6 +214,7 @@ class WebhookCases(ListingCases, GovernanceCore):
         if state.next_attempt_at is not None and state.next_attempt_at > self.clock():
             return 0
         delivered = 0
+        saved = state
         topics = tuple(sorted(subscription.topics))
         while True:
             events = self.read_feed(state.position, BATCH, topics)
@@ -248,8 +249,11 @@ class WebhookCases(ListingCases, GovernanceCore):
                     last_delivered_at=now,
                 )
                 store.save(state)  # before the next request: a crash re-sends at most one
+                saved = state
                 delivered += 1
-            store.save(state)
+            if state != saved:  # only other councils' events were passed over: keep the cursor
+                store.save(state)
+                saved = state
             if len(events) < BATCH:
                 return delivered
 
