@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from govflow.bench import cycle
+from govflow.bench import cycle, live
 from govflow.bench.table import rows
 
 
@@ -12,9 +12,21 @@ def test_full_cycles_and_the_bare_workflow_run_on_the_dev_server() -> None:
     assert figures["govflow_items_per_s"] > 0 and figures["bare_items_per_s"] > 0
 
 
+def test_ballots_through_a_live_govflow_up_and_raw_saves_are_measured() -> None:
+    figures = live.live_ballots("sqlite", ballots=16, clients=4)
+    assert figures["ballots"] == 16 and figures["clients"] == 4
+    assert figures["live_per_s"] > 0 and figures["raw_saves_per_s"] > 0 and figures["ratio"] > 0
+
+
 def test_the_table_names_every_target() -> None:
     results = {
         "ballots_sqlite": {"application_per_s": 10, "raw_saves_per_s": 15, "ratio": 0.67},
+        "live_ballots_sqlite": {
+            "clients": 8,
+            "live_per_s": 9,
+            "raw_saves_per_s": 15,
+            "ratio": 0.6,
+        },
         "tally_40000": {"seconds": 0.4, "peak_mib": 14.0},
         "audit_verify": {"events_per_s": 150_000, "raw_read_per_s": 400_000, "ratio": 0.37},
         "history_10000": {
@@ -28,6 +40,8 @@ def test_the_table_names_every_target() -> None:
         "full_cycle": {"govflow_items_per_s": 2.0, "bare_items_per_s": 2.1, "ratio": 0.95},
     }
     table = rows(results)
-    assert [row[3].split(":")[-1].strip() for row in table if ":" in row[3]] == ["met"] * 6
+    assert [row[3].split(":")[-1].strip() for row in table if ":" in row[3]] == ["met"] * 7
     results["tally_40000"]["seconds"] = 1.5
     assert any("MISSED" in row[3] for row in rows(results))
+    results["live_ballots_sqlite"]["ratio"] = 0.13
+    assert any("live" in row[0] and "MISSED" in row[3] for row in rows(results))

@@ -21,6 +21,16 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     f">= 0.5: {met(b['ratio'] >= 0.5)}",
                 )
             )
+        live = r.get(f"live_ballots_{kind}", {})
+        if "ratio" in live:
+            out.append(
+                (
+                    f"ballots/s, live govflow up ({live['clients']} clients), {kind}",
+                    f"{live['live_per_s']:,}",
+                    f"raw saves {live['raw_saves_per_s']:,} (ratio {live['ratio']})",
+                    f">= 0.5: {met(live['ratio'] >= 0.5)}",
+                )
+            )
         a = r.get(f"api_ballots_{kind}", {})
         if "api_per_s" in a:
             out.append(

@@ -1,0 +1,249 @@
+"""Ballots through a live ``govflow up`` against raw store saves in the same run.
+
+The server is a real ``python -m govflow up`` process (uvicorn, the worker, the embedded
+Temporal dev server, the audit and webhook pollers) on a fresh store. The council, its
+members and their person tokens are set up straight in that store before it starts (as an
+operator's bootstrap would); the item is proposed and its public deliberation closed through
+the API with the chair's token. Then ``CLIENTS`` concurrent keep-alive clients post every
+member's own ballot with that member's token. The baseline is raw eventsourcing saves into a
+fresh store of the same kind, measured while the server is stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from govflow.bench.store import _stores, raw_saves_per_s
+from govflow.bootstrap import Settings, build_governance
+from govflow.domain.council import Body
+
+LIVE_BALLOTS = 3_000
+CLIENTS = 8
+CODE = "bench"
+CHAIR = "c1"
+PROCEDURE = "residents-assembly"  # votes by ballots after a public deliberation the chair closes
+READY = "press Ctrl-C"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _server_env(store: dict[str, str], data_dir: Path) -> dict[str, str]:
+    """``GOVFLOW_*`` settings for a server on the eventsourcing store ``store``."""
+    env = {
+        "GOVFLOW_DATA_DIR": str(data_dir),
+        "GOVFLOW_HTTP_PORT": str(free_port()),
+        "GOVFLOW_TEMPORAL_PORT": str(free_port()),
+        "GOVFLOW_TEMPORAL_UI_PORT": "0",  # headless
+        "GOVFLOW_TOKEN_KEY": secrets.token_urlsafe(32),  # as production requires
+    }
+    if store["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        return {
+            **env,
+            "GOVFLOW_PERSISTENCE": "sqlite",
+            "GOVFLOW_SQLITE_PATH": store["SQLITE_DBNAME"],
+        }
+    env["GOVFLOW_PERSISTENCE"] = "postgres"
+    for key in ("DBNAME", "HOST", "PORT", "USER", "PASSWORD"):
+        env[f"GOVFLOW_POSTGRES_{key}"] = store[f"POSTGRES_{key}"]
+    return env
+
+
+def _settings(env: dict[str, str]) -> Settings:
+    """The settings the server reads: this environment, overridden by ``env``."""
+    values: dict[str, Any] = {k.removeprefix("GOVFLOW_").lower(): v for k, v in env.items()}
+    return Settings(**values)
+
+
+def bootstrap(env: dict[str, str], voters: int) -> tuple[str, list[str]]:
+    """A council with ``voters`` members of the residents' assembly and its chair; returns the
+    chair's token and one person token per member (the chair stays away from the vote)."""
+    app = build_governance(_settings(env))
+    try:
+        app.register_council(CODE, "bench", actor="clerk")
+        council = app.council(CODE)
+        at = app.now()
+        council.enroll_member(
+            CHAIR, "chair", at=at, actor="clerk", chairs=(Body.RESIDENTS_ASSEMBLY,)
+        )
+        for i in range(voters):
+            council.enroll_member(
+                f"v{i}", f"v{i}", at=at, actor="clerk", bodies=(Body.RESIDENTS_ASSEMBLY,)
+            )
+        app.save(council)
+        chair = app.issue_token(CODE, CHAIR, actor="clerk")
+        return chair, [app.issue_token(CODE, f"v{i}", actor="clerk") for i in range(voters)]
+    finally:
+        app.close()
+
+
+@contextmanager
+def running_up(env: dict[str, str], *, timeout: float = 120) -> Iterator[str]:
+    """``govflow up`` as a subprocess until the block ends (or the bench exits, Ctrl-C too);
+    yields its base URL. Its own session, so a stuck server is killed with its dev server."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "govflow", "up"],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: deque[str] = deque(maxlen=200)
+
+    def stop() -> None:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    atexit.register(stop)
+    base = f"http://127.0.0.1:{env['GOVFLOW_HTTP_PORT']}"
+    try:
+        _wait_ready(process, lines, base, timeout)
+        yield base
+    finally:
+        stop()
+        atexit.unregister(stop)
+
+
+def _wait_ready(
+    process: subprocess.Popen[str], lines: deque[str], base: str, timeout: float
+) -> None:
+    """Until the server says it runs and its port answers (it prints before uvicorn binds)."""
+    assert process.stdout is not None
+    out = process.stdout
+    ready = threading.Event()
+
+    def drain() -> None:  # a full pipe would block the server
+        for line in out:
+            lines.append(line)
+            if READY in line:
+                ready.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while not (ready.wait(0.1) and _answers(base)):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("govflow up did not start:\n" + "".join(lines))
+
+
+def _answers(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=1, trust_env=False).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+async def _at_vote(client: httpx.AsyncClient, chair: str, timeout: float = 60) -> str:
+    """Propose the item, close its public deliberation as chair, wait until voting is open."""
+    auth = {"Authorization": f"Bearer {chair}"}
+    proposed = await client.post(
+        f"/v1/councils/{CODE}/issues",
+        json={"number": 1, "title": "bench", "procedure": PROCEDURE},
+        headers=auth,
+    )
+    assert proposed.status_code == 201, proposed.text
+    deadline = time.monotonic() + timeout
+    closed = False
+    while time.monotonic() < deadline:
+        status = await client.get(f"/v1/councils/{CODE}/issues/1/status", headers=auth)
+        if status.status_code == 200:
+            body = status.json()
+            if body.get("ballot_key"):
+                return str(body["ballot_key"])
+            if body.get("stage") == "public_deliberation" and not closed:
+                answer = await client.post(
+                    f"/v1/councils/{CODE}/issues/1/close-stage", headers=auth
+                )
+                assert answer.status_code == 200, answer.text
+                closed = True
+        await asyncio.sleep(0.05)
+    raise TimeoutError("voting did not open on the live server")
+
+
+async def _cast(base: str, chair: str, tokens: list[str], clients: int) -> tuple[float, float]:
+    """Seconds (wall, this process's CPU) for ``clients`` keep-alive clients to post every
+    token's ballot."""
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    pool = [
+        httpx.AsyncClient(base_url=base, limits=limits, timeout=60, trust_env=False)
+        for _ in range(clients)
+    ]
+    try:
+        await _at_vote(pool[0], chair)
+        for client in pool:  # open every connection before the clock starts
+            assert (await client.get("/healthz")).status_code == 200
+        url = f"/v1/councils/{CODE}/issues/1/ballots"
+
+        async def post_all(client: httpx.AsyncClient, mine: list[str]) -> None:
+            for token in mine:
+                response = await client.post(
+                    url, json={"choice": "yes"}, headers={"Authorization": f"Bearer {token}"}
+                )
+                assert response.status_code == 201, response.text
+
+        cpu, wall = time.process_time(), time.perf_counter()
+        await asyncio.gather(
+            *(post_all(client, tokens[i::clients]) for i, client in enumerate(pool))
+        )
+        return time.perf_counter() - wall, time.process_time() - cpu
+    finally:
+        for client in pool:
+            await client.aclose()
+
+
+def live_ballots(kind: str, ballots: int = LIVE_BALLOTS, clients: int = CLIENTS) -> dict[str, Any]:
+    with _stores(kind) as store, tempfile.TemporaryDirectory() as tmp:
+        env = _server_env(store("live"), Path(tmp) / "var")
+        chair, tokens = bootstrap(env, ballots)
+        with running_up(env) as base:
+            seconds, client_cpu = asyncio.run(_cast(base, chair, tokens, clients))
+        raw_rate = raw_saves_per_s(store("raw"), ballots)
+    live_rate = ballots / seconds
+    return {
+        "ballots": ballots,
+        "clients": clients,
+        "live_per_s": round(live_rate),
+        "raw_saves_per_s": round(raw_rate),
+        "ratio": round(live_rate / raw_rate, 3),
+        "client_cpu_share": round(client_cpu / seconds, 2),  # of one core, in this process
+        "target_ratio": 0.5,
+    }
+
+
+def run(progress: Callable[[str], None]) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    progress(f"ballots through a live govflow up ({CLIENTS} clients) vs raw saves (SQLite) ...")
+    results["live_ballots_sqlite"] = live_ballots("sqlite")
+    try:
+        progress(
+            f"ballots through a live govflow up ({CLIENTS} clients) vs raw saves (PostgreSQL) ..."
+        )
+        results["live_ballots_postgres"] = live_ballots("postgres")
+    except Exception as error:  # a laptop without PostgreSQL still gets the other figures
+        results["live_ballots_postgres"] = {"skipped": str(error).splitlines()[0]}
+    return results
