@@ -25,6 +25,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -97,10 +98,23 @@ def bootstrap(env: dict[str, str], voters: int) -> tuple[str, list[str]]:
         app.close()
 
 
+@dataclass
+class LiveServer:
+    """A running ``govflow up``: its base URL and its last lines of output."""
+
+    base: str
+    process: subprocess.Popen[str]
+    lines: deque[str] = field(default_factory=lambda: deque(maxlen=200))
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+
 @contextmanager
-def running_up(env: dict[str, str], *, timeout: float = 120) -> Iterator[str]:
-    """``govflow up`` as a subprocess until the block ends (or the bench exits, Ctrl-C too);
-    yields its base URL. Its own session, so a stuck server is killed with its dev server."""
+def running_up(env: dict[str, str], *, timeout: float = 120) -> Iterator[LiveServer]:
+    """``govflow up`` as a subprocess until the block ends (or the bench exits, Ctrl-C too).
+    It runs in its own session, so a server that does not stop on SIGINT is killed together
+    with its Temporal dev server. A failure inside the block carries the server's output."""
     process = subprocess.Popen(
         [sys.executable, "-m", "govflow", "up"],
         env={**os.environ, **env},
@@ -109,7 +123,7 @@ def running_up(env: dict[str, str], *, timeout: float = 120) -> Iterator[str]:
         text=True,
         start_new_session=True,
     )
-    lines: deque[str] = deque(maxlen=200)
+    server = LiveServer(f"http://127.0.0.1:{env['GOVFLOW_HTTP_PORT']}", process)
 
     def stop() -> None:
         if process.poll() is None:
@@ -121,34 +135,34 @@ def running_up(env: dict[str, str], *, timeout: float = 120) -> Iterator[str]:
                 process.wait()
 
     atexit.register(stop)
-    base = f"http://127.0.0.1:{env['GOVFLOW_HTTP_PORT']}"
     try:
-        _wait_ready(process, lines, base, timeout)
-        yield base
+        _wait_ready(server, timeout)
+        try:
+            yield server
+        except Exception as error:
+            raise RuntimeError(f"{error}\ngovflow up said:\n{server.output()}") from error
     finally:
         stop()
         atexit.unregister(stop)
 
 
-def _wait_ready(
-    process: subprocess.Popen[str], lines: deque[str], base: str, timeout: float
-) -> None:
+def _wait_ready(server: LiveServer, timeout: float) -> None:
     """Until the server says it runs and its port answers (it prints before uvicorn binds)."""
-    assert process.stdout is not None
-    out = process.stdout
+    assert server.process.stdout is not None
+    out = server.process.stdout
     ready = threading.Event()
 
     def drain() -> None:  # a full pipe would block the server
         for line in out:
-            lines.append(line)
+            server.lines.append(line)
             if READY in line:
                 ready.set()
 
     threading.Thread(target=drain, daemon=True).start()
     deadline = time.monotonic() + timeout
-    while not (ready.wait(0.1) and _answers(base)):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("govflow up did not start:\n" + "".join(lines))
+    while not (ready.wait(0.1) and _answers(server.base)):
+        if server.process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("govflow up did not start:\n" + server.output())
 
 
 def _answers(base: str) -> bool:
@@ -169,6 +183,7 @@ async def _at_vote(client: httpx.AsyncClient, chair: str, timeout: float = 60) -
     assert proposed.status_code == 201, proposed.text
     deadline = time.monotonic() + timeout
     closed = False
+    body: dict[str, Any] = {}
     while time.monotonic() < deadline:
         status = await client.get(f"/v1/councils/{CODE}/issues/1/status", headers=auth)
         if status.status_code == 200:
@@ -182,7 +197,7 @@ async def _at_vote(client: httpx.AsyncClient, chair: str, timeout: float = 60) -
                 assert answer.status_code == 200, answer.text
                 closed = True
         await asyncio.sleep(0.05)
-    raise TimeoutError("voting did not open on the live server")
+    raise TimeoutError(f"voting did not open on the live server: {body}")
 
 
 async def _cast(base: str, chair: str, tokens: list[str], clients: int) -> tuple[float, float]:
@@ -220,8 +235,8 @@ def live_ballots(kind: str, ballots: int = LIVE_BALLOTS, clients: int = CLIENTS)
     with _stores(kind) as store, tempfile.TemporaryDirectory() as tmp:
         env = _server_env(store("live"), Path(tmp) / "var")
         chair, tokens = bootstrap(env, ballots)
-        with running_up(env) as base:
-            seconds, client_cpu = asyncio.run(_cast(base, chair, tokens, clients))
+        with running_up(env) as server:
+            seconds, client_cpu = asyncio.run(_cast(server.base, chair, tokens, clients))
         raw_rate = raw_saves_per_s(store("raw"), ballots)
     live_rate = ballots / seconds
     return {
