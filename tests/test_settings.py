@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from uuid import UUID
 
 import pytest
 from pydantic import ValidationError
+from pytest import MonkeyPatch
 
-from govflow.bootstrap import Settings
+from govflow.application.procedures import preset_dir
+from govflow.bootstrap import Settings, build_calendar, build_procedures
 
 
 def test_production_refuses_an_empty_or_example_password() -> None:
@@ -80,16 +83,61 @@ def test_production_refuses_the_memory_store() -> None:
         Settings(environment="production", persistence="memory")
 
 
-def test_the_cli_names_the_invalid_setting(tmp_path: Path) -> None:
-    """A bad value stops every command with the setting's name and the reason."""
-    result = subprocess.run(
-        [sys.executable, "-m", "govflow", "procedure", "validate", "workflows"],
-        env={**os.environ, "GOVFLOW_POSTGRES_PORT": "99999"},
+def govflow(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "govflow", *args],
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
-        cwd=Path(__file__).parents[1],
+        cwd=cwd,
         timeout=60,
         check=False,
     )
-    assert result.returncode == 1
-    assert "GOVFLOW_POSTGRES_PORT" in result.stderr and "settings.invalid" in result.stderr
+
+
+def test_the_cli_names_the_invalid_setting(tmp_path: Path) -> None:
+    """A bad value stops every command with the setting's name and the reason, before anything
+    is created (no var/ where it was run)."""
+    result = govflow("council", "register", "x", "x", cwd=tmp_path, GOVFLOW_POSTGRES_PORT="99999")
+    assert result.returncode == 6
+    assert "GOVFLOW_POSTGRES_PORT" in result.stderr and "(settings.invalid)" in result.stderr
+    assert "Traceback" not in result.stderr and list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_workflows_dir_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    """GOVFLOW_WORKFLOWS_DIR must name a directory: `govflow up` says so and creates nothing."""
+    result = govflow("up", cwd=tmp_path, GOVFLOW_WORKFLOWS_DIR=str(tmp_path / "nowhere"))
+    assert result.returncode == 6
+    assert "GOVFLOW_WORKFLOWS_DIR" in result.stderr and "is not a directory" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_presets_are_found_from_any_directory(tmp_path: Path, monkeypatch: MonkeyPatch) -> None:
+    """The shipped presets and calendars load whatever the working directory."""
+    monkeypatch.chdir(tmp_path)
+    settings = Settings()
+    names = {p.name for p in build_procedures(settings).all()}
+    assert {"major-spending", "five-step-consultation", "owners-assembly-art278"} <= names
+    assert (preset_dir() / "procedure.schema.json").is_file()
+    assert date(2026, 10, 1) in build_calendar(settings).holidays
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_workflows_dir_adds_to_and_overrides_the_presets(tmp_path: Path) -> None:
+    """A file with a preset's name and version replaces it; other files add procedures and
+    holidays."""
+    own = tmp_path / "workflows"
+    (own / "calendars").mkdir(parents=True)
+    text = (preset_dir() / "residents-assembly.v1.yaml").read_text(encoding="utf-8")
+    changed = text.replace("title: ", "title: 本社区版 ", 1)
+    (own / "residents-assembly.v1.yaml").write_text(changed, encoding="utf-8")
+    renamed = text.replace("name: residents-assembly", "name: street-assembly", 1)
+    (own / "street-assembly.v1.yaml").write_text(renamed, encoding="utf-8")
+    (own / "calendars" / "local.yaml").write_text("holidays: [2026-07-15]\n", encoding="utf-8")
+    settings = Settings(workflows_dir=own)
+    library = build_procedures(settings)
+    assert library.get("residents-assembly").title.startswith("本社区版")
+    assert library.get("street-assembly").version == 1
+    assert library.get("major-spending").name == "major-spending"  # the presets are still there
+    calendar = build_calendar(settings)
+    assert {date(2026, 7, 15), date(2026, 10, 1)} <= calendar.holidays

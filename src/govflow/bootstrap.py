@@ -1,18 +1,23 @@
-"""The composition root: one ``Settings`` (``GOVFLOW_`` environment) wires everything."""
+"""The composition root: one ``Settings`` (``GOVFLOW_`` environment) wires everything.
+
+The application is imported when it is built, not with the settings: the CLI's person commands
+read the settings but never open the store, and start faster without it.
+"""
 
 from __future__ import annotations
 
 from base64 import b64decode
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from govflow.application import Governance
-from govflow.application.procedures import ProcedureLibrary, load_holidays
-from govflow.domain.calendar import HolidayCalendar
+if TYPE_CHECKING:
+    from govflow.application import Governance
+    from govflow.application.procedures import ProcedureLibrary
+    from govflow.domain.calendar import HolidayCalendar
 
 DEFAULT_SECRETS = frozenset(
     {"change-me", "postgres", "govflow", "password", "change-me-to-32-or-more-random-characters"}
@@ -36,7 +41,9 @@ class Settings(BaseSettings):
     postgres_user: str = "postgres"
     postgres_password: SecretStr = SecretStr("")
     postgres_pool_size: int = Field(default=5, ge=1)
-    workflows_dir: Path = Path("workflows")
+    # Procedures and calendars added to the shipped presets (a file with a preset's name and
+    # version replaces it); unset: the presets alone.
+    workflows_dir: Path | None = None
     temporal_address: str | None = None  # an external Temporal; unset: the embedded dev server
     temporal_namespace: str = "default"
     temporal_port: int = Field(default=7233, ge=1, le=65535)
@@ -48,6 +55,8 @@ class Settings(BaseSettings):
     webhooks_enabled: bool = True
     # The key API tokens are stored under (HMAC-SHA256); required in production.
     token_key: SecretStr | None = None
+    # Demo mode (`govflow up --demo`): the API may fast-forward an item's clock.
+    demo: bool = False
     # Encrypt every event payload at rest (AES-256-GCM); unset: payloads are stored in clear.
     cipher_key: SecretStr | None = None
 
@@ -61,6 +70,13 @@ class Settings(BaseSettings):
                 raise ValueError("must be base64 (make one with `govflow keys new`)") from None
             if len(raw) not in (16, 24, 32):
                 raise ValueError("must be 16, 24 or 32 bytes, base64 encoded (32 advised)")
+        return value
+
+    @field_validator("workflows_dir")
+    @classmethod
+    def _an_existing_directory(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a directory")
         return value
 
     @model_validator(mode="after")
@@ -121,6 +137,8 @@ def cipher_env(key: SecretStr | None) -> dict[str, str]:
 
 
 def build_governance(settings: Settings | None = None) -> Governance:
+    from govflow.application import Governance
+
     settings = settings or Settings()
     return Governance(
         settings.eventsourcing_env(),
@@ -130,17 +148,27 @@ def build_governance(settings: Settings | None = None) -> Governance:
 
 
 def build_calendar(settings: Settings) -> HolidayCalendar:
-    """Every holiday file in ``workflows/calendars/``, merged."""
+    """Every holiday file in the presets' ``calendars/`` and ``GOVFLOW_WORKFLOWS_DIR``'s, merged."""
+    from govflow.application.procedures import calendar_files, load_holidays
+    from govflow.domain.calendar import HolidayCalendar
+
     holidays: set[date] = set()
     working: set[date] = set()
-    directory = settings.workflows_dir / "calendars"
-    for path in sorted(directory.glob("*.yaml")) if directory.is_dir() else []:
+    for path in calendar_files(*procedure_dirs(settings)):
         calendar = load_holidays(path)
         holidays |= calendar.holidays
         working |= calendar.working_weekends
     return HolidayCalendar(frozenset(holidays), frozenset(working))
 
 
+def procedure_dirs(settings: Settings) -> list[Path]:
+    """The shipped presets, then ``GOVFLOW_WORKFLOWS_DIR`` (whose files win) if set."""
+    from govflow.application.procedures import preset_dir
+
+    return [preset_dir(), *([settings.workflows_dir] if settings.workflows_dir else [])]
+
+
 def build_procedures(settings: Settings | None = None) -> ProcedureLibrary:
-    settings = settings or Settings()
-    return ProcedureLibrary(settings.workflows_dir)
+    from govflow.application.procedures import ProcedureLibrary
+
+    return ProcedureLibrary(*procedure_dirs(settings or Settings()))

@@ -97,23 +97,55 @@ def load_procedure(path: Path) -> Procedure:
 
 
 def procedure_files(root: Path) -> Iterator[Path]:
+    """``root`` itself if it is a file, else the procedure files directly in it, sorted."""
     if root.is_file():
         yield root
         return
+    if not root.is_dir():
+        raise InvalidProcedureError(f"{root}: no such file or directory", source=str(root))
     for path in sorted(root.iterdir()):
         if path.suffix in PROCEDURE_SUFFIXES:
             yield path
 
 
-class ProcedureLibrary:
-    """The procedures of a ``workflows/`` directory, by name and version."""
+def preset_dir() -> Path:
+    """The presets shipped with govflow: ``govflow/presets`` inside an installed wheel (copied
+    there from ``workflows/`` when the wheel is built), else the checkout's ``workflows/`` (an
+    editable install)."""
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "presets", package.parents[1] / "workflows"):
+        if (candidate / "procedure.schema.json").is_file():
+            return candidate
+    raise InvalidProcedureError(
+        f"the procedure presets are missing from {package / 'presets'}: reinstall govflow"
+    )
 
-    def __init__(self, root: Path) -> None:
+
+def calendar_files(*roots: Path) -> list[Path]:
+    """The holiday files in each root's ``calendars/``; a file of a later root replaces the
+    file of the same name in an earlier one."""
+    found: dict[str, Path] = {}
+    for root in roots:
+        directory = root / "calendars"
+        for path in sorted(directory.glob("*.yaml")) if directory.is_dir() else []:
+            found[path.name] = path
+    return [found[name] for name in sorted(found)]
+
+
+class ProcedureLibrary:
+    """The procedures of a ``workflows/`` directory, by name and version.
+
+    Directories given after the first add procedures to it, and a file there with the same name
+    and version as an earlier one replaces it (how ``GOVFLOW_WORKFLOWS_DIR`` extends the presets).
+    """
+
+    def __init__(self, root: Path, *more: Path) -> None:
         self.root = root
         self._procedures: dict[tuple[str, int], Procedure] = {}
-        for path in procedure_files(root):
-            procedure = load_procedure(path)
-            self._procedures[(procedure.name, procedure.version)] = procedure
+        for directory in (root, *more):
+            for path in procedure_files(directory):
+                procedure = load_procedure(path)
+                self._procedures[(procedure.name, procedure.version)] = procedure
 
     def get(self, name: str, version: int | None = None) -> Procedure:
         if version is None:
