@@ -15,6 +15,7 @@ def test_full_cycles_and_the_bare_workflow_run_on_the_dev_server() -> None:
 def test_ballots_through_a_live_govflow_up_and_raw_saves_are_measured() -> None:
     figures = live.live_ballots("sqlite", ballots=16, clients=4)
     assert figures["ballots"] == 16 and figures["clients"] == 4
+    assert len(figures["raw_before_after_per_s"]) == 2
     assert figures["live_per_s"] > 0 and figures["raw_saves_per_s"] > 0 and figures["ratio"] > 0
 
 
@@ -26,6 +27,7 @@ def test_the_table_names_every_target() -> None:
             "live_per_s": 9,
             "raw_saves_per_s": 15,
             "ratio": 0.6,
+            "server_cpu_ms_per_ballot": 1.1,
         },
         "tally_40000": {"seconds": 0.4, "peak_mib": 14.0},
         "audit_verify": {"events_per_s": 150_000, "raw_read_per_s": 400_000, "ratio": 0.37},

@@ -200,54 +200,124 @@ async def _at_vote(client: httpx.AsyncClient, chair: str, timeout: float = 60) -
     raise TimeoutError(f"voting did not open on the live server: {body}")
 
 
-async def _cast(base: str, chair: str, tokens: list[str], clients: int) -> tuple[float, float]:
-    """Seconds (wall, this process's CPU) for ``clients`` keep-alive clients to post every
-    token's ballot."""
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    pool = [
-        httpx.AsyncClient(base_url=base, limits=limits, timeout=60, trust_env=False)
-        for _ in range(clients)
-    ]
+class KeepAlive:
+    """One keep-alive HTTP/1.1 connection with just enough client to post a prepared request
+    and read its answer. The bench shares the machine with the server, and httpx spends about
+    2 ms of CPU a request: as much as the server itself."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, base: str) -> KeepAlive:
+        url = httpx.URL(base)
+        return cls(*await asyncio.open_connection(url.host, url.port))
+
+    @staticmethod
+    def request(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+        lines = [f"{method} {path} HTTP/1.1", "Host: bench"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        lines.append(f"Content-Length: {len(body)}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+    async def send(self, request: bytes) -> tuple[int, bytes]:
+        """The answer's status and body (answers carry a Content-Length)."""
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return int(head[9:12]), await self.reader.readexactly(length)
+
+    async def close(self) -> None:
+        self.writer.close()
+        await self.writer.wait_closed()
+
+
+@dataclass
+class Timing:
+    seconds: float
+    client_cpu: float  # this process
+    server_cpu: float | None  # the govflow up process (not its Temporal dev server)
+
+
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) of process ``pid`` so far; None where /proc is missing."""
     try:
-        await _at_vote(pool[0], chair)
-        for client in pool:  # open every connection before the clock starts
-            assert (await client.get("/healthz")).status_code == 200
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _cast(server: LiveServer, chair: str, tokens: list[str], clients: int) -> Timing:
+    """How long ``clients`` keep-alive connections take to post every token's ballot, each
+    with its member's token, and the CPU the bench and the server spent meanwhile."""
+    base = server.base
+    async with httpx.AsyncClient(base_url=base, timeout=60, trust_env=False) as setup:
+        await _at_vote(setup, chair)
+    pool = [await KeepAlive.open(base) for _ in range(clients)]
+    try:
+        for connection in pool:  # a first round trip on every connection before the clock
+            status, _ = await connection.send(KeepAlive.request("GET", "/healthz", {}))
+            assert status == 200
         url = f"/v1/councils/{CODE}/issues/1/ballots"
+        ballots = [
+            KeepAlive.request(
+                "POST",
+                url,
+                {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                b'{"choice":"yes"}',
+            )
+            for token in tokens
+        ]
 
-        async def post_all(client: httpx.AsyncClient, mine: list[str]) -> None:
-            for token in mine:
-                response = await client.post(
-                    url, json={"choice": "yes"}, headers={"Authorization": f"Bearer {token}"}
-                )
-                assert response.status_code == 201, response.text
+        async def post_all(connection: KeepAlive, mine: list[bytes]) -> None:
+            for ballot in mine:
+                status, answer = await connection.send(ballot)
+                assert status == 201, answer.decode()
 
+        server_cpu = process_cpu(server.process.pid)
         cpu, wall = time.process_time(), time.perf_counter()
         await asyncio.gather(
-            *(post_all(client, tokens[i::clients]) for i, client in enumerate(pool))
+            *(post_all(connection, ballots[i::clients]) for i, connection in enumerate(pool))
         )
-        return time.perf_counter() - wall, time.process_time() - cpu
+        seconds, client_cpu = time.perf_counter() - wall, time.process_time() - cpu
+        server_after = process_cpu(server.process.pid)
+        if server_cpu is not None and server_after is not None:
+            server_cpu = server_after - server_cpu
+        return Timing(seconds, client_cpu, server_cpu)
     finally:
-        for client in pool:
-            await client.aclose()
+        for connection in pool:
+            await connection.close()
 
 
 def live_ballots(kind: str, ballots: int = LIVE_BALLOTS, clients: int = CLIENTS) -> dict[str, Any]:
+    """Ballots/s through a live ``govflow up`` against raw saves measured just before it
+    starts and just after it stops (their mean is the baseline: the machine's load drifts)."""
     with _stores(kind) as store, tempfile.TemporaryDirectory() as tmp:
         env = _server_env(store("live"), Path(tmp) / "var")
         chair, tokens = bootstrap(env, ballots)
+        raw_before = raw_saves_per_s(store("raw_before"), ballots)
         with running_up(env) as server:
-            seconds, client_cpu = asyncio.run(_cast(server.base, chair, tokens, clients))
-        raw_rate = raw_saves_per_s(store("raw"), ballots)
-    live_rate = ballots / seconds
-    return {
+            timing = asyncio.run(_cast(server, chair, tokens, clients))
+        raw_after = raw_saves_per_s(store("raw_after"), ballots)
+    live_rate, raw_rate = ballots / timing.seconds, (raw_before + raw_after) / 2
+    figures = {
         "ballots": ballots,
         "clients": clients,
         "live_per_s": round(live_rate),
         "raw_saves_per_s": round(raw_rate),
+        "raw_before_after_per_s": [round(raw_before), round(raw_after)],
         "ratio": round(live_rate / raw_rate, 3),
-        "client_cpu_share": round(client_cpu / seconds, 2),  # of one core, in this process
+        "client_cpu_share": round(timing.client_cpu / timing.seconds, 2),  # of one core
         "target_ratio": 0.5,
     }
+    if timing.server_cpu is not None:
+        figures["server_cpu_ms_per_ballot"] = round(timing.server_cpu / ballots * 1000, 2)
+    return figures
 
 
 def run(progress: Callable[[str], None]) -> dict[str, Any]:

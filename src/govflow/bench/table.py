@@ -26,7 +26,12 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             out.append(
                 (
                     f"ballots/s, live govflow up ({live['clients']} clients), {kind}",
-                    f"{live['live_per_s']:,}",
+                    f"{live['live_per_s']:,}"
+                    + (
+                        f" ({live['server_cpu_ms_per_ballot']} ms server CPU each)"
+                        if "server_cpu_ms_per_ballot" in live
+                        else ""
+                    ),
                     f"raw saves {live['raw_saves_per_s']:,} (ratio {live['ratio']})",
                     f">= 0.5: {met(live['ratio'] >= 0.5)}",
                 )
