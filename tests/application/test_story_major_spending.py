@@ -54,7 +54,7 @@ def test_12000_spending_is_refused_without_review_and_disclosures(app: Governanc
     assert app.review_spending(COUNCIL, 1, meeting_number=1, motion_no=motion, actor="p1")
     app.approve_spending(COUNCIL, 1, actor="p1")
     with pytest.raises(DisclosureMissingError) as caught:
-        app.disburse(COUNCIL, 1, "6000.00", approved_by=("p1", "p2"), reference="付-1", actor="p1")
+        app.request_disbursement(COUNCIL, 1, "6000.00", reference="付-1", actor="p1")
     assert caught.value.details == {"disclosure": "resolution"}
 
 
@@ -76,11 +76,13 @@ def test_12000_spending_goes_through_review_and_three_disclosures(app: Governanc
     app.disclose_spending(
         COUNCIL, 1, NoticeKind.RESOLUTION, "支出决议公开", "同意 ¥12,000.00", PERIOD, actor="p1"
     )
-    app.disburse(COUNCIL, 1, "6000.00", approved_by=("p1", "p2"), reference="付-1", actor="p1")
+    first = app.request_disbursement(COUNCIL, 1, "6000.00", reference="付-1", actor="p1")
+    app.approve_disbursement(COUNCIL, 1, first, actor="p2")
     app.disclose_spending(
         COUNCIL, 1, NoticeKind.PROGRESS, "实施过程公开", "已完成一半", PERIOD, actor="p1"
     )
-    app.disburse(COUNCIL, 1, "6000.00", approved_by=("p1", "p3"), reference="付-2", actor="p1")
+    second = app.request_disbursement(COUNCIL, 1, "6000.00", reference="付-2", actor="p3")
+    app.approve_disbursement(COUNCIL, 1, second, actor="p1")
     assert app.complete_spending(COUNCIL, 1, "12000.00", actor="p1") is False
     app.disclose_spending(
         COUNCIL, 1, NoticeKind.RESULT, "实施结果公开", "实际 ¥12,000.00", PERIOD, actor="p1"
@@ -98,14 +100,17 @@ def test_12000_spending_goes_through_review_and_three_disclosures(app: Governanc
         "review_recorded",
         "approved",
         "disclosure_recorded",
+        "disbursement_requested",
         "disbursed",
         "disclosure_recorded",
+        "disbursement_requested",
         "disbursed",
         "completed",
         "disclosure_recorded",
         "settled",
     ]
-    assert all(h.actor == "p1" for h in history)
+    assert [h.actor for h in history if "disburse" in h.topic] == ["p1", "p2", "p3", "p1"]
+    assert all(h.actor == "p1" for h in history if "disburse" not in h.topic)
 
 
 def test_review_without_quorum_does_not_allow_approval(app: Governance) -> None:

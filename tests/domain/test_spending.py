@@ -11,6 +11,7 @@ from govflow.domain.errors import (
     ReapprovalRequiredError,
     ReviewRequiredError,
     SameOfficerError,
+    SpendingStateError,
 )
 from govflow.domain.notice import NoticeKind
 from govflow.domain.spending import Spending, SpendingStatus
@@ -77,36 +78,47 @@ def test_review_by_another_body_does_not_count() -> None:
         )
 
 
+def pay(spending: Spending, amount: str, asked_by: str = "m1", approved_by: str = "m2") -> None:
+    """One officer asks for a payment, another approves it."""
+    no = spending.request_disbursement(Decimal(amount), reference="r", at=T0, actor=asked_by)
+    spending.approve_disbursement(no, at=T0, actor=approved_by)
+
+
 def test_disbursement_needs_the_resolution_disclosed() -> None:
     """No money moves before the resolution is disclosed."""
     spending = approved()
     with pytest.raises(DisclosureMissingError):
-        spending.disburse(
-            Decimal("100"), approved_by=("m1", "m2"), reference="r", at=T0, actor="m1"
-        )
+        spending.request_disbursement(Decimal("100"), reference="r", at=T0, actor="m1")
 
 
 def test_two_distinct_officers_approve_a_disbursement() -> None:
-    """One officer twice is not two officers."""
+    """The officer who asked for a payment cannot approve it: nothing moves until another
+    does, and the payment records both."""
     spending = approved()
     spending.record_disclosure(NoticeKind.RESOLUTION, uuid4(), at=T0, actor="m1")
+    no = spending.request_disbursement(Decimal("100"), reference="r", at=T0, actor="m1")
+    assert spending.disbursed == 0
     with pytest.raises(SameOfficerError):
-        spending.disburse(
-            Decimal("100"), approved_by=("m1", "m1"), reference="r", at=T0, actor="m1"
-        )
+        spending.approve_disbursement(no, at=T0, actor="m1")
+    spending.approve_disbursement(no, at=T0, actor="m2")
+    assert spending.disbursed == Decimal("100")
+    paid = spending.collect_events()[-1]
+    assert getattr(paid, "approved_by", None) == ("m1", "m2")
+    with pytest.raises(SpendingStateError):  # a request is paid once
+        spending.approve_disbursement(no, at=T0, actor="m3")
 
 
 def test_disbursements_stay_within_the_approval() -> None:
-    """The sum disbursed may not exceed the approved amount."""
+    """The sum disbursed may not exceed the approved amount, checked again on approval."""
     spending = approved()
     spending.record_disclosure(NoticeKind.RESOLUTION, uuid4(), at=T0, actor="m1")
-    spending.disburse(
-        Decimal("12000.00"), approved_by=("m1", "m2"), reference="r", at=T0, actor="m1"
-    )
+    first = spending.request_disbursement(Decimal("12000.00"), reference="r", at=T0, actor="m1")
+    second = spending.request_disbursement(Decimal("0.01"), reference="r2", at=T0, actor="m1")
+    spending.approve_disbursement(first, at=T0, actor="m2")
     with pytest.raises(OverDisbursementError):
-        spending.disburse(
-            Decimal("0.01"), approved_by=("m1", "m2"), reference="r2", at=T0, actor="m1"
-        )
+        spending.approve_disbursement(second, at=T0, actor="m2")
+    with pytest.raises(OverDisbursementError):
+        spending.request_disbursement(Decimal("0.01"), reference="r3", at=T0, actor="m1")
 
 
 def test_completion_needs_progress_and_settlement_needs_result_disclosed() -> None:
@@ -151,7 +163,7 @@ def test_an_overrun_past_the_threshold_needs_review_even_when_the_request_did_no
     """¥9,000 requested but ¥10,500 spent: the re-approval needs the assembly's review."""
     spending = request("9000.00")
     spending.approve(at=T0, actor="m1")
-    spending.disburse(Decimal("9000"), approved_by=("m1", "m2"), reference="r", at=T0, actor="m1")
+    pay(spending, "9000")
     assert spending.complete(Decimal("10500.00"), at=T0, actor="m1")
     with pytest.raises(ReviewRequiredError):
         spending.approve(at=T0, actor="m1")

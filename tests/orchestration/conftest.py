@@ -21,6 +21,7 @@ from temporalio.testing._timeskipping import TimeSkippingConfig
 from govflow.application import Governance
 from govflow.application.procedures import ProcedureLibrary
 from govflow.domain.council import Body
+from govflow.domain.ids import issue_id
 from govflow.orchestration import messages as m
 from govflow.orchestration.client import IssueClient
 from govflow.orchestration.devserver import temporal_binary
@@ -94,6 +95,14 @@ class Stack:
     async def at_stage(self, number: int, stage: str, timeout: float = 30) -> m.Status:
         return await self.until(number, lambda s: s.stage == stage, timeout)
 
+    async def skip_past_deadline(self, number: int, margin_days: float = 0.25) -> None:
+        """Let the workflow's virtual time pass the open stage's deadline (which a weekend or a
+        holiday may have moved: never assume a fixed number of days)."""
+        status = await self.issues.status(COUNCIL, number)
+        assert status.deadline is not None, status
+        now = self.app.issue(COUNCIL, number).modified_on  # the workflow's time of its last act
+        await self.skip(number, (status.deadline - now).total_seconds() / 86_400 + margin_days)
+
     async def skip(self, number: int, days: float) -> None:
         """Let ``days`` of the workflow's virtual time pass."""
         await self.env.fast_forward(
@@ -165,8 +174,10 @@ def hold_meeting(
     rule_name: str,
     procedure_name: str,
     procedures: ProcedureLibrary,
+    issue: int,
 ) -> tuple[int, int]:
-    """Hold a meeting of ``body`` with ``present`` attending; returns (meeting, motion) numbers."""
+    """Hold a meeting of ``body`` for item ``issue`` with ``present`` attending; returns
+    (meeting, motion) numbers."""
     rule = procedures.get(procedure_name).rules[rule_name]
     app.schedule_meeting(
         COUNCIL,
@@ -178,6 +189,7 @@ def hold_meeting(
         notice_days_required=3,
         rule=rule,
         actor=CHAIR,
+        issue_id=issue_id(COUNCIL, issue),
     )
     app.issue_meeting_notice(COUNCIL, meeting_number, actor=CHAIR)
     app.record_attendance(COUNCIL, meeting_number, present, actor=CHAIR)

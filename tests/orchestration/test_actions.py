@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from uuid import UUID
 
 import pytest
 from temporalio.api.enums.v1 import EventType
 
 from govflow.domain.council import Body
-from govflow.domain.errors import ActionRefusedError
+from govflow.domain.errors import (
+    ActionRefusedError,
+    ForbiddenError,
+    UnknownMemberError,
+    WithdrawalTooLateError,
+)
 from tests.orchestration.conftest import CHAIR, COUNCIL, EVERYONE, Stack, hold_meeting
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -31,6 +37,7 @@ async def pass_review(stack: Stack, number: int) -> None:
         rule_name="party_members_assembly",
         procedure_name="party-members-assembly",
         procedures=stack.procedures,
+        issue=number,
     )
     await stack.issues.record_resolution(
         COUNCIL, number, CHAIR, meeting_number=meeting, motion_no=motion
@@ -50,7 +57,7 @@ async def test_only_a_chair_closes_a_stage(stack: Stack) -> None:
     """A member who does not chair the acting body is refused, and the stage stays open."""
     await start(stack, 21)
     await stack.at_stage(21, "public_deliberation")
-    with pytest.raises(ActionRefusedError, match="does not chair"):
+    with pytest.raises(ForbiddenError, match="only a chair"):
         await stack.issues.close_stage(COUNCIL, 21, "m1")
     assert (await stack.issues.status(COUNCIL, 21)).stage == "public_deliberation"
 
@@ -71,10 +78,9 @@ async def test_objection_from_a_stranger_is_refused_by_the_domain(stack: Stack) 
     await stack.at_stage(23, "review")
     await pass_review(stack, 23)
     await stack.until(23, lambda s: s.notice_id is not None)
-    with pytest.raises(ActionRefusedError) as caught:
+    with pytest.raises(UnknownMemberError):
         await stack.issues.file_objection(COUNCIL, 23, "stranger", "我反对")
-    assert caught.value.details["cause"] == "council.unknown_member"
-    with pytest.raises(ActionRefusedError, match="withdrawn once it is resolved"):
+    with pytest.raises(WithdrawalTooLateError, match="withdrawn once it is resolved"):
         await stack.issues.withdraw(COUNCIL, 23, CHAIR, "改变主意")
     await stack.skip(23, 8)  # the objection window closes with the display period
     await stack.until(23, lambda s: s.outcome == "adopted" or s.stage is None)
@@ -124,7 +130,10 @@ async def test_unanswered_objection_escalates_and_a_correction_restarts_display(
     await pass_review(stack, 26)
     posted = await stack.until(26, lambda s: s.notice_id is not None)
     objection = await stack.issues.file_objection(COUNCIL, 26, "m3", "会议记录有误")
-    await stack.skip(26, 4)  # the 3-day reply deadline passes unanswered
+    # The 3-day reply deadline passes unanswered (a deadline on a weekend moves to Monday, so
+    # skip to the recorded one, whatever the day the test runs on).
+    due = stack.app.notice(UUID(posted.notice_id)).open_objections[objection]
+    await stack.skip(26, (due - datetime.now(UTC)).total_seconds() / 86_400 + 0.25)
     await stack.until(
         26,
         lambda s: any(

@@ -8,6 +8,7 @@ from structlog.testing import capture_logs
 
 from govflow.domain.ballot import Choice
 from govflow.domain.council import Body
+from govflow.domain.errors import ForbiddenError
 from tests.orchestration.conftest import CHAIR, COUNCIL, EVERYONE, Stack, hold_meeting
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -35,7 +36,7 @@ async def test_full_cycle_with_escalated_discussion(stack: Stack) -> None:
     await stack.skip(2, 8)  # the extension passes too: the stage times out and the item advances
 
     await stack.at_stage(2, "review")
-    with pytest.raises(Exception, match="does not chair"):
+    with pytest.raises(ForbiddenError, match="only a chair"):
         await stack.issues.record_resolution(COUNCIL, 2, "m1", meeting_number=1, motion_no=1)
     meeting, motion = hold_meeting(
         stack.app,
@@ -46,6 +47,7 @@ async def test_full_cycle_with_escalated_discussion(stack: Stack) -> None:
         rule_name="party_members_assembly",
         procedure_name=NAME,
         procedures=stack.procedures,
+        issue=2,
     )
     assert await stack.issues.record_resolution(
         COUNCIL, 2, CHAIR, meeting_number=meeting, motion_no=motion

@@ -50,19 +50,22 @@ async def test_12000_with_six_weekly_notices_and_an_overrun(stack: Stack) -> Non
         rule_name="party_members_assembly",
         procedure_name=NAME,
         procedures=stack.procedures,
+        issue=3,
     )
     await stack.issues.record_resolution(
         COUNCIL, 3, CHAIR, meeting_number=meeting, motion_no=motion
     )
     await stack.until(3, lambda s: s.stage == "publish_resolution" and s.notice_id is not None)
     assert app.get_spending(COUNCIL, 1).status == "approved"
-    app.disburse(COUNCIL, 1, "6000.00", approved_by=(CHAIR, "m1"), reference="付-1", actor=CHAIR)
+    payment = app.request_disbursement(COUNCIL, 1, "6000.00", reference="付-1", actor=CHAIR)
+    app.approve_disbursement(COUNCIL, 1, payment, actor="m1")
     await stack.skip(3, 8)
 
     await stack.at_stage(3, "implement")
     await stack.issues.report_progress(COUNCIL, 3, CHAIR, "开挖完成")
     await stack.skip(3, 43)  # six weekly progress notices (一周一公示)
-    app.disburse(COUNCIL, 1, "6000.00", approved_by=(CHAIR, "m2"), reference="付-2", actor=CHAIR)
+    payment = app.request_disbursement(COUNCIL, 1, "6000.00", reference="付-2", actor=CHAIR)
+    app.approve_disbursement(COUNCIL, 1, payment, actor="m2")
     assert await stack.issues.complete(COUNCIL, 3, CHAIR, Decimal("13500.00")) is True
     status = await stack.until(3, lambda s: any(a.action == "reapprove" for a in s.actions))
     assert status.stage == "implement"
@@ -77,6 +80,7 @@ async def test_12000_with_six_weekly_notices_and_an_overrun(stack: Stack) -> Non
         rule_name="party_members_assembly",
         procedure_name=NAME,
         procedures=stack.procedures,
+        issue=3,
     )
     await stack.issues.reapprove(COUNCIL, 3, CHAIR, meeting_number=meeting, motion_no=motion)
 

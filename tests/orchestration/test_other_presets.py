@@ -64,7 +64,8 @@ async def test_villagers_representatives_meeting_without_quorum_is_held_again(st
     handle = await stack.issues.start(COUNCIL, 11, procedure)
     await stack.at_stage(11, "deliberate")
     await stack.issues.close_stage(COUNCIL, 11, CHAIR)
-    await stack.at_stage(11, "resolve")
+    deadline = (await stack.at_stage(11, "resolve")).deadline
+    assert deadline is not None
     with pytest.raises(Exception, match="quorum"):
         hold_meeting(
             stack.app,
@@ -75,9 +76,11 @@ async def test_villagers_representatives_meeting_without_quorum_is_held_again(st
             rule_name="villagers_representatives",
             procedure_name=name,
             procedures=stack.procedures,
+            issue=11,
         )
-    await stack.skip(11, 11)  # escalated, extended once
-    await stack.skip(11, 11)  # times out: quorum failure policy re-runs the stage
+    await stack.skip_past_deadline(11)  # escalated, extended once
+    await stack.until(11, lambda s: s.deadline is not None and s.deadline > deadline)
+    await stack.skip_past_deadline(11)  # times out: quorum failure policy re-runs the stage
     await stack.until(
         11,
         lambda s: (
@@ -95,12 +98,13 @@ async def test_villagers_representatives_meeting_without_quorum_is_held_again(st
         rule_name="villagers_representatives",
         procedure_name=name,
         procedures=stack.procedures,
+        issue=11,
     )
     assert await stack.issues.record_resolution(
         COUNCIL, 11, CHAIR, meeting_number=meeting, motion_no=motion
     )
     await stack.until(11, lambda s: s.stage == "publish_resolution" and s.notice_id is not None)
-    await stack.skip(11, 8)
+    await stack.skip_past_deadline(11)
     assert (await stack.result(handle)).outcome == "adopted"
     await stack.keep_history(handle, "villagers-representatives")
     history = stack.app.get_history(stack.app.issue(COUNCIL, 11).id)
@@ -125,6 +129,7 @@ async def test_party_members_assembly_rejects_when_the_motion_fails(stack: Stack
         rule_name="party_members_assembly",
         procedure_name=name,
         procedures=stack.procedures,
+        issue=12,
     )
     assert not await stack.issues.record_resolution(
         COUNCIL, 12, CHAIR, meeting_number=meeting, motion_no=motion
@@ -143,7 +148,7 @@ async def test_owners_raise_the_maintenance_fund_with_three_quarters(stack: Stac
     )
     handle = await stack.issues.start(COUNCIL, 13, procedure, category="raise_maintenance_fund")
     await stack.until(13, lambda s: s.stage == "announce" and s.notice_id is not None)
-    await stack.skip(13, 16)
+    await stack.skip_past_deadline(13)
     await stack.until(13, lambda s: s.ballot_key == "resolve#1")
     # Five owners of six 90 m² units; o1 owns two. Four owners take part (450 of 540 m²);
     # three say yes: 3/4 of the participating owners, but only 270 of 450 m² (3/5): it fails.
@@ -154,7 +159,7 @@ async def test_owners_raise_the_maintenance_fund_with_three_quarters(stack: Stac
         ("o4", Choice.YES),
     ]:
         await stack.issues.cast_ballot(COUNCIL, 13, voter, choice)
-    await stack.skip(13, 31)
+    await stack.skip_past_deadline(13)
     assert (await stack.result(handle)).outcome == "rejected"
     await stack.keep_history(handle, "owners-assembly-art278")
     tally = stack.app.get_tally(COUNCIL, 13, "resolve#1")

@@ -55,22 +55,22 @@ class MeetingCases(GovernanceCore):
         self._save(meeting)
         return met
 
-    def record_attendance(
-        self, code: str, number: int, present: list[str], *, actor: str, expected: int | None = None
-    ) -> bool:
-        """Record attendance against the body's members of record; returns quorum."""
+    def excuse_member(
+        self, code: str, number: int, member_id: str, reason: str, *, actor: str
+    ) -> None:
+        """Excuse a member of the meeting's body before attendance (not expected: 应到)."""
         council = self.council_to_read(code)
         meeting = self.meeting(code, number)
-        roll = council.roll_of(meeting.body)
-        for member in present:
-            council.member(member)
-        quorum = meeting.record_attendance(
-            tuple(present),
-            members_of_record=roll.size,
-            expected=roll.size if expected is None else expected,
-            at=self.now(),
-            actor=actor,
-        )
+        roll = frozenset(council.roll_of(meeting.body).weights)
+        meeting.excuse(member_id, reason, roll=roll, at=self.now(), actor=actor)
+        self._save(meeting)
+
+    def record_attendance(self, code: str, number: int, present: list[str], *, actor: str) -> bool:
+        """Record attendance against the body's roll as recorded; returns quorum."""
+        council = self.council_to_read(code)
+        meeting = self.meeting(code, number)
+        roll = frozenset(council.roll_of(meeting.body).weights)
+        quorum = meeting.record_attendance(tuple(present), roll=roll, at=self.now(), actor=actor)
         self._save(meeting)
         return quorum
 
@@ -107,6 +107,10 @@ class MeetingCases(GovernanceCore):
             scheduled_for=m.scheduled_for,
             notice_period_met=m.notice_period_met,
             quorum_met=m.attendance.quorum_met if m.attendance else None,
+            members_of_record=m.attendance.members_of_record if m.attendance else None,
+            expected=m.attendance.expected if m.attendance else None,
+            present=len(m.attendance.present) if m.attendance else None,
+            excused=dict(m.excused),
             motions=dict(m.motion_results),
             evidence=dict(m.evidence),
         )

@@ -16,6 +16,7 @@ from govflow.domain.access import HolderKind, Scope
 from govflow.domain.ballot import Choice
 from govflow.domain.base import DomainEvent
 from govflow.domain.council import Body
+from govflow.domain.ids import issue_id
 from govflow.domain.issue import IssueOutcome, StageOutcome
 from govflow.domain.notice import NoticeKind, NoticePeriod
 from govflow.domain.procedure import Procedure
@@ -183,8 +184,10 @@ def play(app: Governance) -> None:
         notice_days_required=3,
         rule=PARTY_RULE,
         actor="m1",
+        issue_id=issue_id(c, 3),
     )
     app.issue_meeting_notice(c, 1, actor="m1")
+    app.excuse_member(c, 1, "m4", "外出务工", actor="m1")
     app.record_attendance(c, 1, ["m1", "m2", "m3"], actor="m1")
     motion = app.record_motion(c, 1, "同意支出 ¥12,000.00", yes=3, no=0, abstain=0, actor="m1")
     app.record_minutes(c, 1, "会议同意支出", actor="m1")
@@ -194,7 +197,8 @@ def play(app: Governance) -> None:
     app.disclose_spending(
         c, 1, NoticeKind.RESOLUTION, "支出决议公开", "¥12,000.00", period, actor="m1"
     )
-    app.disburse(c, 1, "6000.00", approved_by=("m1", "m2"), reference="付款-001", actor="m1")
+    payment = app.request_disbursement(c, 1, "6000.00", reference="付款-001", actor="m1")
+    app.approve_disbursement(c, 1, payment, actor="m2")
     app.disclose_spending(
         c, 1, NoticeKind.PROGRESS, "实施过程公开", "已完成一半", period, actor="m1"
     )
@@ -213,7 +217,16 @@ def play(app: Governance) -> None:
         app.open_stage(c, 3, stage, deadline=None, actor="m1")
         app.close_stage(c, 3, stage, StageOutcome.COMPLETED, actor="m1")
     app.open_stage(c, 3, "review", deadline=None, actor="m1")
-    app.record_meeting_resolution(c, 3, "review", meeting_number=1, motion_no=motion, actor="m1")
+    app.record_meeting_resolution(
+        c,
+        3,
+        "review",
+        meeting_number=1,
+        motion_no=motion,
+        body=Body.PARTY_MEMBERS_ASSEMBLY,
+        rule=PARTY_RULE,
+        actor="m1",
+    )
     token = app.issue_token(c, "m1", actor=clerk)
     app.issue_token(
         c, "grid-app", kind=HolderKind.INTEGRATION, scopes=(Scope.PROPOSE,), actor=clerk

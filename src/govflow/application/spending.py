@@ -7,8 +7,8 @@ from uuid import UUID
 
 from govflow.application.core import GovernanceCore
 from govflow.application.notices import NoticeCases
-from govflow.application.views import SpendingView
-from govflow.domain.errors import MeetingStateError
+from govflow.application.views import PendingDisbursement, SpendingView
+from govflow.domain.errors import MeetingStateError, ResolutionMismatchError
 from govflow.domain.ids import meeting_id, spending_id
 from govflow.domain.meeting import Meeting
 from govflow.domain.money import parse_yuan
@@ -60,10 +60,16 @@ class SpendingCases(NoticeCases, GovernanceCore):
     ) -> bool:
         """Record the party members' assembly's review from a meeting's motion."""
         meeting = self._get(Meeting, meeting_id(code, meeting_number), "meeting")
-        if meeting.attendance is None or motion_no not in meeting.motion_results:
-            raise MeetingStateError(f"meeting {meeting_number} has no motion {motion_no}")
         spending = self.spending(code, number)
-        passed = meeting.motion_results[motion_no]
+        if step is not None and spending.has_applied(step):
+            return bool(spending.review_passed)
+        passed = meeting.motion_passed(motion_no)
+        if meeting.attendance is None:
+            raise MeetingStateError(f"meeting {meeting_number} has no attendance")
+        if spending.issue_id is not None and meeting.issue_id != spending.issue_id:
+            raise ResolutionMismatchError(
+                f"meeting {meeting_number} was not held for this spending's item"
+            )
         spending.record_review(
             body=meeting.body,
             quorum_met=meeting.attendance.quorum_met,
@@ -113,29 +119,23 @@ class SpendingCases(NoticeCases, GovernanceCore):
         self._save_new(notice, spending, what="disclosure")
         return notice.id
 
-    def disburse(
-        self,
-        code: str,
-        number: int,
-        amount: Decimal | str | int,
-        *,
-        approved_by: tuple[str, str],
-        reference: str,
-        actor: str,
-        step: str | None = None,
-    ) -> None:
-        council = self.council_to_read(code)
-        for officer in approved_by:
-            council.member(officer)
+    def request_disbursement(
+        self, code: str, number: int, amount: Decimal | str | int, *, reference: str, actor: str
+    ) -> int:
+        """An officer asks for a payment out of an approved spending; returns its number."""
         spending = self.spending(code, number)
-        spending.disburse(
-            parse_yuan(amount),
-            approved_by=approved_by,
-            reference=reference,
-            at=self.now(),
-            actor=actor,
-            step=step,
+        no = spending.request_disbursement(
+            parse_yuan(amount), reference=reference, at=self.now(), actor=actor
         )
+        self._save(spending)
+        return no
+
+    def approve_disbursement(
+        self, code: str, number: int, disbursement_no: int, *, actor: str
+    ) -> None:
+        """Another officer approves a requested payment: only now does money move."""
+        spending = self.spending(code, number)
+        spending.approve_disbursement(disbursement_no, at=self.now(), actor=actor)
         self._save(spending)
 
     def complete_spending(
@@ -172,6 +172,12 @@ class SpendingCases(NoticeCases, GovernanceCore):
             status=s.status.value,
             approved_amount=s.approved_amount,
             disbursed=s.disbursed,
+            pending_disbursements={
+                no: PendingDisbursement(
+                    amount=r.amount, reference=r.reference, requested_by=r.actor
+                )
+                for no, r in s.pending.items()
+            },
             actual_cost=s.actual_cost,
             disclosures={kind.value: nid for kind, nid in s.disclosures.items()},
         )

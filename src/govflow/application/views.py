@@ -86,6 +86,14 @@ class NoticeView(View):
     withdrawn: bool
 
 
+class PendingDisbursement(View):
+    """A payment one officer asked for, awaiting another officer's approval."""
+
+    amount: Decimal
+    reference: str
+    requested_by: str
+
+
 class SpendingView(View):
     id: UUID
     number: int
@@ -98,6 +106,7 @@ class SpendingView(View):
     disbursed: Decimal
     actual_cost: Decimal | None
     disclosures: dict[str, UUID]
+    pending_disbursements: dict[int, PendingDisbursement] = {}
 
 
 class MeetingView(View):
@@ -108,6 +117,10 @@ class MeetingView(View):
     quorum_met: bool | None
     motions: dict[int, bool]
     evidence: dict[str, str] = {}  # sha256 -> file name
+    members_of_record: int | None = None  # the body's roll when attendance was taken
+    expected: int | None = None  # 应到: the roll less those excused
+    present: int | None = None  # 实到
+    excused: dict[str, str] = {}  # member id -> reason
 
 
 class HistoryEntry(View):

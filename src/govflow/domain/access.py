@@ -42,6 +42,8 @@ class TokenIssued(DomainEvent):
     scopes: tuple[Scope, ...] = ()
     secret_sha256: str
     keyed: bool = False
+    # A person's token belongs to one enrolment (the council's version when they enrolled).
+    enrolment: int | None = None
 
 
 class TokenRevoked(DomainEvent):
@@ -76,6 +78,7 @@ class AccessToken(Aggregate):
         at: datetime,
         actor: str,
         key: bytes | None = None,
+        enrolment: int | None = None,
     ) -> AccessToken:
         if kind is HolderKind.PERSON and scopes:
             raise InvalidInputError("a person's token acts as that member: it takes no scopes")
@@ -92,6 +95,7 @@ class AccessToken(Aggregate):
             scopes=scopes,
             secret_sha256=digest(secret, key),
             keyed=key is not None,
+            enrolment=enrolment,
         )
 
     def apply(self, event: DomainEvent) -> None:
@@ -103,6 +107,8 @@ class AccessToken(Aggregate):
                 self.scopes = frozenset(event.scopes)
                 self.secret_sha256 = event.secret_sha256
                 self.keyed = event.keyed
+                self.enrolment = event.enrolment
+                self.issued_on = event.timestamp
                 self.revoked = False
             case TokenRevoked():
                 self.revoked = True

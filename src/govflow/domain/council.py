@@ -33,6 +33,9 @@ class Body(StrEnum):
     AFFECTED_HOUSEHOLDS = "affected_households"  # 相关住户 (一事一议)
 
 
+# Bodies whose roll is the owners of registered households, weighted by exclusive area.
+AREA_WEIGHTED = frozenset({Body.OWNERS_ASSEMBLY, Body.AFFECTED_HOUSEHOLDS})
+
 Area = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
 MemberId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
@@ -78,6 +81,10 @@ class Member:
     roles: tuple[str, ...]
     bodies: frozenset[Body]
     chairs: frozenset[Body]
+    # The council's version at this person's enrolment: a member id enrolled again later is
+    # another enrolment (another person), so credentials of the first never act as the second.
+    enrolment: int = 0
+    enrolled_at: datetime | None = None
 
 
 @dataclass
@@ -137,7 +144,12 @@ class Council(Aggregate):
                 self.households: dict[str, Household] = {}
             case MemberEnrolled():
                 self.members[event.member_id] = Member(
-                    event.name, event.roles, frozenset(event.bodies), frozenset(event.chairs)
+                    event.name,
+                    event.roles,
+                    frozenset(event.bodies),
+                    frozenset(event.chairs),
+                    enrolment=event.originator_version,
+                    enrolled_at=event.timestamp,
                 )
             case MemberLeft():
                 del self.members[event.member_id]
@@ -215,15 +227,19 @@ class Council(Aggregate):
         return member is not None and body in member.chairs
 
     def roll_of(self, body: Body) -> Roll:
-        """The voters of ``body`` now; owners weigh by area, one owner counting once."""
-        if body is Body.OWNERS_ASSEMBLY or body is Body.AFFECTED_HOUSEHOLDS:
-            weights: dict[str, Decimal] = {}
-            for household in self.households.values():
-                if body in household.bodies:
-                    previous = weights.get(household.owner_id, Decimal(0))
-                    weights[household.owner_id] = previous + household.exclusive_area
-            return Roll(weights, area_weighted=body is Body.OWNERS_ASSEMBLY)
-        return Roll(
-            {mid: Decimal(1) for mid, m in sorted(self.members.items()) if body in m.bodies},
-            area_weighted=False,
-        )
+        """The voters of ``body`` now, built one way for every body: members who sit on it
+        and the owners of households registered with it, each once. Owners' bodies weigh by
+        exclusive area (an owner of several units counts once, with their total area) and
+        count only owners; every other body counts heads."""
+        area_weighted = body in AREA_WEIGHTED
+        weights: dict[str, Decimal] = {}
+        for household in self.households.values():
+            if body in household.bodies:
+                previous = weights.get(household.owner_id, Decimal(0))
+                weight = household.exclusive_area if area_weighted else Decimal(1)
+                weights[household.owner_id] = previous + weight if area_weighted else weight
+        if not area_weighted:
+            for member_id, member in self.members.items():
+                if body in member.bodies:
+                    weights[member_id] = Decimal(1)
+        return Roll(dict(sorted(weights.items())), area_weighted=body is Body.OWNERS_ASSEMBLY)

@@ -82,6 +82,30 @@ class NotOnRollError(RuleViolationError):
     status = 403
 
 
+class EmptyRollError(RuleViolationError):
+    """A vote cannot open with nobody on the body's roll: nobody could decide anything."""
+
+    code = "voting.empty_roll"
+
+
+class ResolutionMismatchError(RuleViolationError):
+    """The meeting named as a stage's resolution is not one of this stage's body, rule and
+    issue."""
+
+    code = "resolution.wrong_meeting"
+
+
+class DemoOnlyError(RuleViolationError):
+    code = "demo.only"
+
+
+class WorkflowTimeoutError(GovflowError):
+    """The item's workflow did not answer in time; the action may still complete."""
+
+    code = "workflow.timeout"
+    status = 504
+
+
 class DoubleVoteError(RuleViolationError):
     code = "ballot.double_vote"
 
@@ -155,3 +179,14 @@ class AuthenticationError(GovflowError):
 class ForbiddenError(GovflowError):
     code = "auth.forbidden"
     status = 403
+
+
+def error_class(code: str) -> type[GovflowError] | None:
+    """The error class with the stable ``code`` (to rebuild an error that crossed a boundary)."""
+    pending: list[type[GovflowError]] = [GovflowError]
+    while pending:
+        cls = pending.pop()
+        if cls.code == code:
+            return cls
+        pending.extend(cls.__subclasses__())
+    return None

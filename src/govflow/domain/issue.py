@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from govflow.domain.base import Aggregate, DomainEvent
 from govflow.domain.errors import (
+    EmptyRollError,
     InvalidInputError,
     IssueClosedError,
     RuleViolationError,
@@ -207,6 +208,16 @@ class OpenVoting:
     is_open: bool = True
 
 
+def proposal_of(event: IssueProposed) -> dict[str, object]:
+    """What makes two proposals of the same item the same proposal (a retry, not a clash)."""
+    return event.model_dump(
+        include={
+            "title", "description", "procedure_name", "procedure_version", "procedure_hash",
+            "grid", "body", "category", "spending_id",
+        }
+    )  # fmt: skip
+
+
 class Issue(Aggregate):
     created_by = (IssueProposed,)
 
@@ -275,6 +286,8 @@ class Issue(Aggregate):
                 self.grid = event.grid
                 self.category = event.category
                 self.spending_id = event.spending_id
+                self.proposal = proposal_of(event)
+                self.resolutions: dict[str, bool] = {}
             case StageOpened():
                 self.open_stage = event.stage
                 self.deadline = event.deadline
@@ -306,6 +319,7 @@ class Issue(Aggregate):
                 self.resolved = self.resolved or event.passed
             case ResolutionRecorded():
                 self.resolved = self.resolved or event.passed
+                self.resolutions[event.stage] = event.passed
             case NoticeLinked():
                 self.notices.append(event.notice_id)
             case ProgressReported():
@@ -446,6 +460,10 @@ class Issue(Aggregate):
         self._require_open(stage)
         if self.voting is not None and self.voting.is_open:
             raise RuleViolationError("voting is already open", stage=stage)
+        if not roll:
+            raise EmptyRollError(
+                "nobody is on the roll of the voting body: enrol its members first", stage=stage
+            )
         round_no = self.voting_rounds.get(stage, 0) + 1
         key = f"{stage}#{round_no}"
         self._trigger(

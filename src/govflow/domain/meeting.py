@@ -10,7 +10,12 @@ from pydantic import AwareDatetime
 
 from govflow.domain.base import Aggregate, DomainEvent
 from govflow.domain.council import Body
-from govflow.domain.errors import InvalidInputError, MeetingStateError, QuorumNotMetError
+from govflow.domain.errors import (
+    AlreadyExistsError,
+    InvalidInputError,
+    MeetingStateError,
+    QuorumNotMetError,
+)
 from govflow.domain.ids import meeting_id
 from govflow.domain.voting import Counts, Electorate, VotingRule, decide
 
@@ -31,6 +36,15 @@ class MeetingScheduled(DomainEvent):
 class MeetingNoticeIssued(DomainEvent):
     TOPIC = "govflow.meeting.notice_issued"
     notice_period_met: bool
+
+
+class MemberExcused(DomainEvent):
+    """A member of the body's roll was excused (请假) before the meeting, with a reason: they
+    are not expected (应到 = members of record less those excused)."""
+
+    TOPIC = "govflow.meeting.member_excused"
+    member_id: str
+    reason: str
 
 
 class AttendanceRecorded(DomainEvent):
@@ -105,6 +119,7 @@ class Meeting(Aggregate):
     def apply(self, event: DomainEvent) -> None:
         match event:
             case MeetingScheduled():
+                self.number = event.number
                 self.body = event.body
                 self.rule = event.rule
                 self.scheduled_for: datetime = event.scheduled_for
@@ -115,6 +130,9 @@ class Meeting(Aggregate):
                 self.motion_results: dict[int, bool] = {}
                 self.issue_id = event.issue_id
                 self.evidence: dict[str, str] = {}  # sha256 -> name
+                self.excused: dict[str, str] = {}  # member id -> reason
+            case MemberExcused():
+                self.excused[event.member_id] = event.reason
             case MeetingNoticeIssued():
                 self.notice_period_met = event.notice_period_met
             case AttendanceRecorded():
@@ -131,20 +149,45 @@ class Meeting(Aggregate):
         self._trigger(MeetingNoticeIssued, at=at, actor=actor, notice_period_met=met)
         return met
 
+    def excuse(
+        self, member_id: str, reason: str, *, roll: frozenset[str], at: datetime, actor: str
+    ) -> None:
+        """Excuse a member of the body's roll before attendance is taken."""
+        if self.attendance is not None:
+            raise MeetingStateError("attendance is recorded: excuse members before it")
+        if member_id not in roll:
+            raise InvalidInputError(
+                f"{member_id} is not on the roll of {self.body.value}", member_id=member_id
+            )
+        if member_id in self.excused:
+            raise AlreadyExistsError(f"{member_id} is already excused", member_id=member_id)
+        if not reason.strip():
+            raise InvalidInputError("an excuse needs a reason")
+        self._trigger(MemberExcused, at=at, actor=actor, member_id=member_id, reason=reason)
+
     def record_attendance(
-        self,
-        present: tuple[str, ...],
-        *,
-        members_of_record: int,
-        expected: int,
-        at: datetime,
-        actor: str,
+        self, present: tuple[str, ...], *, roll: frozenset[str], at: datetime, actor: str
     ) -> bool:
-        """Record who attended; quorum follows the body's rule. Returns whether it was met."""
+        """Record who attended, against the body's roll as recorded: members of record are
+        the roll, expected (应到) the roll less those excused. Returns whether quorum is met."""
+        if self.attendance is not None:
+            raise MeetingStateError("attendance is already recorded")
         if len(set(present)) != len(present):
             raise InvalidInputError("an attendee is listed twice")
-        if len(present) > members_of_record:
-            raise InvalidInputError("more attendees than members of record")
+        strangers = sorted(set(present) - roll)
+        if strangers:
+            raise InvalidInputError(
+                f"not on the roll of {self.body.value}: {', '.join(strangers)}",
+                not_on_roll=strangers,
+            )
+        excused_present = sorted(set(present) & set(self.excused))
+        if excused_present:
+            raise InvalidInputError(
+                f"excused but listed as present: {', '.join(excused_present)}",
+                excused=excused_present,
+            )
+        members_of_record = len(roll)
+        expected = members_of_record - len(set(self.excused) & roll)
         electorate = Electorate(members_of_record=members_of_record, expected=expected)
         decision = decide(self.rule, electorate, Counts(present=len(present), yes=0))
         self._trigger(
@@ -157,6 +200,14 @@ class Meeting(Aggregate):
             quorum_met=decision.quorum_met,
         )
         return decision.quorum_met
+
+    def motion_passed(self, motion_no: int) -> bool:
+        """Whether motion ``motion_no`` passed (refused if the meeting has no such motion)."""
+        if motion_no not in self.motion_results:
+            raise MeetingStateError(
+                f"meeting {self.number} has no motion {motion_no}", motion_no=motion_no
+            )
+        return self.motion_results[motion_no]
 
     def record_motion(
         self, text: str, *, yes: int, no: int, abstain: int, at: datetime, actor: str

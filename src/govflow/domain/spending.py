@@ -17,6 +17,7 @@ from govflow.domain.base import Aggregate, DomainEvent
 from govflow.domain.council import Body
 from govflow.domain.errors import (
     DisclosureMissingError,
+    InvalidInputError,
     OverDisbursementError,
     ReapprovalRequiredError,
     ReviewRequiredError,
@@ -77,11 +78,24 @@ class DisclosureRecorded(DomainEvent):
     notice_id: UUID
 
 
+class DisbursementRequested(DomainEvent):
+    """An officer (the event's actor) asked for money to move; another officer must approve."""
+
+    TOPIC = "govflow.spending.disbursement_requested"
+    disbursement_no: int
+    amount: Yuan
+    reference: str
+
+
 class Disbursed(DomainEvent):
+    """Money moved, approved by two distinct officers: the one who requested it and the one
+    who approved it (the event's actor)."""
+
     TOPIC = "govflow.spending.disbursed"
     amount: Yuan
     approved_by: tuple[str, str]
     reference: str
+    disbursement_no: int | None = None
 
 
 class SpendingCompleted(DomainEvent):
@@ -141,6 +155,12 @@ class Spending(Aggregate):
                 self.disbursed = Decimal(0)
                 self.actual_cost: Decimal | None = None
                 self.disclosures: dict[NoticeKind, UUID] = {}
+                self.issue_id = event.issue_id
+                self.pending: dict[int, DisbursementRequested] = {}
+                self.disbursements = 0
+            case DisbursementRequested():
+                self.pending[event.disbursement_no] = event
+                self.disbursements = event.disbursement_no
             case ReviewRecorded():
                 self.review_passed = event.quorum_met and event.passed
             case SpendingApproved():
@@ -156,6 +176,8 @@ class Spending(Aggregate):
                 self.disclosures[event.kind] = event.notice_id
             case Disbursed():
                 self.disbursed += event.amount
+                if event.disbursement_no is not None:
+                    self.pending.pop(event.disbursement_no, None)
             case SpendingCompleted():
                 self.actual_cost = event.actual_cost
                 if event.over_approval:
@@ -250,39 +272,56 @@ class Spending(Aggregate):
             DisclosureRecorded, at=at, actor=actor, step=step, kind=kind, notice_id=notice_id
         )
 
-    def disburse(
-        self,
-        amount: Decimal,
-        *,
-        approved_by: tuple[str, str],
-        reference: str,
-        at: datetime,
-        actor: str,
-        step: str | None = None,
-    ) -> None:
-        if self.has_applied(step):
-            return
+    def _check_disbursable(self, amount: Decimal) -> None:
         if self.status is SpendingStatus.REAPPROVAL_REQUIRED:
             raise ReapprovalRequiredError("the actual cost exceeds the approval: approve it again")
         self._require(SpendingStatus.APPROVED)
         self._require_disclosure(NoticeKind.RESOLUTION, "money is disbursed")
-        first, second = approved_by
-        if not first or first == second:
-            raise SameOfficerError("a disbursement needs two distinct approving officers")
         if self.disbursed + amount > self.approved_amount:
             raise OverDisbursementError(
                 "disbursements may not exceed the approved amount",
                 approved=str(self.approved_amount),
                 disbursed=str(self.disbursed),
             )
+
+    def request_disbursement(
+        self, amount: Decimal, *, reference: str, at: datetime, actor: str
+    ) -> int:
+        """An officer (``actor``) asks for ``amount`` to be paid; returns the request's number.
+        Nothing moves until another officer approves it."""
+        self._check_disbursable(amount)
+        if not reference.strip():
+            raise InvalidInputError("a disbursement needs a reference")
+        number = self.disbursements + 1
+        self._trigger(
+            DisbursementRequested,
+            at=at,
+            actor=actor,
+            disbursement_no=number,
+            amount=amount,
+            reference=reference,
+        )
+        return number
+
+    def approve_disbursement(self, disbursement_no: int, *, at: datetime, actor: str) -> None:
+        """A second officer (``actor``, not the one who asked) approves: the money moves."""
+        request = self.pending.get(disbursement_no)
+        if request is None:
+            raise SpendingStateError(
+                f"no disbursement {disbursement_no} is awaiting approval",
+                disbursement_no=disbursement_no,
+            )
+        if request.actor == actor:
+            raise SameOfficerError("the officer who asked for a disbursement cannot approve it")
+        self._check_disbursable(request.amount)
         self._trigger(
             Disbursed,
             at=at,
             actor=actor,
-            step=step,
-            amount=amount,
-            approved_by=approved_by,
-            reference=reference,
+            amount=request.amount,
+            approved_by=(request.actor, actor),
+            reference=request.reference,
+            disbursement_no=disbursement_no,
         )
 
     def complete(

@@ -8,23 +8,29 @@ typed with the domain's stable code; concurrent changes stay retryable.
 from __future__ import annotations
 
 import functools
+import sqlite3
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
+import psycopg
 import structlog
+from eventsourcing.persistence import InterfaceError, OperationalError
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, TemporalError
 
 from govflow.application import Governance
 from govflow.application.views import TallyView
 from govflow.domain.calendar import DayType
 from govflow.domain.council import Body
-from govflow.domain.errors import ConcurrentChangeError, GovflowError
+from govflow.domain.errors import ConcurrentChangeError, GovflowError, ResolutionMismatchError
 from govflow.domain.issue import IssueOutcome, StageOutcome
 from govflow.domain.notice import NoticePeriod
 from govflow.orchestration import messages as m
 
+# Errors of an unreachable or restarting store: retried until the store is back.
+OUTAGES = (OperationalError, InterfaceError, sqlite3.OperationalError, psycopg.OperationalError)
+DEFECT_ATTEMPTS = 5
 P = ParamSpec("P")
 R = TypeVar("R")
 logger = structlog.get_logger("govflow.activities")
@@ -53,6 +59,20 @@ def _translated(fn: Callable[P, R]) -> Callable[P, R]:
             raise ApplicationError(
                 error.message, error.to_dict(), type=error.code, non_retryable=True
             ) from error
+        except (TemporalError, *OUTAGES):
+            raise  # cancellation, or the store is away: retried with back-off until back
+        except Exception as defect:
+            # A defect: retried a few times in case it was transient, then failed for good,
+            # logged once (on the last attempt) with its traceback.
+            info = activity.info()
+            last = info.attempt >= DEFECT_ATTEMPTS
+            if last:
+                logger.exception("activity_defect", attempts=info.attempt)
+            raise ApplicationError(
+                f"{type(defect).__name__} in {info.activity_type}",
+                type="activity.defect",
+                non_retryable=last,
+            ) from defect
 
     return wrapper
 
@@ -154,12 +174,20 @@ class GovernanceActivities:
     @defn("record_resolution")
     def record_resolution(self, i: m.MeetingResolutionInput) -> bool:
         with self.app.acting_at(i.ref.at):
+            if i.body is None or i.rule is None:  # scheduled by a worker before the checks
+                raise ResolutionMismatchError(
+                    "this resolution was asked for before meetings were checked against the "
+                    "stage: record it again"
+                )
             return self.app.record_meeting_resolution(
                 i.ref.council,
                 i.ref.number,
                 i.stage,
                 meeting_number=i.meeting_number,
                 motion_no=i.motion_no,
+                body=Body(i.body),
+                rule=i.rule,
+                review_spending=i.review_spending,
                 actor=i.ref.actor,
                 step=i.ref.step,
             )

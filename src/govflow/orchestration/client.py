@@ -33,7 +33,15 @@ from temporalio.testing import TimeSkipper, TimeSkippingConfig
 from govflow.application import Governance
 from govflow.application.views import BallotReceipt
 from govflow.domain.ballot import Choice
-from govflow.domain.errors import ActionRefusedError, IssueClosedError, NotFoundError
+from govflow.domain.errors import (
+    ActionRefusedError,
+    GovflowError,
+    IssueClosedError,
+    NotFoundError,
+    WorkflowTimeoutError,
+    error_class,
+)
+from govflow.domain.policy import Principal
 from govflow.domain.procedure import Procedure
 from govflow.orchestration import messages as m
 from govflow.orchestration.worker import TASK_QUEUE
@@ -49,6 +57,8 @@ def workflow_id(council: str, number: int) -> str:
 
 
 _RUNTIMES: dict[str, Runtime] = {}
+# Open actions anyone on a roll may take; every other open action is a chair's.
+NOT_CHAIR_ACTIONS = frozenset({"cast_ballot", "file_objection", "rate"})
 CORE_LOGGER = "temporalio.core"
 
 
@@ -83,10 +93,19 @@ async def connect(
 class IssueClient:
     """One council clerk's view of the running items."""
 
-    def __init__(self, client: Client, app: Governance, *, task_queue: str = TASK_QUEUE):
+    def __init__(
+        self,
+        client: Client,
+        app: Governance,
+        *,
+        task_queue: str = TASK_QUEUE,
+        answer_within: float = 30.0,
+    ):
         self.client = client
         self.app = app
         self.task_queue = task_queue
+        # Every call that waits on a workflow gives up after this long (workflow.timeout).
+        self.answer_within = answer_within
 
     def handle(self, council: str, number: int) -> WorkflowHandle[Any, Any]:
         return self.client.get_workflow_handle(
@@ -145,13 +164,32 @@ class IssueClient:
         return await skipper.fast_forward(self.handle(council, number), timedelta(days=days))
 
     async def status(self, council: str, number: int) -> m.Status:
+        """Where the item stands and who may act now (chairs as the roll records them now)."""
         try:
-            result: m.Status = await self.handle(council, number).query(
-                "status", result_type=m.Status
+            result: m.Status = await asyncio.wait_for(
+                self.handle(council, number).query("status", result_type=m.Status),
+                timeout=self.answer_within,
             )
         except RPCError as error:
             raise await self._rpc_refusal(council, number, error) from None
-        return result
+        except TimeoutError:
+            raise WorkflowTimeoutError(f"issue {council}/{number} did not answer") from None
+        if result.stage is None:
+            return result
+        chairs = await asyncio.to_thread(self._chairs_now, council, result.body)
+        actions = [
+            a if a.action in NOT_CHAIR_ACTIONS else a.model_copy(update={"who": chairs})
+            for a in result.actions
+        ]
+        return result.model_copy(update={"actions": actions})
+
+    def _chairs_now(self, council: str, body: str | None) -> list[str]:
+        members = self.app.council_to_read(council).members
+        return sorted(
+            mid
+            for mid, member in members.items()
+            if (body in {b.value for b in member.chairs} if body else bool(member.chairs))
+        )
 
     async def _rpc_refusal(self, council: str, number: int, error: RPCError) -> Exception:
         """A Temporal RPC failure as a govflow error: unknown items are 404, ended ones 409."""
@@ -183,40 +221,67 @@ class IssueClient:
         self, council: str, number: int, name: str, arg: Any, result_type: type | None = None
     ) -> Any:
         try:
-            return await self.handle(council, number).execute_update(
-                name, arg, result_type=result_type
+            return await asyncio.wait_for(
+                self.handle(council, number).execute_update(name, arg, result_type=result_type),
+                timeout=self.answer_within,
             )
         except WorkflowUpdateFailedError as error:
             raise _refusal(error) from None
         except RPCError as error:
             raise await self._rpc_refusal(council, number, error) from None
+        except TimeoutError:
+            raise WorkflowTimeoutError(
+                f"issue {council}/{number} did not answer within {self.answer_within:g} s: "
+                "check its status before trying again",
+                action=name,
+            ) from None
 
-    async def close_stage(self, council: str, number: int, member_id: str) -> str:
+    async def _acting(self, council: str, who: Principal | str) -> m.Acting:
+        """The principal as the record says now (a member id is looked up)."""
+        if isinstance(who, str):
+            who = await asyncio.to_thread(self.app.principal, council, who)
+        return m.Acting.of(who)
+
+    async def close_stage(self, council: str, number: int, who: Principal | str) -> str:
+        acting = await self._acting(council, who)
         result: str = await self._update(
-            council, number, "close_stage", m.ChairAction(member_id=member_id), str
+            council, number, "close_stage", m.ChairAction(member_id=acting.holder, who=acting), str
         )
         return result
 
     async def record_resolution(
-        self, council: str, number: int, member_id: str, *, meeting_number: int, motion_no: int
+        self,
+        council: str,
+        number: int,
+        who: Principal | str,
+        *,
+        meeting_number: int,
+        motion_no: int,
     ) -> bool:
+        acting = await self._acting(council, who)
         result: bool = await self._update(
             council,
             number,
             "record_resolution",
             m.ResolutionRequest(
-                member_id=member_id, meeting_number=meeting_number, motion_no=motion_no
+                member_id=acting.holder,
+                meeting_number=meeting_number,
+                motion_no=motion_no,
+                who=acting,
             ),
             bool,
         )
         return result
 
-    async def file_objection(self, council: str, number: int, person_id: str, text: str) -> int:
+    async def file_objection(
+        self, council: str, number: int, who: Principal | str, text: str
+    ) -> int:
+        acting = await self._acting(council, who)
         result: int = await self._update(
             council,
             number,
             "file_objection",
-            m.ObjectionRequest(person_id=person_id, text=text),
+            m.ObjectionRequest(person_id=acting.holder, text=text, who=acting),
             int,
         )
         return result
@@ -225,62 +290,77 @@ class IssueClient:
         self,
         council: str,
         number: int,
-        member_id: str,
+        who: Principal | str,
         objection_no: int,
         reply: str,
         *,
         upheld: bool,
     ) -> None:
+        acting = await self._acting(council, who)
         await self._update(
             council,
             number,
             "answer_objection",
             m.AnswerRequest(
-                member_id=member_id, objection_no=objection_no, reply=reply, upheld=upheld
+                member_id=acting.holder,
+                objection_no=objection_no,
+                reply=reply,
+                upheld=upheld,
+                who=acting,
             ),
         )
 
-    async def correct_notice(self, council: str, number: int, member_id: str, text: str) -> None:
-        await self._update(
-            council, number, "correct_notice", m.CorrectionRequest(member_id=member_id, text=text)
-        )
+    async def correct_notice(
+        self, council: str, number: int, who: Principal | str, text: str
+    ) -> None:
+        acting = await self._acting(council, who)
+        request = m.CorrectionRequest(member_id=acting.holder, text=text, who=acting)
+        await self._update(council, number, "correct_notice", request)
 
-    async def report_progress(self, council: str, number: int, member_id: str, text: str) -> None:
-        await self._update(
-            council, number, "report_progress", m.ProgressRequest(member_id=member_id, text=text)
-        )
+    async def report_progress(
+        self, council: str, number: int, who: Principal | str, text: str
+    ) -> None:
+        acting = await self._acting(council, who)
+        request = m.ProgressRequest(member_id=acting.holder, text=text, who=acting)
+        await self._update(council, number, "report_progress", request)
 
     async def complete(
-        self, council: str, number: int, member_id: str, actual_cost: Decimal | None = None
+        self,
+        council: str,
+        number: int,
+        who: Principal | str,
+        actual_cost: Decimal | None = None,
     ) -> bool:
-        result: bool = await self._update(
-            council,
-            number,
-            "complete",
-            m.CompletionRequest(member_id=member_id, actual_cost=actual_cost),
-            bool,
-        )
+        acting = await self._acting(council, who)
+        request = m.CompletionRequest(member_id=acting.holder, actual_cost=actual_cost, who=acting)
+        result: bool = await self._update(council, number, "complete", request, bool)
         return result
 
     async def reapprove(
-        self, council: str, number: int, member_id: str, *, meeting_number: int, motion_no: int
+        self,
+        council: str,
+        number: int,
+        who: Principal | str,
+        *,
+        meeting_number: int,
+        motion_no: int,
     ) -> None:
-        await self._update(
-            council,
-            number,
-            "reapprove",
-            m.ResolutionRequest(
-                member_id=member_id, meeting_number=meeting_number, motion_no=motion_no
-            ),
+        acting = await self._acting(council, who)
+        request = m.ResolutionRequest(
+            member_id=acting.holder,
+            meeting_number=meeting_number,
+            motion_no=motion_no,
+            who=acting,
         )
+        await self._update(council, number, "reapprove", request)
 
-    async def withdraw(self, council: str, number: int, member_id: str, reason: str) -> None:
-        await self._update(
-            council, number, "withdraw", m.WithdrawRequest(member_id=member_id, reason=reason)
-        )
+    async def withdraw(self, council: str, number: int, who: Principal | str, reason: str) -> None:
+        acting = await self._acting(council, who)
+        request = m.WithdrawRequest(member_id=acting.holder, reason=reason, who=acting)
+        await self._update(council, number, "withdraw", request)
 
 
-def _refusal(error: BaseException) -> ActionRefusedError:
+def _refusal(error: BaseException) -> GovflowError:
     """The failed update's reason as a govflow error, keeping the domain's code if any."""
     cause: BaseException | None = error
     reasons: list[ApplicationError] = []
@@ -290,6 +370,11 @@ def _refusal(error: BaseException) -> ActionRefusedError:
         cause = getattr(cause, "cause", None) or cause.__cause__
     coded = [r for r in reasons if r.type and "." in r.type]
     if coded:
+        known = error_class(coded[0].type or "")
+        if known is not None and known is not GovflowError:
+            recorded = coded[0].details[0] if coded[0].details else None
+            details = recorded.get("details", {}) if isinstance(recorded, dict) else {}
+            return known(coded[0].message, **details)
         return ActionRefusedError(coded[0].message, cause=coded[0].type)
     if reasons:
         return ActionRefusedError(reasons[0].message)

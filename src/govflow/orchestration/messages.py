@@ -8,7 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from govflow.domain.access import HolderKind, Scope
 from govflow.domain.notice import NoticeKind
+from govflow.domain.policy import Principal
 from govflow.domain.voting import VotingRule
 
 
@@ -112,6 +114,11 @@ class MeetingResolutionInput(Message):
     meeting_number: int
     motion_no: int
     spending_number: int | None = None
+    # What the meeting must match: the stage's acting body and voting rule. With
+    # ``review_spending`` the same motion is that spending's review, recorded atomically.
+    body: str | None = None
+    rule: VotingRule | None = None
+    review_spending: int | None = None
 
 
 class PostNoticeInput(Message):
@@ -208,21 +215,63 @@ class ReminderInput(Message):
 # -- updates and queries --------------------------------------------------------------------
 
 
+class Acting(Message):
+    """The principal behind an update, as the council's record said when the command came
+    in: the workflow's validators ask the policy with it."""
+
+    council: str
+    holder: str
+    kind: HolderKind = HolderKind.PERSON
+    roles: tuple[str, ...] = ()
+    scopes: tuple[Scope, ...] = ()
+    chairs: tuple[str, ...] = ()
+    bodies: tuple[str, ...] = ()
+    enrolment: int | None = None
+
+    @classmethod
+    def of(cls, who: Principal) -> Acting:
+        return cls(
+            council=who.council,
+            holder=who.holder,
+            kind=who.kind,
+            roles=tuple(sorted(who.roles)),
+            scopes=tuple(sorted(who.scopes)),
+            chairs=tuple(sorted(who.chairs)),
+            bodies=tuple(sorted(who.bodies)),
+            enrolment=who.enrolment,
+        )
+
+    def principal(self) -> Principal:
+        return Principal(
+            self.council,
+            self.holder,
+            self.kind,
+            roles=frozenset(self.roles),
+            scopes=frozenset(self.scopes),
+            chairs=frozenset(self.chairs),
+            bodies=frozenset(self.bodies),
+            enrolment=self.enrolment,
+        )
+
+
 class ChairAction(Message):
     """A chair closes the open stage (or the voting, where the procedure allows)."""
 
     member_id: str
+    who: Acting | None = None
 
 
 class ResolutionRequest(Message):
     member_id: str
     meeting_number: int
     motion_no: int
+    who: Acting | None = None
 
 
 class ObjectionRequest(Message):
     person_id: str
     text: str
+    who: Acting | None = None
 
 
 class AnswerRequest(Message):
@@ -230,26 +279,31 @@ class AnswerRequest(Message):
     objection_no: int
     reply: str
     upheld: bool
+    who: Acting | None = None
 
 
 class CorrectionRequest(Message):
     member_id: str
     text: str
+    who: Acting | None = None
 
 
 class ProgressRequest(Message):
     member_id: str
     text: str
+    who: Acting | None = None
 
 
 class CompletionRequest(Message):
     member_id: str
     actual_cost: Decimal | None = None
+    who: Acting | None = None
 
 
 class WithdrawRequest(Message):
     member_id: str
     reason: str
+    who: Acting | None = None
 
 
 class OpenAction(Message):
@@ -262,6 +316,7 @@ class Status(Message):
     number: int
     stage: str | None
     kind: str | None
+    body: str | None = None  # the stage's acting body
     deadline: datetime | None
     actions: list[OpenAction]
     outcome: str | None = None

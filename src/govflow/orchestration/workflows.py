@@ -15,10 +15,13 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from govflow.application.views import TallyView
+    from govflow.domain.errors import EmptyRollError, ForbiddenError
     from govflow.domain.notice import NoticeKind
+    from govflow.domain.policy import Action, authorize
     from govflow.domain.procedure import (
         Condition,
         Procedure,
@@ -35,8 +38,16 @@ COUNCIL_ATTRIBUTE = SearchAttributeKey.for_keyword("GovflowCouncil")
 PROCEDURE_ATTRIBUTE = SearchAttributeKey.for_keyword("GovflowProcedure")
 SEARCH_ATTRIBUTES = (STAGE_ATTRIBUTE, COUNCIL_ATTRIBUTE, PROCEDURE_ATTRIBUTE)
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
+# Rule violations are not retried (non-retryable errors) and a defect fails after a few
+# attempts (see activities.DEFECT_ATTEMPTS); only an unreachable store is retried until back.
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 SPENDING_DISCLOSURES = (NoticeKind.RESOLUTION, NoticeKind.PROGRESS, NoticeKind.RESULT)
+
+
+def _code(error: ActivityError) -> str | None:
+    """The domain's stable code behind a failed activity, if any."""
+    cause = error.cause
+    return cause.type if isinstance(cause, ApplicationError) else None
 
 
 class Next(Enum):
@@ -162,17 +173,25 @@ class IssueWorkflow:
     async def _ballot_vote(self, stage: Stage) -> Next:
         assert self.procedure is not None and self.input is not None and stage.body is not None
         assert self.deadline is not None
-        opened = await self._act(
-            "open_voting",
-            m.OpenVotingInput(
-                ref=self._ref(),
-                stage=stage.id,
-                body=stage.body.value,
-                rule=self.procedure.rule_for(stage, self.input.category),
-                closes_at=self.deadline,
-            ),
-            m.VotingOpenedResult,
-        )
+        try:
+            opened = await self._act(
+                "open_voting",
+                m.OpenVotingInput(
+                    ref=self._ref(),
+                    stage=stage.id,
+                    body=stage.body.value,
+                    rule=self.procedure.rule_for(stage, self.input.category),
+                    closes_at=self.deadline,
+                ),
+                m.VotingOpenedResult,
+            )
+        except ActivityError as error:
+            if _code(error) != EmptyRollError.code:
+                raise
+            # Nobody could vote: the stage fails, recorded, instead of waiting for nobody.
+            workflow.logger.warning("empty roll", extra={"stage": stage.id})
+            await self._close_stage(stage, "failed")
+            return await self._finish("failed")
         self.ballot_key = opened.ballot_key
         await self._wait_until(
             lambda: self.all_voted or self.closed_by is not None, self.deadline, stage
@@ -459,9 +478,19 @@ class IssueWorkflow:
 
     # -- what people may do -----------------------------------------------------------------
 
-    def _require_chair(self, member_id: str) -> None:
-        if member_id not in self.chairs:
-            raise ValueError(f"{member_id} does not chair the body acting in this stage")
+    def _authorize(self, who: m.Acting | None, action: Action = Action.CHAIR_STAGE) -> None:
+        """Ask the policy, with the caller's roles and chairs as recorded when the command
+        came in (never a list frozen when the stage opened)."""
+        assert self.input is not None
+        if who is None:
+            raise ApplicationError(
+                "actions reach an item through the command door", type=ForbiddenError.code
+            )
+        body = self.stage.body.value if self.stage and self.stage.body else None
+        try:
+            authorize(who.principal(), action, self.input.council, body=body)
+        except ForbiddenError as refused:
+            raise ApplicationError(refused.message, type=refused.code) from None
 
     def _require_stage(self, *kinds: StageKind) -> Stage:
         if self.stage is None or self.stage.kind not in kinds:
@@ -483,7 +512,7 @@ class IssueWorkflow:
             raise ValueError("this vote cannot be closed early")
         if stage.kind is StageKind.PROPOSE and stage.duration.days == 0:
             raise ValueError("this stage closes by itself")
-        self._require_chair(request.member_id)
+        self._authorize(request.who)
 
     @workflow.signal(name="all_voted")
     def all_voted_signal(self, ballot_key: str) -> None:
@@ -501,12 +530,27 @@ class IssueWorkflow:
             motion_no=request.motion_no,
             spending_number=self.input.spending_number,
         )
-        passed: bool = await self._act("record_resolution", resolution, bool)
-        if (
-            self.input.spending_number is not None
-            and stage.body is not None
-            and stage.body.value == "party_members_assembly"
-        ):
+        review = (
+            self.input.spending_number
+            if stage.body is not None and stage.body.value == "party_members_assembly"
+            else None
+        )
+        if workflow.patched("resolution-checked-against-stage"):
+            # One activity checks the meeting against the stage's body, rule and issue and
+            # records the resolution and the spending's review together, or nothing at all.
+            assert self.procedure is not None and stage.body is not None
+            checked = resolution.model_copy(
+                update={
+                    "body": stage.body.value,
+                    "rule": self.procedure.rule_for(stage, self.input.category),
+                    "review_spending": review,
+                }
+            )
+            passed: bool = await self._act("record_resolution", checked, bool)
+            self.resolution = (request.member_id, passed)
+            return passed
+        passed = await self._act("record_resolution", resolution, bool)
+        if review is not None:
             await self._act(
                 "review_spending",
                 resolution.model_copy(update={"ref": self._ref(request.member_id)}),
@@ -522,7 +566,7 @@ class IssueWorkflow:
             raise ValueError("this stage votes by ballots, not at a meeting")
         if self.resolution is not None:
             raise ValueError("the stage already has its resolution")
-        self._require_chair(request.member_id)
+        self._authorize(request.who)
 
     @workflow.update(name="file_objection")
     async def file_objection(self, request: m.ObjectionRequest) -> int:
@@ -541,6 +585,7 @@ class IssueWorkflow:
     @file_objection.validator
     def _validate_objection(self, request: m.ObjectionRequest) -> None:
         self._require_stage(StageKind.PUBLISH)
+        self._authorize(request.who, Action.FILE_OBJECTION)
         until = self.notice.objection_until if self.notice else None
         if until is None or workflow.now() >= until:
             raise ValueError("the objection window is not open")
@@ -569,7 +614,7 @@ class IssueWorkflow:
     @answer_objection.validator
     def _validate_answer(self, request: m.AnswerRequest) -> None:
         self._require_stage(StageKind.PUBLISH)
-        self._require_chair(request.member_id)
+        self._authorize(request.who)
         if request.objection_no not in self.open_objections:
             raise ValueError(f"objection {request.objection_no} is not awaiting an answer")
 
@@ -589,7 +634,7 @@ class IssueWorkflow:
     @correct_notice.validator
     def _validate_correction(self, request: m.CorrectionRequest) -> None:
         self._require_stage(StageKind.PUBLISH)
-        self._require_chair(request.member_id)
+        self._authorize(request.who)
         if self.notice is None:
             raise ValueError("no notice is posted yet")
 
@@ -605,7 +650,7 @@ class IssueWorkflow:
     @report_progress.validator
     def _validate_progress(self, request: m.ProgressRequest) -> None:
         self._require_stage(StageKind.IMPLEMENT)
-        self._require_chair(request.member_id)
+        self._authorize(request.who)
 
     @workflow.update(name="complete")
     async def complete(self, request: m.CompletionRequest) -> bool:
@@ -631,7 +676,7 @@ class IssueWorkflow:
     @complete.validator
     def _validate_completion(self, request: m.CompletionRequest) -> None:
         self._require_stage(StageKind.IMPLEMENT)
-        self._require_chair(request.member_id)
+        self._authorize(request.who)
         assert self.input is not None
         if self.input.spending_number is not None and request.actual_cost is None:
             raise ValueError("a spending's implementation completes with its actual cost")
@@ -663,7 +708,7 @@ class IssueWorkflow:
     @reapprove.validator
     def _validate_reapproval(self, request: m.ResolutionRequest) -> None:
         self._require_stage(StageKind.IMPLEMENT)
-        self._require_chair(request.member_id)
+        self._authorize(request.who)
         if not self.reapproval_needed:
             raise ValueError("no re-approval is pending")
 
@@ -680,7 +725,7 @@ class IssueWorkflow:
     def _validate_withdrawal(self, request: m.WithdrawRequest) -> None:
         if self.stage is None or self.outcome is not None:
             raise ValueError("the issue is not in progress")
-        self._require_chair(request.member_id)
+        self._authorize(request.who)
 
     @workflow.query(name="status")
     def status(self) -> m.Status:
@@ -691,6 +736,7 @@ class IssueWorkflow:
             number=self.input.number,
             stage=stage.id if stage else None,
             kind=stage.kind.value if stage else None,
+            body=stage.body.value if stage and stage.body else None,
             deadline=self.deadline if stage else None,
             actions=self._actions(),
             outcome=self.outcome,

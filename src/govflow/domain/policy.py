@@ -1,0 +1,176 @@
+"""Who may do what: the one policy every command asks, over the council's current record.
+
+A :class:`Principal` is built from the record when a caller authenticates (a person's
+enrolment with its roles, bodies and chairs *now*, or an integration with its scopes); a
+command handler asks :func:`authorize` before it touches anything, and the workflow's update
+validators ask the same function. Nothing else decides who may act.
+
+The README's "who may do what" table is :data:`RULES` (a test keeps the two equal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from govflow.domain.access import HolderKind, Scope
+from govflow.domain.base import INTEGRATION_ACTOR_PREFIX
+from govflow.domain.errors import ForbiddenError
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a person's enrolment (roles, bodies, chairs as recorded now) or an
+    integration (its scopes). ``enrolment`` is the version of the council at which the person
+    was enrolled: a later enrolment under the same member id is another person."""
+
+    council: str
+    holder: str
+    kind: HolderKind
+    roles: frozenset[str] = frozenset()
+    scopes: frozenset[Scope] = frozenset()
+    chairs: frozenset[str] = frozenset()  # the bodies the person chairs
+    bodies: frozenset[str] = frozenset()  # the bodies the person sits on
+    enrolment: int | None = None
+
+    @property
+    def is_person(self) -> bool:
+        return self.kind is HolderKind.PERSON
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.is_person and "auditor" in self.roles
+
+    @property
+    def is_clerk(self) -> bool:
+        """The council's clerk (书记员) keeps its roll: members, households, subscriptions."""
+        return self.is_person and "clerk" in self.roles
+
+    @property
+    def is_officer(self) -> bool:
+        return self.is_person and "officer" in self.roles
+
+    @property
+    def actor(self) -> str:
+        """The name recorded on the events this principal causes."""
+        if self.kind is HolderKind.INTEGRATION:
+            return f"{INTEGRATION_ACTOR_PREFIX}{self.holder}"
+        return self.holder
+
+
+class Action(StrEnum):
+    """Everything someone may ask govflow to do (one command each, reads grouped)."""
+
+    READ = "read"
+    EXPORT = "export"
+    KEEP_ROLL = "keep_roll"
+    ISSUE_TOKEN = "issue_token"
+    MANAGE_WEBHOOKS = "manage_webhooks"
+    PROPOSE = "propose"
+    CAST_BALLOT = "cast_ballot"
+    RATE = "rate"
+    FILE_OBJECTION = "file_objection"
+    CHAIR_STAGE = "chair_stage"
+    RUN_MEETING = "run_meeting"
+    REQUEST_SPENDING = "request_spending"
+    REQUEST_DISBURSEMENT = "request_disbursement"
+    APPROVE_DISBURSEMENT = "approve_disbursement"
+    ADVANCE_CLOCK = "advance_clock"
+
+
+# What each action is, and who may take it: the README's table is this (tested).
+RULES: dict[Action, tuple[str, str]] = {
+    Action.READ: (
+        "read a council's items, notices, meetings, spending, events, history",
+        "its members (auditors too), integrations with `read`",
+    ),
+    Action.EXPORT: ("export the council's log", "auditors and the clerk"),
+    Action.KEEP_ROLL: (
+        "enroll/remove members, register households, change the threshold",
+        "the clerk (role `clerk`)",
+    ),
+    Action.ISSUE_TOKEN: ("issue or revoke a member's or integration's token", "the clerk"),
+    Action.MANAGE_WEBHOOKS: (
+        "subscribe and unsubscribe webhooks",
+        "the clerk, integrations with `webhooks:manage`",
+    ),
+    Action.PROPOSE: ("propose an item", "members, integrations with `issues:propose`"),
+    Action.CAST_BALLOT: ("cast a ballot", "the member themself, if on the frozen roll"),
+    Action.RATE: ("rate an implemented item", "the member themself, if asked to evaluate"),
+    Action.FILE_OBJECTION: ("object to a notice", "members, within the objection window"),
+    Action.CHAIR_STAGE: (
+        "close a stage, record a resolution, answer objections, correct a notice, report "
+        "progress, complete, re-approve, withdraw",
+        "a chair of the stage's acting body as the roll records it now",
+    ),
+    Action.RUN_MEETING: (
+        "schedule a meeting, give notice, excuse members, record attendance, motions, "
+        "minutes, evidence",
+        "the chair of the meeting's body, or the clerk",
+    ),
+    Action.REQUEST_SPENDING: ("request spending", "members"),
+    Action.REQUEST_DISBURSEMENT: ("request a disbursement", "officers (role `officer`)"),
+    Action.APPROVE_DISBURSEMENT: (
+        "approve a requested disbursement (money moves)",
+        "another officer, not the one who requested it",
+    ),
+    Action.ADVANCE_CLOCK: ("fast-forward an item's clock", "the clerk, on a demo server only"),
+}
+
+_SCOPES: dict[Action, Scope] = {
+    Action.READ: Scope.READ,
+    Action.PROPOSE: Scope.PROPOSE,
+    Action.MANAGE_WEBHOOKS: Scope.WEBHOOKS,
+}
+
+
+def authorize(who: Principal, action: Action, council: str, *, body: str | None = None) -> str:
+    """Refuse (``ForbiddenError``) unless ``who`` may take ``action`` in ``council``; return
+    the actor to record. ``body`` is the acting body of a stage or a meeting, if any."""
+    if who.council != council:
+        raise ForbiddenError("the token belongs to another council", action=action.value)
+    if who.kind is HolderKind.INTEGRATION:
+        scope = _SCOPES.get(action)
+        if scope is None:
+            raise ForbiddenError("only a member can take this action", action=action.value)
+        if scope not in who.scopes:
+            raise ForbiddenError(f"the token lacks the {scope.value} scope", action=action.value)
+        return who.actor
+    if action is Action.READ:
+        return who.actor
+    if action is Action.EXPORT:
+        if who.is_auditor or who.is_clerk:
+            return who.actor
+        raise ForbiddenError("only auditors and the clerk export the log", action=action.value)
+    if who.is_auditor:
+        raise ForbiddenError("auditors read everything and write nothing", action=action.value)
+    if action in (
+        Action.KEEP_ROLL,
+        Action.ISSUE_TOKEN,
+        Action.MANAGE_WEBHOOKS,
+        Action.ADVANCE_CLOCK,
+    ):
+        if not who.is_clerk:
+            raise ForbiddenError(
+                "only the council's clerk can take this action", action=action.value
+            )
+    elif action is Action.CHAIR_STAGE:
+        chairs = body in who.chairs if body is not None else bool(who.chairs)
+        if not chairs:
+            raise ForbiddenError(
+                f"only a chair of {body or 'a body'} can take this action",
+                action=action.value,
+                body=body,
+            )
+    elif action is Action.RUN_MEETING:
+        if body not in who.chairs and not who.is_clerk:
+            raise ForbiddenError(
+                f"only the chair of {body} or the clerk can take this action",
+                action=action.value,
+                body=body,
+            )
+    elif action in (Action.REQUEST_DISBURSEMENT, Action.APPROVE_DISBURSEMENT) and not (
+        who.is_officer
+    ):
+        raise ForbiddenError("only an officer can take this action", action=action.value)
+    return who.actor

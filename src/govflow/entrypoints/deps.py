@@ -1,0 +1,67 @@
+"""The API's dependencies, declared once: who is calling, the application and the door.
+
+Routes authenticate through :data:`Caller`, build a command and hand it to :data:`Door`; reads
+ask the policy through :func:`reader`. No route decides a rule.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from govflow.application import Governance
+from govflow.domain.errors import AuthenticationError
+from govflow.domain.policy import Action, Principal, authorize
+from govflow.orchestration.client import IssueClient
+from govflow.orchestration.door import CommandDoor, WorkflowsUnavailableError
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def governance(request: Request) -> Governance:
+    app: Governance = request.app.state.governance
+    return app
+
+
+def door(request: Request) -> CommandDoor:
+    found: CommandDoor = request.app.state.door
+    return found
+
+
+def workflows(request: Request) -> IssueClient:
+    issues: IssueClient | None = request.app.state.door.issues
+    if issues is None:
+        raise WorkflowsUnavailableError("no workflow service is connected")
+    return issues
+
+
+def evidence_dir(request: Request) -> Path | None:
+    found: Path | None = request.app.state.evidence_dir
+    return found
+
+
+async def principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller behind the bearer token, as the council's record says now (401 without)."""
+    if credentials is None:
+        raise AuthenticationError("send Authorization: Bearer <token>")
+    app: Governance = request.app.state.governance
+    return await run_in_threadpool(app.authenticate, credentials.credentials)
+
+
+Caller = Annotated[Principal, Depends(principal)]
+App = Annotated[Governance, Depends(governance)]
+Door = Annotated[CommandDoor, Depends(door)]
+Workflows = Annotated[IssueClient, Depends(workflows)]
+EvidenceDir = Annotated[Path | None, Depends(evidence_dir)]
+
+
+def reader(caller: Principal, code: str) -> None:
+    """Any member of the council (auditors too), or an integration with the read scope."""
+    authorize(caller, Action.READ, code)

@@ -1,0 +1,100 @@
+"""``/v1/notices`` and ``/v1/audit``: notices by id, histories, state as of a time, the
+export, checkpoints and the chain's verification."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+from pydantic import AwareDatetime, BaseModel
+
+from govflow.application.views import HistoryEntry, NoticeView
+from govflow.domain.errors import NotFoundError
+from govflow.domain.policy import Action, authorize
+from govflow.entrypoints.deps import App, Caller, reader
+
+router = APIRouter(prefix="/v1")
+
+
+class CheckpointView(BaseModel):
+    position: int
+    notification_id: int
+    digest: str
+
+
+class VerifyView(BaseModel):
+    ok: bool
+    checked: int
+    unsealed: int
+    checkpoints_checked: int
+    problem: dict[str, Any] | None
+
+
+@router.get("/notices/{notice_id}", tags=["notices"])
+def get_notice(notice_id: UUID, caller: Caller, app: App) -> NoticeView:
+    row = app.directory.notices.get(notice_id)
+    if row is None:
+        raise NotFoundError("notice not found", id=str(notice_id))
+    reader(caller, row.council)
+    return app.get_notice(notice_id)
+
+
+@router.get("/audit/history/{aggregate_id}", tags=["audit"])
+def get_history(
+    aggregate_id: UUID,
+    caller: Caller,
+    app: App,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1, description="a version")] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
+) -> list[HistoryEntry]:
+    """The events of one aggregate of the caller's council, in pages: what, when, who.
+    Continue with ``after`` = the last version received."""
+    council = app.council_of(aggregate_id)
+    if council is None:
+        raise NotFoundError("no such aggregate", id=str(aggregate_id))
+    reader(caller, council)
+    return app.get_history(aggregate_id, after=after, limit=limit)
+
+
+@router.get("/audit/as-of/{aggregate_id}", tags=["audit"])
+def get_as_of(aggregate_id: UUID, at: AwareDatetime, caller: Caller, app: App) -> dict[str, Any]:
+    """An aggregate's state made of its events recorded up to ``at``."""
+    council = app.council_of(aggregate_id)
+    if council is None:
+        raise NotFoundError("no such aggregate", id=str(aggregate_id))
+    reader(caller, council)
+    return app.get_state_as_of(aggregate_id, at)
+
+
+@router.get(
+    "/audit/export",
+    tags=["audit"],
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}, "description": "JSON lines"}},
+)
+def export(caller: Caller, app: App) -> StreamingResponse:
+    """The notification log as JSON lines (auditors and the clerk), streamed."""
+    authorize(caller, Action.EXPORT, caller.council)
+    return StreamingResponse(app.export_lines(), media_type="application/x-ndjson")
+
+
+@router.get("/audit/checkpoints", tags=["audit"])
+def list_checkpoints(app: App) -> list[CheckpointView]:
+    return [
+        CheckpointView(position=c.position, notification_id=c.notification_id, digest=c.digest)
+        for c in app.list_checkpoints()
+    ]
+
+
+@router.get("/audit/verify", tags=["audit"])
+def verify(app: App) -> VerifyView:
+    report = app.verify_audit_chain()
+    return VerifyView(
+        ok=report.ok,
+        checked=report.checked,
+        unsealed=report.unsealed,
+        checkpoints_checked=report.checkpoints_checked,
+        problem=report.problem.__dict__ if report.problem else None,
+    )

@@ -1,0 +1,163 @@
+"""``/v1/councils/{code}/meetings``: meetings, their notice, excuses, attendance, motions,
+minutes and evidence (the chair of the meeting's body, or the clerk)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import AwareDatetime, Field
+
+from govflow.application import commands as c
+from govflow.application.views import MeetingView
+from govflow.domain.council import Body, MemberId
+from govflow.domain.errors import GovflowError, InvalidInputError, NotFoundError
+from govflow.domain.policy import Action
+from govflow.entrypoints.api_bodies import Strict, TextBody
+from govflow.entrypoints.deps import App, Caller, Door, EvidenceDir, reader
+from govflow.entrypoints.evidence import store_evidence
+
+router = APIRouter(prefix="/v1/councils/{code}/meetings", tags=["meetings"])
+
+MAX_EVIDENCE = 20 * 1024 * 1024
+EVIDENCE_NAME = r"^[^/\\]{1,200}$"
+EVIDENCE_ROUTE = "/v1/councils/{code}/meetings/{number}/evidence/{name}"
+
+
+class ScheduleBody(Strict):
+    number: int = Field(ge=1)
+    body: Body
+    kind: str = Field(default="议事会议", min_length=1, max_length=50)
+    title: str = Field(min_length=1, max_length=200)
+    scheduled_for: AwareDatetime
+    notice_days_required: int = Field(default=0, ge=0, le=60)
+    rule_of: str = Field(description="the procedure whose voting rule the meeting applies")
+    rule: str = Field(description="the rule's name in that procedure")
+    issue_number: int | None = Field(
+        default=None, ge=1, description="the item the meeting decides (needed for a resolution)"
+    )
+
+
+class ExcuseBody(Strict):
+    member_id: MemberId
+    reason: str = Field(min_length=1, max_length=1_000)
+
+
+class AttendanceBody(Strict):
+    present: list[MemberId] = Field(max_length=100_000)
+
+
+class MotionBody(Strict):
+    text: str = Field(min_length=1, max_length=10_000)
+    yes: int = Field(ge=0)
+    no: int = Field(ge=0)
+    abstain: int = Field(default=0, ge=0)
+
+
+@router.post("", status_code=201)
+async def schedule(code: str, body: ScheduleBody, caller: Caller, door: Door) -> dict[str, int]:
+    """Schedule a meeting of a body, with the voting rule its motions are decided by."""
+    fields = body.model_dump()
+    command = c.ScheduleMeeting(council=code, **fields)
+    return {"number": await door.handle(command, caller)}
+
+
+@router.get("/{number}")
+def get_meeting(code: str, number: int, caller: Caller, app: App) -> MeetingView:
+    reader(caller, code)
+    return app.get_meeting(code, number)
+
+
+@router.post("/{number}/notice")
+async def notice(code: str, number: int, caller: Caller, door: Door) -> dict[str, bool]:
+    """Issue the meeting's notice; says whether the required notice period is met."""
+    met = await door.handle(c.GiveMeetingNotice(council=code, number=number), caller)
+    return {"notice_period_met": met}
+
+
+@router.post("/{number}/excused")
+async def excuse(
+    code: str, number: int, body: ExcuseBody, caller: Caller, door: Door
+) -> dict[str, str]:
+    """Before attendance, record that a member of the body's roll is excused, with a reason:
+    they are not expected (应到 = the roll less those excused)."""
+    command = c.ExcuseMember(council=code, number=number, **body.model_dump())
+    return {"excused": await door.handle(command, caller)}
+
+
+@router.post("/{number}/attendance")
+async def attendance(
+    code: str, number: int, body: AttendanceBody, caller: Caller, door: Door
+) -> dict[str, bool]:
+    """Record who attended; the quorum's bases come from the body's roll as recorded."""
+    command = c.RecordAttendance(council=code, number=number, present=tuple(body.present))
+    return {"quorum_met": await door.handle(command, caller)}
+
+
+@router.post("/{number}/motions", status_code=201)
+async def motion(
+    code: str, number: int, body: MotionBody, caller: Caller, door: Door
+) -> dict[str, object]:
+    """Record a motion with its counts; decided by the meeting's rule."""
+    command = c.RecordMotion(council=code, number=number, **body.model_dump())
+    no, passed = await door.handle(command, caller)
+    return {"motion_no": no, "passed": passed}
+
+
+@router.post("/{number}/minutes")
+async def minutes(
+    code: str, number: int, body: TextBody, caller: Caller, door: Door
+) -> dict[str, bool]:
+    command = c.RecordMinutes(council=code, number=number, text=body.text)
+    return {"recorded": await door.handle(command, caller)}
+
+
+@router.put("/{number}/evidence/{name}", status_code=201)
+async def evidence(
+    code: str,
+    number: int,
+    name: Annotated[str, PathParam(pattern=EVIDENCE_NAME)],
+    request: Request,
+    caller: Caller,
+    door: Door,
+    store: EvidenceDir,
+) -> dict[str, object]:
+    """Upload evidence (photo, scan, recording) as the raw request body, at most 20 MiB.
+    It is stored by its sha256, which the meeting's record keeps."""
+    body = await door.meeting_body(code, number)
+    await door.may(caller, Action.RUN_MEETING, code, body=body)  # before reading the upload
+    content = bytearray()
+    async for chunk in request.stream():
+        content.extend(chunk)
+        if len(content) > MAX_EVIDENCE:
+            raise InvalidInputError("evidence is limited to 20 MiB")
+    if not content:
+        raise InvalidInputError("the request body (the evidence) is empty")
+    digest = hashlib.sha256(content).hexdigest()
+    if store is not None:
+        await run_in_threadpool(store_evidence, store, digest, bytes(content))
+    command = c.AttachEvidence(council=code, number=number, name=name, content=bytes(content))
+    await door.handle(command, caller)
+    return {"name": name, "sha256": digest, "size": len(content)}
+
+
+@router.get("/{number}/evidence/{sha256}")
+def get_evidence(
+    code: str, number: int, sha256: str, caller: Caller, app: App, store: EvidenceDir
+) -> Response:
+    """Download evidence by its sha256 (checked again on the way out)."""
+    reader(caller, code)
+    meeting = app.meeting(code, number)
+    if sha256 not in meeting.evidence or store is None:
+        raise NotFoundError("no such evidence on this meeting", sha256=sha256)
+    path = store / sha256
+    if not path.exists():
+        raise NotFoundError("the evidence file is missing from the store", sha256=sha256)
+    content = path.read_bytes()
+    if hashlib.sha256(content).hexdigest() != sha256:
+        raise GovflowError("the stored evidence does not match its sha256")
+    return Response(content, media_type="application/octet-stream")

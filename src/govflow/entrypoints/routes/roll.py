@@ -1,0 +1,116 @@
+"""``/v1/councils/{code}``: the council, its roll and its tokens (kept by the clerk)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from govflow.application import commands as c
+from govflow.application.views import CouncilView
+from govflow.domain.access import HolderKind, Scope
+from govflow.domain.council import Body
+from govflow.entrypoints.api_bodies import Strict
+from govflow.entrypoints.deps import App, Caller, Door, reader
+
+router = APIRouter(prefix="/v1/councils/{code}", tags=["councils"])
+PersonId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+class MemberBody(Strict):
+    member_id: PersonId
+    name: str = Field(min_length=1, max_length=100)
+    roles: list[Literal["clerk", "auditor", "officer"]] = Field(default_factory=list)
+    bodies: list[Body] = Field(default_factory=list)
+    chairs: list[Body] = Field(default_factory=list)
+
+
+class HouseholdBody(Strict):
+    unit: str = Field(min_length=1, max_length=64)
+    exclusive_area: Decimal = Field(gt=0, le=100_000, decimal_places=2)
+    owner_id: PersonId
+    bodies: list[Body] = Field(default_factory=lambda: [Body.OWNERS_ASSEMBLY])
+
+
+class ThresholdBody(Strict):
+    threshold: str = Field(description="yuan as a string, e.g. 10000.00", max_length=40)
+
+
+class TokenBody(Strict):
+    holder: PersonId = Field(description="a member id, or an integration's name")
+    kind: HolderKind = HolderKind.PERSON
+    scopes: list[Scope] = Field(default_factory=list, max_length=10)
+
+
+class NewToken(BaseModel):
+    token: str = Field(description="shown this once; only its keyed digest is kept")
+    token_id: str
+
+
+@router.get("")
+def get_council(code: str, caller: Caller, app: App) -> CouncilView:
+    reader(caller, code)
+    return app.get_council(code)
+
+
+@router.post("/members", status_code=201)
+async def enroll(code: str, body: MemberBody, caller: Caller, door: Door) -> dict[str, str]:
+    """As the clerk, enroll a member with roles, bodies and the bodies they chair."""
+    command = c.EnrollMember(
+        council=code,
+        member_id=body.member_id,
+        name=body.name,
+        roles=tuple(body.roles),
+        bodies=tuple(body.bodies),
+        chairs=tuple(body.chairs),
+    )
+    return {"member_id": await door.handle(command, caller)}
+
+
+@router.delete("/members/{member_id}")
+async def remove(code: str, member_id: str, caller: Caller, door: Door) -> dict[str, str]:
+    """As the clerk, record that a member left: every token of that enrolment stops working,
+    even if the member id is enrolled again later for someone else."""
+    command = c.RemoveMember(council=code, member_id=member_id)
+    return {"removed": await door.handle(command, caller)}
+
+
+@router.post("/households", status_code=201)
+async def household(code: str, body: HouseholdBody, caller: Caller, door: Door) -> dict[str, str]:
+    """As the clerk, register a household (unit, exclusive area in m², owner, the bodies
+    whose roll it is on: the owners' assembly by default, the residents' assembly …)."""
+    command = c.RegisterHousehold(
+        council=code,
+        unit=body.unit,
+        exclusive_area=body.exclusive_area,
+        owner_id=body.owner_id,
+        bodies=tuple(body.bodies),
+    )
+    return {"unit": await door.handle(command, caller)}
+
+
+@router.put("/spending-threshold")
+async def threshold(code: str, body: ThresholdBody, caller: Caller, door: Door) -> dict[str, str]:
+    """As the clerk, change the threshold above which spending needs the review."""
+    command = c.ChangeThreshold(council=code, spending_threshold=body.threshold)
+    return {"threshold": await door.handle(command, caller)}
+
+
+@router.post("/tokens", status_code=201, tags=["access"])
+async def issue_token(code: str, body: TokenBody, caller: Caller, door: Door) -> NewToken:
+    """As the clerk, issue a member's token (it belongs to that enrolment) or an
+    integration's, with scopes. The token is shown this once."""
+    command = c.IssueToken(
+        council=code, holder=body.holder, kind=body.kind, scopes=tuple(body.scopes)
+    )
+    token: str = await door.handle(command, caller)
+    return NewToken(token=token, token_id=token.split("_")[1])
+
+
+@router.delete("/tokens/{token_id}", tags=["access"])
+async def revoke_token(code: str, token_id: str, caller: Caller, door: Door) -> dict[str, bool]:
+    """As the clerk, revoke a token of the council."""
+    await door.handle(c.RevokeToken(council=code, token_id=token_id), caller)
+    return {"revoked": True}

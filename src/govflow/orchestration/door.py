@@ -1,0 +1,413 @@
+"""The command door: the one way in for every write.
+
+An entry point authenticates the caller (a :class:`~govflow.domain.policy.Principal` built from
+the council's current record), builds a command and calls :meth:`CommandDoor.handle`. The
+command's handler asks the policy whether the principal may, takes every fact a rule needs
+from the record, and only then records events or talks to the item's workflow (whose update
+validators ask the same policy). A refused command records nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from govflow.application import Governance
+from govflow.application import commands as c
+from govflow.application.procedures import ProcedureLibrary
+from govflow.application.views import BallotReceipt, IssueView, SpendingView
+from govflow.domain.errors import DemoOnlyError, GovflowError, InvalidInputError
+from govflow.domain.ids import issue_id
+from govflow.domain.policy import Action, Principal, authorize
+from govflow.orchestration.client import IssueClient
+
+Handler = Callable[[Any, Principal], Awaitable[Any]]
+
+
+class WorkflowsUnavailableError(GovflowError):
+    code = "workflow.unavailable"
+    status = 503
+
+
+class CommandDoor:
+    """Every command's handler, over one Governance, its procedures and (for items) the
+    workflow client. ``demo`` allows fast-forwarding items' clocks."""
+
+    def __init__(
+        self,
+        app: Governance,
+        issues: IssueClient | None,
+        procedures: ProcedureLibrary | None,
+        *,
+        demo: bool = False,
+    ) -> None:
+        self.app = app
+        self.issues = issues
+        self.procedures = procedures
+        self.demo = demo
+        self._handlers: dict[type[c.Command], Handler] = {
+            c.ProposeIssue: self._propose,
+            c.CastBallot: self._cast_ballot,
+            c.RateIssue: self._rate,
+            c.CloseStage: self._close_stage,
+            c.RecordResolution: self._resolution,
+            c.Reapprove: self._reapprove,
+            c.FileObjection: self._object,
+            c.AnswerObjection: self._answer,
+            c.CorrectNotice: self._correct,
+            c.ReportProgress: self._progress,
+            c.CompleteImplementation: self._complete,
+            c.Withdraw: self._withdraw,
+            c.AdvanceClock: self._advance,
+            c.ScheduleMeeting: self._schedule,
+            c.GiveMeetingNotice: self._meeting_notice,
+            c.ExcuseMember: self._excuse,
+            c.RecordAttendance: self._attendance,
+            c.RecordMotion: self._motion,
+            c.RecordMinutes: self._minutes,
+            c.AttachEvidence: self._evidence,
+            c.RequestSpending: self._request_spending,
+            c.RequestDisbursement: self._request_disbursement,
+            c.ApproveDisbursement: self._approve_disbursement,
+            c.EnrollMember: self._enroll,
+            c.RemoveMember: self._remove,
+            c.RegisterHousehold: self._household,
+            c.ChangeThreshold: self._threshold,
+            c.IssueToken: self._issue_token,
+            c.RevokeToken: self._revoke_token,
+        }
+
+    async def handle(self, command: c.Command, who: Principal) -> Any:
+        """Perform ``command`` for ``who``, or refuse it with a coded error."""
+        handler = self._handlers.get(type(command))
+        if handler is None:
+            raise InvalidInputError(f"no handler for {type(command).__name__}")
+        return await handler(command, who)
+
+    # -- shared --------------------------------------------------------------------------------
+
+    def _workflows(self) -> IssueClient:
+        if self.issues is None:
+            raise WorkflowsUnavailableError("no workflow service is connected")
+        return self.issues
+
+    async def may(self, who: Principal, action: Action, council: str, **facts: Any) -> str:
+        """Ask the policy (with the record's facts) before work the caller wants to stream."""
+        return authorize(who, action, council, **facts)
+
+    async def meeting_body(self, council: str, number: int) -> str:
+        meeting = await asyncio.to_thread(self.app.meeting, council, number)
+        return meeting.body.value
+
+    async def _run_meeting(self, who: Principal, council: str, number: int) -> str:
+        body = await self.meeting_body(council, number)
+        return authorize(who, Action.RUN_MEETING, council, body=body)
+
+    # -- items ---------------------------------------------------------------------------------
+
+    async def _propose(self, cmd: c.ProposeIssue, who: Principal) -> IssueView:
+        """Record the proposal and start its workflow. Proposing the same again completes a
+        half-done proposal (starts a missing workflow); other content is ``already_exists``."""
+        actor = authorize(who, Action.PROPOSE, cmd.council)
+        if self.procedures is None:
+            raise WorkflowsUnavailableError("no procedure library is loaded")
+        procedure = self.procedures.get(cmd.procedure, cmd.version)
+        workflows = self._workflows()
+        spending_id = None
+        if cmd.spending_number is not None:
+            spending = await asyncio.to_thread(
+                self.app.get_spending, cmd.council, cmd.spending_number
+            )
+            spending_id = spending.id
+        await asyncio.to_thread(
+            lambda: self.app.propose_issue(
+                cmd.council,
+                cmd.number,
+                cmd.title,
+                procedure,
+                actor=actor,
+                description=cmd.description,
+                grid=cmd.grid,
+                category=cmd.category,
+                spending_id=spending_id,
+            )
+        )
+        await workflows.start(
+            cmd.council,
+            cmd.number,
+            procedure,
+            category=cmd.category,
+            spending_number=cmd.spending_number,
+        )
+        return await asyncio.to_thread(self.app.get_issue, cmd.council, cmd.number)
+
+    async def _cast_ballot(self, cmd: c.CastBallot, who: Principal) -> BallotReceipt:
+        """Cast the caller's own ballot (the roll is checked against the frozen roll)."""
+        voter = authorize(who, Action.CAST_BALLOT, cmd.council)
+        receipt = await asyncio.to_thread(
+            self.app.cast_ballot, cmd.council, cmd.number, voter, cmd.choice
+        )
+        if receipt.all_voted:  # only then does the workflow hear of it (never one per ballot)
+            await self._workflows().all_voted(cmd.council, cmd.number, receipt.ballot_key)
+        return receipt
+
+    async def _rate(self, cmd: c.RateIssue, who: Principal) -> str:
+        rater = authorize(who, Action.RATE, cmd.council)
+        rating = await asyncio.to_thread(
+            self.app.rate_issue, cmd.council, cmd.number, rater, cmd.rating
+        )
+        return str(rating)
+
+    # The chair's actions: asked here against the open stage's acting body, and again by the
+    # workflow's validators (the same policy, with ``who`` as the record says now), so a stage
+    # that moved on in between is checked against its successor.
+
+    async def _chair(self, cmd: c.ItemCommand, who: Principal) -> IssueClient:
+        workflows = self._workflows()
+        authorize(who, Action.CHAIR_STAGE, cmd.council, body=None)  # a chair of something
+        status = await workflows.status(cmd.council, cmd.number)
+        authorize(who, Action.CHAIR_STAGE, cmd.council, body=status.body)
+        return workflows
+
+    async def _close_stage(self, cmd: c.CloseStage, who: Principal) -> str:
+        return await (await self._chair(cmd, who)).close_stage(cmd.council, cmd.number, who)
+
+    async def _resolution(self, cmd: c.RecordResolution, who: Principal) -> bool:
+        return await (await self._chair(cmd, who)).record_resolution(
+            cmd.council,
+            cmd.number,
+            who,
+            meeting_number=cmd.meeting_number,
+            motion_no=cmd.motion_no,
+        )
+
+    async def _reapprove(self, cmd: c.Reapprove, who: Principal) -> bool:
+        await (await self._chair(cmd, who)).reapprove(
+            cmd.council,
+            cmd.number,
+            who,
+            meeting_number=cmd.meeting_number,
+            motion_no=cmd.motion_no,
+        )
+        return True
+
+    async def _object(self, cmd: c.FileObjection, who: Principal) -> int:
+        authorize(who, Action.FILE_OBJECTION, cmd.council)
+        return await self._workflows().file_objection(cmd.council, cmd.number, who, cmd.text)
+
+    async def _answer(self, cmd: c.AnswerObjection, who: Principal) -> bool:
+        await (await self._chair(cmd, who)).answer_objection(
+            cmd.council, cmd.number, who, cmd.objection_no, cmd.reply, upheld=cmd.upheld
+        )
+        return cmd.upheld
+
+    async def _correct(self, cmd: c.CorrectNotice, who: Principal) -> bool:
+        await (await self._chair(cmd, who)).correct_notice(cmd.council, cmd.number, who, cmd.text)
+        return True
+
+    async def _progress(self, cmd: c.ReportProgress, who: Principal) -> bool:
+        await (await self._chair(cmd, who)).report_progress(cmd.council, cmd.number, who, cmd.text)
+        return True
+
+    async def _complete(self, cmd: c.CompleteImplementation, who: Principal) -> bool:
+        return await (await self._chair(cmd, who)).complete(
+            cmd.council, cmd.number, who, cmd.actual_cost
+        )
+
+    async def _withdraw(self, cmd: c.Withdraw, who: Principal) -> str:
+        await (await self._chair(cmd, who)).withdraw(cmd.council, cmd.number, who, cmd.reason)
+        return "withdrawn"
+
+    async def _advance(self, cmd: c.AdvanceClock, who: Principal) -> bool:
+        """Fast-forward an item's clock: drills and demos, on a server started in demo mode."""
+        authorize(who, Action.ADVANCE_CLOCK, cmd.council)
+        if not self.demo:
+            raise DemoOnlyError("fast-forwarding is for a server started with --demo only")
+        await asyncio.to_thread(self.app.issue, cmd.council, cmd.number)
+        return await self._workflows().advance(cmd.council, cmd.number, cmd.days)
+
+    # -- meetings ------------------------------------------------------------------------------
+
+    async def _schedule(self, cmd: c.ScheduleMeeting, who: Principal) -> int:
+        actor = authorize(who, Action.RUN_MEETING, cmd.council, body=cmd.body.value)
+        if self.procedures is None:
+            raise WorkflowsUnavailableError("no procedure library is loaded")
+        rules = self.procedures.get(cmd.rule_of).rules
+        if cmd.rule not in rules:
+            raise InvalidInputError(f"{cmd.rule_of} has no rule {cmd.rule!r}")
+        if cmd.issue_number is not None:
+            await asyncio.to_thread(self.app.issue, cmd.council, cmd.issue_number)
+        await asyncio.to_thread(
+            lambda: self.app.schedule_meeting(
+                cmd.council,
+                cmd.number,
+                cmd.body,
+                cmd.kind,
+                cmd.title,
+                scheduled_for=cmd.scheduled_for,
+                notice_days_required=cmd.notice_days_required,
+                rule=rules[cmd.rule],
+                actor=actor,
+                issue_id=issue_id(cmd.council, cmd.issue_number) if cmd.issue_number else None,
+            )
+        )
+        return cmd.number
+
+    async def _meeting_notice(self, cmd: c.GiveMeetingNotice, who: Principal) -> bool:
+        actor = await self._run_meeting(who, cmd.council, cmd.number)
+        return await asyncio.to_thread(
+            lambda: self.app.issue_meeting_notice(cmd.council, cmd.number, actor=actor)
+        )
+
+    async def _excuse(self, cmd: c.ExcuseMember, who: Principal) -> str:
+        actor = await self._run_meeting(who, cmd.council, cmd.number)
+        await asyncio.to_thread(
+            lambda: self.app.excuse_member(
+                cmd.council, cmd.number, cmd.member_id, cmd.reason, actor=actor
+            )
+        )
+        return cmd.member_id
+
+    async def _attendance(self, cmd: c.RecordAttendance, who: Principal) -> bool:
+        actor = await self._run_meeting(who, cmd.council, cmd.number)
+        return await asyncio.to_thread(
+            lambda: self.app.record_attendance(
+                cmd.council, cmd.number, list(cmd.present), actor=actor
+            )
+        )
+
+    async def _motion(self, cmd: c.RecordMotion, who: Principal) -> tuple[int, bool]:
+        actor = await self._run_meeting(who, cmd.council, cmd.number)
+
+        def record() -> tuple[int, bool]:
+            no = self.app.record_motion(
+                cmd.council,
+                cmd.number,
+                cmd.text,
+                yes=cmd.yes,
+                no=cmd.no,
+                abstain=cmd.abstain,
+                actor=actor,
+            )
+            return no, self.app.meeting(cmd.council, cmd.number).motion_passed(no)
+
+        return await asyncio.to_thread(record)
+
+    async def _minutes(self, cmd: c.RecordMinutes, who: Principal) -> bool:
+        actor = await self._run_meeting(who, cmd.council, cmd.number)
+        await asyncio.to_thread(
+            lambda: self.app.record_minutes(cmd.council, cmd.number, cmd.text, actor=actor)
+        )
+        return True
+
+    async def _evidence(self, cmd: c.AttachEvidence, who: Principal) -> str:
+        actor = await self._run_meeting(who, cmd.council, cmd.number)
+        return await asyncio.to_thread(
+            lambda: self.app.attach_evidence(
+                cmd.council, cmd.number, cmd.name, cmd.content, actor=actor
+            )
+        )
+
+    # -- spending ------------------------------------------------------------------------------
+
+    async def _request_spending(self, cmd: c.RequestSpending, who: Principal) -> SpendingView:
+        actor = authorize(who, Action.REQUEST_SPENDING, cmd.council)
+
+        def request() -> SpendingView:
+            if cmd.issue_number is not None:
+                self.app.issue(cmd.council, cmd.issue_number)
+            self.app.request_spending(
+                cmd.council,
+                cmd.number,
+                cmd.amount,
+                purpose=cmd.purpose,
+                payee=cmd.payee,
+                budget_line=cmd.budget_line,
+                actor=actor,
+                issue_id=issue_id(cmd.council, cmd.issue_number) if cmd.issue_number else None,
+            )
+            return self.app.get_spending(cmd.council, cmd.number)
+
+        return await asyncio.to_thread(request)
+
+    async def _request_disbursement(self, cmd: c.RequestDisbursement, who: Principal) -> int:
+        """One officer asks; nothing moves until another officer approves."""
+        actor = authorize(who, Action.REQUEST_DISBURSEMENT, cmd.council)
+        return await asyncio.to_thread(
+            lambda: self.app.request_disbursement(
+                cmd.council, cmd.number, cmd.amount, reference=cmd.reference, actor=actor
+            )
+        )
+
+    async def _approve_disbursement(
+        self, cmd: c.ApproveDisbursement, who: Principal
+    ) -> SpendingView:
+        """A different officer approves with their own credentials: the money moves."""
+        actor = authorize(who, Action.APPROVE_DISBURSEMENT, cmd.council)
+
+        def approve() -> SpendingView:
+            self.app.approve_disbursement(cmd.council, cmd.number, cmd.disbursement_no, actor=actor)
+            return self.app.get_spending(cmd.council, cmd.number)
+
+        return await asyncio.to_thread(approve)
+
+    # -- the roll and access -------------------------------------------------------------------
+
+    async def _enroll(self, cmd: c.EnrollMember, who: Principal) -> str:
+        actor = authorize(who, Action.KEEP_ROLL, cmd.council)
+        await asyncio.to_thread(
+            lambda: self.app.enroll_member(
+                cmd.council,
+                cmd.member_id,
+                cmd.name,
+                actor=actor,
+                roles=cmd.roles,
+                bodies=cmd.bodies,
+                chairs=cmd.chairs,
+            )
+        )
+        return cmd.member_id
+
+    async def _remove(self, cmd: c.RemoveMember, who: Principal) -> str:
+        actor = authorize(who, Action.KEEP_ROLL, cmd.council)
+        await asyncio.to_thread(
+            lambda: self.app.remove_member(cmd.council, cmd.member_id, actor=actor)
+        )
+        return cmd.member_id
+
+    async def _household(self, cmd: c.RegisterHousehold, who: Principal) -> str:
+        actor = authorize(who, Action.KEEP_ROLL, cmd.council)
+        await asyncio.to_thread(
+            lambda: self.app.register_household(
+                cmd.council,
+                cmd.unit,
+                cmd.exclusive_area,
+                cmd.owner_id,
+                actor=actor,
+                bodies=cmd.bodies,
+            )
+        )
+        return cmd.unit
+
+    async def _threshold(self, cmd: c.ChangeThreshold, who: Principal) -> str:
+        actor = authorize(who, Action.KEEP_ROLL, cmd.council)
+
+        def change() -> str:
+            self.app.change_spending_threshold(cmd.council, cmd.spending_threshold, actor=actor)
+            return str(self.app.council(cmd.council).spending_threshold)
+
+        return await asyncio.to_thread(change)
+
+    async def _issue_token(self, cmd: c.IssueToken, who: Principal) -> str:
+        return await asyncio.to_thread(
+            lambda: self.app.issue_token_as(
+                who, cmd.council, cmd.holder, kind=cmd.kind, scopes=cmd.scopes
+            )
+        )
+
+    async def _revoke_token(self, cmd: c.RevokeToken, who: Principal) -> bool:
+        await asyncio.to_thread(
+            lambda: self.app.revoke_token_as(who, cmd.council, cmd.token_id, cmd.reason)
+        )
+        return True
