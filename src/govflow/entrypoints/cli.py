@@ -1,15 +1,22 @@
-"""The ``govflow`` command line: procedures, audit, the event catalogue and council set-up."""
+"""The ``govflow`` command line.
+
+Operator commands open this machine's event store (or serve it): ``up``, ``api``, ``worker``,
+``migrate``, ``keys``, ``schema``, ``procedure``, offline ``audit``, ``council register|bootstrap``.
+Everything a person does is a client of the running API with their token (``govflow login``):
+see :mod:`~govflow.entrypoints.cli_http`. No command here opens a Temporal client but the
+servers.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlparse
 from uuid import UUID
 
@@ -18,40 +25,46 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from govflow.application import catalogue
-from govflow.application.procedures import load_procedure, procedure_files
-from govflow.bootstrap import Settings, build_governance
-from govflow.domain.access import HolderKind, Scope
-from govflow.domain.council import Body
+from govflow.bootstrap import Settings
 from govflow.domain.errors import GovflowError
-from govflow.domain.procedure_lint import lint
 from govflow.entrypoints.cli_admin import demo, events, list_app, webhook_app
-from govflow.entrypoints.cli_issues import issue_app, meeting_app, spending_app
+from govflow.entrypoints.cli_council import council_app, token_app
+from govflow.entrypoints.cli_issues import issue_app
+from govflow.entrypoints.cli_login import login, logout, whoami_command
+from govflow.entrypoints.cli_meetings import meeting_app, spending_app
 from govflow.entrypoints.console import (
     EXIT_AUDIT,
+    EXIT_INVALID,
     EXIT_RULE,
     JsonFlag,
     domain_errors,
     emit_json,
     err,
+    offline,
     out,
     report,
 )
 from govflow.observability import configure_logging
 
-ROLES = ("clerk", "auditor", "officer")
+if TYPE_CHECKING:
+    from govflow.application import Governance
+    from govflow.application.audit import VerifyReport
 
 app = typer.Typer(
     help="govflow: event-sourced governance workflows for residents' councils.",
     no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold tokens and keys
 )
 procedure_app = typer.Typer(help="Validate and lint procedure files.", no_args_is_help=True)
 audit_app = typer.Typer(
-    help="History, past state, the hash chain and exports.", no_args_is_help=True
+    help="(Operator) History, past state, the hash chain and exports, read from this "
+    "machine's event store.",
+    no_args_is_help=True,
 )
 schema_app = typer.Typer(help="The published event catalogue.", no_args_is_help=True)
-council_app = typer.Typer(help="Councils, members and households.", no_args_is_help=True)
-token_app = typer.Typer(help="API tokens: issue and revoke.", no_args_is_help=True)
+app.command("login")(login)
+app.command("logout")(logout)
+app.command("whoami")(whoami_command)
 app.add_typer(procedure_app, name="procedure")
 app.add_typer(audit_app, name="audit")
 app.add_typer(schema_app, name="schema")
@@ -65,6 +78,9 @@ app.add_typer(webhook_app, name="webhook")
 app.add_typer(list_app, name="list")
 app.command("demo")(demo)
 app.command("events")(events)
+DemoFlag = Annotated[
+    bool, typer.Option("--demo", help="Demo mode: items' clocks may be fast-forwarded.")
+]
 
 
 @contextmanager
@@ -89,8 +105,11 @@ def procedure_validate(
     paths: Annotated[list[Path], typer.Argument(help="Files or dirs.")], as_json: JsonFlag = False
 ) -> None:
     """Refuse malformed procedure files, naming the line and the reason."""
+    from govflow.application.procedures import load_procedure, procedure_files
+
     failures = []
-    files = [f for p in paths for f in procedure_files(p)]
+    with domain_errors():
+        files = [f for p in paths for f in procedure_files(p)]
     for path in files:
         try:
             load_procedure(path)
@@ -119,8 +138,13 @@ def procedure_lint(
     paths: Annotated[list[Path], typer.Argument(help="Files or dirs.")], as_json: JsonFlag = False
 ) -> None:
     """Validate, then flag procedures that break statutory minimums."""
+    from govflow.application.procedures import load_procedure, procedure_files
+    from govflow.domain.procedure_lint import lint
+
     findings: list[dict[str, Any]] = []
-    for path in (f for p in paths for f in procedure_files(p)):
+    with domain_errors():
+        files = [f for p in paths for f in procedure_files(p)]
+    for path in files:
         try:
             procedure = load_procedure(path)
         except GovflowError as error:
@@ -152,8 +176,7 @@ def procedure_lint(
 @audit_app.command("history")
 def audit_history(aggregate_id: UUID, as_json: JsonFlag = False) -> None:
     """Every event of an aggregate: version, time, actor, what."""
-    with domain_errors():
-        entries = build_governance().get_history(aggregate_id)
+    entries = offline(lambda app: app.get_history(aggregate_id))
     if as_json:
         emit_json([e.model_dump(mode="json") for e in entries])
         return
@@ -174,17 +197,14 @@ def audit_history(aggregate_id: UUID, as_json: JsonFlag = False) -> None:
 def audit_as_of(aggregate_id: UUID, at: datetime) -> None:
     """The state of an aggregate as it stood at a past time (ISO 8601, with offset)."""
     if at.tzinfo is None:
-        err.print("[red]error[/red] give the time with its offset, e.g. 2026-03-01T12:00+08:00")
-        raise typer.Exit(2)
-    with domain_errors():
-        emit_json(build_governance().get_state_as_of(aggregate_id, at))
+        raise typer.BadParameter("give the time with its offset, e.g. 2026-03-01T12:00+08:00")
+    emit_json(offline(lambda app: app.get_state_as_of(aggregate_id, at)))
 
 
 @audit_app.command("checkpoint")
 def audit_checkpoint(as_json: JsonFlag = False) -> None:
     """Seal the log and print the checkpoint digest to publish."""
-    with domain_errors():
-        checkpoint = build_governance().record_checkpoint()
+    checkpoint = offline(lambda app: app.record_checkpoint())
     if as_json:
         emit_json(checkpoint.__dict__)
     else:
@@ -207,13 +227,14 @@ def audit_verify(
     for item in expect or []:
         position, _, digest = item.partition(":")
         if not position.isdigit() or len(digest) != 64:
-            err.print(f"[red]error[/red] --expect takes POSITION:DIGEST, got {item!r}")
-            raise typer.Exit(2)
+            raise typer.BadParameter(f"--expect takes POSITION:DIGEST, got {item!r}")
         expected[int(position)] = digest
-    governance = build_governance()
-    total = governance.recorder.max_notification_id()
-    with domain_errors(), _progress("verifying", total) as advance:
-        verdict = governance.verify_audit_chain(expected, progress=advance)
+
+    def verify(app: Governance) -> VerifyReport:
+        with _progress("verifying", app.recorder.max_notification_id()) as advance:
+            return app.verify_audit_chain(expected, progress=advance)
+
+    verdict = offline(verify)
     if as_json:
         emit_json(
             {
@@ -248,16 +269,18 @@ def audit_export(
     ] = Path("-"),
 ) -> None:
     """Write the whole log as JSON Lines."""
-    governance = build_governance()
-    total = governance.recorder.max_notification_id()
-    with _progress("exporting", total) as advance:
-        if str(output) == "-":
-            count = governance.export_log(sys.stdout.buffer, progress=advance)
-        else:
+
+    def export(app: Governance) -> int:
+        with _progress("exporting", app.recorder.max_notification_id()) as advance:
+            if str(output) == "-":
+                return app.export_log(sys.stdout.buffer, progress=advance)
             partial = output.with_name(output.name + ".partial")
             with partial.open("wb") as stream:
-                count = governance.export_log(stream, progress=advance)
+                count = app.export_log(stream, progress=advance)
             partial.replace(output)
+            return count
+
+    count = offline(export)
     err.print(f"exported {count} records")
 
 
@@ -270,6 +293,8 @@ def schema_export(
     check: Annotated[bool, typer.Option(help="Only report stale files; exit 1 if any.")] = False,
 ) -> None:
     """Write JSON Schemas, the catalogue and missing golden payloads."""
+    from govflow.application import catalogue
+
     result = catalogue.export(root, check=check)
     for path in result.stale:
         (err if check else out).print(f"{'stale' if check else 'wrote'} {path}")
@@ -277,155 +302,6 @@ def schema_export(
         raise typer.Exit(EXIT_RULE)
     if not result.stale:
         out.print("catalogue up to date")
-
-
-# -- councils -----------------------------------------------------------------------------
-
-
-@council_app.command("register")
-def council_register(
-    code: str,
-    name: str,
-    threshold: str = "10000.00",
-    actor: str = "clerk",
-    as_json: JsonFlag = False,
-) -> None:
-    """Register a council with its spending threshold (yuan)."""
-    with domain_errors():
-        council_id = build_governance().register_council(
-            code, name, actor=actor, spending_threshold=threshold
-        )
-    report(as_json, {"id": str(council_id), "code": code}, str(council_id))
-
-
-@council_app.command("add-member")
-def council_add_member(
-    code: str,
-    member_id: str,
-    name: str,
-    body: Annotated[list[Body] | None, typer.Option(help="A body they sit on.")] = None,
-    chair: Annotated[list[Body] | None, typer.Option(help="A body they chair.")] = None,
-    role: Annotated[
-        list[str] | None, typer.Option(help="clerk, auditor or officer (repeatable).")
-    ] = None,
-    actor: str = "clerk",
-    as_json: JsonFlag = False,
-) -> None:
-    """Enroll a member on the bodies they sit on, with their roles."""
-    for r in role or ():
-        if r not in ROLES:
-            raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}, not {r!r}")
-    with domain_errors():
-        build_governance().enroll_member(
-            code,
-            member_id,
-            name,
-            actor=actor,
-            roles=tuple(role or ()),
-            bodies=tuple(body or ()),
-            chairs=tuple(chair or ()),
-        )
-    report(as_json, {"member_id": member_id}, f"{member_id} enrolled")
-
-
-@council_app.command("remove-member")
-def council_remove_member(
-    code: str, member_id: str, actor: str = "clerk", as_json: JsonFlag = False
-) -> None:
-    """Record that a member left (their tokens stop working)."""
-    with domain_errors():
-        build_governance().remove_member(code, member_id, actor=actor)
-    report(as_json, {"removed": member_id}, f"{member_id} left")
-
-
-@council_app.command("add-household")
-def council_add_household(
-    code: str,
-    unit: str,
-    exclusive_area: Annotated[str, typer.Argument(help="Exclusive area in m², e.g. 89.50")],
-    owner: str,
-    body: Annotated[
-        list[Body] | None, typer.Option(help="A body the household votes in (repeatable).")
-    ] = None,
-    actor: str = "clerk",
-    as_json: JsonFlag = False,
-) -> None:
-    """Register a household: its unit, exclusive area and owner."""
-    try:
-        area = Decimal(exclusive_area)
-    except ArithmeticError:
-        raise typer.BadParameter(f"{exclusive_area!r} is not an area in m²") from None
-    with domain_errors():
-        build_governance().register_household(
-            code, unit, area, owner, actor=actor, bodies=tuple(body or (Body.OWNERS_ASSEMBLY,))
-        )
-    report(as_json, {"unit": unit}, f"household {unit} registered")
-
-
-@council_app.command("threshold")
-def council_threshold(
-    code: str, threshold: str, actor: str = "clerk", as_json: JsonFlag = False
-) -> None:
-    """Change the amount above which spending needs the party members' review."""
-    with domain_errors():
-        app = build_governance()
-        app.change_spending_threshold(code, threshold, actor=actor)
-        now = app.council(code).spending_threshold
-    report(as_json, {"threshold": str(now)}, f"threshold ¥{now:,.2f}")
-
-
-@council_app.command("show")
-def council_show(code: str, as_json: JsonFlag = False) -> None:
-    """A council's members, bodies and threshold."""
-    with domain_errors():
-        view = build_governance().get_council(code)
-    if as_json:
-        emit_json(view.model_dump(mode="json"))
-        return
-    out.print(
-        f"{view.name} ({view.code}), threshold ¥{view.spending_threshold:,.2f}, "
-        f"{view.households} households"
-    )
-    table = Table("member", "name", "bodies", "chairs")
-    for m in view.members:
-        table.add_row(m.member_id, m.name, ", ".join(m.bodies), ", ".join(m.chairs))
-    out.print(table)
-
-
-@token_app.command("issue")
-def token_issue(
-    council: str,
-    holder: str,
-    scope: Annotated[
-        list[Scope] | None,
-        typer.Option(
-            help="An integration's scope (repeatable); without one the holder is a member."
-        ),
-    ] = None,
-    actor: str = "clerk",
-    as_json: JsonFlag = False,
-) -> None:
-    """Issue a token for a member (or, with --scope, an integration); shown once only."""
-    kind = HolderKind.INTEGRATION if scope else HolderKind.PERSON
-    with domain_errors():
-        token = build_governance().issue_token(
-            council, holder, kind=kind, scopes=tuple(scope or ()), actor=actor
-        )
-    if as_json:
-        emit_json({"token": token, "id": token.split("_")[1], "holder": holder})
-        return
-    out.print(token, highlight=False)
-    err.print("keep it safe: only its hash is stored, it cannot be shown again")
-
-
-@token_app.command("revoke")
-def token_revoke(
-    token_id: str, reason: str, actor: str = "clerk", as_json: JsonFlag = False
-) -> None:
-    """Revoke a token by its id (the part after gf_)."""
-    with domain_errors():
-        build_governance().revoke_token(token_id, reason, actor=actor)
-    report(as_json, {"revoked": token_id}, "revoked")
 
 
 keys_app = typer.Typer(help="Make the installation's secret keys.", no_args_is_help=True)
@@ -451,11 +327,16 @@ def keys_new(as_json: JsonFlag = False) -> None:
 
 
 @app.command("up")
-def up() -> None:
-    """Run the embedded stack: Temporal dev server, worker, audit poller and HTTP API."""
+def up(demo: DemoFlag = False) -> None:
+    """(Operator) Run the embedded stack: Temporal dev server, worker, read side and HTTP API."""
     from govflow.entrypoints.runtime import run_up
 
-    run_up(Settings(), out.print)
+    run_up(_settings(demo), out.print)
+
+
+def _settings(demo: bool) -> Settings:
+    settings = Settings()
+    return settings.model_copy(update={"demo": True}) if demo else settings
 
 
 def _store_env(url: str) -> dict[str, str]:
@@ -491,14 +372,19 @@ def migrate_log(
     from govflow.application import Governance
     from govflow.application.migration import migrate
 
-    source_app, target_app = Governance(_store_env(source)), Governance(_store_env(target))
+    source_env, target_env = _store_env(source), _store_env(target)
+    opened: list[Governance] = []
     try:
-        total = source_app.recorder.max_notification_id()
-        with domain_errors(), _progress("copying", total) as advance:
-            result = migrate(source_app, target_app, resume=resume, progress=advance)
+        with domain_errors():
+            source_app = Governance(source_env)
+            opened.append(source_app)
+            target_app = Governance(target_env)
+            opened.append(target_app)
+            with _progress("copying", source_app.recorder.max_notification_id()) as advance:
+                result = migrate(source_app, target_app, resume=resume, progress=advance)
     finally:
-        source_app.close()
-        target_app.close()
+        for store in opened:
+            store.close()
     report(
         as_json,
         result.__dict__,
@@ -508,16 +394,16 @@ def migrate_log(
 
 
 @app.command("api")
-def api() -> None:
-    """Run the HTTP API against the shared store and GOVFLOW_TEMPORAL_ADDRESS (scale-out)."""
+def api(demo: DemoFlag = False) -> None:
+    """(Operator) Run the HTTP API against the shared store and GOVFLOW_TEMPORAL_ADDRESS."""
     from govflow.entrypoints.runtime import run_api
 
-    run_api(Settings(), out.print)
+    run_api(_settings(demo), out.print)
 
 
 @app.command("worker")
 def worker() -> None:
-    """Run a worker against GOVFLOW_TEMPORAL_ADDRESS (scale-out)."""
+    """(Operator) Run a worker against GOVFLOW_TEMPORAL_ADDRESS (scale-out)."""
     from govflow.entrypoints.runtime import run_worker
 
     run_worker(Settings(), out.print)
@@ -530,10 +416,14 @@ def main() -> None:
         for problem in error.errors():
             where = ".".join(str(p) for p in problem["loc"])
             name = f"GOVFLOW_{where.upper()}" if where else "settings"
-            err.print(f"error [settings.invalid] {name}: {problem['msg']}", markup=False)
-        raise SystemExit(EXIT_RULE) from None
+            err.print(
+                f"error: {name}: {problem['msg']} (settings.invalid)", markup=False, soft_wrap=True
+            )
+        raise SystemExit(EXIT_INVALID) from None
     configure_logging(
         settings.log_format or ("json" if settings.environment == "production" else "console"),
         settings.log_level,
     )
+    for chatty in ("httpx", "httpcore"):  # a line per request is noise for a person
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     app()

@@ -1,8 +1,10 @@
-"""``govflow demo|webhook|list|events``: the sample council, integrations' subscriptions, and
-the lists a clerk looks at."""
+"""``govflow list|events|webhook|demo``: the lists a clerk looks at, the events feed and
+integrations' subscriptions (through the API), and the sample council."""
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
@@ -10,10 +12,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from govflow.application.webhooks import http_sender
-from govflow.bootstrap import Settings, build_procedures
-from govflow.entrypoints.cli_issues import _with_app, _with_client
-from govflow.entrypoints.console import JsonFlag, emit_json, err, out, report
+from govflow.entrypoints import cli_http as http
+from govflow.entrypoints.cli_http import council_path
+from govflow.entrypoints.console import JsonFlag, emit_json, err, local_time, offline, out, report
 
 webhook_app = typer.Typer(help="Webhook subscriptions and their deliveries.", no_args_is_help=True)
 list_app = typer.Typer(help="Lists: issues, notices, meetings, spending.", no_args_is_help=True)
@@ -25,12 +26,10 @@ def demo(
     council: Annotated[str, typer.Option(help="Code of the sample council.")] = "sunshine",
     as_json: JsonFlag = False,
 ) -> None:
-    """Create a sample council and play the field stories through the running stack
-    (`govflow up` first), in fast time; they stay on the board."""
+    """Create a sample council (as the operator) and play the field stories through the
+    running API with each person's token, in fast time (`govflow up --demo` first)."""
     from govflow.entrypoints.demo import play
 
-    settings = Settings()
-    procedures = build_procedures(settings)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -45,20 +44,24 @@ def demo(
             if not err.is_terminal and not as_json:
                 out.print(text, highlight=False)
 
-        paths = _with_client(lambda issues: play(issues.app, issues, procedures, step, council))
-    base = f"http://{settings.http_host}:{settings.http_port}"
+        played = play(http.operator_server(), council, step)
     if as_json:
-        emit_json({"council": council, "board": [base + p for p in paths]})
+        emit_json(played)
         return
-    out.print(f"done: see the board at {base}{paths[0]}", highlight=False)
+    out.print(f"done: see the board at {played['board'][0]}", highlight=False)
     out.print(
-        f"act on item 2 from the command line: govflow issue close-stage {council} 2 --actor c1",
+        f"act on item 2 as its chair c1: govflow login --token {played['tokens']['c1']}\n"
+        f"then: govflow issue status {council} 2; govflow issue close-stage {council} 2",
         highlight=False,
         soft_wrap=True,
     )
 
 
 # -- webhooks --------------------------------------------------------------------------------
+
+
+def _webhooks(code: str, *parts: object) -> str:
+    return council_path(code, "webhooks", *parts)
 
 
 @webhook_app.command("add")
@@ -71,54 +74,57 @@ def webhook_add(
     from_start: Annotated[
         bool, typer.Option(help="Deliver the council's whole history first.")
     ] = False,
-    actor: str = "clerk",
     as_json: JsonFlag = False,
 ) -> None:
     """Subscribe URL to the council's events; prints the signing secret (shown once only)."""
-    new = _with_app(
-        lambda app: app.subscribe_webhook(
-            council, url, tuple(topic or ()), actor=actor, from_start=from_start
-        )
+    new = http.post(
+        _webhooks(council), {"url": url, "topics": topic or [], "from_start": from_start}
     )
     if as_json:
-        emit_json(new.model_dump(mode="json"))
+        emit_json(new)
         return
-    out.print(f"subscription {new.subscription.id}", highlight=False)
-    out.print(new.secret, highlight=False)
+    out.print(f"subscription {new['subscription']['id']}", highlight=False)
+    out.print(new["secret"], highlight=False)
     err.print("keep the secret: it signs every delivery and cannot be shown again")
 
 
 @webhook_app.command("list")
 def webhook_list(council: str, as_json: JsonFlag = False) -> None:
     """Subscriptions with their delivery status."""
-    views = _with_app(lambda app: app.list_webhooks(council))
+    views = http.get(_webhooks(council))
     if as_json:
-        emit_json([v.model_dump(mode="json") for v in views])
+        emit_json(views)
         return
     table = Table("id", "url", "active", "delivered", "cursor", "failing", "last error")
     for v in views:
         table.add_row(
-            str(v.id), v.url, "yes" if v.active else "no", str(v.delivered), str(v.position),
-            str(v.attempts), v.last_error or "",
-        )  # fmt: skip
+            v["id"],
+            v["url"],
+            "yes" if v["active"] else "no",
+            str(v["delivered"]),
+            str(v["position"]),
+            str(v["attempts"]),
+            v.get("last_error") or "",
+        )
     out.print(table)
 
 
 @webhook_app.command("show")
 def webhook_show(council: str, subscription: UUID, as_json: JsonFlag = False) -> None:
     """One subscription with its recent failures."""
-    view = _with_app(lambda app: app.get_webhook(council, subscription))
+    view = http.get(_webhooks(council, subscription))
     if as_json:
-        emit_json(view.model_dump(mode="json"))
+        emit_json(view)
         return
     out.print(
-        f"{view.url}: {'active' if view.active else 'unsubscribed'}, {view.delivered} delivered, "
-        f"cursor {view.position}, {view.attempts} failed attempt(s)",
+        f"{view['url']}: {'active' if view['active'] else 'unsubscribed'}, "
+        f"{view['delivered']} delivered, cursor {view['position']}, "
+        f"{view['attempts']} failed attempt(s)",
         highlight=False,
     )
-    if view.next_attempt_at:
-        out.print(f"next attempt at {view.next_attempt_at.isoformat()}", highlight=False)
-    for failure in view.failures:
+    if view.get("next_attempt_at"):
+        out.print(f"next attempt at {view['next_attempt_at']}", highlight=False)
+    for failure in view["failures"]:
         out.print(
             f"  {failure['at']}: event {failure['notification_id']}: {failure['error']}",
             highlight=False,
@@ -126,26 +132,27 @@ def webhook_show(council: str, subscription: UUID, as_json: JsonFlag = False) ->
 
 
 @webhook_app.command("remove")
-def webhook_remove(
-    council: str, subscription: UUID, actor: str = "clerk", as_json: JsonFlag = False
-) -> None:
+def webhook_remove(council: str, subscription: UUID, as_json: JsonFlag = False) -> None:
     """Unsubscribe (deliveries stop; the subscription stays in the record)."""
-    _with_app(lambda app: app.unsubscribe_webhook(council, subscription, "removed", actor=actor))
-    report(as_json, {"active": False}, "unsubscribed")
+    report(as_json, http.call("DELETE", _webhooks(council, subscription)), "unsubscribed")
 
 
 @webhook_app.command("deliver")
 def webhook_deliver(as_json: JsonFlag = False) -> None:
-    """Run one delivery pass now (the API process delivers every second on its own)."""
+    """(Operator) Run one delivery pass now on this machine's store (the API process delivers
+    every second on its own)."""
+    from govflow.application.webhooks import http_sender
+
     send = http_sender()
-    count = _with_app(lambda app: app.deliver_webhooks(send))
-    if as_json:
-        emit_json({"delivered": count})
-    else:
-        out.print(f"{count} event(s) delivered")
+    count = offline(lambda app: app.deliver_webhooks(send))
+    report(as_json, {"delivered": count}, f"{count} event(s) delivered")
 
 
 # -- lists -----------------------------------------------------------------------------------
+
+
+def _timezone(client: http.Api, code: str) -> str:
+    return str(client.get(council_path(code))["timezone"])
 
 
 @list_app.command("issues")
@@ -156,16 +163,22 @@ def list_issues(
     as_json: JsonFlag = False,
 ) -> None:
     """The council's items, newest first."""
-    rows = _with_app(lambda app: app.list_issues(council, stage=stage, open_only=open_only))
-    if as_json:
-        emit_json([r.__dict__ for r in rows])
-        return
-    table = Table("no.", "title", "procedure", "stage", "deadline", "outcome")
+    with http.api() as client:
+        rows = client.get(council_path(council, "issues"), stage=stage, open=open_only or None)
+        if as_json:
+            emit_json(rows)
+            return
+        tz = _timezone(client, council)
+    table = Table("no.", "title", "procedure", "stage", f"deadline ({tz})", "outcome")
     for r in rows:
         table.add_row(
-            str(r.number), r.title, r.procedure, r.stage or "—",
-            r.deadline.isoformat(timespec="minutes") if r.deadline else "—", r.outcome or "—",
-        )  # fmt: skip
+            str(r["number"]),
+            r["title"],
+            r["procedure"],
+            r["stage"] or "—",
+            local_time(r["deadline"], tz, deadline=True).removesuffix(f" ({tz})"),
+            r["outcome"] or "—",
+        )
     out.print(table)
 
 
@@ -176,45 +189,62 @@ def list_notices(
     as_json: JsonFlag = False,
 ) -> None:
     """Notices newest first (by default those on display now)."""
-    rows = _with_app(lambda app: app.list_notices(council, current_at=None if all_ else app.now()))
-    if as_json:
-        emit_json([r.__dict__ for r in rows])
-        return
-    table = Table("posted", "kind", "title", "until", "objections")
+    with http.api() as client:
+        rows = client.get(council_path(council, "notices"), current=str(not all_).lower())
+        if as_json:
+            emit_json(rows)
+            return
+        tz = _timezone(client, council)
+    table = Table(f"posted ({tz})", "kind", "title", "until", "objections")
     for r in rows:
         table.add_row(
-            r.posted_at.isoformat(timespec="minutes"), r.kind, r.title,
-            r.display_until.isoformat(timespec="minutes"), str(r.objections),
-        )  # fmt: skip
+            local_time(r["posted_at"], tz).removesuffix(f" ({tz})"),
+            r["kind"],
+            r["title"],
+            local_time(r["display_until"], tz, deadline=True).removesuffix(f" ({tz})"),
+            str(r["objections"]),
+        )
     out.print(table)
 
 
 @list_app.command("spending")
 def list_spending(council: str, as_json: JsonFlag = False) -> None:
     """The spending ledger."""
-    rows = _with_app(lambda app: app.list_spending(council))
+    rows = http.get(council_path(council, "spending"))
     if as_json:
-        emit_json([r.__dict__ for r in rows])
+        emit_json(rows)
         return
+
+    def yuan(value: str | None) -> str:
+        return f"{Decimal(value):,.2f}" if value is not None else "—"
+
     table = Table("no.", "purpose", "amount", "approved", "disbursed", "actual", "status")
     for r in rows:
         table.add_row(
-            str(r.number), r.purpose, f"{r.amount:,.2f}", f"{r.approved_amount:,.2f}",
-            f"{r.disbursed:,.2f}", f"{r.actual_cost:,.2f}" if r.actual_cost is not None else "—",
-            r.status,
-        )  # fmt: skip
+            str(r["number"]),
+            r["purpose"],
+            yuan(r["amount"]),
+            yuan(r["approved_amount"]),
+            yuan(r["disbursed"]),
+            yuan(r["actual_cost"]),
+            r["status"],
+        )
     out.print(table)
 
 
 @list_app.command("meetings")
 def list_meetings(council: str, as_json: JsonFlag = False) -> None:
-    rows = _with_app(lambda app: app.list_meetings(council))
-    if as_json:
-        emit_json([r.__dict__ for r in rows])
-        return
-    table = Table("no.", "body", "title", "scheduled for")
+    """The council's meetings."""
+    with http.api() as client:
+        rows = client.get(council_path(council, "meetings"))
+        if as_json:
+            emit_json(rows)
+            return
+        tz = _timezone(client, council)
+    table = Table("no.", "body", "title", f"scheduled for ({tz})")
     for r in rows:
-        table.add_row(str(r.number), r.body, r.title, r.scheduled_for.isoformat(timespec="minutes"))
+        when = local_time(r["scheduled_for"], tz).removesuffix(f" ({tz})")
+        table.add_row(str(r["number"]), r["body"], r["title"], when)
     out.print(table)
 
 
@@ -225,13 +255,11 @@ def events(
     topic: Annotated[list[str] | None, typer.Option(help="Only this topic (repeatable).")] = None,
 ) -> None:
     """The council's events after a cursor, as JSON lines (one event per line)."""
-    import json
-
-    from pydantic_core import to_jsonable_python
-
-    found, position = _with_app(
-        lambda app: app.read_council_feed(council, after, limit, tuple(topic or ()))
+    page = http.call(
+        "GET",
+        council_path(council, "events"),
+        params={"after": after, "limit": limit, "topic": topic or None},
     )
-    for event in found:
-        out.file.write(json.dumps(to_jsonable_python(event), ensure_ascii=False) + "\n")
-    err.print(f"next cursor: --after {position}")
+    for event in page["events"]:
+        out.file.write(json.dumps(event, ensure_ascii=False) + "\n")
+    err.print(f"next cursor: --after {page['next_after']}")

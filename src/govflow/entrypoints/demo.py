@@ -1,216 +1,284 @@
 """``govflow demo``: a sample council and the field stories of the domain guide, played through
-the real stack (the running worker and Temporal) in fast time, left on the board.
+the running API (`govflow up --demo`) in fast time, each person with their own token, and left
+on the board.
+
+The operator registers the council and its clerk on this machine's store (as `govflow council
+bootstrap` does); the clerk enrolls everyone else and issues their tokens through the API; then:
 
 1. Every expense over ¥10,000 goes to the party members' assembly, with three disclosures:
-   a ¥12,000 sewage pipe for one courtyard, reviewed, paid by two officers, reported weekly,
-   its result disclosed and the spending settled.
+   a ¥12,000 sewage pipe for one courtyard, reviewed, each payment requested by one officer and
+   approved by the other, reported weekly, its result disclosed and the spending settled.
 2. The five-step consultation (提议 合议 群议 决议 评议): a pocket park, left open at 群议 so a
-   newcomer can act on it from the command line.
+   newcomer can act on it from the command line as its chair.
 3. A lift retrofit decided by the owners, weighted by exclusive area and headcount.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any
 
-from govflow.application import Governance
-from govflow.application.procedures import ProcedureLibrary
-from govflow.domain.ballot import Choice
+import httpx
+
 from govflow.domain.council import Body
-from govflow.domain.errors import NotFoundError
-from govflow.orchestration import messages as m
-from govflow.orchestration.client import IssueClient
+from govflow.entrypoints.cli_council import bootstrap_council
+from govflow.entrypoints.cli_http import Api, council_path
+from govflow.entrypoints.console import EXIT_RULE, EXIT_SERVER, fail, offline
 
-T = TypeVar("T")
 CODE = "sunshine"
-CHAIR = "c1"
-ALL_BODIES = tuple(Body)
+CLERK, CHAIR = "k1", "c1"
+ALL_BODIES = [b.value for b in Body]
 COURTYARD = 18  # households of the courtyard (and owners of the estate)
+PEOPLE: list[tuple[str, str, dict[str, Any]]] = [
+    (CHAIR, "王书记", {"bodies": ALL_BODIES, "chairs": ALL_BODIES}),
+    ("a1", "赵监委", {"roles": ["auditor"]}),
+    ("f1", "陈出纳", {"roles": ["officer"]}),
+    ("f2", "周会计", {"roles": ["officer"]}),
+    *((f"m{i}", f"委员{i}", {"bodies": ALL_BODIES}) for i in range(1, 9)),
+    *((f"o{i}", f"业主{i}", {}) for i in range(1, COURTYARD + 1)),
+]
+
+Status = dict[str, Any]
 
 
 @dataclass
 class Demo:
-    app: Governance
-    issues: IssueClient
-    procedures: ProcedureLibrary
+    server: str
     code: str = CODE
+    tokens: dict[str, str] = field(default_factory=dict)
+    clients: dict[str, Api] = field(default_factory=dict)
 
-    async def run(self, step: Callable[[str], None]) -> list[str]:
-        """Play every story; ``step`` is told as each one starts. Returns the board paths."""
-        await asyncio.to_thread(self.enroll)
-        step("council enrolled: members, bodies, 18 households")
-        step("story 1: ¥12,000 sewage pipe (review, two officers, three disclosures)")
-        await self.major_spending()
-        step("story 2: five-step consultation, left open at 群议 (public deliberation)")
-        await self.five_steps()
-        step("story 3: lift retrofit decided by owners (area and headcount)")
-        await self.lift()
-        return [f"/board/{self.code}/", f"/board/{self.code}/spending"]
+    def run(self, step: Callable[[str], None]) -> dict[str, Any]:
+        """Play every story; ``step`` is told as each one starts."""
+        self.check_server()
+        try:
+            self.enroll()
+            step("council enrolled: members, bodies, 18 households, a token each")
+            step("story 1: ¥12,000 sewage pipe (review, two officers, three disclosures)")
+            self.major_spending()
+            step("story 2: five-step consultation, left open at 群议 (public deliberation)")
+            self.five_steps()
+            step("story 3: lift retrofit decided by owners (area and headcount)")
+            self.lift()
+        finally:
+            for client in self.clients.values():
+                client.__exit__(None, None, None)
+        board = f"{self.server}/board/{self.code}"
+        return {
+            "council": self.code,
+            "board": [f"{board}/", f"{board}/spending"],
+            "tokens": self.tokens,
+        }
 
     # -- helpers ------------------------------------------------------------------------------
 
-    async def _call(self, fn: Callable[[], T]) -> T:
-        return await asyncio.to_thread(fn)
+    def as_(self, who: str) -> Api:
+        """The API as ``who``, with their own token."""
+        if who not in self.clients:
+            self.clients[who] = Api(self.server, self.tokens[who])
+        return self.clients[who]
 
-    async def until(
-        self, number: int, predicate: Callable[[m.Status], bool], timeout: float = 120
-    ) -> m.Status:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        last: m.Status | None = None
-        while loop.time() < deadline:
-            try:
-                last = await self.issues.status(self.code, number)
-                if predicate(last):
-                    return last
-            except NotFoundError:
-                pass
-            await asyncio.sleep(0.2)
-        raise TimeoutError(f"item {number} did not get there; last status: {last}")
+    def path(self, *parts: object) -> str:
+        return council_path(self.code, *parts)
 
-    async def stage(self, number: int, stage: str) -> m.Status:
-        return await self.until(number, lambda s: s.stage == stage)
-
-    async def meeting(self, number: int, body: Body, rule_of: str, rule: str, yes: int) -> int:
-        app, code = self.app, self.code
-        voting_rule = self.procedures.get(rule_of).rules[rule]
-        present = [CHAIR] + [f"m{i}" for i in range(1, 7)]
-
-        def hold() -> int:
-            app.schedule_meeting(
-                code, number, body, "党员大会", "审议", scheduled_for=app.now(),
-                notice_days_required=0, rule=voting_rule, actor=CHAIR,
-            )  # fmt: skip
-            app.issue_meeting_notice(code, number, actor=CHAIR)
-            app.record_attendance(code, number, present, actor=CHAIR)
-            motion = app.record_motion(
-                code, number, "同意", yes=yes, no=len(present) - yes, abstain=0, actor=CHAIR
+    def check_server(self) -> None:
+        """The server answers, and (if it says) runs in demo mode, before anything is made."""
+        try:
+            health = httpx.get(f"{self.server}/healthz", timeout=5).json()
+        except (httpx.HTTPError, ValueError):
+            fail(
+                f"cannot reach the govflow server at {self.server}: is `govflow up --demo` "
+                "running?",
+                "server.unreachable",
+                EXIT_SERVER,
             )
-            app.record_minutes(code, number, "与会党员一致认为方案可行。", actor=CHAIR)
-            return motion
+        if health.get("demo") is False:
+            fail(
+                f"the server at {self.server} is not in demo mode: start it with "
+                "`govflow up --demo`",
+                "demo.only",
+                EXIT_RULE,
+            )
 
-        return await self._call(hold)
+    def status(self, number: int) -> Status | None:
+        response = self.as_(CHAIR).send("GET", self.path("issues", number, "status"))
+        return response.json() if response.status_code == 200 else None
+
+    def until(self, number: int, predicate: Callable[[Status], bool], timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            last = self.status(number)
+            if last is not None and predicate(last):
+                return
+            time.sleep(0.2)
+        fail(
+            f"item {number} did not get there in {timeout:.0f} s; last status: {last}",
+            "demo.timeout",
+            EXIT_SERVER,
+        )
+
+    def stage(self, number: int, stage: str) -> None:
+        self.until(number, lambda s: s["stage"] == stage)
+
+    def noticed(self, number: int, stage: str) -> None:
+        self.until(number, lambda s: s["stage"] == stage and bool(s.get("notice_id")))
+
+    def closed(self, number: int, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.as_(CHAIR).get(self.path("issues", number))["issue"]["outcome"] is not None:
+                return
+            time.sleep(0.2)
+        fail(f"item {number} did not close in {timeout:.0f} s", "demo.timeout", EXIT_SERVER)
+
+    def advance(self, number: int, days: int) -> None:
+        self.as_(CLERK).post(self.path("issues", number, "advance"), {"days": days})
+
+    def meeting(self, number: int, issue: int, rule_of: str, rule: str, yes: int) -> int:
+        """The chair holds a party members' assembly for ``issue``; returns the motion's no."""
+        chair, present = self.as_(CHAIR), [CHAIR] + [f"m{i}" for i in range(1, 7)]
+        chair.post(
+            self.path("meetings"),
+            {
+                "number": number,
+                "body": Body.PARTY_MEMBERS_ASSEMBLY.value,
+                "kind": "党员大会",
+                "title": "审议",
+                "scheduled_for": _now(),
+                "notice_days_required": 0,
+                "rule_of": rule_of,
+                "rule": rule,
+                "issue_number": issue,
+            },
+        )
+        chair.post(self.path("meetings", number, "notice"))
+        chair.post(self.path("meetings", number, "attendance"), {"present": present})
+        motion = chair.post(
+            self.path("meetings", number, "motions"),
+            {"text": "同意", "yes": yes, "no": len(present) - yes},
+        )
+        chair.post(self.path("meetings", number, "minutes"), {"text": "与会党员一致认为方案可行。"})
+        return int(motion["motion_no"])
+
+    def pay(self, amount: str, reference: str, officer: str, other: str) -> None:
+        """One officer requests a disbursement, the other approves it."""
+        requested = self.as_(officer).post(
+            self.path("spending", 1, "disbursements"), {"amount": amount, "reference": reference}
+        )
+        no = requested["disbursement_no"]
+        self.as_(other).post(self.path("spending", 1, "disbursements", no, "approve"))
 
     # -- the council --------------------------------------------------------------------------
 
     def enroll(self) -> None:
-        app, code = self.app, self.code
-        app.register_council(code, "阳光社区", actor="clerk")
-        app.enroll_member(code, CHAIR, "王书记", actor="clerk", bodies=ALL_BODIES,
-                          chairs=ALL_BODIES)  # fmt: skip
-        app.enroll_member(code, "k1", "李文书", actor="clerk", roles=("clerk",))
-        app.enroll_member(code, "a1", "赵监委", actor="clerk", roles=("auditor",))
-        app.enroll_member(code, "f1", "陈出纳", actor="clerk", roles=("officer",))
-        app.enroll_member(code, "f2", "周会计", actor="clerk", roles=("officer",))
-        for i in range(1, 9):
-            app.enroll_member(code, f"m{i}", f"委员{i}", actor="clerk", bodies=ALL_BODIES)
-        for i in range(1, COURTYARD + 1):
-            owner = f"o{i}"
-            app.enroll_member(code, owner, f"业主{i}", actor="clerk")
-            app.register_household(
-                code,
-                f"7-{i:02d}",
-                Decimal("60.00") + Decimal(i * 3),
-                owner,
-                actor="clerk",
-                bodies=(Body.OWNERS_ASSEMBLY, Body.AFFECTED_HOUSEHOLDS),
+        self.tokens[CLERK] = offline(
+            lambda app: bootstrap_council(
+                app, self.code, "阳光社区", clerk=CLERK, clerk_name="李文书"
             )
+        )
+        clerk = self.as_(CLERK)
+        for member_id, name, extra in PEOPLE:
+            clerk.post(self.path("members"), {"member_id": member_id, "name": name, **extra})
+        for i in range(1, COURTYARD + 1):
+            clerk.post(
+                self.path("households"),
+                {
+                    "unit": f"7-{i:02d}",
+                    "exclusive_area": str(Decimal("60.00") + Decimal(i * 3)),
+                    "owner_id": f"o{i}",
+                    "bodies": [Body.OWNERS_ASSEMBLY.value, Body.AFFECTED_HOUSEHOLDS.value],
+                },
+            )
+        for member_id, _, _ in PEOPLE:
+            issued = clerk.post(self.path("tokens"), {"holder": member_id})
+            self.tokens[member_id] = issued["token"]
 
     # -- the stories --------------------------------------------------------------------------
 
-    async def major_spending(self) -> None:
-        app, code, number = self.app, self.code, 1
-        name = "major-spending"
-        procedure = self.procedures.get(name)
-
-        def propose() -> None:
-            app.request_spending(
-                code, 1, "12000.00", purpose="七号院化粪管更换", payee="市政工程队",
-                budget_line="公益事业专项", actor=CHAIR,
-            )  # fmt: skip
-            app.propose_issue(
-                code, number, "七号院化粪管更换 ¥12,000", procedure, actor=CHAIR,
-                spending_id=app.get_spending(code, 1).id, grid="七号院网格",
-            )  # fmt: skip
-
-        await self._call(propose)
-        await self.issues.start(code, number, procedure, spending_number=1)
-        await self.stage(number, "deliberate")
-        await self.issues.close_stage(code, number, CHAIR)
-        await self.stage(number, "review")
-        motion = await self.meeting(1, Body.PARTY_MEMBERS_ASSEMBLY, name,
-                                    "party_members_assembly", yes=6)  # fmt: skip
-        await self.issues.record_resolution(code, number, CHAIR, meeting_number=1,
-                                            motion_no=motion)  # fmt: skip
-        await self.until(number, lambda s: s.stage == "publish_resolution" and bool(s.notice_id))
-        await self._call(
-            lambda: app.disburse(code, 1, "6000.00", approved_by=("f1", "f2"),
-                                 reference="付款凭证-001", actor="f1")
-        )  # fmt: skip
-        await self.issues.advance(code, number, 8)
-        await self.stage(number, "implement")
-        await self.issues.report_progress(code, number, CHAIR, "旧管道已开挖，新管材进场。")
-        await self.issues.advance(code, number, 15)  # two weekly progress notices
-        await self._call(
-            lambda: app.disburse(code, 1, "5800.00", approved_by=("f2", "f1"),
-                                 reference="付款凭证-002", actor="f2")
-        )  # fmt: skip
-        await self.issues.complete(code, number, CHAIR, Decimal("11800.00"))
-        await self.until(number, lambda s: s.stage == "publish_result" and bool(s.notice_id))
-        await self.issues.advance(code, number, 8)
-        await self._until_closed(number)
-
-    async def five_steps(self) -> None:
-        app, code, number = self.app, self.code, 2
-        procedure = self.procedures.get("five-step-consultation")
-        await self._call(
-            lambda: app.propose_issue(code, number, "口袋公园改造", procedure, actor=CHAIR)
+    def major_spending(self) -> None:
+        chair, number = self.as_(CHAIR), 1
+        chair.post(
+            self.path("spending"),
+            {
+                "number": 1,
+                "amount": "12000.00",
+                "purpose": "七号院化粪管更换",
+                "payee": "市政工程队",
+                "budget_line": "公益事业专项",
+            },
         )
-        await self.issues.start(code, number, procedure)
-        await self.stage(number, "deliberate")
-        await self.issues.close_stage(code, number, CHAIR)
-        await self.stage(number, "public_deliberation")
-
-    async def lift(self) -> None:
-        app, code, number = self.app, self.code, 3
-        procedure = self.procedures.get("owners-assembly-art278")
-        await self._call(
-            lambda: app.propose_issue(code, number, "七号楼加装电梯", procedure, actor=CHAIR)
+        chair.post(
+            self.path("issues"),
+            {
+                "number": number,
+                "title": "七号院化粪管更换 ¥12,000",
+                "procedure": "major-spending",
+                "spending_number": 1,
+                "grid": "七号院网格",
+            },
         )
-        await self.issues.start(code, number, procedure)
-        await self.until(number, lambda s: s.stage == "announce" and bool(s.notice_id))
-        await self.issues.advance(code, number, 16)
-        await self.until(number, lambda s: s.ballot_key is not None)
+        self.stage(number, "deliberate")
+        chair.post(self.path("issues", number, "close-stage"))
+        self.stage(number, "review")
+        motion = self.meeting(1, number, "major-spending", "party_members_assembly", yes=6)
+        chair.post(
+            self.path("issues", number, "resolution"), {"meeting_number": 1, "motion_no": motion}
+        )
+        self.noticed(number, "publish_resolution")
+        self.pay("6000.00", "付款凭证-001", "f1", "f2")
+        self.advance(number, 8)
+        self.stage(number, "implement")
+        chair.post(self.path("issues", number, "progress"), {"text": "旧管道已开挖，新管材进场。"})
+        self.advance(number, 15)  # two weekly progress notices
+        self.pay("5800.00", "付款凭证-002", "f2", "f1")
+        chair.post(self.path("issues", number, "complete"), {"actual_cost": "11800.00"})
+        self.noticed(number, "publish_result")
+        self.advance(number, 8)
+        self.closed(number)
+
+    def five_steps(self) -> None:
+        chair, number = self.as_(CHAIR), 2
+        chair.post(
+            self.path("issues"),
+            {"number": number, "title": "口袋公园改造", "procedure": "five-step-consultation"},
+        )
+        self.stage(number, "deliberate")
+        chair.post(self.path("issues", number, "close-stage"))
+        self.stage(number, "public_deliberation")
+
+    def lift(self) -> None:
+        number = 3
+        self.as_(CHAIR).post(
+            self.path("issues"),
+            {
+                "number": number,
+                "title": "七号楼加装电梯",
+                "procedure": "owners-assembly-art278",
+            },
+        )
+        self.noticed(number, "announce")
+        self.advance(number, 16)
+        self.until(number, lambda s: s.get("ballot_key") is not None)
         for i in range(1, COURTYARD + 1):
-            choice = Choice.NO if i in (4, 9) else Choice.ABSTAIN if i == 13 else Choice.YES
-            await self.issues.cast_ballot(code, number, f"o{i}", choice)
-        await self.until(number, lambda s: s.stage == "publish_resolution" and bool(s.notice_id))
-        await self.issues.advance(code, number, 8)
-        await self._until_closed(number)
-
-    async def _until_closed(self, number: int, timeout: float = 120) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            issue = await self._call(lambda: self.app.issue(self.code, number))
-            if issue.outcome is not None:
-                return
-            await asyncio.sleep(0.2)
-        raise TimeoutError(f"item {number} did not close")
+            choice = "no" if i in (4, 9) else "abstain" if i == 13 else "yes"
+            self.as_(f"o{i}").post(self.path("issues", number, "ballots"), {"choice": choice})
+        self.noticed(number, "publish_resolution")
+        self.advance(number, 8)
+        self.closed(number)
 
 
-async def play(
-    app: Governance,
-    issues: IssueClient,
-    procedures: ProcedureLibrary,
-    step: Callable[[str], None],
-    code: str = CODE,
-) -> list[str]:
-    return await Demo(app, issues, procedures, code).run(step)
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat()
 
 
-Runner = Callable[[], Awaitable[list[str]]]
+def play(
+    server: str, code: str = CODE, step: Callable[[str], None] = lambda _: None
+) -> dict[str, Any]:
+    """Play the demo against ``server``; returns the council, the board's pages and the tokens."""
+    return Demo(server, code).run(step)
