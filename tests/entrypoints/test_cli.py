@@ -187,3 +187,21 @@ def test_migrate_sqlite_to_postgresql(data_dir: Path, postgres_db: str) -> None:
     assert again.returncode == 1 and "migration.target_not_empty" in again.stderr
     resumed = govflow("migrate", source, target, "--continue", data_dir=data_dir)
     assert resumed.returncode == 0 and "copied 0 record(s)" in resumed.stdout
+
+
+def test_times_print_in_the_councils_time_zone() -> None:
+    """Deadlines print as the board shows them, in the council's zone; one at midnight ends
+    the day before at 24:00."""
+    from datetime import UTC, datetime
+
+    from govflow.entrypoints.console import local_time
+
+    midnight = datetime(2026, 12, 9, 16, 0, tzinfo=UTC)  # 00:00 on the 10th in Shanghai
+    assert (
+        local_time(midnight, "Asia/Shanghai", deadline=True) == "2026-12-09 24:00 (Asia/Shanghai)"
+    )
+    assert local_time(midnight, "Asia/Shanghai") == "2026-12-10 00:00 (Asia/Shanghai)"
+    assert (
+        local_time("2026-12-09T10:30:00+00:00", "Asia/Urumqi") == "2026-12-09 16:30 (Asia/Urumqi)"
+    )
+    assert local_time(None, "Asia/Shanghai") == "—"
