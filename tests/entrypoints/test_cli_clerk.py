@@ -246,3 +246,39 @@ def test_events_and_webhooks(stack: dict[str, str]) -> None:
         assert delivered["delivered"] >= 0
     finally:
         receiver.stop()
+
+
+@pytest.mark.e2e
+def test_owners_vote_with_their_own_ballots_and_check_their_receipts(
+    stack: dict[str, str],
+) -> None:
+    """Each owner casts their own ballot once and checks the receipt against the log and the
+    tally; someone who owns nothing is not on the roll."""
+    code, tokens = "lift", seed(stack, "lift")
+    for unit, owner in (("1-01", "m1"), ("1-02", "m2")):
+        govflow(stack, "council", "add-household", code, unit, "90.00", owner, token=tokens["k1"])
+    govflow(
+        stack,
+        "issue",
+        "propose",
+        code,
+        "1",
+        "加装电梯",
+        "owners-assembly-art278",
+        token=tokens["c1"],
+    )
+    until(stack, code, 1, tokens["c1"], "announce")
+    govflow(stack, "issue", "advance", code, "1", "16", token=tokens["k1"])
+    until(stack, code, 1, tokens["c1"], "resolve")
+
+    receipt = answer(stack, "issue", "vote", code, "1", "yes", token=tokens["m1"])
+    twice = cli(stack, "issue", "vote", code, "1", "no", token=tokens["m1"])
+    assert twice.returncode == 1 and "(ballot.double_vote)" in twice.stderr
+    outsider = cli(stack, "issue", "vote", code, "1", "yes", token=tokens["c1"])
+    assert outsider.returncode == 4 and "(ballot.not_on_roll)" in outsider.stderr
+    check = [code, "1", receipt["ballot_id"], str(receipt["notification_id"])]
+    assert "not tallied yet" in govflow(stack, "issue", "receipt", *check, token=tokens["a1"])
+    printed = govflow(stack, "issue", "vote", code, "1", "yes", token=tokens["m2"])
+    assert "govflow issue receipt" in printed  # the last ballot: everyone has voted
+    until(stack, code, 1, tokens["c1"], "publish_resolution")
+    assert answer(stack, "issue", "receipt", *check, token=tokens["m1"])["counted"] is True
