@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from eventsourcing.persistence import OperationalError
+from structlog.testing import capture_logs
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from govflow.application import Governance
 from govflow.application.procedures import ProcedureLibrary
 from govflow.orchestration import messages as m
-from govflow.orchestration.activities import GovernanceActivities
+from govflow.orchestration.activities import DEFECT_ATTEMPTS, GovernanceActivities
 from tests.orchestration.conftest import CHAIR, COUNCIL, WORKFLOWS, enroll_council
 
 AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -92,3 +95,44 @@ def test_activity_logs_carry_council_issue_and_workflow(activities: GovernanceAc
             "workflow_id": "test",
         }
     ]
+
+
+def test_a_defect_fails_after_a_bounded_number_of_attempts(
+    activities: GovernanceActivities, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected exception is retried a few times, then fails for good, logged once
+    (issue 9: a KeyError in an activity was retried forever and the request never answered)."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError(99)
+
+    monkeypatch.setattr(activities.app, "close_issue", broken)
+    request = m.CloseIssueInput(ref=ref("wf:9"), outcome="adopted")
+    seen = []
+    for attempt in range(1, DEFECT_ATTEMPTS + 1):
+        env = ActivityEnvironment()
+        env.info = dataclasses.replace(
+            env.info, attempt=attempt, activity_type="govflow.close_issue"
+        )
+        with capture_logs() as logs, pytest.raises(ApplicationError) as caught:
+            env.run(activities.close_issue, request)
+        assert caught.value.type == "activity.defect"
+        seen.append((caught.value.non_retryable, [e["event"] for e in logs]))
+    *retried, last = seen
+    assert all(not final and "activity_defect" not in events for final, events in retried)
+    assert last == (True, ["activity_defect"])
+
+
+def test_an_unreachable_store_is_retried_not_failed(
+    activities: GovernanceActivities, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store being away is not a defect: the error goes back to Temporal to retry."""
+
+    def away(*args: object, **kwargs: object) -> None:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(activities.app, "close_issue", away)
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, attempt=DEFECT_ATTEMPTS + 3)
+    with pytest.raises(OperationalError):
+        env.run(activities.close_issue, m.CloseIssueInput(ref=ref("wf:9"), outcome="adopted"))

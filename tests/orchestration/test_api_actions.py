@@ -93,6 +93,7 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
                                   "owner_id": "o1"}, {"clerk"}),
     ("PUT", f"{V1}/spending-threshold", {"threshold": "10000.00"}, {"clerk"}),
     ("DELETE", f"{V1}/members/nobody", None, {"clerk"}),
+    ("PUT", f"{V1}/members/nobody", {"bodies": ["residents_assembly"]}, {"clerk"}),
     ("POST", f"{V1}/issues", {"number": "{n}", "title": "矩阵", "procedure": "residents-assembly"},
      {"clerk", "chair", "member", "officer", "proposer"}),
     ("POST", f"{V1}/meetings", MEETING, {"clerk", "chair"}),

@@ -166,6 +166,13 @@ class EnrollMember(Command):
     chairs: tuple[Body, ...] = ()
 
 
+class ChangeMember(Command):
+    member_id: MemberId
+    roles: tuple[str, ...] = ()
+    bodies: tuple[Body, ...] = ()
+    chairs: tuple[Body, ...] = ()
+
+
 class RemoveMember(Command):
     member_id: MemberId
 
@@ -198,6 +205,7 @@ __all__ = [
     "ApproveDisbursement",
     "AttachEvidence",
     "CastBallot",
+    "ChangeMember",
     "ChangeThreshold",
     "CloseStage",
     "Command",

@@ -49,6 +49,22 @@ class CouncilCases(GovernanceCore):
         )
         self._save(council)
 
+    def change_member(
+        self,
+        code: str,
+        member_id: str,
+        *,
+        actor: str,
+        roles: tuple[str, ...] = (),
+        bodies: tuple[Body, ...] = (),
+        chairs: tuple[Body, ...] = (),
+    ) -> None:
+        council = self.council(code)
+        council.change_member(
+            member_id, at=self.now(), actor=actor, roles=roles, bodies=bodies, chairs=chairs
+        )
+        self._save(council)
+
     def remove_member(self, code: str, member_id: str, *, actor: str) -> None:
         council = self.council(code)
         council.remove_member(member_id, at=self.now(), actor=actor)

@@ -109,6 +109,7 @@ def play(app: Governance) -> None:
     app.enroll_member(c, "m8", "陈静", actor=clerk)
     app.remove_member(c, "m8", actor=clerk)
     app.enroll_member(c, "m9", "赵敏", actor=clerk)
+    app.change_member(c, "m9", actor=clerk, roles=("officer",), bodies=(Body.TWO_COMMITTEES,))
     app.register_household(c, "1-101", Decimal("88.50"), "m2", actor=clerk)
     app.change_spending_threshold(c, "10000.00", actor=clerk)
 

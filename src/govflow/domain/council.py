@@ -57,6 +57,17 @@ class MemberEnrolled(DomainEvent):
     chairs: tuple[Body, ...] = ()
 
 
+class MemberChanged(DomainEvent):
+    """A member's roles, bodies or chairs changed (same person, same enrolment): from now on
+    every command is decided with these."""
+
+    TOPIC = "govflow.council.member_changed"
+    member_id: MemberId
+    roles: tuple[str, ...] = ()
+    bodies: tuple[Body, ...] = ()
+    chairs: tuple[Body, ...] = ()
+
+
 class MemberLeft(DomainEvent):
     TOPIC = "govflow.council.member_left"
     member_id: MemberId
@@ -151,6 +162,11 @@ class Council(Aggregate):
                     enrolment=event.originator_version,
                     enrolled_at=event.timestamp,
                 )
+            case MemberChanged():
+                member = self.members[event.member_id]
+                member.roles = event.roles
+                member.bodies = frozenset(event.bodies)
+                member.chairs = frozenset(event.chairs)
             case MemberLeft():
                 del self.members[event.member_id]
             case HouseholdRegistered():
@@ -180,6 +196,29 @@ class Council(Aggregate):
             actor=actor,
             member_id=member_id,
             name=name,
+            roles=roles,
+            bodies=bodies,
+            chairs=chairs,
+        )
+
+    def change_member(
+        self,
+        member_id: str,
+        *,
+        at: datetime,
+        actor: str,
+        roles: tuple[str, ...] = (),
+        bodies: tuple[Body, ...] = (),
+        chairs: tuple[Body, ...] = (),
+    ) -> None:
+        """Give a member other roles, bodies or chairs (a chair sits on the body it chairs)."""
+        self.member(member_id)
+        bodies = tuple(dict.fromkeys((*bodies, *chairs)))
+        self._trigger(
+            MemberChanged,
+            at=at,
+            actor=actor,
+            member_id=member_id,
             roles=roles,
             bodies=bodies,
             chairs=chairs,

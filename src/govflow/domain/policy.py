@@ -86,7 +86,7 @@ RULES: dict[Action, tuple[str, str]] = {
     ),
     Action.EXPORT: ("export the council's log", "auditors and the clerk"),
     Action.KEEP_ROLL: (
-        "enroll/remove members, register households, change the threshold",
+        "enroll, change or remove members, register households, change the threshold",
         "the clerk (role `clerk`)",
     ),
     Action.ISSUE_TOKEN: ("issue or revoke a member's or integration's token", "the clerk"),
@@ -116,6 +116,13 @@ RULES: dict[Action, tuple[str, str]] = {
     ),
     Action.ADVANCE_CLOCK: ("fast-forward an item's clock", "the clerk, on a demo server only"),
 }
+
+
+def policy_table() -> str:
+    """:data:`RULES` as the README's Markdown table."""
+    rows = [f"| {what} | {who} |" for what, who in RULES.values()]
+    return "\n".join(["| action | who |", "|---|---|", *rows])
+
 
 _SCOPES: dict[Action, Scope] = {
     Action.READ: Scope.READ,

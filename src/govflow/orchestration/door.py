@@ -13,6 +13,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from temporalio.service import RPCError
+
 from govflow.application import Governance
 from govflow.application import commands as c
 from govflow.application.procedures import ProcedureLibrary
@@ -71,6 +73,7 @@ class CommandDoor:
             c.RequestDisbursement: self._request_disbursement,
             c.ApproveDisbursement: self._approve_disbursement,
             c.EnrollMember: self._enroll,
+            c.ChangeMember: self._change_member,
             c.RemoveMember: self._remove,
             c.RegisterHousehold: self._household,
             c.ChangeThreshold: self._threshold,
@@ -133,13 +136,20 @@ class CommandDoor:
                 spending_id=spending_id,
             )
         )
-        await workflows.start(
-            cmd.council,
-            cmd.number,
-            procedure,
-            category=cmd.category,
-            spending_number=cmd.spending_number,
-        )
+        try:
+            await workflows.start(
+                cmd.council,
+                cmd.number,
+                procedure,
+                category=cmd.category,
+                spending_number=cmd.spending_number,
+            )
+        except RPCError as error:
+            raise WorkflowsUnavailableError(
+                f"issue {cmd.council}/{cmd.number} is recorded but its workflow did not start "
+                f"({error.status.name if error.status else 'unknown'}): propose it again, with "
+                "the same content, to complete the proposal",
+            ) from error
         return await asyncio.to_thread(self.app.get_issue, cmd.council, cmd.number)
 
     async def _cast_ballot(self, cmd: c.CastBallot, who: Principal) -> BallotReceipt:
@@ -361,6 +371,20 @@ class CommandDoor:
                 cmd.council,
                 cmd.member_id,
                 cmd.name,
+                actor=actor,
+                roles=cmd.roles,
+                bodies=cmd.bodies,
+                chairs=cmd.chairs,
+            )
+        )
+        return cmd.member_id
+
+    async def _change_member(self, cmd: c.ChangeMember, who: Principal) -> str:
+        actor = authorize(who, Action.KEEP_ROLL, cmd.council)
+        await asyncio.to_thread(
+            lambda: self.app.change_member(
+                cmd.council,
+                cmd.member_id,
                 actor=actor,
                 roles=cmd.roles,
                 bodies=cmd.bodies,

@@ -69,6 +69,28 @@ async def enroll(code: str, body: MemberBody, caller: Caller, door: Door) -> dic
     return {"member_id": await door.handle(command, caller)}
 
 
+class MemberChangeBody(Strict):
+    roles: list[Literal["clerk", "auditor", "officer"]] = Field(default_factory=list)
+    bodies: list[Body] = Field(default_factory=list)
+    chairs: list[Body] = Field(default_factory=list)
+
+
+@router.put("/members/{member_id}")
+async def change(
+    code: str, member_id: str, body: MemberChangeBody, caller: Caller, door: Door
+) -> dict[str, str]:
+    """As the clerk, give a member other roles, bodies or chairs (the whole set, replacing the
+    old): every later command is decided with them, in stages already open too."""
+    command = c.ChangeMember(
+        council=code,
+        member_id=member_id,
+        roles=tuple(body.roles),
+        bodies=tuple(body.bodies),
+        chairs=tuple(body.chairs),
+    )
+    return {"changed": await door.handle(command, caller)}
+
+
 @router.delete("/members/{member_id}")
 async def remove(code: str, member_id: str, caller: Caller, door: Door) -> dict[str, str]:
     """As the clerk, record that a member left: every token of that enrolment stops working,
