@@ -74,6 +74,14 @@ def test_the_roll_and_tokens(stack: dict[str, str]) -> None:
         "threshold": "20000.00"
     }
     assert answer(stack, "council", "remove-member", code, "k9", token=clerk) == {"removed": "k9"}
+    changed = answer(
+        stack, "council", "change-member", code, "m2", "--chair", "two_committees", token=clerk
+    )
+    assert changed == {"changed": "m2"}
+    roll = {
+        m["member_id"]: m for m in answer(stack, "council", "show", code, token=clerk)["members"]
+    }
+    assert roll["m2"]["chairs"] == ["two_committees"] and "k9" not in roll
     shown = govflow(stack, "council", "show", code, token=clerk)
     assert "党员一" in shown and "¥20,000.00" in shown and "Asia/Shanghai" in shown
 

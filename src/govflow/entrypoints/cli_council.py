@@ -137,20 +137,43 @@ def council_add_member(
     as_json: JsonFlag = False,
 ) -> None:
     """(Clerk) Enroll a member on the bodies they sit on, with their roles."""
-    for r in role or ():
-        if r not in ROLES:
-            raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}, not {r!r}")
     answer = http.post(
         council_path(code, "members"),
-        {
-            "member_id": member_id,
-            "name": name,
-            "roles": role or [],
-            "bodies": [b.value for b in body or ()],
-            "chairs": [c.value for c in chair or ()],
-        },
+        {"member_id": member_id, "name": name, **_member_sets(role, body, chair)},
     )
     report(as_json, answer, f"{member_id} enrolled")
+
+
+def _member_sets(
+    roles: list[str] | None, bodies: list[Body] | None, chairs: list[Body] | None
+) -> dict[str, list[str]]:
+    for r in roles or ():
+        if r not in ROLES:
+            raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}, not {r!r}")
+    return {
+        "roles": roles or [],
+        "bodies": [b.value for b in bodies or ()],
+        "chairs": [c.value for c in chairs or ()],
+    }
+
+
+@council_app.command("change-member")
+def council_change_member(
+    code: str,
+    member_id: str,
+    body: Annotated[list[Body] | None, typer.Option(help="A body they sit on.")] = None,
+    chair: Annotated[list[Body] | None, typer.Option(help="A body they chair.")] = None,
+    role: Annotated[
+        list[str] | None, typer.Option(help="clerk, auditor or officer (repeatable).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """(Clerk) Give a member other roles, bodies and chairs: the whole set, replacing the old
+    (later commands are decided with them, in stages already open too)."""
+    answer = http.call(
+        "PUT", council_path(code, "members", member_id), body=_member_sets(role, body, chair)
+    )
+    report(as_json, answer, f"{member_id} changed")
 
 
 @council_app.command("remove-member")
