@@ -303,8 +303,9 @@ def test_up_serves_from_another_directory_with_its_data_where_told(tmp_path: Pat
 
 
 def test_sigterm_stops_up_within_10_seconds_whatever_is_in_flight(environ: dict[str, str]) -> None:
-    """Requests waiting on the server (a half-sent one, one that waits on a workflow) do not
-    keep `govflow up` alive: SIGTERM ends it, and its Temporal dev server, within 10 s."""
+    """Work in flight (a half-sent request, one that waits on a workflow, a webhook delivery
+    to a receiver that never answers) does not keep `govflow up` alive: SIGTERM ends it, and
+    its Temporal dev server, within 10 s."""
     stack = up(environ, "--demo")
     try:
         tokens = seed(environ, "busy")
@@ -338,6 +339,9 @@ def test_sigterm_stops_up_within_10_seconds_whatever_is_in_flight(environ: dict[
             "2",
             token=tokens["c1"],
         )
+        black_hole = socket.create_server(("127.0.0.1", 0))  # takes deliveries, never answers
+        hook = f"http://127.0.0.1:{black_hole.getsockname()[1]}/hook"
+        govflow(environ, "webhook", "add", "busy", hook, "--from-start", token=tokens["k1"])
         port = int(environ["GOVFLOW_HTTP_PORT"])
         half_sent = socket.create_connection(("127.0.0.1", port))
         half_sent.sendall(b"POST /v1/councils/busy/issues/1/resolution HTTP/1.1\r\nHost: x\r\n")
@@ -348,10 +352,11 @@ def test_sigterm_stops_up_within_10_seconds_whatever_is_in_flight(environ: dict[
             daemon=True,
         )
         waiting.start()
-        time.sleep(1)
+        time.sleep(2)  # a delivery is waiting on the black hole by now
     finally:
         took = stack.stop(signal.SIGTERM, within=10)
     half_sent.close()
+    black_hole.close()
     assert took < 10 and "stopped" in stack.output
     with pytest.raises(OSError):  # the dev server is gone too
         socket.create_connection(("127.0.0.1", int(environ["GOVFLOW_TEMPORAL_PORT"])), timeout=1)
