@@ -9,15 +9,12 @@ mapping, the body limit and Idempotency-Key. The public board is mounted at ``/b
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -25,6 +22,7 @@ from govflow.application import Governance
 from govflow.application.procedures import ProcedureLibrary
 from govflow.domain.errors import GovflowError
 from govflow.entrypoints.board import board_root, create_board
+from govflow.entrypoints.guard import PROBLEM, BodyGuard, problem_body
 from govflow.entrypoints.routes import audit, issues, lists, meetings, ops, roll, spending, webhooks
 from govflow.entrypoints.routes.meetings import MAX_EVIDENCE
 from govflow.orchestration.client import IssueClient
@@ -40,8 +38,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     webhooks.router,
     audit.router,
 )
-PROBLEM = "application/problem+json"
-MAX_BODY = 1024 * 1024
 DESCRIPTION = """Event-sourced governance workflows for residents' councils.
 
 Send `Authorization: Bearer <token>` (the clerk issues members' tokens with
@@ -85,14 +81,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {
-        "type": f"https://govflow.dev/errors/{code}",
-        "title": code,
-        "status": status,
-        "detail": detail,
-        "code": code,
-        **extra,
-    }
+    body = problem_body(status, code, detail, **extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
@@ -118,51 +107,6 @@ def create_api(
     api.state.evidence_dir = evidence_dir
     api.state.demo = demo
 
-    @api.middleware("http")
-    async def guard_bodies(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Refuse oversized bodies before reading them (evidence uploads check as they read);
-        a POST retried with the same Idempotency-Key gets the first answer back."""
-        length = request.headers.get("content-length")
-        limit = MAX_EVIDENCE if "/evidence/" in request.url.path else MAX_BODY
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return _problem(413, "input.too_large", f"the body is limited to {limit} bytes")
-        key = request.headers.get("idempotency-key")
-        if request.method != "POST" or key is None:
-            return await call_next(request)
-        caller = hashlib.sha256(request.headers.get("authorization", "").encode()).hexdigest()
-        body = await request.body()
-        fingerprint = hashlib.sha256(request.url.path.encode() + b"\n" + body).hexdigest()
-        try:
-            recalled = await run_in_threadpool(app.recall_response, caller, key, fingerprint)
-        except GovflowError as error:
-            return _problem(error.status, error.code, error.message)
-        if recalled is not None:
-            status, text = recalled
-            return Response(
-                text,
-                status_code=status,
-                media_type="application/json",
-                headers={"Idempotent-Replayed": "true"},
-            )
-        response = await call_next(request)
-        if not 200 <= response.status_code < 300:
-            return response  # refusals are not remembered: a later retry may succeed
-        chunks = [chunk async for chunk in response.body_iterator]  # type: ignore[attr-defined]
-        content = b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks)
-        await run_in_threadpool(
-            lambda: app.remember_response(
-                caller,
-                key,
-                fingerprint,
-                status=response.status_code,
-                body=content.decode(),
-                actor="api",
-            )
-        )
-        return Response(content, status_code=response.status_code, headers=dict(response.headers))
-
     @api.exception_handler(GovflowError)
     async def _domain_error(_: Request, error: GovflowError) -> JSONResponse:
         return _problem(error.status, error.code, error.message, details=error.details)
@@ -183,6 +127,7 @@ def create_api(
             errors=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()],
         )
 
+    api.add_middleware(BodyGuard, governance=app, evidence_limit=MAX_EVIDENCE)
     for router in ROUTERS:
         api.include_router(router)
     api.include_router(create_board(app))

@@ -20,26 +20,28 @@ from govflow.orchestration.client import IssueClient
 from govflow.orchestration.door import CommandDoor, WorkflowsUnavailableError
 
 _bearer = HTTPBearer(auto_error=False)
+# The dependencies below are ``async`` although they do no I/O: FastAPI runs a plain ``def``
+# dependency in its thread pool, a hand-off per request that a ballot cannot afford.
 
 
-def governance(request: Request) -> Governance:
+async def governance(request: Request) -> Governance:
     app: Governance = request.app.state.governance
     return app
 
 
-def door(request: Request) -> CommandDoor:
+async def door(request: Request) -> CommandDoor:
     found: CommandDoor = request.app.state.door
     return found
 
 
-def workflows(request: Request) -> IssueClient:
+async def workflows(request: Request) -> IssueClient:
     issues: IssueClient | None = request.app.state.door.issues
     if issues is None:
         raise WorkflowsUnavailableError("no workflow service is connected")
     return issues
 
 
-def evidence_dir(request: Request) -> Path | None:
+async def evidence_dir(request: Request) -> Path | None:
     found: Path | None = request.app.state.evidence_dir
     return found
 
