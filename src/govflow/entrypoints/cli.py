@@ -295,7 +295,8 @@ def schema_export(
     """Write JSON Schemas, the catalogue and missing golden payloads."""
     from govflow.application import catalogue
 
-    result = catalogue.export(root, check=check)
+    with domain_errors():
+        result = catalogue.export(root, check=check)
     for path in result.stale:
         (err if check else out).print(f"{'stale' if check else 'wrote'} {path}")
     if check and result.stale:

@@ -170,7 +170,16 @@ class Api:
         response = self.send(method, path, **kwargs)
         if response.is_error:
             refuse(response)
-        return response.json() if response.content else None
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            fail(
+                f"{self.server} did not answer like a govflow server (is it the right URL?)",
+                "server.unexpected",
+                EXIT_SERVER,
+            )
 
     def get(self, path: str, **params: Any) -> Any:
         return self.call("GET", path, params=params)
