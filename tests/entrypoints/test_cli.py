@@ -205,3 +205,17 @@ def test_times_print_in_the_councils_time_zone() -> None:
         local_time("2026-12-09T10:30:00+00:00", "Asia/Urumqi") == "2026-12-09 16:30 (Asia/Urumqi)"
     )
     assert local_time(None, "Asia/Shanghai") == "—"
+
+
+def test_the_cli_loads_neither_temporal_nor_the_store() -> None:
+    """A person's command cannot open a Temporal client (the exit 134 at shutdown,
+    temporalio/sdk-python#300) or the event store: the CLI does not even import them."""
+    probe = (
+        "import sys, govflow.entrypoints.cli; "
+        "print(sorted(m for m in ('temporalio', 'govflow.application', 'govflow.orchestration') "
+        "if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert loaded.stdout.strip() == "[]"
