@@ -96,6 +96,18 @@ class Stage(_Frozen):
         return self
 
 
+class Defaults(_Frozen):
+    """What a procedure leaves unsaid, said once here rather than in the interpreter."""
+
+    # the display period of notices a publish or implement stage posts besides its own
+    # (progress and result notices of a spending item)
+    display: Period = Period(days=7)
+    # the time a body to which an unanswered objection is escalated has to answer it
+    reply_within: Period = Period(days=3)
+    # whose review, passed with quorum, approves spending over the council's threshold
+    review_body: Body = Body.PARTY_MEMBERS_ASSEMBLY
+
+
 class Source(_Frozen):
     title: str
     article: str | None = None
@@ -113,6 +125,7 @@ class Procedure(_Frozen):
     sources: list[Source] = Field(min_length=1)
     rules: dict[Slug, VotingRule] = Field(default_factory=dict)
     stages: list[Stage] = Field(min_length=1)
+    defaults: Defaults = Field(default_factory=Defaults)
 
     @model_validator(mode="after")
     def _references(self) -> Procedure:
@@ -135,7 +148,11 @@ class Procedure(_Frozen):
     @property
     def digest(self) -> str:
         """sha256 of the canonical JSON form: what an issue records it started with."""
-        canonical = orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+        # Unstated defaults are left out, so a procedure's digest did not change when they
+        # gained a name here.
+        unstated = {"defaults"} if self.defaults == Defaults() else None
+        data = self.model_dump(mode="json", exclude=unstated)
+        canonical = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(canonical).hexdigest()
 
     def rule_for(self, stage: Stage, category: str | None = None) -> VotingRule:

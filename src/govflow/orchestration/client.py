@@ -167,7 +167,7 @@ class IssueClient:
         """Where the item stands and who may act now (chairs as the roll records them now)."""
         try:
             result: m.Status = await asyncio.wait_for(
-                self.handle(council, number).query("status", result_type=m.Status),
+                self.handle(council, number).query(IssueWorkflow.status),
                 timeout=self.answer_within,
             )
         except RPCError as error:
@@ -213,16 +213,16 @@ class IssueClient:
     async def all_voted(self, council: str, number: int, ballot_key: str) -> None:
         """Tell the item's workflow that the whole roll has voted in round ``ballot_key``."""
         try:
-            await self.handle(council, number).signal("all_voted", ballot_key)
+            await self.handle(council, number).signal(IssueWorkflow.all_voted_signal, ballot_key)
         except RPCError as error:
             raise await self._rpc_refusal(council, number, error) from None
 
-    async def _update(
-        self, council: str, number: int, name: str, arg: Any, result_type: type | None = None
-    ) -> Any:
+    async def _update(self, council: str, number: int, update: Any, arg: Any) -> Any:
+        """Run one of :class:`IssueWorkflow`'s updates (a typed reference, not a name)."""
+        name = update.__name__
         try:
             return await asyncio.wait_for(
-                self.handle(council, number).execute_update(name, arg, result_type=result_type),
+                self.handle(council, number).execute_update(update, arg),
                 timeout=self.answer_within,
             )
         except WorkflowUpdateFailedError as error:
@@ -245,7 +245,10 @@ class IssueClient:
     async def close_stage(self, council: str, number: int, who: Principal | str) -> str:
         acting = await self._acting(council, who)
         result: str = await self._update(
-            council, number, "close_stage", m.ChairAction(member_id=acting.holder, who=acting), str
+            council,
+            number,
+            IssueWorkflow.close_stage,
+            m.ChairAction(member_id=acting.holder, who=acting),
         )
         return result
 
@@ -262,14 +265,13 @@ class IssueClient:
         result: bool = await self._update(
             council,
             number,
-            "record_resolution",
+            IssueWorkflow.record_resolution,
             m.ResolutionRequest(
                 member_id=acting.holder,
                 meeting_number=meeting_number,
                 motion_no=motion_no,
                 who=acting,
             ),
-            bool,
         )
         return result
 
@@ -280,9 +282,8 @@ class IssueClient:
         result: int = await self._update(
             council,
             number,
-            "file_objection",
+            IssueWorkflow.file_objection,
             m.ObjectionRequest(person_id=acting.holder, text=text, who=acting),
-            int,
         )
         return result
 
@@ -300,7 +301,7 @@ class IssueClient:
         await self._update(
             council,
             number,
-            "answer_objection",
+            IssueWorkflow.answer_objection,
             m.AnswerRequest(
                 member_id=acting.holder,
                 objection_no=objection_no,
@@ -315,14 +316,14 @@ class IssueClient:
     ) -> None:
         acting = await self._acting(council, who)
         request = m.CorrectionRequest(member_id=acting.holder, text=text, who=acting)
-        await self._update(council, number, "correct_notice", request)
+        await self._update(council, number, IssueWorkflow.correct_notice, request)
 
     async def report_progress(
         self, council: str, number: int, who: Principal | str, text: str
     ) -> None:
         acting = await self._acting(council, who)
         request = m.ProgressRequest(member_id=acting.holder, text=text, who=acting)
-        await self._update(council, number, "report_progress", request)
+        await self._update(council, number, IssueWorkflow.report_progress, request)
 
     async def complete(
         self,
@@ -333,7 +334,7 @@ class IssueClient:
     ) -> bool:
         acting = await self._acting(council, who)
         request = m.CompletionRequest(member_id=acting.holder, actual_cost=actual_cost, who=acting)
-        result: bool = await self._update(council, number, "complete", request, bool)
+        result: bool = await self._update(council, number, IssueWorkflow.complete, request)
         return result
 
     async def reapprove(
@@ -352,12 +353,12 @@ class IssueClient:
             motion_no=motion_no,
             who=acting,
         )
-        await self._update(council, number, "reapprove", request)
+        await self._update(council, number, IssueWorkflow.reapprove, request)
 
     async def withdraw(self, council: str, number: int, who: Principal | str, reason: str) -> None:
         acting = await self._acting(council, who)
         request = m.WithdrawRequest(member_id=acting.holder, reason=reason, who=acting)
-        await self._update(council, number, "withdraw", request)
+        await self._update(council, number, IssueWorkflow.withdraw, request)
 
 
 def _refusal(error: BaseException) -> GovflowError:

@@ -18,7 +18,6 @@ from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from govflow.application.views import TallyView
     from govflow.domain.errors import EmptyRollError, ForbiddenError
     from govflow.domain.notice import NoticeKind
     from govflow.domain.policy import Action, authorize
@@ -31,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         TimeoutPolicy,
     )
     from govflow.orchestration import messages as m
+    from govflow.orchestration.activities import GovernanceActivities as A
 
 R = TypeVar("R")
 STAGE_ATTRIBUTE = SearchAttributeKey.for_keyword("GovflowStage")
@@ -126,14 +126,14 @@ class IssueWorkflow:
         assert self.input is not None
         if stage.when is Condition.AMOUNT_OVER_THRESHOLD and not self.input.amount_over_threshold:
             await self._act(
-                "skip_stage",
+                A.skip_stage,
                 m.SkipStageInput(
                     ref=self._ref(), stage=stage.id, reason="the amount is not over the threshold"
                 ),
             )
             return Next.ADVANCE
         opened = await self._act(
-            "open_stage",
+            A.open_stage,
             m.OpenStageInput(
                 ref=self._ref(),
                 stage=stage.id,
@@ -141,7 +141,6 @@ class IssueWorkflow:
                 day_type=stage.duration.day_type.value,
                 body=stage.body.value if stage.body else None,
             ),
-            m.StageOpenedResult,
         )
         self.deadline, self.chairs = opened.deadline, opened.chairs
         self.stage = stage
@@ -175,7 +174,7 @@ class IssueWorkflow:
         assert self.deadline is not None
         try:
             opened = await self._act(
-                "open_voting",
+                A.open_voting,
                 m.OpenVotingInput(
                     ref=self._ref(),
                     stage=stage.id,
@@ -183,7 +182,6 @@ class IssueWorkflow:
                     rule=self.procedure.rule_for(stage, self.input.category),
                     closes_at=self.deadline,
                 ),
-                m.VotingOpenedResult,
             )
         except ActivityError as error:
             if _code(error) != EmptyRollError.code:
@@ -200,9 +198,7 @@ class IssueWorkflow:
             return Next.END
         reason = "all_voted" if self.all_voted else "closed_early" if self.closed_by else "deadline"
         tally = await self._act(
-            "close_voting",
-            m.CloseVotingInput(ref=self._ref(self.closed_by), reason=reason),
-            TallyView,
+            A.close_voting, m.CloseVotingInput(ref=self._ref(self.closed_by), reason=reason)
         )
         await self._close_stage(
             stage,
@@ -242,7 +238,7 @@ class IssueWorkflow:
         spending = self._spending_for(spec.kind)
         if spending is not None and spec.kind is NoticeKind.RESOLUTION:
             await self._act(
-                "approve_spending", m.SpendingInput(ref=self._ref(), spending_number=spending)
+                A.approve_spending, m.SpendingInput(ref=self._ref(), spending_number=spending)
             )
         self.notice = await self._post_notice(stage, spec.kind, stage.title)
         while True:
@@ -269,7 +265,7 @@ class IssueWorkflow:
         await self._close_stage(stage, "completed")
         if spending is not None and spec.kind is NoticeKind.RESULT:
             await self._act(
-                "settle_spending", m.SpendingInput(ref=self._ref(), spending_number=spending)
+                A.settle_spending, m.SpendingInput(ref=self._ref(), spending_number=spending)
             )
         return Next.ADVANCE
 
@@ -279,17 +275,17 @@ class IssueWorkflow:
             if number in self.escalated_objections or workflow.now() < due:
                 continue
             self.escalated_objections.add(number)
+            assert self.procedure is not None
             reply = stage.notice.reply_within
             await self._act(
-                "escalate",
+                A.escalate,
                 m.EscalateInput(
                     ref=self._ref(),
                     reason=f"objection {number} unanswered by its reply deadline",
                     to_body=stage.notice.escalate_to.value if stage.notice.escalate_to else None,
-                    days=reply.days if reply else 3,
+                    days=reply.days if reply else self.procedure.defaults.reply_within.days,
                     day_type=(reply.day_type if reply else stage.duration.day_type).value,
                 ),
-                m.EscalatedResult,
             )
 
     async def _implement(self, stage: Stage) -> Next:
@@ -326,7 +322,7 @@ class IssueWorkflow:
     async def _evaluate(self, stage: Stage) -> Next:
         assert self.deadline is not None and stage.body is not None
         await self._act(
-            "open_evaluation",
+            A.open_evaluation,
             m.EvaluationInput(
                 ref=self._ref(), stage=stage.id, body=stage.body.value, closes_at=self.deadline
             ),
@@ -334,7 +330,7 @@ class IssueWorkflow:
         await self._wait_until(lambda: False, self.deadline, stage)
         if self.withdrawn:
             return Next.END
-        await self._act("close_evaluation", self._ref())
+        await self._act(A.close_evaluation, self._ref())
         await self._close_stage(stage, "completed")
         return Next.ADVANCE
 
@@ -363,7 +359,7 @@ class IssueWorkflow:
             stage.notice.escalate_to if stage.notice and stage.notice.escalate_to else stage.body
         )
         result = await self._act(
-            "escalate",
+            A.escalate,
             m.EscalateInput(
                 ref=self._ref(),
                 reason=f"{stage.id}: deadline passed",
@@ -371,7 +367,6 @@ class IssueWorkflow:
                 days=max(stage.duration.days, 1),
                 day_type=stage.duration.day_type.value,
             ),
-            m.EscalatedResult,
         )
         self.deadline = result.new_deadline
 
@@ -384,7 +379,7 @@ class IssueWorkflow:
             if self.withdrawn:
                 return False
             await self._act(
-                "send_reminder",
+                A.send_reminder,
                 m.ReminderInput(
                     ref=self._ref(),
                     stage=stage.id,
@@ -420,31 +415,32 @@ class IssueWorkflow:
             actor=actor or "system",
         )
 
-    async def _act(self, name: str, arg: Any, result_type: type[R] | None = None) -> R:
-        return await workflow.execute_activity(  # type: ignore[no-any-return]
-            f"govflow.{name}",
+    async def _act(self, activity: Callable[[Any, Any], R], arg: Any) -> R:
+        """Run one of :class:`GovernanceActivities`' methods (a typed reference: a rename is
+        a type error, not a retry loop on an unknown name)."""
+        return await workflow.execute_activity_method(
+            activity,
             arg,
-            result_type=result_type,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY,
         )
 
     async def _close_stage(self, stage: Stage, outcome: str, actor: str = "system") -> None:
         await self._act(
-            "close_stage", m.CloseStageInput(ref=self._ref(actor), stage=stage.id, outcome=outcome)
+            A.close_stage, m.CloseStageInput(ref=self._ref(actor), stage=stage.id, outcome=outcome)
         )
 
     async def _reopen(self, stage_id: str, reason: str) -> Next:
         assert self.procedure is not None
         await self._act(
-            "reopen_issue", m.ReopenInput(ref=self._ref(), at_stage=stage_id, reason=reason)
+            A.reopen_issue, m.ReopenInput(ref=self._ref(), at_stage=stage_id, reason=reason)
         )
         self.jump_to = [s.id for s in self.procedure.stages].index(stage_id)
         return Next.JUMP
 
     async def _finish(self, outcome: str) -> Next:
         self.outcome = outcome
-        await self._act("close_issue", m.CloseIssueInput(ref=self._ref(), outcome=outcome))
+        await self._act(A.close_issue, m.CloseIssueInput(ref=self._ref(), outcome=outcome))
         return Next.END
 
     def _spending_for(self, kind: NoticeKind) -> int | None:
@@ -458,9 +454,10 @@ class IssueWorkflow:
         assert spec is not None
         objection = spec.objection_window.days if spec.objection_window else None
         reply = spec.reply_within.days if spec.reply_within else None
-        display = spec.display.days if spec.kind is kind else 7
+        assert self.procedure is not None
+        display = spec.display.days if spec.kind is kind else self.procedure.defaults.display.days
         return await self._act(
-            "post_notice",
+            A.post_notice,
             m.PostNoticeInput(
                 ref=self._ref(),
                 stage=stage.id,
@@ -473,7 +470,6 @@ class IssueWorkflow:
                 day_type=spec.display.day_type.value,
                 spending_number=self._spending_for(kind),
             ),
-            m.NoticeResult,
         )
 
     # -- what people may do -----------------------------------------------------------------
@@ -532,7 +528,7 @@ class IssueWorkflow:
         )
         review = (
             self.input.spending_number
-            if stage.body is not None and stage.body.value == "party_members_assembly"
+            if self.procedure is not None and stage.body is self.procedure.defaults.review_body
             else None
         )
         if workflow.patched("resolution-checked-against-stage"):
@@ -546,15 +542,14 @@ class IssueWorkflow:
                     "review_spending": review,
                 }
             )
-            passed: bool = await self._act("record_resolution", checked, bool)
+            passed: bool = await self._act(A.record_resolution, checked)
             self.resolution = (request.member_id, passed)
             return passed
-        passed = await self._act("record_resolution", resolution, bool)
+        passed = await self._act(A.record_resolution, resolution)
         if review is not None:
             await self._act(
-                "review_spending",
+                A.review_spending,
                 resolution.model_copy(update={"ref": self._ref(request.member_id)}),
-                bool,
             )
         self.resolution = (request.member_id, passed)
         return passed
@@ -572,11 +567,10 @@ class IssueWorkflow:
     async def file_objection(self, request: m.ObjectionRequest) -> int:
         assert self.notice is not None
         result = await self._act(
-            "file_objection",
+            A.file_objection,
             m.ObjectionInput(
                 ref=self._ref(request.person_id), notice_id=self.notice.notice_id, text=request.text
             ),
-            m.ObjectionResult,
         )
         self.open_objections[result.objection_no] = result.reply_due
         self.wake = True
@@ -596,7 +590,7 @@ class IssueWorkflow:
     async def answer_objection(self, request: m.AnswerRequest) -> None:
         assert self.notice is not None and self.stage is not None
         await self._act(
-            "answer_objection",
+            A.answer_objection,
             m.AnswerInput(
                 ref=self._ref(request.member_id),
                 notice_id=self.notice.notice_id,
@@ -622,11 +616,10 @@ class IssueWorkflow:
     async def correct_notice(self, request: m.CorrectionRequest) -> datetime:
         assert self.notice is not None
         self.notice = await self._act(
-            "correct_notice",
+            A.correct_notice,
             m.CorrectInput(
                 ref=self._ref(request.member_id), notice_id=self.notice.notice_id, text=request.text
             ),
-            m.NoticeResult,
         )
         self.wake = True
         return self.notice.display_until
@@ -642,7 +635,7 @@ class IssueWorkflow:
     async def report_progress(self, request: m.ProgressRequest) -> None:
         stage = self._require_stage(StageKind.IMPLEMENT)
         await self._act(
-            "report_progress",
+            A.report_progress,
             m.ProgressInput(ref=self._ref(request.member_id), stage=stage.id, text=request.text),
         )
         self.progress_text = request.text
@@ -662,13 +655,12 @@ class IssueWorkflow:
             if self.progress_notices == 0:
                 await self._progress_notice(stage)
             self.reapproval_needed = await self._act(
-                "complete_spending",
+                A.complete_spending,
                 m.CompleteInput(
                     ref=self._ref(request.member_id),
                     spending_number=spending,
                     actual_cost=request.actual_cost,
                 ),
-                bool,
             )
         self.completed_by = request.member_id
         return self.reapproval_needed
@@ -689,7 +681,7 @@ class IssueWorkflow:
         assert self.input is not None and self.input.spending_number is not None
         spending = self.input.spending_number
         await self._act(
-            "review_spending",
+            A.review_spending,
             m.MeetingResolutionInput(
                 ref=self._ref(request.member_id),
                 stage=self.stage.id if self.stage else "",
@@ -697,10 +689,9 @@ class IssueWorkflow:
                 motion_no=request.motion_no,
                 spending_number=spending,
             ),
-            bool,
         )
         await self._act(
-            "approve_spending",
+            A.approve_spending,
             m.SpendingInput(ref=self._ref(request.member_id), spending_number=spending),
         )
         self.reapproval_needed = False
@@ -715,7 +706,7 @@ class IssueWorkflow:
     @workflow.update(name="withdraw")
     async def withdraw(self, request: m.WithdrawRequest) -> None:
         await self._act(
-            "withdraw_issue",
+            A.withdraw_issue,
             m.WithdrawInput(ref=self._ref(request.member_id), reason=request.reason),
         )
         self.withdrawn = True
