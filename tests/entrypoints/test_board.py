@@ -171,3 +171,15 @@ def test_audit_page_lists_published_checkpoints(client: TestClient, governance: 
     checkpoint = governance.record_checkpoint()
     page = client.get("/board/audit").text
     assert checkpoint.digest in page and "govflow audit verify --expect" in page
+
+
+def test_a_demo_server_marks_simulated_time_on_every_page(governance: Governance) -> None:
+    """On a server started with --demo (clocks can be fast-forwarded) every page says its dates
+    are simulated; a real server's pages never do."""
+    with TestClient(create_api(governance, demo=True)) as demo:
+        for path in ("/board/", "/board/specimen/", "/board/audit?lang=en"):
+            page = demo.get(path)
+            assert page.status_code == 200 and 'id="simulated"' in page.text, path
+        assert "模拟时间" in demo.get("/board/").text
+    with TestClient(create_api(governance)) as real:
+        assert 'id="simulated"' not in real.get("/board/").text

@@ -130,6 +130,6 @@ def create_api(
     api.add_middleware(BodyGuard, governance=app, evidence_limit=MAX_EVIDENCE)
     for router in ROUTERS:
         api.include_router(router)
-    api.include_router(create_board(app))
+    api.include_router(create_board(app, demo=demo))
     api.add_api_route("/", board_root, include_in_schema=False)
     return api

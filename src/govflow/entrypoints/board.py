@@ -33,6 +33,7 @@ LANGS = ("zh", "en")
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "board": "公示栏",
+        "simulated": "演示服务器：议题的时间可被快进，此处的日期和期限为模拟时间，不具效力。",
         "councils": "议事机构",
         "current_notices": "正在公示",
         "no_notices": "目前没有公示。",
@@ -114,6 +115,10 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "en": {
         "board": "Public board",
+        "simulated": (
+            "Demo server: items' clocks can be fast-forwarded; dates and deadlines here are "
+            "simulated time and carry no force."
+        ),
         "councils": "Councils",
         "current_notices": "On display now",
         "no_notices": "No notices are on display.",
@@ -303,8 +308,9 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def create_board(app: Governance) -> APIRouter:
-    """The board's routes (mounted at ``/board`` by :func:`govflow.entrypoints.api.create_api`)."""
+def create_board(app: Governance, *, demo: bool = False) -> APIRouter:
+    """The board's routes (mounted at ``/board`` by :func:`govflow.entrypoints.api.create_api`).
+    On a demo server (items' clocks can be fast-forwarded) every page says so."""
     router = APIRouter(prefix="/board", include_in_schema=False)
     env = Environment(
         loader=PackageLoader("govflow.entrypoints", "templates"),
@@ -353,6 +359,7 @@ def create_board(app: Governance) -> APIRouter:
             switch=switch,
             event_name=lambda topic: EVENT_NAMES.get(topic, (topic, topic))[lang == "en"],
             word=lambda key: t.get(str(key), str(key)),
+            demo=demo,
             **context,
         )
         return HTMLResponse(html)
