@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle
@@ -102,6 +103,14 @@ class Stack:
         assert status.deadline is not None, status
         now = self.app.issue(COUNCIL, number).modified_on  # the workflow's time of its last act
         await self.skip(number, (status.deadline - now).total_seconds() / 86_400 + margin_days)
+
+    async def skip_past_display(self, number: int, margin_days: float = 0.25) -> None:
+        """Let the workflow's virtual time pass the posted notice's display period."""
+        status = await self.issues.status(COUNCIL, number)
+        assert status.notice_id is not None, status
+        until = self.app.get_notice(UUID(status.notice_id)).display_until
+        now = self.app.issue(COUNCIL, number).modified_on
+        await self.skip(number, (until - now).total_seconds() / 86_400 + margin_days)
 
     async def skip(self, number: int, days: float) -> None:
         """Let ``days`` of the workflow's virtual time pass."""

@@ -82,7 +82,7 @@ async def test_objection_from_a_stranger_is_refused_by_the_domain(stack: Stack) 
         await stack.issues.file_objection(COUNCIL, 23, "stranger", "我反对")
     with pytest.raises(WithdrawalTooLateError, match="withdrawn once it is resolved"):
         await stack.issues.withdraw(COUNCIL, 23, CHAIR, "改变主意")
-    await stack.skip(23, 8)  # the objection window closes with the display period
+    await stack.skip_past_display(23)  # the objection window closes with the display period
     await stack.until(23, lambda s: s.outcome == "adopted" or s.stage is None)
 
 
@@ -104,7 +104,7 @@ async def test_long_lives_continue_as_new_without_losing_their_place(stack: Stac
     await stack.at_stage(25, "review")
     await pass_review(stack, 25)
     await stack.until(25, lambda s: s.stage == "publish_resolution" and s.notice_id is not None)
-    await stack.skip(25, 8)
+    await stack.skip_past_display(25)
     assert (await stack.result(handle)).outcome == "adopted"
     first_run = stack.client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
     events = [e.event_type for e in (await first_run.fetch_history()).events]
@@ -146,7 +146,7 @@ async def test_unanswered_objection_escalates_and_a_correction_restarts_display(
     after = stack.app.get_notice(before.id)
     assert after.display_until > before.display_until
     await stack.issues.answer_objection(COUNCIL, 26, CHAIR, objection, "已更正", upheld=False)
-    await stack.skip(26, 8)
+    await stack.skip_past_display(26)
     assert (await stack.result(handle)).outcome == "adopted"
     escalated = [
         h.data

@@ -25,7 +25,8 @@ async def test_full_cycle_with_escalated_discussion(stack: Stack) -> None:
 
     first = await stack.at_stage(2, "deliberate")
     with capture_logs() as logs:
-        await stack.skip(2, 8)  # the joint meeting never closes its stage: escalate, extend once
+        # the joint meeting never closes its stage: escalate, extend once
+        await stack.skip_past_deadline(2)
         extended = await stack.until(2, lambda s: s.deadline != first.deadline)
     reminders = [e for e in logs if e["event"] == "reminder"]
     assert reminders and reminders[0]["stage"] == "deliberate"
@@ -33,7 +34,8 @@ async def test_full_cycle_with_escalated_discussion(stack: Stack) -> None:
     assert reminders[0]["deadline"] == first.deadline.isoformat()
     assert first.deadline is not None and extended.deadline is not None
     assert extended.deadline > first.deadline
-    await stack.skip(2, 8)  # the extension passes too: the stage times out and the item advances
+    # the extension passes too: the stage times out and the item advances
+    await stack.skip_past_deadline(2)
 
     await stack.at_stage(2, "review")
     with pytest.raises(ForbiddenError, match="only a chair"):
@@ -57,14 +59,14 @@ async def test_full_cycle_with_escalated_discussion(stack: Stack) -> None:
     for voter in EVERYONE:
         await stack.issues.cast_ballot(COUNCIL, 2, voter, Choice.YES)
     await stack.until(2, lambda s: s.stage == "publish_resolution" and s.notice_id is not None)
-    await stack.skip(2, 6)
+    await stack.skip_past_display(2)
 
     await stack.at_stage(2, "implement")
     await stack.issues.report_progress(COUNCIL, 2, CHAIR, "管网开挖完成 40%")
     await stack.skip(2, 15)  # two weekly progress notices
     await stack.issues.complete(COUNCIL, 2, CHAIR)
     await stack.until(2, lambda s: s.stage == "publish_result" and s.notice_id is not None)
-    await stack.skip(2, 6)
+    await stack.skip_past_display(2)
     assert (await stack.result(handle)).outcome == "adopted"
     await stack.keep_history(handle, NAME)
 

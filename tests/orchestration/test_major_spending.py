@@ -59,7 +59,7 @@ async def test_12000_with_six_weekly_notices_and_an_overrun(stack: Stack) -> Non
     assert app.get_spending(COUNCIL, 1).status == "approved"
     payment = app.request_disbursement(COUNCIL, 1, "6000.00", reference="付-1", actor=CHAIR)
     app.approve_disbursement(COUNCIL, 1, payment, actor="m1")
-    await stack.skip(3, 8)
+    await stack.skip_past_display(3)
 
     await stack.at_stage(3, "implement")
     await stack.issues.report_progress(COUNCIL, 3, CHAIR, "开挖完成")
@@ -85,7 +85,7 @@ async def test_12000_with_six_weekly_notices_and_an_overrun(stack: Stack) -> Non
     await stack.issues.reapprove(COUNCIL, 3, CHAIR, meeting_number=meeting, motion_no=motion)
 
     await stack.until(3, lambda s: s.stage == "publish_result" and s.notice_id is not None)
-    await stack.skip(3, 8)
+    await stack.skip_past_display(3)
     assert (await stack.result(handle)).outcome == "adopted"
     await stack.keep_history(handle, NAME)
 

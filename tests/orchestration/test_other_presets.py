@@ -22,14 +22,14 @@ async def test_five_step_consultation_returns_to_discussion_and_is_evaluated(sta
     await stack.at_stage(10, "public_deliberation")
     await stack.issues.close_stage(COUNCIL, 10, CHAIR)
     await stack.until(10, lambda s: s.ballot_key == "resolve#1")
-    await stack.skip(10, 8)  # nobody votes: quorum fails, back to 群议
+    await stack.skip_past_deadline(10)  # nobody votes: quorum fails, back to 群议
     await stack.at_stage(10, "public_deliberation")
     await stack.issues.close_stage(COUNCIL, 10, CHAIR)
     await stack.until(10, lambda s: s.ballot_key == "resolve#2")
     for voter in EVERYONE:
         await stack.issues.cast_ballot(COUNCIL, 10, voter, Choice.YES)
     await stack.until(10, lambda s: s.stage == "publish_resolution" and s.notice_id is not None)
-    await stack.skip(10, 8)
+    await stack.skip_past_display(10)
     await stack.at_stage(10, "implement")
     await stack.issues.complete(COUNCIL, 10, CHAIR)
     await stack.at_stage(10, "evaluate")
@@ -41,7 +41,7 @@ async def test_five_step_consultation_returns_to_discussion_and_is_evaluated(sta
         ("o4", Satisfaction.DISSATISFIED),
     ]:
         stack.app.rate_issue(COUNCIL, 10, rater, rating)
-    await stack.skip(10, 8)
+    await stack.skip_past_deadline(10)
     assert (await stack.result(handle)).outcome == "adopted"
     await stack.keep_history(handle, "five-step-consultation")
     history = stack.app.get_history(stack.app.issue(COUNCIL, 10).id)

@@ -25,7 +25,7 @@ async def test_full_cycle_with_revote_and_reopening(stack: Stack) -> None:
     assert status.ballot_key == "resolve#1"
     for voter in ("m1", "m2"):  # 2 of 7: no quorum
         await stack.issues.cast_ballot(COUNCIL, 1, voter, Choice.YES)
-    await stack.skip(1, 8)
+    await stack.skip_past_deadline(1)
     status = await stack.until(1, lambda s: s.ballot_key == "resolve#2")
     for voter in (CHAIR, "m1", "m2", "m3", "m4", "m5", "m6"):
         await stack.issues.cast_ballot(COUNCIL, 1, voter, Choice.YES)
@@ -39,7 +39,7 @@ async def test_full_cycle_with_revote_and_reopening(stack: Stack) -> None:
     for voter in (CHAIR, "m1", "m2", "m3", "m4", "m5", "m6"):
         await stack.issues.cast_ballot(COUNCIL, 1, voter, Choice.YES)
     await stack.until(1, lambda s: s.stage == "publish_resolution" and s.notice_id is not None)
-    await stack.skip(1, 9)
+    await stack.skip_past_display(1)
     result = await stack.result(handle)
     await stack.keep_history(handle, "residents-assembly")
     assert result.outcome == "adopted"
@@ -74,7 +74,7 @@ async def test_an_item_runs_on_the_postgresql_store(pg_stack: Stack) -> None:
     for voter in (CHAIR, "m1", "m2", "m3", "m4", "m5", "m6"):
         await pg_stack.issues.cast_ballot(COUNCIL, 40, voter, Choice.YES)
     await pg_stack.until(40, lambda s: s.stage == "publish_resolution" and s.notice_id)
-    await pg_stack.skip(40, 9)
+    await pg_stack.skip_past_display(40)
     assert (await pg_stack.result(handle)).outcome == "adopted"
     assert pg_stack.app.get_tally(COUNCIL, 40, "resolve#1").yes == 7
     pg_stack.app.record_checkpoint()
