@@ -33,7 +33,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 
 def test_openapi_and_health(client: TestClient) -> None:
     """The OpenAPI document is published and the health check answers."""
-    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/healthz").json() == {"status": "ok", "demo": False}
     paths = client.get("/openapi.json").json()["paths"]
     assert "/v1/councils/{code}/issues/{number}" in paths
     assert client.get("/docs").status_code == 200
@@ -93,3 +93,23 @@ def test_reads_need_a_token_of_the_council(client: TestClient) -> None:
         assert anonymous.json()["code"] == "auth.unauthenticated"
         assert client.get(path, headers=stranger).status_code == 403, path
         assert client.get(path).status_code == 200, path
+
+
+def test_me_says_who_the_token_is(client: TestClient) -> None:
+    """/v1/me: the member behind the token, with roles, bodies and chairs as recorded now."""
+    me = client.get("/v1/me").json()
+    assert (me["council"], me["holder"], me["kind"]) == ("specimen", "m2", "person")
+    assert "party_members_assembly" in me["bodies"] and me["scopes"] == []
+    assert client.get("/v1/me", headers={"Authorization": "Bearer gf_x_y"}).status_code == 401
+
+
+def test_out_of_range_path_values_are_invalid_not_errors(client: TestClient) -> None:
+    """A meeting, spending or disbursement number of 0 is a 422 with the stable code."""
+    for path in (
+        "/v1/councils/specimen/meetings/0/notice",
+        "/v1/councils/specimen/spending/0/disbursements/0/approve",
+        "/v1/councils/specimen/issues/-1/close-stage",
+    ):
+        response = client.post(path)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["code"] == "input.invalid"

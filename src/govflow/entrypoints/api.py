@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from govflow.application import Governance
@@ -23,13 +23,24 @@ from govflow.application.procedures import ProcedureLibrary
 from govflow.domain.errors import GovflowError
 from govflow.entrypoints.board import board_root, create_board
 from govflow.entrypoints.guard import PROBLEM, BodyGuard, problem_body
-from govflow.entrypoints.routes import audit, issues, lists, meetings, ops, roll, spending, webhooks
+from govflow.entrypoints.routes import (
+    audit,
+    issues,
+    lists,
+    me,
+    meetings,
+    ops,
+    roll,
+    spending,
+    webhooks,
+)
 from govflow.entrypoints.routes.meetings import MAX_EVIDENCE
 from govflow.orchestration.client import IssueClient
 from govflow.orchestration.door import CommandDoor
 
 ROUTERS: tuple[APIRouter, ...] = (
     ops.router,
+    me.router,
     roll.router,
     issues.router,
     meetings.router,
@@ -117,6 +128,16 @@ def create_api(
             error.status_code, "http.error"
         )
         return _problem(error.status_code, code, str(error.detail))
+
+    @api.exception_handler(ValidationError)
+    async def _invalid_command(_: Request, error: ValidationError) -> JSONResponse:
+        """A command refused by its own model (a path value out of range, say)."""
+        return _problem(
+            422,
+            "input.invalid",
+            "the request is not valid",
+            errors=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()],
+        )
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:

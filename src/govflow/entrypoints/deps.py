@@ -57,7 +57,18 @@ async def principal(
     return await run_in_threadpool(app.authenticate, credentials.credentials)
 
 
+async def credential(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The bearer token itself, for a route whose command authenticates it in the same
+    hand-off to a thread as its work (a ballot)."""
+    if credentials is None:
+        raise AuthenticationError("send Authorization: Bearer <token>")
+    return credentials.credentials
+
+
 Caller = Annotated[Principal, Depends(principal)]
+Credential = Annotated[str, Depends(credential)]
 App = Annotated[Governance, Depends(governance)]
 Door = Annotated[CommandDoor, Depends(door)]
 Workflows = Annotated[IssueClient, Depends(workflows)]

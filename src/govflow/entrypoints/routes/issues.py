@@ -14,7 +14,7 @@ from govflow.application.views import BallotReceipt, HistoryEntry, IssueView, Re
 from govflow.domain.ballot import Choice
 from govflow.domain.rating import Satisfaction
 from govflow.entrypoints.api_bodies import Strict, TextBody
-from govflow.entrypoints.deps import App, Caller, Door, Workflows, reader
+from govflow.entrypoints.deps import App, Caller, Credential, Door, Workflows, reader
 from govflow.orchestration import messages as m
 
 router = APIRouter(prefix="/v1/councils/{code}/issues", tags=["issues"])
@@ -87,12 +87,11 @@ async def get_status(code: str, number: int, caller: Caller, issues: Workflows) 
 
 @router.post("/{number}/ballots", status_code=201)
 async def cast_ballot(
-    code: str, number: int, body: BallotBody, caller: Caller, door: Door
+    code: str, number: int, body: BallotBody, token: Credential, door: Door
 ) -> BallotReceipt:
     """Cast the caller's own ballot; keep the receipt to check against the tally."""
     command = c.CastBallot(council=code, number=number, choice=body.choice)
-    receipt: BallotReceipt = await door.handle(command, caller)
-    return receipt
+    return await door.cast_ballot(token, command)
 
 
 @router.get("/{number}/receipts/{ballot_id}")

@@ -15,8 +15,9 @@ router = APIRouter(tags=["ops"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+async def healthz(request: Request) -> dict[str, str | bool]:
+    """Alive; ``demo`` says whether items' clocks may be fast-forwarded here."""
+    return {"status": "ok", "demo": bool(request.app.state.demo)}
 
 
 @router.get("/readyz")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from govflow.application import commands as c
@@ -132,7 +132,13 @@ async def issue_token(code: str, body: TokenBody, caller: Caller, door: Door) ->
 
 
 @router.delete("/tokens/{token_id}", tags=["access"])
-async def revoke_token(code: str, token_id: str, caller: Caller, door: Door) -> dict[str, bool]:
-    """As the clerk, revoke a token of the council."""
-    await door.handle(c.RevokeToken(council=code, token_id=token_id), caller)
+async def revoke_token(
+    code: str,
+    token_id: str,
+    caller: Caller,
+    door: Door,
+    reason: Annotated[str, Query(min_length=1, max_length=1_000)] = "revoked by the clerk",
+) -> dict[str, bool]:
+    """As the clerk, revoke a token of the council (the reason is recorded)."""
+    await door.handle(c.RevokeToken(council=code, token_id=token_id, reason=reason), caller)
     return {"revoked": True}
