@@ -26,6 +26,10 @@ MAJORITY_OF_PRESENT = VotingRule(
 )
 
 
+# p1 is the secretary; p1, p2 and p3 are officers (two of them move money)
+OFFICERS = {"p1": ("secretary", "officer"), "p2": ("officer",), "p3": ("officer",)}
+
+
 def set_up_council(app: Governance) -> None:
     app.register_council(COUNCIL, "清河社区", actor=CLERK)
     for member in PARTY_MEMBERS:
@@ -37,7 +41,7 @@ def set_up_council(app: Governance) -> None:
             actor=CLERK,
             bodies=(Body.PARTY_MEMBERS_ASSEMBLY,),
             chairs=chairs,
-            roles=("secretary",) if member == "p1" else (),
+            roles=OFFICERS.get(member, ()),
         )
     for member in REPRESENTATIVES:
         app.enroll_member(

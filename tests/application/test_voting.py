@@ -71,6 +71,22 @@ def test_only_voters_on_the_frozen_roll(app: Governance) -> None:
         app.cast_ballot(COUNCIL, 1, "p1", Choice.YES)
 
 
+def test_a_seat_on_the_roll_belongs_to_the_person_enrolled_when_it_froze(
+    app: Governance,
+) -> None:
+    """r2 leaves after the roll froze and someone else is enrolled as r2: their ballot is
+    refused (the seat is the first person's); the first r2's own enrolment still votes."""
+    at_vote(app)
+    first = app.principal(COUNCIL, "r2")
+    app.remove_member(COUNCIL, "r2", actor="clerk")
+    app.enroll_member(COUNCIL, "r2", "另一人", actor="clerk")
+    second = app.principal(COUNCIL, "r2")
+    assert second.enrolment is not None and first.enrolment is not None
+    with pytest.raises(NotOnRollError, match="enrolled after"):
+        app.cast_ballot(COUNCIL, 1, "r2", Choice.YES, enrolment=second.enrolment)
+    app.cast_ballot(COUNCIL, 1, "r1", Choice.YES, enrolment=app.principal(COUNCIL, "r1").enrolment)
+
+
 def test_tally_applies_the_rule_to_ballots(app: Governance) -> None:
     """Three of five vote, two yes: quorum (more than half) and a majority of those voting."""
     at_vote(app)

@@ -69,11 +69,15 @@ def test_meetings_are_run_by_their_body_s_chair_or_the_clerk() -> None:
 
 
 def test_the_roll_tokens_and_the_clock_are_the_clerk_s() -> None:
-    """Keeping the roll, issuing tokens and fast-forwarding need the clerk's role."""
-    for action in (Action.KEEP_ROLL, Action.ISSUE_TOKEN, Action.ADVANCE_CLOCK):
+    """Keeping the roll, excusing members from a meeting, issuing tokens and fast-forwarding
+    need the clerk's role (a chair may not shrink their own quorum base)."""
+    clerk_s = (Action.KEEP_ROLL, Action.ISSUE_TOKEN, Action.ADVANCE_CLOCK, Action.EXCUSE_MEMBER)
+    for action in clerk_s:
         assert authorize(person("clerk"), action, "c") == "p1"
         with pytest.raises(ForbiddenError, match="clerk"):
-            authorize(person("officer", chairs=("two_committees",)), action, "c")
+            authorize(
+                person("officer", chairs=("two_committees",)), action, "c", body="two_committees"
+            )
 
 
 def test_money_moves_by_officers_only() -> None:

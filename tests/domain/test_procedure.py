@@ -118,3 +118,17 @@ def test_digest_changes_with_content() -> None:
     a = parse_procedure(spending_yaml())
     b = parse_procedure(spending_yaml().replace("days: 3", "days: 4"))
     assert a.digest != b.digest and len(a.digest) == 64
+
+
+def test_every_stage_has_an_acting_body_and_spending_a_review_stage() -> None:
+    """A stage that names no body (notices, implementation) is chaired by the procedure's
+    default acting body, else the body that put the item forward: never by "any chair"."""
+    library = ProcedureLibrary(WORKFLOWS)
+    for procedure in library.all():
+        assert all(procedure.acting_body(s) is not None for s in procedure.stages), procedure.name
+    spending = library.get("major-spending")
+    first = next(s.body for s in spending.stages if s.body is not None)
+    publish = next(s for s in spending.stages if s.body is None)
+    assert spending.acting_body(publish) == first
+    review = spending.review_stage()
+    assert review is not None and review.body == spending.defaults.review_body

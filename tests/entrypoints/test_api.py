@@ -113,3 +113,24 @@ def test_out_of_range_path_values_are_invalid_not_errors(client: TestClient) -> 
         response = client.post(path)
         assert response.status_code == 422, (path, response.text)
         assert response.json()["code"] == "input.invalid"
+
+
+def test_a_streamed_body_is_limited_too(client: TestClient) -> None:
+    """A chunked body (no length to check up front) over 1 MiB is refused with 413 as soon as
+    it passes the limit; a small chunked body goes through."""
+
+    def chunks(total: int) -> Iterator[bytes]:
+        sent = 0
+        while sent < total:
+            yield b" " * 65_536
+            sent += 65_536
+
+    big = client.post("/v1/councils/specimen/issues", content=chunks(8 * 1024 * 1024))
+    assert big.status_code == 413 and big.json()["code"] == "input.too_large"
+    small = client.post(
+        "/v1/councils/specimen/spending/1/disbursements",
+        content=iter([b'{"amount": "1.00",', b' "reference": "x"}']),
+        headers={"content-type": "application/json"},
+    )
+    assert small.status_code == 409  # read whole and handled: the spending is settled
+    assert small.json()["code"] == "spending.invalid_state"

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from govflow.domain.council import Body
-from govflow.domain.errors import ActionRefusedError
+from govflow.domain.errors import ActionRefusedError, ResolutionMismatchError
 from tests.orchestration.conftest import CHAIR, COUNCIL, EVERYONE, Stack, hold_meeting
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -57,20 +57,41 @@ async def test_12000_with_six_weekly_notices_and_an_overrun(stack: Stack) -> Non
     )
     await stack.until(3, lambda s: s.stage == "publish_resolution" and s.notice_id is not None)
     assert app.get_spending(COUNCIL, 1).status == "approved"
-    payment = app.request_disbursement(COUNCIL, 1, "6000.00", reference="付-1", actor=CHAIR)
-    app.approve_disbursement(COUNCIL, 1, payment, actor="m1")
+    for officer in ("f1", "f2"):
+        app.enroll_member(COUNCIL, officer, "出纳", actor="clerk", roles=("officer",))
+    payment = app.request_disbursement(COUNCIL, 1, "6000.00", reference="付-1", actor="f1")
+    app.approve_disbursement(COUNCIL, 1, payment, actor="f2")
     await stack.skip_past_display(3)
 
     await stack.at_stage(3, "implement")
     await stack.issues.report_progress(COUNCIL, 3, CHAIR, "开挖完成")
     await stack.skip(3, 43)  # six weekly progress notices (一周一公示)
-    payment = app.request_disbursement(COUNCIL, 1, "6000.00", reference="付-2", actor=CHAIR)
-    app.approve_disbursement(COUNCIL, 1, payment, actor="m2")
+    payment = app.request_disbursement(COUNCIL, 1, "6000.00", reference="付-2", actor="f2")
+    app.approve_disbursement(COUNCIL, 1, payment, actor="f1")
     assert await stack.issues.complete(COUNCIL, 3, CHAIR, Decimal("13500.00")) is True
     status = await stack.until(3, lambda s: any(a.action == "reapprove" for a in s.actions))
     assert status.stage == "implement"
     with pytest.raises(ActionRefusedError):
         await stack.issues.complete(COUNCIL, 3, CHAIR, Decimal("13500.00"))
+    # the original review's motion, or a meeting under the residents' laxer rule: refused,
+    # and nothing recorded on the spending
+    before = len(app.get_history(app.spending(COUNCIL, 1).id))
+    with pytest.raises(ResolutionMismatchError, match="new motion"):
+        await stack.issues.reapprove(COUNCIL, 3, CHAIR, meeting_number=1, motion_no=1)
+    lax, lax_motion = hold_meeting(
+        app,
+        3,
+        Body.PARTY_MEMBERS_ASSEMBLY,
+        present=EVERYONE[:5],
+        yes=3,
+        rule_name="residents_assembly",
+        procedure_name="residents-assembly",
+        procedures=stack.procedures,
+        issue=3,
+    )
+    with pytest.raises(ResolutionMismatchError, match="another rule"):
+        await stack.issues.reapprove(COUNCIL, 3, CHAIR, meeting_number=lax, motion_no=lax_motion)
+    assert len(app.get_history(app.spending(COUNCIL, 1).id)) == before
     meeting, motion = hold_meeting(
         app,
         2,

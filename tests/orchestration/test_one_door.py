@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -24,6 +25,7 @@ from tests.orchestration.conftest import CHAIR, COUNCIL, Stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 V1 = f"/v1/councils/{COUNCIL}"
+MEETING_RULE = ("party_members_assembly", "party-members-assembly", "party_members_assembly")
 
 
 class Door:
@@ -362,3 +364,88 @@ async def test_proposing_again_completes_a_half_done_proposal(door: Door, stack:
         other = await client.post(f"{V1}/issues", headers=headers, json={**body, "title": "别的"})
         assert other.status_code == 409 and other.json()["code"] == "already_exists"
     await stack.at_stage(507, "public_deliberation")
+
+
+async def test_two_resolutions_at_once_record_one(door: Door, stack: Stack) -> None:
+    """A chair who sends a failing and a passing resolution at the same moment gets one
+    recorded and the other refused; the item and its spending agree on the outcome."""
+    await spending_under_review(door, stack, 508)
+    party = ["c1", "m1", "m2", "m3", "m4"]
+    await meeting(door, 1, *MEETING_RULE, present=party, yes=5, issue=508)
+    await meeting(door, 2, *MEETING_RULE, present=party, yes=1, issue=508)
+    answers = await asyncio.gather(
+        *(
+            door.post(CHAIR, "/issues/508/resolution", {"meeting_number": n, "motion_no": 1})
+            for n in (1, 2)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    history = stack.app.get_history(stack.app.issue(COUNCIL, 508).id)
+    resolutions = [h.data for h in history if h.topic == "govflow.issue.resolution_recorded"]
+    assert len(resolutions) == 1
+    spending = stack.app.get_spending(COUNCIL, 1)
+    assert spending.review_passed is resolutions[0]["passed"]
+
+
+async def test_a_late_objection_does_not_stall_the_item(door: Door, stack: Stack) -> None:
+    """An objection filed at the end of the window falls due after the display ends: the item
+    waits for its answer (or its deadline) instead of spinning, keeps answering its status,
+    and finishes once it is answered."""
+    proposed = await door.post(
+        CHAIR, "/issues", {"number": 509, "title": "公示", "procedure": "party-members-assembly"}
+    )
+    assert proposed.status_code == 201
+    await stack.at_stage(509, "review")
+    party = ["c1", "m1", "m2", "m3", "m4"]
+    await meeting(door, 1, *MEETING_RULE, present=party, yes=5, issue=509)
+    resolved = await door.post(
+        CHAIR, "/issues/509/resolution", {"meeting_number": 1, "motion_no": 1}
+    )
+    assert resolved.json() == {"passed": True}
+    posted = await stack.until(509, lambda s: s.notice_id is not None)
+    notice = stack.app.get_notice(UUID(posted.notice_id or ""))
+    assert notice.objection_until is not None
+    last_day = notice.objection_until - stack.app.issue(COUNCIL, 509).modified_on
+    await stack.skip(509, last_day.total_seconds() / 86_400 - 0.1)
+    objected = await door.post("m1", "/issues/509/objections", {"text": "最后一天的异议"})
+    assert objected.status_code == 201, objected.text
+    await stack.skip_past_display(509)
+    status = await stack.issues.status(COUNCIL, 509)  # answers: the workflow is not spinning
+    assert status.stage == "publish_resolution"
+    answered = await door.post(
+        CHAIR, "/issues/509/objections/1/answer", {"reply": "已核实", "upheld": False}
+    )
+    assert answered.status_code == 200, answered.text
+    await stack.until(509, lambda s: s.outcome == "adopted" or s.stage is None)
+
+
+async def test_only_the_clerk_excuses_and_only_before_the_meeting(door: Door, stack: Stack) -> None:
+    """The chair, who would gain from a smaller quorum base, may not excuse anyone."""
+    await meeting(door, 1, *MEETING_RULE, present=["c1", "m1", "m2", "m3"], yes=4, issue=None)
+    await door.post(
+        "k1",
+        "/meetings",
+        {"number": 2, "body": MEETING_RULE[0], "rule_of": MEETING_RULE[1],
+         "rule": MEETING_RULE[2], "title": "会议", "scheduled_for": "2030-01-10T09:00:00+08:00"},
+    )  # fmt: skip
+    by_chair = await door.post(CHAIR, "/meetings/2/excused", {"member_id": "m5", "reason": "."})
+    assert by_chair.status_code == 403 and by_chair.json()["code"] == "auth.forbidden"
+    by_clerk = await door.post("k1", "/meetings/2/excused", {"member_id": "m5", "reason": "病"})
+    assert by_clerk.status_code == 200
+
+
+async def test_a_request_does_not_outlive_its_officer(door: Door, stack: Stack) -> None:
+    """f1 asks for a payment and then leaves the council: f2 cannot pay it alone."""
+    app = stack.app
+    app.request_spending(
+        COUNCIL, 9, "800.00", purpose="灯", payee="店", budget_line="修", actor="m1"
+    )
+    app.approve_spending(COUNCIL, 9, actor=CHAIR)
+    asked = await door.post(
+        "f1", "/spending/9/disbursements", {"amount": "800.00", "reference": "单"}
+    )
+    assert asked.status_code == 201
+    app.remove_member(COUNCIL, "f1", actor="k1")
+    alone = await door.post("f2", "/spending/9/disbursements/1/approve")
+    assert alone.status_code == 409 and alone.json()["code"] == "spending.invalid_state"
+    assert app.get_spending(COUNCIL, 9).disbursed == 0

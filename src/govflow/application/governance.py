@@ -10,6 +10,7 @@ from govflow.application.idempotency import IdempotencyCases
 from govflow.application.issues import IssueCases
 from govflow.application.listing import ListingCases
 from govflow.application.meetings import MeetingCases
+from govflow.application.resolutions import ResolutionCases
 from govflow.application.spending import SpendingCases
 from govflow.application.voting import VotingCases
 from govflow.application.webhooks import WebhookCases
@@ -21,6 +22,7 @@ class Governance(
     VotingCases,
     EvaluationCases,
     MeetingCases,
+    ResolutionCases,
     SpendingCases,
     AuditCases,
     AccessCases,

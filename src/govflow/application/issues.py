@@ -7,16 +7,12 @@ from uuid import UUID
 
 from govflow.application.core import GovernanceCore
 from govflow.application.views import IssueView, StageStarted
-from govflow.domain.base import INTEGRATION_ACTOR_PREFIX, SYSTEM_ACTOR, Aggregate
+from govflow.domain.base import INTEGRATION_ACTOR_PREFIX, SYSTEM_ACTOR
 from govflow.domain.calendar import DayType, deadline
 from govflow.domain.council import Body, Council
-from govflow.domain.errors import AlreadyExistsError, ResolutionMismatchError
-from govflow.domain.ids import meeting_id, spending_id
+from govflow.domain.errors import AlreadyExistsError
 from govflow.domain.issue import Issue, IssueOutcome, StageOutcome, StageRef
-from govflow.domain.meeting import Meeting
 from govflow.domain.procedure import Procedure
-from govflow.domain.spending import Spending
-from govflow.domain.voting import VotingRule
 
 
 class IssueCases(GovernanceCore):
@@ -191,90 +187,6 @@ class IssueCases(GovernanceCore):
         issue = self.issue(code, number)
         issue.record_opinion(stage, text, at=self.now(), actor=actor)
         self._save(issue)
-
-    def record_meeting_resolution(
-        self,
-        code: str,
-        number: int,
-        stage: str,
-        *,
-        meeting_number: int,
-        motion_no: int,
-        body: Body,
-        rule: VotingRule,
-        review_spending: int | None = None,
-        actor: str,
-        step: str | None = None,
-    ) -> bool:
-        """Take a meeting's motion as the stage's resolution; returns whether it passed.
-
-        The meeting must be one of the stage's ``body``, held for this issue under the
-        stage's ``rule``; with ``review_spending`` the same motion is recorded as that
-        spending's review in the same transaction. Everything is checked before anything is
-        recorded: a refused resolution leaves no event.
-        """
-        issue = self.issue(code, number)
-        if step is not None and issue.has_applied(step):
-            return bool(issue.resolutions.get(stage))
-        meeting = self.resolving_meeting(issue, meeting_number, motion_no, body=body, rule=rule)
-        passed = meeting.motion_passed(motion_no)
-        issue.record_resolution(
-            stage,
-            meeting_id=meeting.id,
-            motion_no=motion_no,
-            passed=passed,
-            at=self.now(),
-            actor=actor,
-            step=step,
-        )
-        changed: list[Aggregate] = [issue]
-        if review_spending is not None:
-            spending = self._get(
-                Spending, spending_id(code, review_spending), f"spending {code}/{review_spending}"
-            )
-            assert meeting.attendance is not None  # a motion needs attendance
-            spending.record_review(
-                body=meeting.body,
-                quorum_met=meeting.attendance.quorum_met,
-                passed=passed,
-                meeting_id=meeting.id,
-                at=self.now(),
-                actor=actor,
-                step=step,
-            )
-            changed.append(spending)
-        self._save(*changed)
-        return passed
-
-    def resolving_meeting(
-        self, issue: Issue, meeting_number: int, motion_no: int, *, body: Body, rule: VotingRule
-    ) -> Meeting:
-        """The meeting whose motion may resolve a stage of ``issue`` acted by ``body`` under
-        ``rule``; anything else is refused with ``resolution.wrong_meeting``."""
-        meeting = self._get(
-            Meeting,
-            meeting_id(issue.council, meeting_number),
-            f"meeting {issue.council}/{meeting_number}",
-        )
-        if meeting.body is not body:
-            raise ResolutionMismatchError(
-                f"meeting {meeting_number} is of {meeting.body.value}; this stage is decided "
-                f"by {body.value}",
-                meeting_body=meeting.body.value,
-                stage_body=body.value,
-            )
-        if meeting.issue_id != issue.id:
-            raise ResolutionMismatchError(
-                f"meeting {meeting_number} was not scheduled for issue "
-                f"{issue.council}/{issue.number}",
-            )
-        if meeting.rule != rule:
-            raise ResolutionMismatchError(
-                f"meeting {meeting_number} decided under another rule ({meeting.rule.describe()}) "
-                f"than this stage's ({rule.describe()})",
-            )
-        meeting.motion_passed(motion_no)
-        return meeting
 
     def reopen_issue(
         self,

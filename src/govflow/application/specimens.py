@@ -105,6 +105,7 @@ def play(app: Governance) -> None:
             actor=clerk,
             bodies=(Body.PARTY_MEMBERS_ASSEMBLY, Body.TWO_COMMITTEES),
             chairs=(Body.TWO_COMMITTEES,) if i == 1 else (),
+            roles=("officer",) if i <= 2 else (),
         )
     app.enroll_member(c, "m8", "陈静", actor=clerk)
     app.remove_member(c, "m8", actor=clerk)

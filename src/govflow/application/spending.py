@@ -8,7 +8,11 @@ from uuid import UUID
 from govflow.application.core import GovernanceCore
 from govflow.application.notices import NoticeCases
 from govflow.application.views import PendingDisbursement, SpendingView
-from govflow.domain.errors import MeetingStateError, ResolutionMismatchError
+from govflow.domain.errors import (
+    MeetingStateError,
+    ResolutionMismatchError,
+    SpendingStateError,
+)
 from govflow.domain.ids import meeting_id, spending_id
 from govflow.domain.meeting import Meeting
 from govflow.domain.money import parse_yuan
@@ -75,6 +79,7 @@ class SpendingCases(NoticeCases, GovernanceCore):
             quorum_met=meeting.attendance.quorum_met,
             passed=passed,
             meeting_id=meeting.id,
+            motion_no=motion_no,
             at=self.now(),
             actor=actor,
             step=step,
@@ -133,8 +138,18 @@ class SpendingCases(NoticeCases, GovernanceCore):
     def approve_disbursement(
         self, code: str, number: int, disbursement_no: int, *, actor: str
     ) -> None:
-        """Another officer approves a requested payment: only now does money move."""
+        """Another officer approves a requested payment: only now does money move. The
+        officer who asked must still be one (a request does not outlive its requester)."""
         spending = self.spending(code, number)
+        request = spending.pending.get(disbursement_no)
+        if request is not None:
+            asker = self.council_to_read(code).members.get(request.actor)
+            if asker is None or "officer" not in asker.roles:
+                raise SpendingStateError(
+                    f"{request.actor}, who asked for disbursement {disbursement_no}, is no longer "
+                    "an officer: another officer must ask again",
+                    disbursement_no=disbursement_no,
+                )
         spending.approve_disbursement(disbursement_no, at=self.now(), actor=actor)
         self._save(spending)
 

@@ -39,7 +39,8 @@ class VotingCases(GovernanceCore):
         step: str | None = None,
     ) -> str:
         """Freeze the body's roll now and open a voting round; returns its ballot key."""
-        roll = self.council_to_read(code).roll_of(body)
+        council = self.council_to_read(code)
+        roll = council.roll_of(body)
         issue = self.issue(code, number)
         key = issue.open_voting(
             stage,
@@ -51,18 +52,21 @@ class VotingCases(GovernanceCore):
             at=self.now(),
             actor=actor,
             step=step,
+            council_version=council.version,
         )
         self._save(issue)
         return key
 
-    def cast_ballot(self, code: str, number: int, voter: str, choice: Choice) -> BallotReceipt:
+    def cast_ballot(
+        self, code: str, number: int, voter: str, choice: Choice, *, enrolment: int | None = None
+    ) -> BallotReceipt:
         """Record ``voter``'s ballot straight in the event store.
 
         The receipt says whether every voter on the roll has now voted, so the caller can tell
         the workflow once (votes themselves never pass through Temporal).
         """
         voting = self._current_voting(issue_id(code, number))
-        ballot = Ballot.cast(voting, voter, choice, at=self.now())
+        ballot = Ballot.cast(voting, voter, choice, at=self.now(), enrolment=enrolment)
         try:
             recordings = self.save(ballot)
         except IntegrityError:

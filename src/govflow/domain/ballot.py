@@ -34,14 +34,29 @@ class Ballot(Aggregate):
     created_by = (BallotCast,)
 
     @classmethod
-    def cast(cls, voting: OpenVoting, voter: str, choice: Choice, *, at: datetime) -> Ballot:
-        """Cast ``voter``'s ballot; refused unless voting is open and they are on the roll."""
+    def cast(
+        cls,
+        voting: OpenVoting,
+        voter: str,
+        choice: Choice,
+        *,
+        at: datetime,
+        enrolment: int | None = None,
+    ) -> Ballot:
+        """Cast ``voter``'s ballot; refused unless voting is open and they are on the roll, as
+        the person enrolled when it was frozen (``enrolment``, when the caller is known)."""
         if not voting.is_open or at >= voting.closes_at:
             raise VotingNotOpenError("voting is not open", ballot_key=voting.ballot_key)
         weight = voting.roll.get(voter)
         if weight is None:
             raise NotOnRollError(
                 f"{voter} is not on the roll frozen when voting opened", voter=voter
+            )
+        frozen = voting.council_version
+        if enrolment is not None and frozen is not None and enrolment > frozen:
+            raise NotOnRollError(
+                f"{voter} was enrolled after the roll was frozen: the seat is another person's",
+                voter=voter,
             )
         return cls._create(
             BallotCast,

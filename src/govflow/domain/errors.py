@@ -99,6 +99,13 @@ class DemoOnlyError(RuleViolationError):
     code = "demo.only"
 
 
+class WorkflowUnavailableError(GovflowError):
+    """The workflow service cannot be reached, or the item's workflow cannot answer now."""
+
+    code = "workflow.unavailable"
+    status = 503
+
+
 class WorkflowTimeoutError(GovflowError):
     """The item's workflow did not answer in time; the action may still complete."""
 

@@ -15,6 +15,7 @@ from govflow.domain.errors import (
     EmptyRollError,
     InvalidInputError,
     IssueClosedError,
+    ResolutionMismatchError,
     RuleViolationError,
     StageOrderError,
     VotingNotOpenError,
@@ -101,6 +102,9 @@ class VotingOpened(DomainEvent):
     expected: int
     rule: VotingRule
     closes_at: AwareDatetime
+    # the council's version when the roll was frozen: a voter enrolled later (a member id
+    # enrolled again for someone else) is not the person on the roll
+    council_version: int | None = None
 
 
 class VotingClosed(DomainEvent):
@@ -206,6 +210,7 @@ class OpenVoting:
     rule: VotingRule
     closes_at: datetime
     is_open: bool = True
+    council_version: int | None = None
 
 
 def proposal_of(event: IssueProposed) -> dict[str, object]:
@@ -287,8 +292,10 @@ class Issue(Aggregate):
                 self.category = event.category
                 self.spending_id = event.spending_id
                 self.proposal = proposal_of(event)
-                self.resolutions: dict[str, bool] = {}
+                self.resolutions: dict[str, bool] = {}  # of each stage's current opening
+                self.used_motions: set[tuple[UUID, int]] = set()
             case StageOpened():
+                self.resolutions.pop(event.stage, None)
                 self.open_stage = event.stage
                 self.deadline = event.deadline
                 self.next_index = self.stages.index(event.stage) + 1
@@ -310,6 +317,7 @@ class Issue(Aggregate):
                     event.expected,
                     event.rule,
                     event.closes_at,
+                    council_version=event.council_version,
                 )
                 self.voting_rounds[event.stage] = self.voting_rounds.get(event.stage, 0) + 1
             case VotingClosed():
@@ -320,6 +328,7 @@ class Issue(Aggregate):
             case ResolutionRecorded():
                 self.resolved = self.resolved or event.passed
                 self.resolutions[event.stage] = event.passed
+                self.used_motions.add((event.meeting_id, event.motion_no))
             case NoticeLinked():
                 self.notices.append(event.notice_id)
             case ProgressReported():
@@ -452,6 +461,7 @@ class Issue(Aggregate):
         at: datetime,
         actor: str,
         step: str | None = None,
+        council_version: int | None = None,
     ) -> str:
         """Freeze ``roll`` and open a voting round; returns the round's ballot key."""
         if self.has_applied(step):
@@ -478,6 +488,7 @@ class Issue(Aggregate):
             expected=expected,
             rule=rule,
             closes_at=closes_at,
+            council_version=council_version,
         )
         return key
 
@@ -527,6 +538,13 @@ class Issue(Aggregate):
         if self.has_applied(step):
             return
         self._require_open(stage)
+        if stage in self.resolutions:
+            raise RuleViolationError(f"stage {stage} already has its resolution", stage=stage)
+        if (meeting_id, motion_no) in self.used_motions:
+            raise ResolutionMismatchError(
+                f"motion {motion_no} of that meeting already resolved a stage of this item",
+                motion_no=motion_no,
+            )
         self._trigger(
             ResolutionRecorded,
             at=at,

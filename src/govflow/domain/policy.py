@@ -72,6 +72,7 @@ class Action(StrEnum):
     FILE_OBJECTION = "file_objection"
     CHAIR_STAGE = "chair_stage"
     RUN_MEETING = "run_meeting"
+    EXCUSE_MEMBER = "excuse_member"
     REQUEST_SPENDING = "request_spending"
     REQUEST_DISBURSEMENT = "request_disbursement"
     APPROVE_DISBURSEMENT = "approve_disbursement"
@@ -104,9 +105,12 @@ RULES: dict[Action, tuple[str, str]] = {
         "a chair of the stage's acting body as the roll records it now",
     ),
     Action.RUN_MEETING: (
-        "schedule a meeting, give notice, excuse members, record attendance, motions, "
-        "minutes, evidence",
+        "schedule a meeting, give notice, record attendance, motions, minutes, evidence",
         "the chair of the meeting's body, or the clerk",
+    ),
+    Action.EXCUSE_MEMBER: (
+        "excuse a member of the body's roll from a meeting, with a reason, before it is held",
+        "the clerk (the roll's keeper, not the meeting's chair)",
     ),
     Action.REQUEST_SPENDING: ("request spending", "members"),
     Action.REQUEST_DISBURSEMENT: ("request a disbursement", "officers (role `officer`)"),
@@ -156,6 +160,7 @@ def authorize(who: Principal, action: Action, council: str, *, body: str | None 
         Action.ISSUE_TOKEN,
         Action.MANAGE_WEBHOOKS,
         Action.ADVANCE_CLOCK,
+        Action.EXCUSE_MEMBER,
     ):
         if not who.is_clerk:
             raise ForbiddenError(

@@ -106,6 +106,9 @@ class Defaults(_Frozen):
     reply_within: Period = Period(days=3)
     # whose review, passed with quorum, approves spending over the council's threshold
     review_body: Body = Body.PARTY_MEMBERS_ASSEMBLY
+    # who chairs the stages that name no body (notices, implementation); unset: the body of
+    # the procedure's first stage that names one (the body that put the item forward)
+    acting_body: Body | None = None
 
 
 class Source(_Frozen):
@@ -161,6 +164,21 @@ class Procedure(_Frozen):
         if name is None:
             raise KeyError(f"stage {stage.id!r} has no voting rule")
         return self.rules[name]
+
+    def acting_body(self, stage: Stage) -> Body | None:
+        """The body whose chair acts in ``stage``: its own, else the procedure's default, else
+        the first body named (never "any chair of any body")."""
+        if stage.body is not None:
+            return stage.body
+        if self.defaults.acting_body is not None:
+            return self.defaults.acting_body
+        return next((s.body for s in self.stages if s.body is not None), None)
+
+    def review_stage(self) -> Stage | None:
+        """The stage in which the reviewing body decides (the rule a re-approval follows)."""
+        review = self.defaults.review_body
+        kinds = (StageKind.REVIEW, StageKind.VOTE)
+        return next((s for s in self.stages if s.body is review and s.kind in kinds), None)
 
     def stage(self, stage_id: str) -> Stage:
         for stage in self.stages:

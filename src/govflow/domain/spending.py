@@ -60,6 +60,7 @@ class ReviewRecorded(DomainEvent):
     meeting_id: UUID | None = None
     quorum_met: bool
     passed: bool
+    motion_no: int | None = None
 
 
 class SpendingApproved(DomainEvent):
@@ -158,11 +159,16 @@ class Spending(Aggregate):
                 self.issue_id = event.issue_id
                 self.pending: dict[int, DisbursementRequested] = {}
                 self.disbursements = 0
+                self.reviewed = False  # in the current status (a re-approval needs another)
+                self.used_motions: set[tuple[UUID, int]] = set()
             case DisbursementRequested():
                 self.pending[event.disbursement_no] = event
                 self.disbursements = event.disbursement_no
             case ReviewRecorded():
                 self.review_passed = event.quorum_met and event.passed
+                self.reviewed = True
+                if event.meeting_id is not None and event.motion_no is not None:
+                    self.used_motions.add((event.meeting_id, event.motion_no))
             case SpendingApproved():
                 self.approved_amount = event.amount
                 self.status = (
@@ -183,6 +189,7 @@ class Spending(Aggregate):
                 if event.over_approval:
                     self.status = SpendingStatus.REAPPROVAL_REQUIRED
                     self.review_passed = False
+                    self.reviewed = False
                 else:
                     self.status = SpendingStatus.COMPLETED
             case SpendingSettled():
@@ -212,11 +219,16 @@ class Spending(Aggregate):
         at: datetime,
         actor: str,
         meeting_id: UUID | None = None,
+        motion_no: int | None = None,
         step: str | None = None,
     ) -> None:
         if self.has_applied(step):
             return
         self._require(SpendingStatus.REQUESTED, SpendingStatus.REAPPROVAL_REQUIRED)
+        if self.reviewed:
+            raise SpendingStateError("the spending's review is recorded already")
+        if meeting_id is not None and (meeting_id, motion_no) in self.used_motions:
+            raise SpendingStateError("that motion already decided a review of this spending")
         if body is not Body.PARTY_MEMBERS_ASSEMBLY:
             raise ReviewRequiredError(
                 "the review must be the party members' assembly's", body=body.value
@@ -228,6 +240,7 @@ class Spending(Aggregate):
             step=step,
             body=body,
             meeting_id=meeting_id,
+            motion_no=motion_no,
             quorum_met=quorum_met,
             passed=passed,
         )

@@ -14,10 +14,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from govflow.application import Governance
-from govflow.domain.errors import AuthenticationError
+from govflow.domain.errors import AuthenticationError, WorkflowUnavailableError
 from govflow.domain.policy import Action, Principal, authorize
 from govflow.orchestration.client import IssueClient
-from govflow.orchestration.door import CommandDoor, WorkflowsUnavailableError
+from govflow.orchestration.door import CommandDoor
 
 _bearer = HTTPBearer(auto_error=False)
 # The dependencies below are ``async`` although they do no I/O: FastAPI runs a plain ``def``
@@ -37,7 +37,7 @@ async def door(request: Request) -> CommandDoor:
 async def workflows(request: Request) -> IssueClient:
     issues: IssueClient | None = request.app.state.door.issues
     if issues is None:
-        raise WorkflowsUnavailableError("no workflow service is connected")
+        raise WorkflowUnavailableError("no workflow service is connected")
     return issues
 
 

@@ -48,6 +48,13 @@ class BodyGuard:
             await _answer(send, 413, "input.too_large", f"the body is limited to {limit} bytes")
             return
         key = headers.get("idempotency-key")
+        if length is None and scope["method"] in ("POST", "PUT", "PATCH") and limit == MAX_BODY:
+            # A streamed (chunked) body has no length to check: read it here, up to the limit.
+            body = await _read(receive, limit)
+            if body is None:
+                await _answer(send, 413, "input.too_large", f"the body is limited to {limit} bytes")
+                return
+            receive = _replaying(body)
         if scope["method"] != "POST" or key is None:
             await self.app(scope, receive, send)
             return
@@ -81,15 +88,6 @@ class BodyGuard:
             )
             return
 
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return {"type": "http.disconnect"}
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
         started: dict[str, Any] = {}
         content: list[bytes] = []
 
@@ -112,7 +110,38 @@ class BodyGuard:
                 await send(started)
                 await send({"type": "http.response.body", "body": answer})
 
-        await self.app(scope, replay, capture)
+        await self.app(scope, _replaying(body), capture)
+
+
+async def _read(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it passes ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size, more = 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _replaying(body: bytes) -> Receive:
+    """A ``receive`` that hands over ``body`` once, then reports the client gone."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:

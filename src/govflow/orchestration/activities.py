@@ -192,6 +192,22 @@ class GovernanceActivities:
                 step=i.ref.step,
             )
 
+    @defn("reapprove_spending")
+    def reapprove_spending(self, i: m.MeetingResolutionInput) -> None:
+        assert i.spending_number is not None and i.body is not None and i.rule is not None
+        with self.app.acting_at(i.ref.at):
+            self.app.reapprove_spending(
+                i.ref.council,
+                i.ref.number,
+                spending_number=i.spending_number,
+                meeting_number=i.meeting_number,
+                motion_no=i.motion_no,
+                body=Body(i.body),
+                rule=i.rule,
+                actor=i.ref.actor,
+                step=i.ref.step,
+            )
+
     @defn("review_spending")
     def review_spending(self, i: m.MeetingResolutionInput) -> bool:
         assert i.spending_number is not None

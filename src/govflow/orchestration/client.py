@@ -11,7 +11,12 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -39,6 +44,7 @@ from govflow.domain.errors import (
     IssueClosedError,
     NotFoundError,
     WorkflowTimeoutError,
+    WorkflowUnavailableError,
     error_class,
 )
 from govflow.domain.policy import Principal
@@ -172,6 +178,10 @@ class IssueClient:
             )
         except RPCError as error:
             raise await self._rpc_refusal(council, number, error) from None
+        except WorkflowQueryFailedError as error:
+            raise WorkflowUnavailableError(
+                f"issue {council}/{number} cannot answer now: {error.message}"
+            ) from None
         except TimeoutError:
             raise WorkflowTimeoutError(f"issue {council}/{number} did not answer") from None
         if result.stage is None:
@@ -192,9 +202,13 @@ class IssueClient:
         )
 
     async def _rpc_refusal(self, council: str, number: int, error: RPCError) -> Exception:
-        """A Temporal RPC failure as a govflow error: unknown items are 404, ended ones 409."""
+        """A Temporal RPC failure as a govflow error: unknown items are 404, ended ones 409,
+        anything else (the service away, a workflow that cannot answer) 503."""
         if error.status is not RPCStatusCode.NOT_FOUND:
-            return error
+            return WorkflowUnavailableError(
+                f"issue {council}/{number}: the workflow service did not answer "
+                f"({error.status.name if error.status else 'unknown'})"
+            )
         try:
             await asyncio.to_thread(self.app.issue, council, number)
         except NotFoundError as missing:

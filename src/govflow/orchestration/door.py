@@ -13,23 +13,25 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import structlog
 from temporalio.service import RPCError
 
 from govflow.application import Governance
 from govflow.application import commands as c
 from govflow.application.procedures import ProcedureLibrary
 from govflow.application.views import BallotReceipt, IssueView, SpendingView
-from govflow.domain.errors import DemoOnlyError, GovflowError, InvalidInputError
+from govflow.domain.errors import (
+    DemoOnlyError,
+    GovflowError,
+    InvalidInputError,
+    WorkflowUnavailableError,
+)
 from govflow.domain.ids import issue_id
 from govflow.domain.policy import Action, Principal, authorize
 from govflow.orchestration.client import IssueClient
 
 Handler = Callable[[Any, Principal], Awaitable[Any]]
-
-
-class WorkflowsUnavailableError(GovflowError):
-    code = "workflow.unavailable"
-    status = 503
+logger = structlog.get_logger("govflow.door")
 
 
 class CommandDoor:
@@ -92,7 +94,7 @@ class CommandDoor:
 
     def _workflows(self) -> IssueClient:
         if self.issues is None:
-            raise WorkflowsUnavailableError("no workflow service is connected")
+            raise WorkflowUnavailableError("no workflow service is connected")
         return self.issues
 
     async def may(self, who: Principal, action: Action, council: str, **facts: Any) -> str:
@@ -114,7 +116,7 @@ class CommandDoor:
         half-done proposal (starts a missing workflow); other content is ``already_exists``."""
         actor = authorize(who, Action.PROPOSE, cmd.council)
         if self.procedures is None:
-            raise WorkflowsUnavailableError("no procedure library is loaded")
+            raise WorkflowUnavailableError("no procedure library is loaded")
         procedure = self.procedures.get(cmd.procedure, cmd.version)
         workflows = self._workflows()
         spending_id = None
@@ -145,7 +147,7 @@ class CommandDoor:
                 spending_number=cmd.spending_number,
             )
         except RPCError as error:
-            raise WorkflowsUnavailableError(
+            raise WorkflowUnavailableError(
                 f"issue {cmd.council}/{cmd.number} is recorded but its workflow did not start "
                 f"({error.status.name if error.status else 'unknown'}): propose it again, with "
                 "the same content, to complete the proposal",
@@ -167,11 +169,22 @@ class CommandDoor:
 
     def _cast(self, cmd: c.CastBallot, who: Principal) -> BallotReceipt:
         voter = authorize(who, Action.CAST_BALLOT, cmd.council)
-        return self.app.cast_ballot(cmd.council, cmd.number, voter, cmd.choice)
+        return self.app.cast_ballot(
+            cmd.council, cmd.number, voter, cmd.choice, enrolment=who.enrolment
+        )
 
     async def _counted(self, cmd: c.CastBallot, receipt: BallotReceipt) -> BallotReceipt:
-        if receipt.all_voted:  # only then does the workflow hear of it (never one per ballot)
-            await self._workflows().all_voted(cmd.council, cmd.number, receipt.ballot_key)
+        """Tell the workflow once the whole roll has voted (never once per ballot). The ballot
+        is recorded whatever happens here: if the workflow cannot be told, the vote closes at
+        its deadline instead of at once."""
+        if receipt.all_voted:
+            try:
+                await self._workflows().all_voted(cmd.council, cmd.number, receipt.ballot_key)
+            except GovflowError as unheard:
+                logger.warning(
+                    "all_voted_not_delivered", council=cmd.council, issue=cmd.number,
+                    code=unheard.code,
+                )  # fmt: skip
         return receipt
 
     async def _rate(self, cmd: c.RateIssue, who: Principal) -> str:
@@ -254,7 +267,7 @@ class CommandDoor:
     async def _schedule(self, cmd: c.ScheduleMeeting, who: Principal) -> int:
         actor = authorize(who, Action.RUN_MEETING, cmd.council, body=cmd.body.value)
         if self.procedures is None:
-            raise WorkflowsUnavailableError("no procedure library is loaded")
+            raise WorkflowUnavailableError("no procedure library is loaded")
         rules = self.procedures.get(cmd.rule_of).rules
         if cmd.rule not in rules:
             raise InvalidInputError(f"{cmd.rule_of} has no rule {cmd.rule!r}")
@@ -283,7 +296,9 @@ class CommandDoor:
         )
 
     async def _excuse(self, cmd: c.ExcuseMember, who: Principal) -> str:
-        actor = await self._run_meeting(who, cmd.council, cmd.number)
+        """The clerk, keeper of the roll, excuses a member before the meeting: the chair
+        who would gain from a smaller quorum base may not."""
+        actor = authorize(who, Action.EXCUSE_MEMBER, cmd.council)
         await asyncio.to_thread(
             lambda: self.app.excuse_member(
                 cmd.council, cmd.number, cmd.member_id, cmd.reason, actor=actor

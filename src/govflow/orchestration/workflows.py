@@ -70,6 +70,7 @@ class IssueWorkflow:
         self.outcome: str | None = None
         self.withdrawn = False
         self.wake = False
+        self.deciding = False  # a resolution or re-approval is being recorded
         self._reset_stage()
 
     def _reset_stage(self) -> None:
@@ -242,17 +243,7 @@ class IssueWorkflow:
             )
         self.notice = await self._post_notice(stage, spec.kind, stage.title)
         while True:
-            wake_at = min(
-                [
-                    self.notice.display_until,
-                    *(
-                        due
-                        for n, due in self.open_objections.items()
-                        if n not in self.escalated_objections
-                    ),
-                ]
-            )
-            await self._condition(lambda: self.wake or self.reopen_at is not None, wake_at)
+            await self._until_display_or_objection_due()
             self.wake = False
             if self.withdrawn:
                 return Next.END
@@ -268,6 +259,25 @@ class IssueWorkflow:
                 A.settle_spending, m.SpendingInput(ref=self._ref(), spending_number=spending)
             )
         return Next.ADVANCE
+
+    async def _until_display_or_objection_due(self) -> None:
+        """Wait for news (an objection, an answer, a correction) or the next instant that
+        matters: the end of the display period, or an unanswered objection's reply deadline.
+        Past instants are never waited for (a late objection's reply may fall due after the
+        display ended: then only its deadline, or its answer, is awaited)."""
+        assert self.notice is not None
+        now = workflow.now()
+        dues = [d for n, d in self.open_objections.items() if n not in self.escalated_objections]
+        if any(due <= now for due in dues):
+            return  # escalate it now
+        ahead = [t for t in (self.notice.display_until, *dues) if t > now]
+        if ahead:
+            await self._condition(self._news, min(ahead))
+        elif self.open_objections:  # all escalated: wait for their answers
+            await workflow.wait_condition(lambda: self._news() or self.withdrawn)
+
+    def _news(self) -> bool:
+        return self.wake or self.reopen_at is not None
 
     async def _escalate_unanswered(self, stage: Stage) -> None:
         assert stage.notice is not None
@@ -482,11 +492,17 @@ class IssueWorkflow:
             raise ApplicationError(
                 "actions reach an item through the command door", type=ForbiddenError.code
             )
-        body = self.stage.body.value if self.stage and self.stage.body else None
+        body = self._acting_body()
         try:
             authorize(who.principal(), action, self.input.council, body=body)
         except ForbiddenError as refused:
             raise ApplicationError(refused.message, type=refused.code) from None
+
+    def _acting_body(self) -> str | None:
+        if self.stage is None or self.procedure is None:
+            return None
+        body = self.procedure.acting_body(self.stage)
+        return body.value if body else None
 
     def _require_stage(self, *kinds: StageKind) -> Stage:
         if self.stage is None or self.stage.kind not in kinds:
@@ -542,7 +558,11 @@ class IssueWorkflow:
                     "review_spending": review,
                 }
             )
-            passed: bool = await self._act(A.record_resolution, checked)
+            self.deciding = True  # a second request waits for no answer: it is refused
+            try:
+                passed: bool = await self._act(A.record_resolution, checked)
+            finally:
+                self.deciding = False
             self.resolution = (request.member_id, passed)
             return passed
         passed = await self._act(A.record_resolution, resolution)
@@ -559,7 +579,7 @@ class IssueWorkflow:
         stage = self._require_stage(StageKind.VOTE, StageKind.REVIEW)
         if stage.vote_by == "ballots":
             raise ValueError("this stage votes by ballots, not at a meeting")
-        if self.resolution is not None:
+        if self.resolution is not None or self.deciding:
             raise ValueError("the stage already has its resolution")
         self._authorize(request.who)
 
@@ -679,7 +699,32 @@ class IssueWorkflow:
     async def reapprove(self, request: m.ResolutionRequest) -> None:
         """Record the new review of an overrun and approve the actual cost."""
         assert self.input is not None and self.input.spending_number is not None
+        assert self.procedure is not None
         spending = self.input.spending_number
+        if workflow.patched("reapproval-checked-against-review"):
+            # One activity: the meeting must be of the reviewing body, held for this item under
+            # the review's rule, with a motion not used before; review and approval together.
+            review = self.procedure.review_stage()
+            assert review is not None and review.body is not None
+            self.deciding = True
+            try:
+                await self._act(
+                    A.reapprove_spending,
+                    m.MeetingResolutionInput(
+                        ref=self._ref(request.member_id),
+                        stage=self.stage.id if self.stage else "",
+                        meeting_number=request.meeting_number,
+                        motion_no=request.motion_no,
+                        spending_number=spending,
+                        body=review.body.value,
+                        rule=self.procedure.rule_for(review, self.input.category),
+                        review_spending=spending,
+                    ),
+                )
+            finally:
+                self.deciding = False
+            self.reapproval_needed = False
+            return
         await self._act(
             A.review_spending,
             m.MeetingResolutionInput(
@@ -702,6 +747,11 @@ class IssueWorkflow:
         self._authorize(request.who)
         if not self.reapproval_needed:
             raise ValueError("no re-approval is pending")
+        if self.deciding:
+            raise ValueError("a re-approval is being recorded")
+        assert self.procedure is not None
+        if self.procedure.review_stage() is None:
+            raise ValueError("this procedure has no review stage to re-approve by")
 
     @workflow.update(name="withdraw")
     async def withdraw(self, request: m.WithdrawRequest) -> None:
@@ -727,7 +777,7 @@ class IssueWorkflow:
             number=self.input.number,
             stage=stage.id if stage else None,
             kind=stage.kind.value if stage else None,
-            body=stage.body.value if stage and stage.body else None,
+            body=self._acting_body(),
             deadline=self.deadline if stage else None,
             actions=self._actions(),
             outcome=self.outcome,
