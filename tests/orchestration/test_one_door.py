@@ -89,6 +89,19 @@ async def spending_under_review(
     await stack.at_stage(number, "review")
 
 
+async def schedule(
+    door: Door, number: int, body: str, rule_of: str, rule: str, *, issue: int | None
+) -> None:
+    """Schedule a meeting as the clerk, for item ``issue``."""
+    scheduled = await door.post(
+        "k1",
+        "/meetings",
+        {"number": number, "body": body, "title": "会议", "rule_of": rule_of, "rule": rule,
+         "scheduled_for": "2030-01-10T09:00:00+08:00", "issue_number": issue},
+    )  # fmt: skip
+    assert scheduled.status_code == 201, scheduled.text
+
+
 async def meeting(
     door: Door,
     number: int,
@@ -101,13 +114,7 @@ async def meeting(
     issue: int | None,
 ) -> httpx.Response:
     """Schedule a meeting as the clerk, take attendance, record one motion."""
-    scheduled = await door.post(
-        "k1",
-        "/meetings",
-        {"number": number, "body": body, "title": "会议", "rule_of": rule_of, "rule": rule,
-         "scheduled_for": "2030-01-10T09:00:00+08:00", "issue_number": issue},
-    )  # fmt: skip
-    assert scheduled.status_code == 201, scheduled.text
+    await schedule(door, number, body, rule_of, rule, issue=issue)
     attendance = await door.post("k1", f"/meetings/{number}/attendance", {"present": present})
     assert attendance.status_code == 200, attendance.text
     no = len(present) - yes
@@ -124,13 +131,7 @@ async def test_the_quorum_base_comes_from_the_roll_not_the_caller(door: Door, st
     """(1) One person cannot pass a ¥50,000 review: 'expected' is not the caller's to say, and
     one of seven party members present is no quorum, so no motion can be carried."""
     await spending_under_review(door, stack, 501)
-    await door.post(
-        "k1",
-        "/meetings",
-        {"number": 1, "body": "party_members_assembly", "title": "审议",
-         "scheduled_for": "2030-01-10T09:00:00+08:00", "rule_of": "party-members-assembly",
-         "rule": "party_members_assembly", "issue_number": 501},
-    )  # fmt: skip
+    await schedule(door, 1, *MEETING_RULE, issue=501)
     typed = await door.post("k1", "/meetings/1/attendance", {"present": [CHAIR], "expected": 1})
     assert typed.status_code == 422
     alone = await door.post("k1", "/meetings/1/attendance", {"present": [CHAIR]})
@@ -146,13 +147,7 @@ async def test_excused_members_lower_the_expected_count_on_record(door: Door, st
     """应到 = members of record less those the clerk excused, with a reason, before the meeting;
     strangers and the excused cannot be counted present."""
     await spending_under_review(door, stack, 502)
-    await door.post(
-        "k1",
-        "/meetings",
-        {"number": 1, "body": "party_members_assembly", "title": "审议",
-         "scheduled_for": "2030-01-10T09:00:00+08:00", "rule_of": "party-members-assembly",
-         "rule": "party_members_assembly", "issue_number": 502},
-    )  # fmt: skip
+    await schedule(door, 1, *MEETING_RULE, issue=502)
     for who in ("m5", "m6"):
         excused = await door.post("k1", "/meetings/1/excused", {"member_id": who, "reason": "外出"})
         assert excused.status_code == 200, excused.text
@@ -422,12 +417,7 @@ async def test_a_late_objection_does_not_stall_the_item(door: Door, stack: Stack
 async def test_only_the_clerk_excuses_and_only_before_the_meeting(door: Door, stack: Stack) -> None:
     """The chair, who would gain from a smaller quorum base, may not excuse anyone."""
     await meeting(door, 1, *MEETING_RULE, present=["c1", "m1", "m2", "m3"], yes=4, issue=None)
-    await door.post(
-        "k1",
-        "/meetings",
-        {"number": 2, "body": MEETING_RULE[0], "rule_of": MEETING_RULE[1],
-         "rule": MEETING_RULE[2], "title": "会议", "scheduled_for": "2030-01-10T09:00:00+08:00"},
-    )  # fmt: skip
+    await schedule(door, 2, *MEETING_RULE, issue=None)
     by_chair = await door.post(CHAIR, "/meetings/2/excused", {"member_id": "m5", "reason": "."})
     assert by_chair.status_code == 403 and by_chair.json()["code"] == "auth.forbidden"
     by_clerk = await door.post("k1", "/meetings/2/excused", {"member_id": "m5", "reason": "病"})

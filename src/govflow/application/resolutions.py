@@ -10,7 +10,7 @@ from __future__ import annotations
 from govflow.application.core import GovernanceCore
 from govflow.domain.base import Aggregate
 from govflow.domain.council import Body
-from govflow.domain.errors import MeetingStateError, ResolutionMismatchError
+from govflow.domain.errors import ResolutionMismatchError
 from govflow.domain.ids import meeting_id, spending_id
 from govflow.domain.issue import Issue
 from govflow.domain.meeting import Meeting
@@ -59,21 +59,11 @@ class ResolutionCases(GovernanceCore):
             spending = self._get(
                 Spending, spending_id(code, review_spending), f"spending {code}/{review_spending}"
             )
-            assert meeting.attendance is not None  # a motion needs attendance
             if spending.issue_id is not None and spending.issue_id != issue.id:
                 raise ResolutionMismatchError(
                     f"spending {code}/{review_spending} belongs to another item"
                 )
-            spending.record_review(
-                body=meeting.body,
-                quorum_met=meeting.attendance.quorum_met,
-                passed=passed,
-                meeting_id=meeting.id,
-                motion_no=motion_no,
-                at=self.now(),
-                actor=actor,
-                step=step,
-            )
+            spending.record_review_at(meeting, motion_no, at=self.now(), actor=actor, step=step)
             changed.append(spending)
         self._save(*changed)
         return passed
@@ -140,17 +130,7 @@ class ResolutionCases(GovernanceCore):
             raise ResolutionMismatchError(
                 f"spending {code}/{spending_number} belongs to another item"
             )
-        if meeting.attendance is None:
-            raise MeetingStateError(f"meeting {meeting_number} has no attendance")
-        spending.record_review(
-            body=meeting.body,
-            quorum_met=meeting.attendance.quorum_met,
-            passed=meeting.motion_passed(motion_no),
-            meeting_id=meeting.id,
-            motion_no=motion_no,
-            at=self.now(),
-            actor=actor,
-            step=f"{step}:review" if step else None,
-        )
+        review_step = f"{step}:review" if step else None
+        spending.record_review_at(meeting, motion_no, at=self.now(), actor=actor, step=review_step)
         spending.approve(at=self.now(), actor=actor, step=f"{step}:approve" if step else None)
         self._save(spending)

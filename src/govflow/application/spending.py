@@ -9,7 +9,6 @@ from govflow.application.core import GovernanceCore
 from govflow.application.notices import NoticeCases
 from govflow.application.views import PendingDisbursement, SpendingView
 from govflow.domain.errors import (
-    MeetingStateError,
     ResolutionMismatchError,
     SpendingStateError,
 )
@@ -67,22 +66,12 @@ class SpendingCases(NoticeCases, GovernanceCore):
         spending = self.spending(code, number)
         if step is not None and spending.has_applied(step):
             return bool(spending.review_passed)
-        passed = meeting.motion_passed(motion_no)
-        if meeting.attendance is None:
-            raise MeetingStateError(f"meeting {meeting_number} has no attendance")
         if spending.issue_id is not None and meeting.issue_id != spending.issue_id:
             raise ResolutionMismatchError(
                 f"meeting {meeting_number} was not held for this spending's item"
             )
-        spending.record_review(
-            body=meeting.body,
-            quorum_met=meeting.attendance.quorum_met,
-            passed=passed,
-            meeting_id=meeting.id,
-            motion_no=motion_no,
-            at=self.now(),
-            actor=actor,
-            step=step,
+        passed = spending.record_review_at(
+            meeting, motion_no, at=self.now(), actor=actor, step=step
         )
         self._save(spending)
         return passed

@@ -18,6 +18,7 @@ from govflow.domain.council import Body
 from govflow.domain.errors import (
     DisclosureMissingError,
     InvalidInputError,
+    MeetingStateError,
     OverDisbursementError,
     ReapprovalRequiredError,
     ReviewRequiredError,
@@ -25,6 +26,7 @@ from govflow.domain.errors import (
     SpendingStateError,
 )
 from govflow.domain.ids import spending_id
+from govflow.domain.meeting import Meeting
 from govflow.domain.money import Yuan
 from govflow.domain.notice import NoticeKind
 
@@ -244,6 +246,26 @@ class Spending(Aggregate):
             quorum_met=quorum_met,
             passed=passed,
         )
+
+    def record_review_at(
+        self, meeting: Meeting, motion_no: int, *, at: datetime, actor: str, step: str | None
+    ) -> bool:
+        """Record the review decided by ``meeting``'s motion (its body, quorum and result);
+        returns whether the motion passed."""
+        if meeting.attendance is None:
+            raise MeetingStateError("the meeting has no attendance")
+        passed = meeting.motion_passed(motion_no)
+        self.record_review(
+            body=meeting.body,
+            quorum_met=meeting.attendance.quorum_met,
+            passed=passed,
+            meeting_id=meeting.id,
+            motion_no=motion_no,
+            at=at,
+            actor=actor,
+            step=step,
+        )
+        return passed
 
     def approve(self, *, at: datetime, actor: str, step: str | None = None) -> None:
         """Approve the requested amount, or re-approve the actual cost after an overrun."""

@@ -129,18 +129,9 @@ def create_api(
         )
         return _problem(error.status_code, code, str(error.detail))
 
-    @api.exception_handler(ValidationError)
-    async def _invalid_command(_: Request, error: ValidationError) -> JSONResponse:
-        """A command refused by its own model (a path value out of range, say)."""
-        return _problem(
-            422,
-            "input.invalid",
-            "the request is not valid",
-            errors=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()],
-        )
-
     @api.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+    @api.exception_handler(ValidationError)  # a command refused by its own model
+    async def _invalid(_: Request, error: RequestValidationError | ValidationError) -> JSONResponse:
         return _problem(
             422,
             "input.invalid",
