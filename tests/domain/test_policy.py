@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from govflow.domain.access import HolderKind, Scope
-from govflow.domain.errors import ForbiddenError
+from govflow.domain.council import Council
+from govflow.domain.errors import ForbiddenError, InvalidInputError
 from govflow.domain.policy import RULES, Action, Principal, authorize, policy_table
 
 README = Path(__file__).parents[2] / "README.md"
+T0 = datetime(2026, 3, 2, tzinfo=UTC)
 
 
 def person(*roles: str, chairs: tuple[str, ...] = (), council: str = "c") -> Principal:
@@ -99,3 +102,12 @@ def test_integrations_act_within_their_scopes_only() -> None:
     for action in (Action.CAST_BALLOT, Action.CHAIR_STAGE, Action.APPROVE_DISBURSEMENT):
         with pytest.raises(ForbiddenError, match="only a member"):
             authorize(integration(*Scope), action, "c", body="two_committees")
+
+
+def test_reserved_names_cannot_be_enrolled() -> None:
+    """Nobody is enrolled as 'system' or under an integration's name, so no event can pass a
+    person's act off as the system's or an integration's."""
+    council = Council.register("c", "社区", at=T0, actor="clerk")
+    for reserved in ("system", "integration:grid-app"):
+        with pytest.raises(InvalidInputError, match="reserved"):
+            council.enroll_member(reserved, "冒名", at=T0, actor="clerk")

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from govflow.domain.base import Aggregate, DomainEvent
+from govflow.domain.base import SYSTEM_ACTOR, Aggregate, DomainEvent
 from govflow.domain.errors import AlreadyExistsError, InvalidInputError, UnknownMemberError
 from govflow.domain.ids import council_id
 from govflow.domain.money import DEFAULT_THRESHOLD, Yuan
@@ -189,6 +189,10 @@ class Council(Aggregate):
     ) -> None:
         if member_id in self.members:
             raise AlreadyExistsError(f"member {member_id} is already enrolled", member_id=member_id)
+        if member_id == SYSTEM_ACTOR or ":" in member_id:
+            raise InvalidInputError(
+                f"{member_id!r} is reserved for the system and integrations", member_id=member_id
+            )
         bodies = tuple(dict.fromkeys((*bodies, *chairs)))
         self._trigger(
             MemberEnrolled,

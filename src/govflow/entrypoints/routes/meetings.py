@@ -128,6 +128,7 @@ async def evidence(
 ) -> dict[str, object]:
     """Upload evidence (photo, scan, recording) as the raw request body, at most 20 MiB.
     It is stored by its sha256, which the meeting's record keeps."""
+    reader(caller, code)  # another council's token learns nothing of this one's meetings
     body = await door.meeting_body(code, number)
     await door.may(caller, Action.RUN_MEETING, code, body=body)  # before reading the upload
     content = bytearray()
