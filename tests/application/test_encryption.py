@@ -34,7 +34,7 @@ def test_nothing_readable_at_rest_everything_works(tmp_path: Path) -> None:
         assert clear.encode() not in stored, clear
     history = app.get_history(issue_id("specimen", 1))
     assert history[0].data["title"] == "更换化粪管"
-    assert [i.number for i in app.list_issues("specimen")] == [3, 2, 1]
+    assert [i.number for i in app.list_issues("specimen")] == [40, 3, 2, 1]
     assert any(e.topic == "govflow.issue.closed" for e in app.read_feed(0, 1000))
     out = io.BytesIO()
     app.export_log(out)

@@ -439,3 +439,30 @@ async def test_a_request_does_not_outlive_its_officer(door: Door, stack: Stack) 
     alone = await door.post("f2", "/spending/9/disbursements/1/approve")
     assert alone.status_code == 409 and alone.json()["code"] == "spending.invalid_state"
     assert app.get_spending(COUNCIL, 9).disbursed == 0
+
+
+async def test_a_spending_is_decided_by_one_item_of_a_spending_procedure(
+    door: Door, stack: Stack
+) -> None:
+    """Proposing links the spending to the item in the same save: a second item cannot name
+    it; a spending procedure needs a spending and another procedure refuses one."""
+    requested = await door.post(
+        "m1",
+        "/spending",
+        {"number": 1, "amount": "30000.00", "purpose": "外墙", "payee": "某公司",
+         "budget_line": "公益金"},
+    )  # fmt: skip
+    assert requested.status_code == 201
+    item = {"title": "外墙翻新", "procedure": "major-spending", "spending_number": 1}
+    first = await door.post(CHAIR, "/issues", {"number": 510, **item})
+    assert first.status_code == 201, first.text
+    assert stack.app.spending(COUNCIL, 1).issue_id == stack.app.issue(COUNCIL, 510).id
+    second = await door.post(CHAIR, "/issues", {"number": 511, **item})
+    assert second.status_code == 409 and second.json()["code"] == "spending.invalid_state"
+    with pytest.raises(Exception, match="not found"):
+        stack.app.issue(COUNCIL, 511)  # the refusal recorded nothing
+    unnamed = await door.post(CHAIR, "/issues", {"number": 512, **item, "spending_number": None})
+    assert unnamed.status_code == 422 and "name the spending" in unnamed.json()["detail"]
+    residents = {"number": 513, "title": "花坛", "procedure": "residents-assembly"}
+    wrong = await door.post(CHAIR, "/issues", {**residents, "spending_number": 1})
+    assert wrong.status_code == 422

@@ -7,12 +7,13 @@ from uuid import UUID
 
 from govflow.application.core import GovernanceCore
 from govflow.application.views import IssueView, StageStarted
-from govflow.domain.base import INTEGRATION_ACTOR_PREFIX, SYSTEM_ACTOR
+from govflow.domain.base import INTEGRATION_ACTOR_PREFIX, SYSTEM_ACTOR, Aggregate
 from govflow.domain.calendar import DayType, deadline
 from govflow.domain.council import Body, Council
-from govflow.domain.errors import AlreadyExistsError
+from govflow.domain.errors import AlreadyExistsError, ConcurrentChangeError, NotFoundError
 from govflow.domain.issue import Issue, IssueOutcome, StageOutcome, StageRef
 from govflow.domain.procedure import Procedure
+from govflow.domain.spending import Spending
 
 
 class IssueCases(GovernanceCore):
@@ -53,10 +54,19 @@ class IssueCases(GovernanceCore):
             category=category,
             spending_id=spending_id,
         )
+        changed: list[Aggregate] = [issue]
+        if spending_id is not None:  # the item that decides the spending, recorded with it
+            spending = self._get(Spending, spending_id, "spending")
+            spending.link_to(issue.id, at=self.now(), actor=actor)
+            changed.append(spending)
         try:
-            self._save_new(issue, what=f"issue {code}/{number}")
+            self._save_new(*changed, what=f"issue {code}/{number}")
         except AlreadyExistsError:
-            if self.issue(code, number).proposal != issue.proposal:
+            try:
+                existing = self.issue(code, number)
+            except NotFoundError:
+                raise ConcurrentChangeError("the spending changed meanwhile: try again") from None
+            if existing.proposal != issue.proposal:
                 raise AlreadyExistsError(
                     f"issue {code}/{number} already exists with other content"
                 ) from None

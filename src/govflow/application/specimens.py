@@ -213,6 +213,12 @@ def play(app: Governance) -> None:
         c, 2, "500.00", purpose="打印", payee="文印店", budget_line="办公", actor="m1"
     )
     app.reject_spending(c, 2, "not needed", actor="m1")
+    app.request_spending(
+        c, 3, "30000.00", purpose="外墙", payee="某公司", budget_line="公益金", actor="m1"
+    )
+    app.propose_issue(
+        c, 40, "外墙翻新", procedure, actor="m1", spending_id=app.get_spending(c, 3).id
+    )
 
     app.propose_issue(c, 3, "会议决议", procedure, actor="m1")
     for stage in ("propose", "deliberate"):

@@ -56,6 +56,13 @@ class SpendingRequested(DomainEvent):
     issue_id: UUID | None = None
 
 
+class SpendingLinked(DomainEvent):
+    """The spending is decided by this item (named when the item was proposed)."""
+
+    TOPIC = "govflow.spending.linked"
+    issue_id: UUID
+
+
 class ReviewRecorded(DomainEvent):
     TOPIC = "govflow.spending.review_recorded"
     body: Body
@@ -166,6 +173,8 @@ class Spending(Aggregate):
             case DisbursementRequested():
                 self.pending[event.disbursement_no] = event
                 self.disbursements = event.disbursement_no
+            case SpendingLinked():
+                self.issue_id = event.issue_id
             case ReviewRecorded():
                 self.review_passed = event.quorum_met and event.passed
                 self.reviewed = True
@@ -211,6 +220,16 @@ class Spending(Aggregate):
 
     def _review_needed_for(self, amount: Decimal) -> bool:
         return self.requires_review or amount > self.threshold
+
+    def link_to(self, issue_id: UUID, *, at: datetime, actor: str) -> None:
+        """Name the item that decides this spending: once, and only one item."""
+        if self.issue_id == issue_id:
+            return
+        if self.issue_id is not None:
+            raise SpendingStateError(
+                "the spending belongs to another item", issue=str(self.issue_id)
+            )
+        self._trigger(SpendingLinked, at=at, actor=actor, issue_id=issue_id)
 
     def record_review(
         self,

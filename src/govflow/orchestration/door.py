@@ -118,6 +118,14 @@ class CommandDoor:
         if self.procedures is None:
             raise WorkflowUnavailableError("no procedure library is loaded")
         procedure = self.procedures.get(cmd.procedure, cmd.version)
+        spends = procedure.applies_to == "spending"
+        if spends != (cmd.spending_number is not None):
+            raise InvalidInputError(
+                f"{procedure.name} decides spending: name the spending (spending_number)"
+                if spends
+                else f"{procedure.name} does not decide spending: propose it without one",
+                procedure=procedure.name,
+            )
         workflows = self._workflows()
         spending_id = None
         if cmd.spending_number is not None:
