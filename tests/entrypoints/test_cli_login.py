@@ -71,9 +71,10 @@ def test_a_member_who_may_not_act_gets_the_apis_refusal(stack: dict[str, str]) -
     """The acting person is the token's member: a member who does not chair the stage's body
     cannot close it, an auditor writes nothing, an officer cannot approve their own request."""
     tokens = seed(stack, "refuse")
-    govflow(
-        stack, "issue", "propose", "refuse", "1", "围墙修缮", "major-spending", token=tokens["c1"]
-    )
+    spending = ("1", "20000.00", "围墙修缮", "工程队", "维修")
+    govflow(stack, "spending", "request", "refuse", *spending, token=tokens["m1"])
+    propose = ("refuse", "1", "围墙修缮", "major-spending", "--spending", "1")
+    govflow(stack, "issue", "propose", *propose, token=tokens["c1"])
     until(stack, "refuse", 1, tokens["c1"], "deliberate")
     for who in ("m1", "a1"):
         closed = cli(stack, "issue", "close-stage", "refuse", "1", token=tokens[who])
