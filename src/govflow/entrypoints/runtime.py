@@ -154,9 +154,11 @@ async def serve(
     *,
     worker: bool,
     api: bool,
+    ready: Callable[[], None] = lambda: None,
 ) -> None:
     """Run the worker and the audit poller (``worker``) and the HTTP API with webhook delivery
-    (``api``) until ``stop`` is set, then stop them within bounded times.
+    (``api``) until ``stop`` is set, then stop them within bounded times. ``ready`` is called
+    once the HTTP server listens (what the banner promises), or at once without one.
 
     Running items resume where they were on the next start.
     """
@@ -172,6 +174,11 @@ async def serve(
         issues = IssueClient(client, app, task_queue=settings.task_queue)
         http = _http_server(_create_api(app, issues, settings), settings)
     http_task = asyncio.create_task(http.serve()) if http else None
+    if http is not None and http_task is not None:
+        while not http.started and not http_task.done() and not stop.is_set():
+            await asyncio.sleep(0.02)
+    if http_task is None or not http_task.done():
+        ready()
     stopped: asyncio.Task[object] = asyncio.create_task(stop.wait())
     parts: set[asyncio.Task[object]] = {stopped}
     parts.update(t for t in (worker_task, http_task) if t is not None)
@@ -260,8 +267,7 @@ def _run(
         async def main(app: Governance) -> None:
             stop = stopper.install_in(asyncio.get_running_loop())
             client = await _connect(address, settings)
-            banner()
-            await serve(client, app, settings, stop, worker=worker, api=api)
+            await serve(client, app, settings, stop, worker=worker, api=api, ready=banner)
 
         loop.run_until_complete(main(app))
     except KeyboardInterrupt:
