@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     demo: bool = False
     # Encrypt every event payload at rest (AES-256-GCM); unset: payloads are stored in clear.
     cipher_key: SecretStr | None = None
+    # Every checkpoint digest ever handed out, appended to a file outside the event store;
+    # verification holds the chain to it. Unset: published-digests.txt in the data directory.
+    published_digests: Path | None = None
 
     @field_validator("cipher_key")
     @classmethod
@@ -97,6 +100,12 @@ class Settings(BaseSettings):
         if key in DEFAULT_SECRETS or len(key) < 32:
             raise ValueError("GOVFLOW_TOKEN_KEY is the example's or shorter than 32 characters")
         return self
+
+    @property
+    def published_digests_file(self) -> Path | None:
+        if self.persistence == "memory":
+            return self.published_digests
+        return self.published_digests or self.data_dir / "published-digests.txt"
 
     @property
     def events_db(self) -> Path:
@@ -144,6 +153,7 @@ def build_governance(settings: Settings | None = None) -> Governance:
         settings.eventsourcing_env(),
         holiday_calendar=build_calendar(settings),
         token_key=settings.token_key.get_secret_value() if settings.token_key else None,
+        published_digests=settings.published_digests_file,
     )
 
 

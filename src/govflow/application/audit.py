@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,10 +32,11 @@ from govflow.application.audit_store import (
     postgres_audit_store,
     sqlite_audit_store,
 )
-from govflow.application.core import GovernanceCore
+from govflow.application.listing import ListingCases
 from govflow.application.log_reader import Record, scan
 from govflow.application.mapper import upcast
 from govflow.application.views import HistoryEntry
+from govflow.domain.ballot import Ballot
 from govflow.domain.base import DomainEvent, event_class
 from govflow.domain.errors import NotFoundError
 
@@ -67,6 +70,7 @@ class VerifyReport:
     checked: int = 0
     unsealed: int = 0
     checkpoints_checked: int = 0
+    published_checked: int = 0  # digests held outside the database the chain was held to
     problem: Problem | None = None
     head: Link | None = field(default=None)
 
@@ -75,11 +79,28 @@ class VerifyReport:
         return self.problem is None
 
 
+@dataclass(frozen=True)
+class ShownCheckpoint:
+    checkpoint: Checkpoint
+    published: str  # the digest first published for its position
+    rewritten: bool  # the store's digest is no longer the published one
+
+
+# What a verification of the store against itself proves, said wherever its answer is shown.
+PROVES = (
+    "self-consistency only: the log in the database matches the hash chain and checkpoints "
+    "in the same database, and every digest govflow published before (kept in a file outside "
+    "the database). Someone who can write the database could rewrite an event and recompute "
+    "the chain and checkpoints; only a digest you hold yourself proves the log unchanged: "
+    "govflow audit verify --expect POSITION:DIGEST."
+)
+VERIFY_MAX_AGE = 60.0
+
 SNAPSHOT_EVERY = 500
 SNAPSHOT_AGGREGATES = 64
 
 
-class AuditCases(GovernanceCore):
+class AuditCases(ListingCases):
     """Audit use cases.
 
     Past states come from snapshots kept in this process: while replaying an aggregate for
@@ -89,6 +110,7 @@ class AuditCases(GovernanceCore):
     """
 
     _audit_store: AuditStore | None = None
+    _verified: tuple[float, VerifyReport, datetime] | None = None
     _snapshot_cache: OrderedDict[UUID, list[tuple[int, datetime, bytes]]] | None = None
 
     def _project_until(self, aggregate_id: UUID, at: datetime) -> Any:
@@ -138,7 +160,10 @@ class AuditCases(GovernanceCore):
         """The events of an aggregate in order (after version ``after``, at most ``limit``):
         when, who, what."""
         stored = self.recorder.select_events(aggregate_id, gt=after or None, limit=limit)
+        directory = self.directory
         entries = [self._entry(s) for s in stored]
+        for entry in entries:
+            directory.disclose(entry.topic, entry.data)
         if not entries and not after:
             raise NotFoundError("no such aggregate", id=str(aggregate_id))
         return entries
@@ -168,6 +193,8 @@ class AuditCases(GovernanceCore):
         state = {k: v for k, v in vars(aggregate).items() if not k.startswith("_")}
         state.pop("applied_steps", None)
         jsonable: dict[str, Any] = to_jsonable_python(state)
+        if isinstance(aggregate, Ballot):
+            self.directory.disclose_ballot(jsonable)
         return jsonable
 
     # -- the hash chain ---------------------------------------------------------------------
@@ -203,10 +230,47 @@ class AuditCases(GovernanceCore):
             raise NotFoundError("the log is empty: nothing to checkpoint")
         checkpoint = Checkpoint(head.position, head.notification_id, head.digest, self.now())
         self.audit_store.add_checkpoint(checkpoint)
+        self._publish(checkpoint, "checkpoint")
         return checkpoint
 
     def list_checkpoints(self) -> list[Checkpoint]:
         return self.audit_store.checkpoints()
+
+    def _publish(self, checkpoint: Checkpoint, source: str) -> None:
+        if self.published is not None:
+            self.published.record(
+                checkpoint.position,
+                checkpoint.digest,
+                checkpoint.notification_id,
+                checkpoint.recorded_at,
+                source,
+            )
+
+    def show_checkpoints(self, source: str = "board") -> list[ShownCheckpoint]:
+        """The checkpoints to show the public, each kept among the published digests as it is
+        shown (the board's own record), and flagged where the store's digest is no longer the
+        one published before for that position."""
+        shown: list[ShownCheckpoint] = []
+        for checkpoint in self.list_checkpoints():
+            self._publish(checkpoint, source)
+        held = self.published.held() if self.published is not None else {}
+        for checkpoint in self.list_checkpoints():
+            published = held.get(checkpoint.position, checkpoint.digest)
+            shown.append(ShownCheckpoint(checkpoint, published, published != checkpoint.digest))
+        return shown
+
+    def verify_cached(self, max_age: float = VERIFY_MAX_AGE) -> tuple[VerifyReport, datetime]:
+        """:meth:`verify_audit_chain` at most once per ``max_age`` seconds, shared by every
+        caller meanwhile (concurrent callers wait for one run): a whole-log check costs
+        seconds, and anyone may ask for it. Returns the report and when it was made."""
+        lock: threading.Lock = self.__dict__.setdefault("_verify_lock", threading.Lock())
+        with lock:
+            cached = self._verified
+            if cached is not None and time.monotonic() - cached[0] < max_age:
+                return cached[1], cached[2]
+            report = self.verify_audit_chain()
+            self._verified = (time.monotonic(), report, self.now())
+            return report, self._verified[2]
 
     def verify_audit_chain(
         self, expected: dict[int, str] | None = None, progress: Progress | None = None
@@ -218,7 +282,9 @@ class AuditCases(GovernanceCore):
         """
         report = VerifyReport(head=self.audit_store.head())
         wanted = {c.position: c.digest for c in self.audit_store.checkpoints()}
-        outside = dict(expected or {})
+        # digests held outside the database: given, and every one published before
+        outside = {**(self.published.held() if self.published else {}), **(expected or {})}
+        report.published_checked = len(outside)
         links = iterate_links(self.audit_store)
         digest = GENESIS
         raw = bytes.fromhex(GENESIS)
@@ -298,7 +364,8 @@ class AuditCases(GovernanceCore):
         return count
 
     def export_lines(self) -> Iterator[bytes]:
-        """The whole log, one JSON line per record, in log order."""
+        """The whole log, one JSON line per record, in log order (the operator's export:
+        everything, private records included)."""
         for notification in self._notifications(0):
             yield (
                 orjson.dumps(
@@ -314,3 +381,32 @@ class AuditCases(GovernanceCore):
                 )
                 + b"\n"
             )
+
+    def export_council_lines(self, code: str) -> Iterator[bytes]:
+        """One council's public events, one JSON line each, in log order, as its feed shows
+        them (no private record, no choice of an open or secret vote)."""
+        self.council_to_read(code)
+        position = 0
+        while True:
+            batch, reached = self.scan_feed(position, 1000)
+            directory = self.directory
+            for event in batch:
+                if directory.council_of(event) == code:
+                    yield (
+                        orjson.dumps(
+                            {
+                                "notification_id": event.id,
+                                "originator_id": str(event.aggregate_id),
+                                "originator_version": event.version,
+                                "topic": event.topic,
+                                "timestamp": event.timestamp.isoformat(),
+                                "actor": event.actor,
+                                "data": event.data,
+                            },
+                            default=str,
+                        )
+                        + b"\n"
+                    )
+            if len(batch) < 1000:  # the log's head
+                return
+            position = reached

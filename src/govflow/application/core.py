@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from govflow.application.log_reader import (
     SqliteLogReader,
 )
 from govflow.application.mapper import PydanticMapper
+from govflow.application.published import PublishedDigests
 from govflow.domain.base import Aggregate, DomainEvent
 from govflow.domain.calendar import HolidayCalendar
 from govflow.domain.council import Council
@@ -51,8 +53,11 @@ class GovernanceCore(Application[UUID]):
         clock: Clock = system_clock,
         holiday_calendar: HolidayCalendar | None = None,
         token_key: str | None = None,
+        published_digests: Path | None = None,
     ):
         super().__init__(env)
+        # Every checkpoint digest handed out, kept outside the store (see published.py).
+        self.published = PublishedDigests(published_digests) if published_digests else None
         self.clock = clock
         # Tokens are stored as HMAC-SHA256 under this key when set (GOVFLOW_TOKEN_KEY).
         self.token_key = token_key.encode() if token_key else None

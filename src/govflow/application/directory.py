@@ -14,10 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from govflow.application.log_reader import LogReader, Record, scan
 from govflow.application.views import FeedEvent
+from govflow.domain import ballot as b
 from govflow.domain import council as c
 from govflow.domain import issue as i
 from govflow.domain import meeting as mt
@@ -101,6 +103,14 @@ class NoticeRow:
         return not self.withdrawn and at < self.display_until
 
 
+@dataclass
+class VoteRow:
+    """A voting round as far as showing its ballots goes."""
+
+    open: bool
+    secret: bool
+
+
 TOPICS = tuple(
     cls.TOPIC
     for cls in (
@@ -110,6 +120,8 @@ TOPICS = tuple(
         i.StageClosed,
         i.Escalated,
         i.IssueReopened,
+        i.VotingOpened,
+        i.VotingClosed,
         i.IssueWithdrawn,
         i.IssueClosed,
         mt.MeetingScheduled,
@@ -143,6 +155,7 @@ class Directory:
         self.spending: dict[UUID, SpendingRow] = {}
         self.notices: dict[UUID, NoticeRow] = {}  # in posting order
         self.webhooks: dict[UUID, str] = {}  # subscription -> council
+        self.votes: dict[tuple[UUID, str], VoteRow] = {}  # (issue, ballot key) -> round
         self._council_ids: dict[UUID, str] = {}
 
     def refresh(self) -> int:
@@ -167,8 +180,28 @@ class Directory:
         issue = data.get("issue_id")  # ballots and ratings name their issue
         if isinstance(issue, str) and (row := self.issues.get(UUID(issue))) is not None:
             return row.council
-        council = data.get("council")
-        return council if isinstance(council, str) else None
+        # Nothing else is believed: an event's own ``council`` field is what its author
+        # claimed, not where the aggregate was created.
+        return None
+
+    def choice_withheld(self, issue: UUID, ballot_key: str) -> str | None:
+        """Why a ballot's choice may not be shown now (None: it may, a named vote closed)."""
+        vote = self.votes.get((issue, ballot_key))
+        if vote is None or vote.open:
+            return "voting_open"
+        return "secret_ballot" if vote.secret else None
+
+    def disclose(self, topic: str, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` (an event's or a ballot's state) as it may be shown: while a vote is open
+        no choice is shown, and a secret vote never shows one (only who took part)."""
+        return self.disclose_ballot(data) if topic == b.BallotCast.TOPIC else data
+
+    def disclose_ballot(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A ballot's event data or state, its choice withheld unless it may be shown."""
+        withheld = self.choice_withheld(UUID(str(data["issue_id"])), str(data["ballot_key"]))
+        if withheld is not None:
+            data["choice"], data["choice_withheld"] = None, withheld
+        return data
 
     def _subject(self, subject_id: UUID) -> tuple[str, str, int | None]:
         if row := self.issues.get(subject_id):
@@ -239,6 +272,11 @@ class Directory:
             self.notices.get(event.originator_id),
         )
         match event:
+            case i.VotingOpened():
+                self.votes[(event.originator_id, event.ballot_key)] = VoteRow(True, event.secret)
+            case i.VotingClosed():
+                if vote := self.votes.get((event.originator_id, event.ballot_key)):
+                    vote.open = False
             case s.SpendingApproved() if spending:
                 spending.status, spending.approved_amount = "approved", event.amount
             case s.SpendingRejected() if spending:

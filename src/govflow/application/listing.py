@@ -27,6 +27,7 @@ from govflow.domain.errors import InvalidInputError
 # webhook secrets.
 PRIVATE_TOPIC_PREFIXES = ("govflow.access.", "govflow.idempotency.", "govflow.webhook.")
 FEED_LIMIT = 1000
+FEED_WINDOW = 20_000  # records of the whole log one council feed page may look at
 
 
 def is_public_topic(topic: str) -> bool:
@@ -105,9 +106,13 @@ class ListingCases(GovernanceCore):
         return rows
 
     def council_of(self, aggregate_id: UUID) -> str | None:
-        """The council an aggregate belongs to (None for none, or if it does not exist)."""
+        """The council an aggregate belongs to, as recorded where it was created (None for
+        none, if it does not exist, or if it is private: tokens, webhooks, remembered
+        answers are never served as history)."""
         directory = self.directory
         for stored in self.recorder.select_events(aggregate_id, limit=1):
+            if not is_public_topic(stored.topic):
+                return None
             data = orjson.loads(self.payload(stored.state, stored.topic))
             return directory.council_of_aggregate(aggregate_id, data)
         return None
@@ -116,6 +121,19 @@ class ListingCases(GovernanceCore):
         self, after: int = 0, limit: int = 100, topics: tuple[str, ...] = ()
     ) -> list[FeedEvent]:
         """Public events after the cursor ``after`` (a notification id), in log order."""
+        return self.scan_feed(after, limit, topics)[0]
+
+    def scan_feed(
+        self,
+        after: int = 0,
+        limit: int = 100,
+        topics: tuple[str, ...] = (),
+        *,
+        window: int | None = None,
+    ) -> tuple[list[FeedEvent], int]:
+        """Public events after ``after`` and the position read up to: past every record
+        looked at, published or not, so a cursor never stalls on private records. With
+        ``window`` at most that many notification ids are looked at (a bounded answer)."""
         if not 0 <= after < 2**63 or not 1 <= limit <= FEED_LIMIT:
             raise InvalidInputError(
                 f"after must be a notification id (>= 0) and limit between 1 and {FEED_LIMIT}"
@@ -127,39 +145,51 @@ class ListingCases(GovernanceCore):
                 raise InvalidInputError(f"unknown topic {topic!r}") from None
             if not is_public_topic(topic):
                 raise InvalidInputError(f"{topic} is not published")
+        head = self.recorder.max_notification_id() or 0
+        stop = head if window is None else min(head, after + window)
+        directory = self.directory
         events: list[FeedEvent] = []
         position = after
-        while len(events) < limit:
-            records = self.log_reader.records(position, limit, topics=topics)
-            events.extend(self._feed_event(r) for r in records if is_public_topic(r.topic))
-            if len(records) < limit:
+        while len(events) < limit and position < stop:
+            records = self.log_reader.records(position, FEED_LIMIT, stop=stop, topics=topics)
+            for record in records:
+                if is_public_topic(record.topic):
+                    events.append(self._feed_event(record, directory))
+                position = record.id
+                if len(events) == limit:
+                    break
+            if len(records) < FEED_LIMIT:
+                position = stop if len(events) < limit else position
                 break
-            position = records[-1].id
-        return events[:limit]
+        return events, position
 
     def read_council_feed(
         self, code: str, after: int = 0, limit: int = 100, topics: tuple[str, ...] = ()
     ) -> tuple[list[FeedEvent], int]:
-        """The council's public events after ``after``, and the cursor to continue from."""
+        """The council's public events after ``after``, and the cursor to continue from.
+        One call looks at most ``FEED_WINDOW`` records of the whole log: a council with few
+        events in a busy log gets short (even empty) pages whose cursor still advances."""
         self.council_to_read(code)
         events: list[FeedEvent] = []
-        position = after
-        while len(events) < limit:
-            batch = self.read_feed(position, FEED_LIMIT, topics)
+        position, end = after, after + FEED_WINDOW
+        while position < end:
+            batch, reached = self.scan_feed(position, FEED_LIMIT, topics, window=end - position)
             directory = self.directory  # caught up past the batch just read
             for event in batch:
                 position = event.id
                 if directory.council_of(event) == code:
                     events.append(event)
                     if len(events) == limit:
-                        break
-            if len(batch) < FEED_LIMIT:
+                        return events, position
+            position = reached
+            if len(batch) < FEED_LIMIT:  # the window's end or the log's head
                 break
         return events, position
 
-    def _feed_event(self, record: Record) -> FeedEvent:
+    def _feed_event(self, record: Record, directory: Directory) -> FeedEvent:
         state: dict[str, Any] = orjson.loads(self.payload(record.state, record.topic))
         upcast(event_class(record.topic), state)
+        directory.disclose(record.topic, state)
         return FeedEvent(
             id=record.id,
             topic=record.topic,

@@ -37,8 +37,10 @@ class VotingCases(GovernanceCore):
         closes_at: datetime,
         actor: str,
         step: str | None = None,
+        secret: bool = True,
     ) -> str:
-        """Freeze the body's roll now and open a voting round; returns its ballot key."""
+        """Freeze the body's roll now and open a voting round; returns its ballot key. In a
+        ``secret`` vote no choice is ever shown with its voter."""
         council = self.council_to_read(code)
         roll = council.roll_of(body)
         issue = self.issue(code, number)
@@ -53,6 +55,7 @@ class VotingCases(GovernanceCore):
             actor=actor,
             step=step,
             council_version=council.version,
+            secret=secret,
         )
         self._save(issue)
         return key

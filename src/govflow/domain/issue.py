@@ -105,6 +105,8 @@ class VotingOpened(DomainEvent):
     # the council's version when the roll was frozen: a voter enrolled later (a member id
     # enrolled again for someone else) is not the person on the roll
     council_version: int | None = None
+    # a secret vote: choices are never shown with voters (named: shown once voting closes)
+    secret: bool = True
 
 
 class VotingClosed(DomainEvent):
@@ -462,6 +464,7 @@ class Issue(Aggregate):
         actor: str,
         step: str | None = None,
         council_version: int | None = None,
+        secret: bool = True,
     ) -> str:
         """Freeze ``roll`` and open a voting round; returns the round's ballot key."""
         if self.has_applied(step):
@@ -489,6 +492,7 @@ class Issue(Aggregate):
             rule=rule,
             closes_at=closes_at,
             council_version=council_version,
+            secret=secret,
         )
         return key
 

@@ -74,6 +74,10 @@ class Stage(_Frozen):
     rule: Slug | None = None
     category_rules: dict[Slug, Slug] = Field(default_factory=dict)
     vote_by: Literal["ballots", "meeting"] | None = None
+    # a secret vote never shows who chose what (only the tally and who took part); a named
+    # vote (记名表决) shows each choice once voting has closed. While voting is open no
+    # choice is shown either way.
+    ballot: Literal["secret", "named"] = "secret"
     duration: Period
     on_timeout: TimeoutPolicy = TimeoutPolicy.ADVANCE
     reminder_lead_hours: int = Field(default=24, ge=0, le=24 * 30)

@@ -102,6 +102,12 @@ TEXT: dict[str, dict[str, str]] = {
             "每个检查点是事件日志哈希链在该位置的摘要。任何人都可以导出日志并独立核验："
         ),
         "no_checkpoints": "尚未发布检查点。",
+        "proves": (
+            "说明：服务器对自身数据库的核验只证明数据库内的日志与同一数据库内的哈希链、检查点"
+            "以及本栏此前公布过的摘要一致；能写入数据库的人可以改写事件并重算哈希链和检查点。"
+            "只有您自己保存的摘要才能证明日志未被改动，请用上面的命令核验。"
+        ),
+        "rewritten": "与此前公布的摘要不一致！此前公布：",
         "feeds": "订阅",
         "page": "页",
         "next": "下一页",
@@ -188,6 +194,14 @@ TEXT: dict[str, dict[str, str]] = {
             "Anyone can export the log and check it independently:"
         ),
         "no_checkpoints": "No checkpoint has been published yet.",
+        "proves": (
+            "Note: the server checking its own database proves only that the log in the "
+            "database matches the hash chain and checkpoints in the same database and the "
+            "digests this board published before; whoever can write the database can rewrite an "
+            "event and recompute the chain and checkpoints. Only a digest you keep yourself "
+            "proves the log unchanged: check it with the commands above."
+        ),
+        "rewritten": "Differs from the digest published before! Published before:",
         "feeds": "Feeds",
         "page": "page",
         "next": "Next",
@@ -327,7 +341,7 @@ def create_board(app: Governance, *, demo: bool = False) -> APIRouter:
 
     def page_of(request: Request) -> int:
         raw = request.query_params.get("page", "1")
-        if not raw.isdigit() or int(raw) < 1:
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or int(raw) < 1:
             raise InvalidInputError("page must be a positive whole number")
         return int(raw)
 
@@ -426,7 +440,7 @@ def create_board(app: Governance, *, demo: bool = False) -> APIRouter:
 
     @router.get("/audit", response_class=HTMLResponse)
     def audit(request: Request) -> HTMLResponse:
-        return render(request, "audit.html", checkpoints=app.list_checkpoints())
+        return render(request, "audit.html", checkpoints=app.show_checkpoints())
 
     @router.get("/notices/{notice_id}", response_class=HTMLResponse)
     def notice(request: Request, notice_id: UUID) -> HTMLResponse:

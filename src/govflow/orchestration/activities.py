@@ -161,6 +161,7 @@ class GovernanceActivities:
                 closes_at=i.closes_at,
                 actor=i.ref.actor,
                 step=i.ref.step,
+                secret=i.secret,
             )
         return m.VotingOpenedResult(ballot_key=key)
 

@@ -97,6 +97,7 @@ class OpenVotingInput(Message):
     body: str
     rule: VotingRule
     closes_at: datetime
+    secret: bool = True
 
 
 class VotingOpenedResult(Message):

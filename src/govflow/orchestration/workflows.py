@@ -182,6 +182,7 @@ class IssueWorkflow:
                     body=stage.body.value,
                     rule=self.procedure.rule_for(stage, self.input.category),
                     closes_at=self.deadline,
+                    secret=stage.ballot == "secret",
                 ),
             )
         except ActivityError as error:

@@ -3,6 +3,7 @@ export, checkpoints and the chain's verification."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel
 
+from govflow.application.audit import PROVES
 from govflow.application.views import HistoryEntry, NoticeView
 from govflow.domain.errors import NotFoundError
 from govflow.domain.policy import Action, authorize
@@ -29,7 +31,10 @@ class VerifyView(BaseModel):
     checked: int
     unsealed: int
     checkpoints_checked: int
+    published_checked: int
     problem: dict[str, Any] | None
+    verified_at: datetime
+    proves: str = PROVES
 
 
 @router.get("/notices/{notice_id}", tags=["notices"])
@@ -75,9 +80,12 @@ def get_as_of(aggregate_id: UUID, at: AwareDatetime, caller: Caller, app: App) -
     responses={200: {"content": {"application/x-ndjson": {}}, "description": "JSON lines"}},
 )
 def export(caller: Caller, app: App) -> StreamingResponse:
-    """The notification log as JSON lines (auditors and the clerk), streamed."""
+    """The caller's council's public events as JSON lines (its auditors and clerk), streamed,
+    as its feed shows them: no private record, no choice of an open or secret vote. The
+    whole log is the operator's (``govflow audit export``)."""
     authorize(caller, Action.EXPORT, caller.council)
-    return StreamingResponse(app.export_lines(), media_type="application/x-ndjson")
+    lines = app.export_council_lines(caller.council)
+    return StreamingResponse(lines, media_type="application/x-ndjson")
 
 
 @router.get("/audit/checkpoints", tags=["audit"])
@@ -89,12 +97,17 @@ def list_checkpoints(app: App) -> list[CheckpointView]:
 
 
 @router.get("/audit/verify", tags=["audit"])
-def verify(app: App) -> VerifyView:
-    report = app.verify_audit_chain()
+def verify(caller: Caller, app: App) -> VerifyView:
+    """The store checked against itself and against every digest published before (made at
+    most once a minute, shared by every caller). ``proves`` says what that is worth."""
+    reader(caller, caller.council)
+    report, verified_at = app.verify_cached()
     return VerifyView(
         ok=report.ok,
         checked=report.checked,
         unsealed=report.unsealed,
         checkpoints_checked=report.checkpoints_checked,
+        published_checked=report.published_checked,
         problem=report.problem.__dict__ if report.problem else None,
+        verified_at=verified_at,
     )
