@@ -1,46 +1,107 @@
-"""Use cases: remembering and recalling responses to POSTs with an Idempotency-Key."""
+"""Use cases: reserving a request sent with an Idempotency-Key before it acts, keeping its
+answer for retries, and releasing the key when it failed.
+
+Answers are kept beside the events (:mod:`govflow.application.idempotency_store`), encrypted
+like the events when the store has a cipher: an answer may carry a secret shown once (a token).
+"""
 
 from __future__ import annotations
 
-import contextlib
-
-from eventsourcing.persistence import IntegrityError
+import base64
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from govflow.application.core import GovernanceCore
-from govflow.domain.errors import NotFoundError
-from govflow.domain.idempotency import RememberedResponse, request_id
+from govflow.application.idempotency_store import (
+    IdempotencyStore,
+    InMemoryIdempotencyStore,
+    KeptRequest,
+    postgres_idempotency_store,
+    sqlite_idempotency_store,
+)
+from govflow.domain.idempotency import (
+    IdempotencyInProgressError,
+    IdempotencyKeyReusedError,
+    check_key,
+)
+
+# A reservation never answered for this long was left by a process that died: a retry may
+# act. Every request waits on a workflow for at most 30 s (``IssueClient.answer_within``).
+STALE_AFTER = 60.0
+_SEALED = "sealed:"
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """The key held by one request until it answers or fails."""
+
+    caller: str
+    key: str
+    reservation: str
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The first answer to the same request, to send back instead of acting again."""
+
+    status: int
+    body: str
 
 
 class IdempotencyCases(GovernanceCore):
-    def recall_response(
-        self, caller_sha256: str, key: str, request_sha256: str
-    ) -> tuple[int, str] | None:
-        """The response given to this caller's earlier request with ``key``, if any."""
-        try:
-            remembered = self._get(RememberedResponse, request_id(caller_sha256, key), "request")
-        except NotFoundError:
-            return None
-        return remembered.replay_for(request_sha256)
+    _idempotency_store: IdempotencyStore | None = None
+    _idempotency_lock = threading.Lock()
 
-    def remember_response(
-        self,
-        caller_sha256: str,
-        key: str,
-        request_sha256: str,
-        *,
-        status: int,
-        body: str,
-        actor: str,
-    ) -> None:
-        remembered = RememberedResponse.remember(
-            caller_sha256,
-            key,
-            request_sha256=request_sha256,
-            status=status,
-            body=body,
-            at=self.now(),
-            actor=actor,
+    @property
+    def idempotency_store(self) -> IdempotencyStore:
+        with self._idempotency_lock:
+            if self._idempotency_store is None:
+                in_memory: Callable[[], IdempotencyStore] = InMemoryIdempotencyStore
+                self._idempotency_store = self.side_store(
+                    sqlite_idempotency_store, postgres_idempotency_store, in_memory
+                )
+            return self._idempotency_store
+
+    def reserve_request(
+        self, caller: str, key: str, request_sha256: str, *, now: float | None = None
+    ) -> Reservation | Replay:
+        """Hold ``key`` for this caller's request before it acts, or get the first answer to
+        the same request. Raises ``idempotency.in_progress`` while another copy holds it, and
+        ``input.invalid`` when the key was used for another request."""
+        check_key(key)
+        at = time.time() if now is None else now
+        mine = KeptRequest(request_sha256, secrets.token_hex(16), at)
+        found = self.idempotency_store.reserve(caller, key, mine, stale_before=at - STALE_AFTER)
+        if found is None:
+            return Reservation(caller, key, mine.reservation)
+        if found.request_sha256 != request_sha256:
+            raise IdempotencyKeyReusedError("this Idempotency-Key was used for a different request")
+        if found.status is None or found.body is None:
+            raise IdempotencyInProgressError(
+                "a request with this Idempotency-Key is still being handled: retry later"
+            )
+        return Replay(found.status, self._unseal(found.body))
+
+    def keep_answer(self, held: Reservation, status: int, body: str) -> None:
+        """Keep the answer to the request holding ``held``: retries get it back."""
+        self.idempotency_store.answer(
+            held.caller, held.key, held.reservation, status, self._seal(body)
         )
-        # A concurrent retry may have remembered it first: the first answer stands.
-        with contextlib.suppress(IntegrityError):
-            self.save(remembered)
+
+    def release_request(self, held: Reservation) -> None:
+        """Let a retry act: the request holding ``held`` failed without an answer to keep."""
+        self.idempotency_store.release(held.caller, held.key, held.reservation)
+
+    def _seal(self, body: str) -> str:
+        cipher = self.mapper.cipher
+        if cipher is None:
+            return body
+        return _SEALED + base64.b64encode(cipher.encrypt(body.encode())).decode()
+
+    def _unseal(self, body: str) -> str:
+        if not body.startswith(_SEALED) or self.mapper.cipher is None:
+            return body
+        return self.mapper.cipher.decrypt(base64.b64decode(body[len(_SEALED) :])).decode()

@@ -16,6 +16,7 @@ from govflow.domain.access import HolderKind, Scope
 from govflow.domain.ballot import Choice
 from govflow.domain.base import DomainEvent
 from govflow.domain.council import Body
+from govflow.domain.idempotency import RememberedResponse
 from govflow.domain.ids import issue_id
 from govflow.domain.issue import IssueOutcome, StageOutcome
 from govflow.domain.notice import NoticeKind, NoticePeriod
@@ -240,13 +241,17 @@ def play(app: Governance) -> None:
         c, "grid-app", kind=HolderKind.INTEGRATION, scopes=(Scope.PROPOSE,), actor=clerk
     )
     app.revoke_token(token.split("_")[1], "lost phone", actor=clerk)
-    app.remember_response(
-        "caller-sha256",
-        "retry-1",
-        "request-sha256",
-        status=201,
-        body='{"objection_no": 1}',
-        actor="m1",
+    # Older versions kept idempotent answers as events; their stores still hold some.
+    app.save(
+        RememberedResponse.remember(
+            "caller-sha256",
+            "retry-1",
+            request_sha256="request-sha256",
+            status=201,
+            body='{"objection_no": 1}',
+            at=app.now(),
+            actor="m1",
+        )
     )
     hook = app.subscribe_webhook(
         c, "https://grid.example/hooks", ("govflow.issue.closed",), actor=clerk

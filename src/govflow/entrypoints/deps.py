@@ -20,6 +20,7 @@ from govflow.orchestration.client import IssueClient
 from govflow.orchestration.door import CommandDoor
 
 _bearer = HTTPBearer(auto_error=False)
+CHECKED_PRINCIPAL = "govflow.principal"  # the caller the guard authenticated before the body
 # The dependencies below are ``async`` although they do no I/O: FastAPI runs a plain ``def``
 # dependency in its thread pool, a hand-off per request that a ballot cannot afford.
 
@@ -53,6 +54,9 @@ async def principal(
     """The caller behind the bearer token, as the council's record says now (401 without)."""
     if credentials is None:
         raise AuthenticationError("send Authorization: Bearer <token>")
+    checked: Principal | None = request.scope.get("state", {}).get(CHECKED_PRINCIPAL)
+    if checked is not None:
+        return checked
     app: Governance = request.app.state.governance
     return await run_in_threadpool(app.authenticate, credentials.credentials)
 

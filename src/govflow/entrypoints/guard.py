@@ -1,20 +1,47 @@
-"""The body limit and Idempotency-Key, as plain ASGI middleware (no per-request task group or
-memory streams: a ballot without a key passes straight through)."""
+"""What every request passes before a route sees it, as plain ASGI middleware (no per-request
+task group or memory streams: a ballot without a key passes straight through).
+
+- A write that carries a body, and every POST with an Idempotency-Key, is authenticated here
+  first: no byte of a body is read for a caller without a valid token, and no earlier answer
+  is replayed to one. The route gets the caller checked here (:func:`checked_principal`).
+- A declared length over the limit is refused before reading; a streamed body is read no
+  further than the limit (413 ``input.too_large``). The limit is 1 MiB, and the evidence
+  upload's own on the evidence route only.
+- A POST with an Idempotency-Key (1 to 255 visible ASCII characters, else 400
+  ``idempotency.key_invalid``) reserves the key before it acts: of several copies only one
+  acts, the others get ``idempotency.in_progress`` (409) or, once it answered, its answer.
+  A refusal or failure releases the key, so a retry may act.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
+import anyio
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security.utils import get_authorization_scheme_param
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govflow.application import Governance
-from govflow.domain.errors import GovflowError
+from govflow.application.idempotency import Replay, Reservation
+from govflow.domain.errors import AuthenticationError, GovflowError
+from govflow.domain.idempotency import IdempotencyKeyInvalidError, check_key
+from govflow.domain.policy import Principal
+from govflow.entrypoints.deps import CHECKED_PRINCIPAL
+from govflow.entrypoints.routes.meetings import EVIDENCE_ROUTE
 
 PROBLEM = "application/problem+json"
 MAX_BODY = 1024 * 1024
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+STREAMED_METHODS = frozenset({"POST", "PUT", "PATCH"})  # a body without a length is streamed
+
+
+class BodyTooLargeError(GovflowError):
+    code = "input.too_large"
+    status = 413
 
 
 def problem_body(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
@@ -28,104 +55,187 @@ def problem_body(status: int, code: str, detail: str, **extra: Any) -> dict[str,
     }
 
 
-class BodyGuard:
-    """Refuse oversized bodies before reading them (the evidence route checks its own limit as
-    it reads); a POST retried with the same Idempotency-Key gets the first answer back."""
+def caller_of(principal: Principal) -> str:
+    """Whose Idempotency-Keys these are: one enrolment of a member, or one integration (a key
+    is the caller's own; another token of the same holder shares them)."""
+    return f"{principal.council}/{principal.kind.value}/{principal.holder}/{principal.enrolment}"
 
-    def __init__(self, app: ASGIApp, governance: Governance, evidence_limit: int) -> None:
+
+def request_digest(method: str, target: str, body: bytes) -> str:
+    """What makes a retry the same request: method, path and query, and the body."""
+    return hashlib.sha256(f"{method} {target}\n".encode() + body).hexdigest()
+
+
+def route_pattern(template: str) -> re.Pattern[str]:
+    """The paths a route template matches (``{name}`` is one path segment)."""
+    return re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)))
+
+
+class BodyGuard:
+    """Authentication before a body, body limits, and Idempotency-Key (see the module)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        governance: Governance,
+        evidence_limit: int,
+        evidence_route: str = EVIDENCE_ROUTE,
+    ) -> None:
         self.app = app
         self.governance = governance
         self.evidence_limit = evidence_limit
+        self.evidence_path = route_pattern(evidence_route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        length = headers.get("content-length")
-        limit = self.evidence_limit if "/evidence/" in scope["path"] else MAX_BODY
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            await _answer(send, 413, "input.too_large", f"the body is limited to {limit} bytes")
-            return
-        key = headers.get("idempotency-key")
-        if length is None and scope["method"] in ("POST", "PUT", "PATCH") and limit == MAX_BODY:
-            # A streamed (chunked) body has no length to check: read it here, up to the limit.
-            body = await _read(receive, limit)
-            if body is None:
-                await _answer(send, 413, "input.too_large", f"the body is limited to {limit} bytes")
-                return
-            receive = _replaying(body)
-        if scope["method"] != "POST" or key is None:
-            await self.app(scope, receive, send)
-            return
-        await self._idempotent(scope, receive, send, headers, key)
-
-    async def _idempotent(
-        self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str], key: str
-    ) -> None:
-        app = self.governance
-        caller = hashlib.sha256(headers.get("authorization", "").encode()).hexdigest()
-        chunks: list[bytes] = []
-        more = True
-        while more:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        fingerprint = hashlib.sha256(scope["path"].encode() + b"\n" + body).hexdigest()
+        method = scope["method"]
+        headers: dict[str, str] = {}
+        keys: list[str] = []
+        for name, value in scope["headers"]:
+            headers[name.decode("latin-1")] = text = value.decode("latin-1")
+            if name == b"idempotency-key":
+                keys.append(text)
+        evidence = method == "PUT" and self.evidence_path.fullmatch(scope["path"]) is not None
+        limit = self.evidence_limit if evidence else MAX_BODY
+        held: tuple[Reservation, bytes] | None = None
         try:
-            recalled = await run_in_threadpool(app.recall_response, caller, key, fingerprint)
-        except GovflowError as error:
-            await _answer(send, error.status, error.code, error.message)
-            return
-        if recalled is not None:
-            status, text = recalled
-            await _send(
-                send,
-                status,
-                text.encode(),
-                [(b"content-type", b"application/json"), (b"idempotent-replayed", b"true")],
+            key = _idempotency_key(method, keys)
+            declared = _declared_length(headers, limit)
+            streamed = declared is None and (
+                "transfer-encoding" in headers or method in STREAMED_METHODS
             )
+            if streamed or declared:
+                receive = _limited(receive, limit)
+            if key is not None or (method not in SAFE_METHODS and (streamed or declared)):
+                principal = await self._authenticate(headers)
+                state = {**scope.get("state", {}), CHECKED_PRINCIPAL: principal}
+                scope = {**scope, "state": state}
+                if key is not None:
+                    held = await self._reserve(scope, receive, send, caller_of(principal), key)
+                    if held is None:
+                        return  # answered already, or the client is gone
+            if key is None and streamed and method not in SAFE_METHODS and not evidence:
+                # Read here (to the limit) rather than in the route, where a body cut off at
+                # the limit would be taken for a malformed one.
+                body = await _read(receive)
+                if body is None:
+                    return
+                receive = _replaying(body)
+        except GovflowError as refused:
+            await _answer(send, refused)
             return
+        if held is not None:
+            await self._acting(scope, *held, send)
+        else:
+            await self.app(scope, receive, send)
 
+    async def _authenticate(self, headers: dict[str, str]) -> Principal:
+        authorization = headers.get("authorization")
+        scheme, token = get_authorization_scheme_param(authorization)
+        if not (authorization and scheme and token) or scheme.lower() != "bearer":
+            raise AuthenticationError("send Authorization: Bearer <token>")
+        return await run_in_threadpool(self.governance.authenticate, token)
+
+    async def _reserve(
+        self, scope: Scope, receive: Receive, send: Send, caller: str, key: str
+    ) -> tuple[Reservation, bytes] | None:
+        """Read the body and reserve the key for it: the reservation and the body to act
+        on, or None once the first answer is replayed (or the client left)."""
+        body = await _read(receive)
+        if body is None:
+            return None
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = f"{scope['path']}?{query}" if query else scope["path"]
+        digest = request_digest(scope["method"], target, body)
+        outcome = await run_in_threadpool(self.governance.reserve_request, caller, key, digest)
+        if isinstance(outcome, Replay):
+            headers = [(b"content-type", b"application/json"), (b"idempotent-replayed", b"true")]
+            await _send(send, outcome.status, outcome.body.encode(), headers)
+            return None
+        return outcome, body
+
+    async def _acting(self, scope: Scope, held: Reservation, body: bytes, send: Send) -> None:
+        """Run the request holding ``held``: keep a success's answer, release the key on any
+        other answer or failure."""
+        app = self.governance
         started: dict[str, Any] = {}
         content: list[bytes] = []
+        answered = False
 
         async def capture(message: Message) -> None:
+            nonlocal answered
             if message["type"] == "http.response.start":
                 started.update(message)
-            elif message["type"] == "http.response.body":
-                content.append(message.get("body", b""))
-                if message.get("more_body", False):
-                    return
-                status = started["status"]
-                answer = b"".join(content)
-                if 200 <= status < 300:  # refusals are not remembered: a retry may succeed
-                    await run_in_threadpool(
-                        lambda: app.remember_response(
-                            caller, key, fingerprint, status=status, body=answer.decode(),
-                            actor="api",
-                        )
-                    )  # fmt: skip
-                await send(started)
-                await send({"type": "http.response.body", "body": answer})
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            content.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            status, answer = started["status"], b"".join(content)
+            answered = True
+            if 200 <= status < 300:  # refusals are not kept: a retry may succeed
+                await run_in_threadpool(app.keep_answer, held, status, answer.decode())
+            else:
+                await run_in_threadpool(app.release_request, held)
+            await send(started)
+            await send({"type": "http.response.body", "body": answer})
 
-        await self.app(scope, _replaying(body), capture)
+        try:
+            await self.app(scope, _replaying(body), capture)
+        finally:
+            if not answered:  # failed or cancelled before answering: let a retry act
+                with anyio.CancelScope(shield=True):
+                    await run_in_threadpool(app.release_request, held)
 
 
-async def _read(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it passes ``limit`` bytes."""
+def _idempotency_key(method: str, keys: list[str]) -> str | None:
+    """The POST's Idempotency-Key, if it sent one; refused unless it is one valid key."""
+    if method != "POST" or not keys:
+        return None
+    if len(keys) > 1:
+        raise IdempotencyKeyInvalidError("send one Idempotency-Key")
+    check_key(keys[0])
+    return keys[0]
+
+
+def _declared_length(headers: dict[str, str], limit: int) -> int | None:
+    """The Content-Length, if one is sent; refused when over ``limit`` (or not a length)."""
+    length = headers.get("content-length")
+    if length is None:
+        return None
+    if not (length.isascii() and length.isdigit()) or len(length) > 19 or int(length) > limit:
+        raise BodyTooLargeError(f"the body is limited to {limit} bytes")
+    return int(length)
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    """A ``receive`` that refuses to hand over more than ``limit`` bytes of body."""
+    size = 0
+
+    async def limited() -> Message:
+        nonlocal size
+        message = await receive()
+        size += len(message.get("body", b""))
+        if size > limit:
+            raise BodyTooLargeError(f"the body is limited to {limit} bytes")
+        return message
+
+    return limited
+
+
+async def _read(receive: Receive) -> bytes | None:
+    """The whole body (``receive`` stops it at the limit), or None if the client left."""
     chunks: list[bytes] = []
-    size, more = 0, True
+    more = True
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
             return None
-        chunks.append(chunk)
+        chunks.append(message.get("body", b""))
         more = message.get("more_body", False)
     return b"".join(chunks)
 
@@ -150,6 +260,7 @@ async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes,
     await send({"type": "http.response.body", "body": body})
 
 
-async def _answer(send: Send, status: int, code: str, detail: str) -> None:
-    body = json.dumps(problem_body(status, code, detail)).encode()
-    await _send(send, status, body, [(b"content-type", PROBLEM.encode())])
+async def _answer(send: Send, error: GovflowError) -> None:
+    problem = problem_body(error.status, error.code, error.message, details=error.details)
+    body = json.dumps(problem).encode()
+    await _send(send, error.status, body, [(b"content-type", PROBLEM.encode())])

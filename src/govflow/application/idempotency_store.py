@@ -1,0 +1,157 @@
+"""Where requests sent with an ``Idempotency-Key`` are reserved and their answers kept.
+
+Beside the events, in the same database, but not as events: each new key would otherwise add a
+record to the log that the feed and every webhook subscription read past. A key is reserved by
+one atomic insert before the request acts, so of several copies arriving together only one
+acts; the others find the reservation and its answer once there is one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from govflow.application.sql_tables import SqlTables, postgres_connector, sqlite_connector
+
+
+@dataclass(frozen=True)
+class KeptRequest:
+    """A caller's request under one key: in progress while ``status`` is None."""
+
+    request_sha256: str
+    reservation: str  # who holds it: only that holder answers or releases it
+    reserved_at: float  # seconds since the epoch
+    status: int | None = None
+    body: str | None = None
+
+
+class IdempotencyStore(Protocol):
+    def reserve(
+        self,
+        caller: str,
+        key: str,
+        kept: KeptRequest,
+        *,
+        stale_before: float,
+    ) -> KeptRequest | None:
+        """Reserve ``key`` for ``kept``: None when reserved (new, or taking over a reservation
+        made before ``stale_before`` and never answered), else what holds the key."""
+        ...
+
+    def answer(self, caller: str, key: str, reservation: str, status: int, body: str) -> None:
+        """Keep the answer of the request that holds the reservation."""
+        ...
+
+    def release(self, caller: str, key: str, reservation: str) -> None:
+        """Free an unanswered reservation (the request failed: a retry may act)."""
+        ...
+
+
+class InMemoryIdempotencyStore:
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, str], KeptRequest] = {}
+        self._lock = threading.Lock()
+
+    def reserve(
+        self, caller: str, key: str, kept: KeptRequest, *, stale_before: float
+    ) -> KeptRequest | None:
+        with self._lock:
+            found = self._kept.get((caller, key))
+            if found is None or (found.status is None and found.reserved_at < stale_before):
+                self._kept[(caller, key)] = kept
+                return None
+            return found
+
+    def answer(self, caller: str, key: str, reservation: str, status: int, body: str) -> None:
+        with self._lock:
+            found = self._kept.get((caller, key))
+            if found is not None and found.reservation == reservation:
+                self._kept[(caller, key)] = replace(found, status=status, body=body)
+
+    def release(self, caller: str, key: str, reservation: str) -> None:
+        with self._lock:
+            found = self._kept.get((caller, key))
+            if found is not None and found.reservation == reservation and found.status is None:
+                del self._kept[(caller, key)]
+
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS idempotency_keys (caller TEXT NOT NULL, key TEXT NOT NULL, "
+    "request_sha256 TEXT NOT NULL, reservation TEXT NOT NULL, "
+    "reserved_at DOUBLE PRECISION NOT NULL, status INTEGER, body TEXT, "
+    "PRIMARY KEY (caller, key))",
+)
+_FIELDS = "request_sha256, reservation, reserved_at, status, body"
+
+
+class SqlIdempotencyStore(SqlTables):
+    """One table, keyed by caller and key, through any DB-API connection factory."""
+
+    def __init__(self, connect: Callable[[], Any], placeholder: str) -> None:
+        super().__init__(connect, placeholder, _SCHEMA)
+
+    def reserve(
+        self, caller: str, key: str, kept: KeptRequest, *, stale_before: float
+    ) -> KeptRequest | None:
+        p = self._p
+        while True:
+            with self._transaction() as cursor:
+                cursor.execute(
+                    f"INSERT INTO idempotency_keys (caller, key, {_FIELDS}) "
+                    f"VALUES ({p}, {p}, {p}, {p}, {p}, NULL, NULL) "
+                    "ON CONFLICT (caller, key) DO NOTHING",
+                    (caller, key, kept.request_sha256, kept.reservation, kept.reserved_at),
+                )
+                if cursor.rowcount == 1:
+                    return None
+                cursor.execute(
+                    f"UPDATE idempotency_keys SET request_sha256 = {p}, reservation = {p}, "
+                    f"reserved_at = {p} WHERE caller = {p} AND key = {p} AND status IS NULL "
+                    f"AND reserved_at < {p}",
+                    (
+                        kept.request_sha256,
+                        kept.reservation,
+                        kept.reserved_at,
+                        caller,
+                        key,
+                        stale_before,
+                    ),
+                )
+                if cursor.rowcount == 1:
+                    return None
+                cursor.execute(
+                    f"SELECT {_FIELDS} FROM idempotency_keys WHERE caller = {p} AND key = {p}",
+                    (caller, key),
+                )
+                row = cursor.fetchone()
+            if row is not None:
+                return KeptRequest(*row)
+            # released between the insert and the select: try again
+
+    def answer(self, caller: str, key: str, reservation: str, status: int, body: str) -> None:
+        p = self._p
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"UPDATE idempotency_keys SET status = {p}, body = {p} "
+                f"WHERE caller = {p} AND key = {p} AND reservation = {p}",
+                (status, body, caller, key, reservation),
+            )
+
+    def release(self, caller: str, key: str, reservation: str) -> None:
+        p = self._p
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"DELETE FROM idempotency_keys WHERE caller = {p} AND key = {p} "
+                f"AND reservation = {p} AND status IS NULL",
+                (caller, key, reservation),
+            )
+
+
+def sqlite_idempotency_store(path: str) -> SqlIdempotencyStore:
+    return SqlIdempotencyStore(sqlite_connector(path), "?")
+
+
+def postgres_idempotency_store(conninfo: str) -> SqlIdempotencyStore:
+    return SqlIdempotencyStore(postgres_connector(conninfo), "%s")
