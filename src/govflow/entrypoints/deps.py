@@ -62,17 +62,20 @@ async def principal(
 
 
 async def credential(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
-    """The bearer token itself, for a route whose command authenticates it in the same
-    hand-off to a thread as its work (a ballot)."""
+) -> Principal | str:
+    """The caller the guard authenticated before reading the body, or else the bearer token
+    itself, for a route whose command authenticates it in the same hand-off to a thread as
+    its work (a ballot): either way one authentication per request."""
     if credentials is None:
         raise AuthenticationError("send Authorization: Bearer <token>")
-    return credentials.credentials
+    checked: Principal | None = request.scope.get("state", {}).get(CHECKED_PRINCIPAL)
+    return checked if checked is not None else credentials.credentials
 
 
 Caller = Annotated[Principal, Depends(principal)]
-Credential = Annotated[str, Depends(credential)]
+Credential = Annotated[Principal | str, Depends(credential)]
 App = Annotated[Governance, Depends(governance)]
 Door = Annotated[CommandDoor, Depends(door)]
 Workflows = Annotated[IssueClient, Depends(workflows)]
