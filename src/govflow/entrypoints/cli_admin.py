@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from govflow.domain.money import format_yuan
 from govflow.entrypoints import cli_http as http
 from govflow.entrypoints.cli_http import council_path
 from govflow.entrypoints.console import JsonFlag, emit_json, err, local_time, offline, out, report
@@ -216,7 +217,7 @@ def list_spending(council: str, as_json: JsonFlag = False) -> None:
         return
 
     def yuan(value: str | None) -> str:
-        return f"{Decimal(value):,.2f}" if value is not None else "—"
+        return format_yuan(Decimal(value)) if value is not None else "—"
 
     table = Table("no.", "purpose", "amount", "approved", "disbursed", "actual", "status")
     for r in rows:
