@@ -8,14 +8,69 @@ depends on (rolls, chairs, the stage's body and rule) come from the record.
 
 from __future__ import annotations
 
-from decimal import Decimal
+import unicodedata
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from govflow.domain.access import HolderKind, Scope
 from govflow.domain.ballot import Choice
 from govflow.domain.council import Area, Body, MemberId
+from govflow.domain.money import Yuan
 from govflow.domain.rating import Satisfaction
+
+# -- the shapes of what callers send, bounded once ------------------------------------------
+
+MAX_NUMBER = 2**53 - 1
+"""The largest item, meeting, spending, motion, objection or disbursement number: the largest
+integer every JSON reader keeps exactly (I-JSON, RFC 7493), well inside the stores' 64 bits."""
+MAX_COUNT = 10_000_000
+"""The largest count of votes a meeting may record for one choice (more than any body's roll)."""
+
+Number = Annotated[int, Field(ge=1, le=MAX_NUMBER)]
+"""An item's, meeting's, spending's … number: 1 to 2**53-1."""
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+"""A count of people: 0 to 10,000,000."""
+
+# Characters that hide or reorder what a reader sees: explicit bidirectional embeddings,
+# overrides and isolates (``invoice\u202egpj.exe`` shows as ``invoiceexe.jpg``).
+_BIDI_FORMATTING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_BIDI_MARKS = frozenset("\u061c\u200e\u200f")
+_LINE_BREAKS = frozenset("\t\n\r")
+
+
+def _refuse_hidden(value: str, *, one_line: bool) -> str:
+    for ch in value:
+        category = unicodedata.category(ch)
+        hidden = (
+            category == "Cs"  # a lone surrogate: no UTF-8 store can keep it
+            or ch in _BIDI_FORMATTING
+            or (category == "Cc" and (one_line or ch not in _LINE_BREAKS))
+            or (one_line and (ch in _BIDI_MARKS or category in ("Zl", "Zp")))
+        )
+        if hidden:
+            name = unicodedata.name(ch, "a control character")
+            raise ValueError(
+                f"the character U+{ord(ch):04X} ({name}) is not allowed here: control and "
+                "bidirectional-formatting characters hide or reorder what readers see"
+            )
+    return value
+
+
+def _one_line(value: str) -> str:
+    return _refuse_hidden(value, one_line=True)
+
+
+def _text(value: str) -> str:
+    return _refuse_hidden(value, one_line=False)
+
+
+Name = Annotated[str, AfterValidator(_one_line)]
+"""A name or title shown as one line (a file name, a payee): no control characters, line
+breaks, bidirectional marks or overrides."""
+Text = Annotated[str, AfterValidator(_text)]
+"""Free text (an opinion, minutes): lines, but no other control characters and no
+bidirectional overrides."""
 
 
 class Command(BaseModel):
@@ -25,20 +80,20 @@ class Command(BaseModel):
 
 
 class ItemCommand(Command):
-    number: int = Field(ge=1)
+    number: Number
 
 
 # -- items ----------------------------------------------------------------------------------
 
 
 class ProposeIssue(ItemCommand):
-    title: str = Field(min_length=1, max_length=200)
-    procedure: str = Field(min_length=1, max_length=100)
-    version: int | None = Field(default=None, ge=1)
-    description: str = Field(default="", max_length=10_000)
-    grid: str | None = None
-    category: str | None = None
-    spending_number: int | None = Field(default=None, ge=1)
+    title: Name = Field(min_length=1, max_length=200)
+    procedure: Name = Field(min_length=1, max_length=100)
+    version: Number | None = None
+    description: Text = Field(default="", max_length=10_000)
+    grid: Name | None = Field(default=None, max_length=100)
+    category: Name | None = Field(default=None, max_length=100)
+    spending_number: Number | None = None
 
 
 class CastBallot(ItemCommand):
@@ -54,8 +109,8 @@ class CloseStage(ItemCommand):
 
 
 class RecordResolution(ItemCommand):
-    meeting_number: int = Field(ge=1)
-    motion_no: int = Field(ge=1)
+    meeting_number: Number
+    motion_no: Number
 
 
 class Reapprove(RecordResolution):
@@ -63,29 +118,29 @@ class Reapprove(RecordResolution):
 
 
 class FileObjection(ItemCommand):
-    text: str = Field(min_length=1, max_length=10_000)
+    text: Text = Field(min_length=1, max_length=10_000)
 
 
 class AnswerObjection(ItemCommand):
-    objection_no: int = Field(ge=1)
-    reply: str = Field(min_length=1, max_length=10_000)
+    objection_no: Number
+    reply: Text = Field(min_length=1, max_length=10_000)
     upheld: bool = False
 
 
 class CorrectNotice(ItemCommand):
-    text: str = Field(min_length=1, max_length=10_000)
+    text: Text = Field(min_length=1, max_length=10_000)
 
 
 class ReportProgress(ItemCommand):
-    text: str = Field(min_length=1, max_length=10_000)
+    text: Text = Field(min_length=1, max_length=10_000)
 
 
 class CompleteImplementation(ItemCommand):
-    actual_cost: Decimal | None = Field(default=None, ge=0, decimal_places=2)
+    actual_cost: Yuan | None = None
 
 
 class Withdraw(ItemCommand):
-    reason: str = Field(min_length=1, max_length=10_000)
+    reason: Text = Field(min_length=1, max_length=10_000)
 
 
 class AdvanceClock(ItemCommand):
@@ -97,13 +152,13 @@ class AdvanceClock(ItemCommand):
 
 class ScheduleMeeting(ItemCommand):
     body: Body
-    kind: str = Field(default="议事会议", min_length=1, max_length=50)
-    title: str = Field(min_length=1, max_length=200)
+    kind: Name = Field(default="议事会议", min_length=1, max_length=50)
+    title: Name = Field(min_length=1, max_length=200)
     scheduled_for: AwareDatetime
     notice_days_required: int = Field(default=0, ge=0, le=60)
-    rule_of: str = Field(min_length=1, max_length=100)
-    rule: str = Field(min_length=1, max_length=100)
-    issue_number: int | None = Field(default=None, ge=1)
+    rule_of: Name = Field(min_length=1, max_length=100)
+    rule: Name = Field(min_length=1, max_length=100)
+    issue_number: Number | None = None
 
 
 class GiveMeetingNotice(ItemCommand):
@@ -112,7 +167,7 @@ class GiveMeetingNotice(ItemCommand):
 
 class ExcuseMember(ItemCommand):
     member_id: MemberId
-    reason: str = Field(min_length=1, max_length=1_000)
+    reason: Text = Field(min_length=1, max_length=1_000)
 
 
 class RecordAttendance(ItemCommand):
@@ -120,18 +175,18 @@ class RecordAttendance(ItemCommand):
 
 
 class RecordMotion(ItemCommand):
-    text: str = Field(min_length=1, max_length=10_000)
-    yes: int = Field(ge=0)
-    no: int = Field(ge=0)
-    abstain: int = Field(default=0, ge=0)
+    text: Text = Field(min_length=1, max_length=10_000)
+    yes: Count
+    no: Count
+    abstain: Count = 0
 
 
 class RecordMinutes(ItemCommand):
-    text: str = Field(min_length=1, max_length=100_000)
+    text: Text = Field(min_length=1, max_length=100_000)
 
 
 class AttachEvidence(ItemCommand):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     content: bytes
 
 
@@ -139,20 +194,20 @@ class AttachEvidence(ItemCommand):
 
 
 class RequestSpending(ItemCommand):
-    amount: str
-    purpose: str = Field(min_length=1, max_length=500)
-    payee: str = Field(min_length=1, max_length=200)
-    budget_line: str = Field(min_length=1, max_length=200)
-    issue_number: int | None = Field(default=None, ge=1)
+    amount: Yuan
+    purpose: Name = Field(min_length=1, max_length=500)
+    payee: Name = Field(min_length=1, max_length=200)
+    budget_line: Name = Field(min_length=1, max_length=200)
+    issue_number: Number | None = None
 
 
 class RequestDisbursement(ItemCommand):
-    amount: str
-    reference: str = Field(min_length=1, max_length=200)
+    amount: Yuan
+    reference: Name = Field(min_length=1, max_length=200)
 
 
 class ApproveDisbursement(ItemCommand):
-    disbursement_no: int = Field(ge=1)
+    disbursement_no: Number
 
 
 # -- the roll and access --------------------------------------------------------------------
@@ -160,7 +215,7 @@ class ApproveDisbursement(ItemCommand):
 
 class EnrollMember(Command):
     member_id: MemberId
-    name: str = Field(min_length=1, max_length=100)
+    name: Name = Field(min_length=1, max_length=100)
     roles: tuple[str, ...] = ()
     bodies: tuple[Body, ...] = ()
     chairs: tuple[Body, ...] = ()
@@ -178,14 +233,14 @@ class RemoveMember(Command):
 
 
 class RegisterHousehold(Command):
-    unit: str = Field(min_length=1, max_length=100)
+    unit: Name = Field(min_length=1, max_length=100)
     exclusive_area: Area
     owner_id: MemberId
     bodies: tuple[Body, ...] = (Body.OWNERS_ASSEMBLY,)
 
 
 class ChangeThreshold(Command):
-    spending_threshold: str
+    spending_threshold: Yuan
 
 
 class IssueToken(Command):
@@ -196,7 +251,7 @@ class IssueToken(Command):
 
 class RevokeToken(Command):
     token_id: str = Field(min_length=1, max_length=64)
-    reason: str = Field(default="revoked by the clerk", max_length=1_000)
+    reason: Text = Field(default="revoked by the clerk", max_length=1_000)
 
 
 __all__ = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
@@ -12,8 +11,9 @@ from pydantic import BaseModel, Field
 from govflow.application import commands as c
 from govflow.application.views import BallotReceipt, HistoryEntry, IssueView, ReceiptCheck
 from govflow.domain.ballot import Choice
+from govflow.domain.money import Yuan
 from govflow.domain.rating import Satisfaction
-from govflow.entrypoints.api_bodies import Strict, TextBody
+from govflow.entrypoints.api_bodies import Name, Number, PathNumber, Strict, Text, TextBody
 from govflow.entrypoints.deps import App, Caller, Credential, Door, Workflows, reader
 from govflow.orchestration import messages as m
 
@@ -26,14 +26,14 @@ class IssueTimeline(BaseModel):
 
 
 class ProposeBody(Strict):
-    number: int = Field(ge=1)
-    title: str = Field(min_length=1, max_length=200)
-    procedure: str = Field(min_length=1, max_length=100)
-    version: int | None = Field(default=None, ge=1)
-    description: str = Field(default="", max_length=10_000)
-    grid: str | None = Field(default=None, max_length=100)
-    category: str | None = Field(default=None, max_length=100)
-    spending_number: int | None = Field(default=None, ge=1)
+    number: Number
+    title: Name = Field(min_length=1, max_length=200)
+    procedure: Name = Field(min_length=1, max_length=100)
+    version: Number | None = None
+    description: Text = Field(default="", max_length=10_000)
+    grid: Name | None = Field(default=None, max_length=100)
+    category: Name | None = Field(default=None, max_length=100)
+    spending_number: Number | None = None
 
 
 class BallotBody(Strict):
@@ -41,17 +41,17 @@ class BallotBody(Strict):
 
 
 class ResolutionBody(Strict):
-    meeting_number: int = Field(ge=1)
-    motion_no: int = Field(ge=1)
+    meeting_number: Number
+    motion_no: Number
 
 
 class AnswerBody(Strict):
-    reply: str = Field(min_length=1, max_length=10_000)
+    reply: Text = Field(min_length=1, max_length=10_000)
     upheld: bool = False
 
 
 class CompleteBody(Strict):
-    actual_cost: Decimal | None = Field(default=None, ge=0, decimal_places=2)
+    actual_cost: Yuan | None = None
 
 
 class RatingBody(Strict):
@@ -72,14 +72,14 @@ async def propose(code: str, body: ProposeBody, caller: Caller, door: Door) -> I
 
 
 @router.get("/{number}")
-def get_issue(code: str, number: int, caller: Caller, app: App) -> IssueTimeline:
+def get_issue(code: str, number: PathNumber, caller: Caller, app: App) -> IssueTimeline:
     reader(caller, code)
     view = app.get_issue(code, number)
     return IssueTimeline(issue=view, timeline=app.get_history(view.id))
 
 
 @router.get("/{number}/status")
-async def get_status(code: str, number: int, caller: Caller, issues: Workflows) -> m.Status:
+async def get_status(code: str, number: PathNumber, caller: Caller, issues: Workflows) -> m.Status:
     """The open stage, its deadline and who may act now."""
     reader(caller, code)
     return await issues.status(code, number)
@@ -87,7 +87,7 @@ async def get_status(code: str, number: int, caller: Caller, issues: Workflows) 
 
 @router.post("/{number}/ballots", status_code=201)
 async def cast_ballot(
-    code: str, number: int, body: BallotBody, token: Credential, door: Door
+    code: str, number: PathNumber, body: BallotBody, token: Credential, door: Door
 ) -> BallotReceipt:
     """Cast the caller's own ballot; keep the receipt to check against the tally."""
     command = c.CastBallot(council=code, number=number, choice=body.choice)
@@ -97,7 +97,7 @@ async def cast_ballot(
 @router.get("/{number}/receipts/{ballot_id}")
 def check_receipt(
     code: str,
-    number: int,
+    number: PathNumber,
     ballot_id: UUID,
     notification_id: Annotated[int, Query(ge=1, le=2**63 - 1)],
     caller: Caller,
@@ -110,7 +110,7 @@ def check_receipt(
 
 
 @router.post("/{number}/close-stage")
-async def close_stage(code: str, number: int, caller: Caller, door: Door) -> dict[str, str]:
+async def close_stage(code: str, number: PathNumber, caller: Caller, door: Door) -> dict[str, str]:
     """As chair of the acting body, close the open stage."""
     stage = await door.handle(c.CloseStage(council=code, number=number), caller)
     return {"closed": stage}
@@ -118,7 +118,7 @@ async def close_stage(code: str, number: int, caller: Caller, door: Door) -> dic
 
 @router.post("/{number}/resolution")
 async def resolution(
-    code: str, number: int, body: ResolutionBody, caller: Caller, door: Door
+    code: str, number: PathNumber, body: ResolutionBody, caller: Caller, door: Door
 ) -> dict[str, bool]:
     """As chair, take a motion of a meeting of the stage's body, held for this item under
     the stage's rule, as the stage's resolution."""
@@ -128,7 +128,7 @@ async def resolution(
 
 @router.post("/{number}/objections", tags=["notices"], status_code=201)
 async def file_objection(
-    code: str, number: int, body: TextBody, caller: Caller, door: Door
+    code: str, number: PathNumber, body: TextBody, caller: Caller, door: Door
 ) -> dict[str, int]:
     """Object to the posted notice, within its window."""
     command = c.FileObjection(council=code, number=number, text=body.text)
@@ -137,7 +137,12 @@ async def file_objection(
 
 @router.post("/{number}/objections/{objection_no}/answer", tags=["notices"])
 async def answer_objection(
-    code: str, number: int, objection_no: int, body: AnswerBody, caller: Caller, door: Door
+    code: str,
+    number: PathNumber,
+    objection_no: PathNumber,
+    body: AnswerBody,
+    caller: Caller,
+    door: Door,
 ) -> dict[str, bool]:
     """As chair, answer an objection (upholding it reopens the item)."""
     command = c.AnswerObjection(
@@ -148,7 +153,7 @@ async def answer_objection(
 
 @router.post("/{number}/notice-correction", tags=["notices"])
 async def correct(
-    code: str, number: int, body: TextBody, caller: Caller, door: Door
+    code: str, number: PathNumber, body: TextBody, caller: Caller, door: Door
 ) -> dict[str, bool]:
     """As chair, correct the posted notice (its display period starts again)."""
     command = c.CorrectNotice(council=code, number=number, text=body.text)
@@ -157,7 +162,7 @@ async def correct(
 
 @router.post("/{number}/progress")
 async def progress(
-    code: str, number: int, body: TextBody, caller: Caller, door: Door
+    code: str, number: PathNumber, body: TextBody, caller: Caller, door: Door
 ) -> dict[str, bool]:
     """As chair, report implementation progress (shown on the next progress notice)."""
     command = c.ReportProgress(council=code, number=number, text=body.text)
@@ -166,7 +171,7 @@ async def progress(
 
 @router.post("/{number}/complete")
 async def complete(
-    code: str, number: int, body: CompleteBody, caller: Caller, door: Door
+    code: str, number: PathNumber, body: CompleteBody, caller: Caller, door: Door
 ) -> dict[str, bool]:
     """As chair, complete implementation (a spending item with its actual cost); says
     whether the cost overran the approval and needs re-approval."""
@@ -176,7 +181,7 @@ async def complete(
 
 @router.post("/{number}/reapprove")
 async def reapprove(
-    code: str, number: int, body: ResolutionBody, caller: Caller, door: Door
+    code: str, number: PathNumber, body: ResolutionBody, caller: Caller, door: Door
 ) -> dict[str, bool]:
     """As chair, take a meeting's motion as the re-approval of an overrun."""
     command = c.Reapprove(council=code, number=number, **body.model_dump())
@@ -185,7 +190,7 @@ async def reapprove(
 
 @router.post("/{number}/withdraw")
 async def withdraw(
-    code: str, number: int, body: TextBody, caller: Caller, door: Door
+    code: str, number: PathNumber, body: TextBody, caller: Caller, door: Door
 ) -> dict[str, str]:
     """As chair, withdraw the item (only before a resolution)."""
     command = c.Withdraw(council=code, number=number, reason=body.text)
@@ -194,7 +199,7 @@ async def withdraw(
 
 @router.post("/{number}/ratings", status_code=201)
 async def rate(
-    code: str, number: int, body: RatingBody, caller: Caller, door: Door
+    code: str, number: PathNumber, body: RatingBody, caller: Caller, door: Door
 ) -> dict[str, str]:
     """Rate an implemented item during its evaluation (the caller's own rating)."""
     command = c.RateIssue(council=code, number=number, rating=body.rating)
@@ -203,7 +208,7 @@ async def rate(
 
 @router.post("/{number}/advance")
 async def advance(
-    code: str, number: int, body: AdvanceBody, caller: Caller, door: Door
+    code: str, number: PathNumber, body: AdvanceBody, caller: Caller, door: Door
 ) -> dict[str, bool]:
     """As the clerk, fast-forward the item's clock by ``days`` (a server started with
     ``--demo`` only: refused with ``demo.only`` otherwise). Says whether it is still running."""

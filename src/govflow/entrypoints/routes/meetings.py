@@ -4,10 +4,8 @@ minutes and evidence (the chair of the meeting's body, or the clerk)."""
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
 
 from fastapi import APIRouter, Request
-from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import AwareDatetime, Field
@@ -17,34 +15,48 @@ from govflow.application.views import MeetingView
 from govflow.domain.council import Body, MemberId
 from govflow.domain.errors import GovflowError, InvalidInputError, NotFoundError
 from govflow.domain.policy import Action
-from govflow.entrypoints.api_bodies import Strict, TextBody
+from govflow.entrypoints.api_bodies import (
+    Count,
+    EvidenceName,
+    Name,
+    Number,
+    PathNumber,
+    Strict,
+    Text,
+    TextBody,
+)
 from govflow.entrypoints.deps import App, Caller, Door, EvidenceDir, reader
 from govflow.entrypoints.evidence import store_evidence
 
 router = APIRouter(prefix="/v1/councils/{code}/meetings", tags=["meetings"])
 
 MAX_EVIDENCE = 20 * 1024 * 1024
-EVIDENCE_NAME = r"^[^/\\]{1,200}$"
 EVIDENCE_ROUTE = "/v1/councils/{code}/meetings/{number}/evidence/{name}"
 
 
 class ScheduleBody(Strict):
-    number: int = Field(ge=1)
+    number: Number
     body: Body
-    kind: str = Field(default="议事会议", min_length=1, max_length=50)
-    title: str = Field(min_length=1, max_length=200)
+    kind: Name = Field(default="议事会议", min_length=1, max_length=50)
+    title: Name = Field(min_length=1, max_length=200)
     scheduled_for: AwareDatetime
     notice_days_required: int = Field(default=0, ge=0, le=60)
-    rule_of: str = Field(description="the procedure whose voting rule the meeting applies")
-    rule: str = Field(description="the rule's name in that procedure")
-    issue_number: int | None = Field(
-        default=None, ge=1, description="the item the meeting decides (needed for a resolution)"
+    rule_of: Name = Field(
+        min_length=1,
+        max_length=100,
+        description="the procedure whose voting rule the meeting applies",
+    )
+    rule: Name = Field(
+        min_length=1, max_length=100, description="the rule's name in that procedure"
+    )
+    issue_number: Number | None = Field(
+        default=None, description="the item the meeting decides (needed for a resolution)"
     )
 
 
 class ExcuseBody(Strict):
     member_id: MemberId
-    reason: str = Field(min_length=1, max_length=1_000)
+    reason: Text = Field(min_length=1, max_length=1_000)
 
 
 class AttendanceBody(Strict):
@@ -52,10 +64,10 @@ class AttendanceBody(Strict):
 
 
 class MotionBody(Strict):
-    text: str = Field(min_length=1, max_length=10_000)
-    yes: int = Field(ge=0)
-    no: int = Field(ge=0)
-    abstain: int = Field(default=0, ge=0)
+    text: Text = Field(min_length=1, max_length=10_000)
+    yes: Count
+    no: Count
+    abstain: Count = 0
 
 
 @router.post("", status_code=201)
@@ -67,13 +79,13 @@ async def schedule(code: str, body: ScheduleBody, caller: Caller, door: Door) ->
 
 
 @router.get("/{number}")
-def get_meeting(code: str, number: int, caller: Caller, app: App) -> MeetingView:
+def get_meeting(code: str, number: PathNumber, caller: Caller, app: App) -> MeetingView:
     reader(caller, code)
     return app.get_meeting(code, number)
 
 
 @router.post("/{number}/notice")
-async def notice(code: str, number: int, caller: Caller, door: Door) -> dict[str, bool]:
+async def notice(code: str, number: PathNumber, caller: Caller, door: Door) -> dict[str, bool]:
     """Issue the meeting's notice; says whether the required notice period is met."""
     met = await door.handle(c.GiveMeetingNotice(council=code, number=number), caller)
     return {"notice_period_met": met}
@@ -81,7 +93,7 @@ async def notice(code: str, number: int, caller: Caller, door: Door) -> dict[str
 
 @router.post("/{number}/excused")
 async def excuse(
-    code: str, number: int, body: ExcuseBody, caller: Caller, door: Door
+    code: str, number: PathNumber, body: ExcuseBody, caller: Caller, door: Door
 ) -> dict[str, str]:
     """Before attendance, record that a member of the body's roll is excused, with a reason:
     they are not expected (应到 = the roll less those excused)."""
@@ -91,7 +103,7 @@ async def excuse(
 
 @router.post("/{number}/attendance")
 async def attendance(
-    code: str, number: int, body: AttendanceBody, caller: Caller, door: Door
+    code: str, number: PathNumber, body: AttendanceBody, caller: Caller, door: Door
 ) -> dict[str, bool]:
     """Record who attended; the quorum's bases come from the body's roll as recorded."""
     command = c.RecordAttendance(council=code, number=number, present=tuple(body.present))
@@ -100,7 +112,7 @@ async def attendance(
 
 @router.post("/{number}/motions", status_code=201)
 async def motion(
-    code: str, number: int, body: MotionBody, caller: Caller, door: Door
+    code: str, number: PathNumber, body: MotionBody, caller: Caller, door: Door
 ) -> dict[str, object]:
     """Record a motion with its counts; decided by the meeting's rule."""
     command = c.RecordMotion(council=code, number=number, **body.model_dump())
@@ -110,7 +122,7 @@ async def motion(
 
 @router.post("/{number}/minutes")
 async def minutes(
-    code: str, number: int, body: TextBody, caller: Caller, door: Door
+    code: str, number: PathNumber, body: TextBody, caller: Caller, door: Door
 ) -> dict[str, bool]:
     command = c.RecordMinutes(council=code, number=number, text=body.text)
     return {"recorded": await door.handle(command, caller)}
@@ -119,8 +131,8 @@ async def minutes(
 @router.put("/{number}/evidence/{name}", status_code=201)
 async def evidence(
     code: str,
-    number: int,
-    name: Annotated[str, PathParam(pattern=EVIDENCE_NAME)],
+    number: PathNumber,
+    name: EvidenceName,
     request: Request,
     caller: Caller,
     door: Door,
@@ -148,7 +160,7 @@ async def evidence(
 
 @router.get("/{number}/evidence/{sha256}")
 def get_evidence(
-    code: str, number: int, sha256: str, caller: Caller, app: App, store: EvidenceDir
+    code: str, number: PathNumber, sha256: str, caller: Caller, app: App, store: EvidenceDir
 ) -> Response:
     """Download evidence by its sha256 (checked again on the way out)."""
     reader(caller, code)

@@ -12,7 +12,8 @@ from govflow.application import commands as c
 from govflow.application.views import CouncilView
 from govflow.domain.access import HolderKind, Scope
 from govflow.domain.council import Body
-from govflow.entrypoints.api_bodies import Strict
+from govflow.domain.money import Yuan
+from govflow.entrypoints.api_bodies import Name, Strict, Text
 from govflow.entrypoints.deps import App, Caller, Door, reader
 
 router = APIRouter(prefix="/v1/councils/{code}", tags=["councils"])
@@ -21,21 +22,21 @@ PersonId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0
 
 class MemberBody(Strict):
     member_id: PersonId
-    name: str = Field(min_length=1, max_length=100)
+    name: Name = Field(min_length=1, max_length=100)
     roles: list[Literal["clerk", "auditor", "officer"]] = Field(default_factory=list)
     bodies: list[Body] = Field(default_factory=list)
     chairs: list[Body] = Field(default_factory=list)
 
 
 class HouseholdBody(Strict):
-    unit: str = Field(min_length=1, max_length=64)
+    unit: Name = Field(min_length=1, max_length=64)
     exclusive_area: Decimal = Field(gt=0, le=100_000, decimal_places=2)
     owner_id: PersonId
     bodies: list[Body] = Field(default_factory=lambda: [Body.OWNERS_ASSEMBLY])
 
 
 class ThresholdBody(Strict):
-    threshold: str = Field(description="yuan as a string, e.g. 10000.00", max_length=40)
+    threshold: Yuan
 
 
 class TokenBody(Strict):
@@ -137,7 +138,7 @@ async def revoke_token(
     token_id: str,
     caller: Caller,
     door: Door,
-    reason: Annotated[str, Query(min_length=1, max_length=1_000)] = "revoked by the clerk",
+    reason: Annotated[Text, Query(min_length=1, max_length=1_000)] = "revoked by the clerk",
 ) -> dict[str, bool]:
     """As the clerk, revoke a token of the council (the reason is recorded)."""
     await door.handle(c.RevokeToken(council=code, token_id=token_id, reason=reason), caller)

@@ -1,0 +1,318 @@
+"""Edges of the API (issue 10): numbers past 64 bits, ambiguous money, names with control or
+bidirectional-override characters, malformed JSON, 405 without ``Allow``, Atom links built from
+a forged ``Host``. Each is refused with a stable code and leaves no event behind."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from uuid import uuid4
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from govflow.application import Governance
+from govflow.application.specimens import SteppingClock, play
+from govflow.entrypoints.api import create_api
+
+COUNCIL = "/v1/councils/specimen"
+BEYOND = 2**64
+LARGEST = 2**53 - 1  # the largest integer every JSON reader keeps exactly
+HUGE = "9" * 5_000
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Governance]:
+    governance = Governance(
+        {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(tmp_path / "events.db"),
+        },
+        clock=SteppingClock(),
+    )
+    play(governance)
+    governance.enroll_member("specimen", "k1", "书记员", actor="clerk", roles=("clerk", "officer"))
+    yield governance
+    governance.close()
+
+
+@pytest.fixture
+def client(app: Governance, tmp_path: Path) -> Iterator[TestClient]:
+    """The clerk of the specimen council, over the real API."""
+    token = app.issue_token("specimen", "k1", actor="clerk")
+    api = create_api(app, evidence_dir=tmp_path / "evidence")
+    with TestClient(api, raise_server_exceptions=False) as test_client:
+        test_client.headers["Authorization"] = f"Bearer {token}"
+        yield test_client
+
+
+def events(client: TestClient) -> int:
+    app: Governance = client.app.state.governance  # type: ignore[attr-defined]
+    return app.recorder.max_notification_id() or 0
+
+
+def refused(
+    client: TestClient, method: str, path: str, *, status: int, code: str, **kwargs: Any
+) -> dict[str, Any]:
+    """Send a request that must be refused with ``status`` and ``code``, recording nothing."""
+    before = events(client)
+    response = client.request(method, path, **kwargs)
+    assert response.status_code == status, (method, path, response.text)
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code, (method, path, body)
+    assert events(client) == before, (method, path, "a refused request recorded an event")
+    return body
+
+
+# -- numbers --------------------------------------------------------------------------------
+
+SPENDING = {"amount": "100.00", "purpose": "p", "payee": "x", "budget_line": "b"}
+MEETING = {
+    "body": "two_committees",
+    "title": "t",
+    "scheduled_for": "2030-01-01T10:00:00+08:00",
+    "rule_of": "specimen",
+    "rule": "more_than_half",
+}
+ISSUE = {"title": "t", "procedure": "specimen"}
+
+PATH_NUMBERS = [
+    ("GET", "/issues/{n}", None),
+    ("POST", "/issues/{n}/ballots", {"choice": "yes"}),
+    ("POST", "/issues/{n}/close-stage", None),
+    ("POST", "/issues/{n}/withdraw", {"text": "x"}),
+    ("POST", "/issues/1/objections/{n}/answer", {"reply": "x"}),
+    ("GET", "/issues/{n}/receipts/" + str(uuid4()) + "?notification_id=1", None),
+    ("GET", "/meetings/{n}", None),
+    ("POST", "/meetings/{n}/notice", None),
+    ("POST", "/meetings/{n}/minutes", {"text": "x"}),
+    ("PUT", "/meetings/{n}/evidence/a.jpg", b"scan"),
+    ("GET", "/meetings/{n}/evidence/" + "0" * 64, None),
+    ("GET", "/spending/{n}", None),
+    ("POST", "/spending/{n}/disbursements", {"amount": "1.00", "reference": "r"}),
+    ("POST", "/spending/1/disbursements/{n}/approve", None),
+]
+BODY_NUMBERS = [
+    ("/issues", {**ISSUE, "number": "{n}"}),
+    ("/issues", {**ISSUE, "number": 9, "version": "{n}"}),
+    ("/issues", {**ISSUE, "number": 9, "spending_number": "{n}"}),
+    ("/issues/1/resolution", {"meeting_number": "{n}", "motion_no": 1}),
+    ("/issues/1/resolution", {"meeting_number": 1, "motion_no": "{n}"}),
+    ("/issues/1/reapprove", {"meeting_number": "{n}", "motion_no": 1}),
+    ("/meetings", {**MEETING, "number": "{n}"}),
+    ("/meetings", {**MEETING, "number": 9, "issue_number": "{n}"}),
+    ("/meetings/1/motions", {"text": "x", "yes": "{n}", "no": 0}),
+    ("/meetings/1/motions", {"text": "x", "yes": 1, "no": "{n}"}),
+    ("/meetings/1/motions", {"text": "x", "yes": 1, "no": 0, "abstain": "{n}"}),
+    ("/spending", {**SPENDING, "number": "{n}"}),
+    ("/spending", {**SPENDING, "number": 9, "issue_number": "{n}"}),
+]
+
+
+def _fill(body: dict[str, Any], value: int) -> dict[str, Any]:
+    return {k: value if v == "{n}" else v for k, v in body.items()}
+
+
+@pytest.mark.parametrize(("method", "path", "body"), PATH_NUMBERS)
+@pytest.mark.parametrize(
+    "number", [str(BEYOND), str(2**63), str(LARGEST + 1), HUGE, "0", "-1", "²", "１"]
+)
+def test_a_path_number_out_of_range_is_invalid(
+    client: TestClient, method: str, path: str, body: Any, number: str
+) -> None:
+    """An item, meeting, spending, objection or disbursement number in a path outside
+    1..2**53-1 (or not ASCII digits) is 422 ``input.invalid``, never a 500 or a lookup."""
+    kwargs: dict[str, Any] = {"content": body} if isinstance(body, bytes) else {"json": body}
+    refused(
+        client, method, COUNCIL + path.format(n=number), status=422, code="input.invalid", **kwargs
+    )
+
+
+@pytest.mark.parametrize(("path", "body"), BODY_NUMBERS)
+@pytest.mark.parametrize("number", [BEYOND, 2**63, LARGEST + 1, -(2**64)])
+def test_a_body_number_out_of_range_is_invalid(
+    client: TestClient, path: str, body: dict[str, Any], number: int
+) -> None:
+    """A number or count in a body past its bound is 422 ``input.invalid`` and records
+    nothing (a spending numbered 2**64 was a 500)."""
+    body_ = _fill(body, number)
+    problem = refused(client, "POST", COUNCIL + path, json=body_, status=422, code="input.invalid")
+    assert problem["errors"], problem
+
+
+def test_the_largest_number_is_looked_up(client: TestClient) -> None:
+    """2**53-1 is a number like any other: looked up, not refused (the bound is inclusive)."""
+    for path in ("/issues/{n}", "/meetings/{n}", "/spending/{n}"):
+        response = client.get(COUNCIL + path.format(n=LARGEST))
+        assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(number=st.integers() | st.text(min_size=1, max_size=30))
+def test_any_issue_number_answers_without_error(client: TestClient, number: int | str) -> None:
+    """Whatever stands in the item number's place, the answer is 200, 404 or 422."""
+    segment = quote(str(number), safe="")
+    response = client.get(f"{COUNCIL}/issues/{segment}")
+    assert response.status_code in (200, 404, 405, 422), (number, response.text)
+    if isinstance(number, int) and not 1 <= number <= LARGEST:
+        assert response.status_code == 422 and response.json()["code"] == "input.invalid"
+
+
+# -- money ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [
+        "1,5",  # a decimal comma: was ¥15.00
+        "12,0,0,0",  # was ¥12,000.00
+        "1,2345.00",
+        "12,000,00",
+        ",12000",
+        "１２０００",  # full-width digits
+        "١٢٠٠٠",  # Arabic-Indic digits
+        "12000.001",
+        "1e4",
+        "12 000",
+        "+12000",
+        "0012000",
+        "12000.",
+        ".5",
+        12000.0,  # a JSON float: ambiguous binary
+        12000.5,
+        True,
+        "NaN",
+    ],
+)
+def test_an_ambiguous_amount_is_refused(client: TestClient, amount: object) -> None:
+    """A spending, disbursement or threshold amount that is not one unambiguous spelling of
+    yuan is 422 ``money.invalid_amount`` with a message saying why, and records nothing."""
+    for method, path, body in (
+        ("POST", "/spending", {**SPENDING, "number": 9, "amount": amount}),
+        ("POST", "/spending/1/disbursements", {"amount": amount, "reference": "r"}),
+        ("PUT", "/spending-threshold", {"threshold": amount}),
+        ("POST", "/issues/1/complete", {"actual_cost": amount}),
+    ):
+        problem = refused(
+            client, method, COUNCIL + path, json=body, status=422, code="money.invalid_amount"
+        )
+        assert problem["detail"], problem
+
+
+@pytest.mark.parametrize(
+    ("amount", "parsed"),
+    [
+        ("12000", "12000.00"),
+        ("12000.5", "12000.50"),
+        ("12,000.00", "12000.00"),
+        ("1,234,567.89", "1234567.89"),
+        ("¥12,000", "12000.00"),
+        ("￥12000.00", "12000.00"),
+        ("12000元", "12000.00"),
+        (12000, "12000.00"),
+    ],
+)
+def test_an_unambiguous_amount_is_accepted(client: TestClient, amount: object, parsed: str) -> None:
+    """Plain, two-place and properly grouped amounts, with ¥ or 元, and JSON integers, are
+    the amount they say."""
+    response = client.put(f"{COUNCIL}/spending-threshold", json={"threshold": amount})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"threshold": parsed}
+    spending = client.post(f"{COUNCIL}/spending", json={**SPENDING, "number": 9, "amount": amount})
+    assert spending.status_code == 201, spending.text
+    assert spending.json()["amount"] == parsed
+
+
+def test_a_disbursement_answer_states_the_amount_exactly(
+    app: Governance, client: TestClient
+) -> None:
+    """The answer to a disbursement request gives the amount as the parser read it, as a string
+    with two places."""
+    app.request_spending(
+        "specimen", 7, "500.00", purpose="p", payee="x", budget_line="b", actor="m1"
+    )
+    app.approve_spending("specimen", 7, actor="m1")
+    officer = {"Authorization": f"Bearer {app.issue_token('specimen', 'm1', actor='clerk')}"}
+    response = client.post(
+        f"{COUNCIL}/spending/7/disbursements",
+        json={"amount": "¥100", "reference": "r"},
+        headers=officer,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["amount"] == "100.00"
+
+
+# -- names ----------------------------------------------------------------------------------
+
+UNSAFE = ["\x00", "\u202e", "\u202d", "\u2066", "\u200f", "\x1b", "\n", "\x7f", "\u2028"]
+
+
+@pytest.mark.parametrize("char", UNSAFE)
+def test_an_evidence_name_with_control_or_bidi_characters_is_refused(
+    client: TestClient, char: str
+) -> None:
+    """An evidence file name carrying NUL, a bidi override (``invoice\u202egpj.exe``) or another
+    control character is 422 ``input.invalid`` before the upload is read, and records nothing."""
+    name = quote(f"invoice{char}gpj.exe", safe="")
+    problem = refused(
+        client,
+        "PUT",
+        f"{COUNCIL}/meetings/1/evidence/{name}",
+        content=b"scan",
+        status=422,
+        code="input.invalid",
+    )
+    assert "character" in problem["errors"][0]["msg"], problem
+
+
+def test_a_plain_evidence_name_is_kept(client: TestClient) -> None:
+    """A name in any script, with spaces, is kept as given."""
+    name = "签到表 (第二页) صورة.jpg"
+    response = client.put(f"{COUNCIL}/meetings/1/evidence/{quote(name)}", content=b"scan 2")
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == name
+
+
+@pytest.mark.parametrize("char", UNSAFE)
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/issues", {**ISSUE, "number": 9, "title": "t{c}"}),
+        ("/meetings", {**MEETING, "number": 9, "title": "t{c}"}),
+        ("/spending", {**SPENDING, "number": 9, "payee": "x{c}"}),
+        ("/members", {"member_id": "n1", "name": "王{c}芳"}),
+        ("/households", {"unit": "1-{c}102", "exclusive_area": "80", "owner_id": "m1"}),
+    ],
+)
+def test_a_name_or_title_with_control_or_bidi_characters_is_refused(
+    client: TestClient, char: str, path: str, body: dict[str, Any]
+) -> None:
+    """A title, name, payee or unit that would show reordered or hidden text on the board is
+    422 ``input.invalid`` and records nothing."""
+    filled = {k: v.replace("{c}", char) if isinstance(v, str) else v for k, v in body.items()}
+    refused(client, "POST", COUNCIL + path, json=filled, status=422, code="input.invalid")
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\u202e", "\ud800"])
+def test_free_text_refuses_hidden_characters_but_keeps_lines(client: TestClient, char: str) -> None:
+    """Minutes, opinions and reasons keep their line breaks, but not NUL (which PostgreSQL
+    cannot store), other control characters, bidi overrides or lone surrogates."""
+    path = f"{COUNCIL}/meetings/1/minutes"
+    body = '{"text": "' + json.dumps("第一段" + char + "第二段")[1:-1] + '"}'
+    refused(
+        client,
+        "POST",
+        path,
+        content=body.encode(),
+        headers={"content-type": "application/json"},
+        status=422,
+        code="input.invalid",
+    )
+    lines = client.post(path, json={"text": "第一段\n\t第二段\r\n"})
+    assert lines.status_code == 200, lines.text
