@@ -316,3 +316,55 @@ def test_free_text_refuses_hidden_characters_but_keeps_lines(client: TestClient,
     )
     lines = client.post(path, json={"text": "第一段\n\t第二段\r\n"})
     assert lines.status_code == 200, lines.text
+
+
+# -- malformed JSON -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [b'{"number": 1,', b"{'number': 1}", b"[1, 2", b"\xff\xfe{}"])
+def test_a_malformed_json_body_is_400(client: TestClient, raw: bytes) -> None:
+    """A body that is not JSON at all is 400 ``input.malformed``, as the README says."""
+    refused(
+        client,
+        "POST",
+        f"{COUNCIL}/spending",
+        content=raw,
+        headers={"content-type": "application/json"},
+        status=400,
+        code="input.malformed",
+    )
+
+
+def test_a_well_formed_but_invalid_body_stays_422(client: TestClient) -> None:
+    """JSON that parses but does not fit the schema is still 422 ``input.invalid``."""
+    refused(
+        client,
+        "POST",
+        f"{COUNCIL}/spending",
+        json={"number": "x"},
+        status=422,
+        code="input.invalid",
+    )
+
+
+# -- 405 ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", f"{COUNCIL}/issues/1", {"GET"}),
+        ("PUT", f"{COUNCIL}/spending", {"GET", "POST"}),
+        ("GET", f"{COUNCIL}/spending/1/disbursements", {"POST"}),
+        ("POST", f"{COUNCIL}/members/m1", {"PUT", "DELETE"}),
+        ("PATCH", f"{COUNCIL}/meetings/1/evidence/x", {"PUT", "GET"}),
+        ("POST", "/healthz", {"GET"}),
+    ],
+)
+def test_a_405_says_which_methods_are_allowed(
+    client: TestClient, method: str, path: str, allowed: set[str]
+) -> None:
+    """Every 405 carries ``Allow`` with every method the path answers (RFC 9110 15.5.6)."""
+    problem = refused(client, method, path, status=405, code="method_not_allowed")
+    response = client.request(method, path)
+    assert set(response.headers["allow"].replace(" ", "").split(",")) == allowed, problem

@@ -9,14 +9,18 @@ mapping, the body limit and Idempotency-Key. The public board is mounted at ``/b
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Route
 
 from govflow.application import Governance
 from govflow.application.procedures import ProcedureLibrary
@@ -91,9 +95,30 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+def _problem(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = problem_body(status, code, detail, **extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _methods_by_path(routes: Iterable[BaseRoute]) -> list[tuple[re.Pattern[str], set[str]]]:
+    """Each route's path pattern and methods (a route has one method, so the 405 raised by the
+    first route that matches a path names only its own)."""
+    return [
+        (route.path_regex, set(route.methods))
+        for route in routes
+        if isinstance(route, Route | APIRoute) and route.methods
+    ]
+
+
+def _allowed(request: Request) -> str:
+    """The ``Allow`` header of a 405: every method some route answers at the request's path."""
+    table: list[tuple[re.Pattern[str], set[str]]] = request.app.state.methods_by_path
+    path = request.url.path
+    return ", ".join(
+        sorted({m for pattern, methods in table if pattern.match(path) for m in methods})
+    )
 
 
 def create_api(
@@ -123,25 +148,41 @@ def create_api(
         return _problem(error.status, error.code, error.message, details=error.details)
 
     @api.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = {400: "input.malformed", 404: "not_found", 405: "method_not_allowed"}.get(
             error.status_code, "http.error"
         )
-        return _problem(error.status_code, code, str(error.detail))
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = _allowed(request)
+        return _problem(error.status_code, code, str(error.detail), headers=headers)
 
     @api.exception_handler(RequestValidationError)
     @api.exception_handler(ValidationError)  # a command refused by its own model
     async def _invalid(_: Request, error: RequestValidationError | ValidationError) -> JSONResponse:
+        errors = error.errors()
+        if any(e["type"] == "json_invalid" for e in errors):
+            # Not JSON at all (the schema never saw it): the README's 400, like any unparsable
+            # body, not the 422 of JSON that does not fit.
+            return _problem(
+                400,
+                "input.malformed",
+                "the body is not valid JSON",
+                errors=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in errors],
+            )
         return _problem(
             422,
             "input.invalid",
             "the request is not valid",
-            errors=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()],
+            errors=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in errors],
         )
 
     api.add_middleware(BodyGuard, governance=app, evidence_limit=MAX_EVIDENCE)
-    for router in ROUTERS:
+    board = create_board(app, demo=demo)
+    for router in (*ROUTERS, board):
         api.include_router(router)
-    api.include_router(create_board(app, demo=demo))
     api.add_api_route("/", board_root, include_in_schema=False)
+    api.state.methods_by_path = _methods_by_path(
+        [*api.router.routes, *(route for router in (*ROUTERS, board) for route in router.routes)]
+    )
     return api
