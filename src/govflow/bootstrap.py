@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     task_queue: str = "govflow"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    # Where readers reach the server (behind a proxy: its public address). Absolute links, such
+    # as the board's Atom feeds, are built on it, never on a request's Host header. Unset:
+    # http://HTTP_HOST:HTTP_PORT (127.0.0.1 for a server listening on every address).
+    public_url: AnyHttpUrl | None = None
     # Deliver webhooks from this API process (run it in one API process of a scaled-out setup).
     webhooks_enabled: bool = True
     # The key API tokens are stored under (HMAC-SHA256); required in production.
@@ -106,6 +110,14 @@ class Settings(BaseSettings):
         if self.persistence == "memory":
             return self.published_digests
         return self.published_digests or self.data_dir / "published-digests.txt"
+
+    @property
+    def public_base_url(self) -> str:
+        """``public_url`` without its trailing slash, or this server's own address."""
+        if self.public_url is not None:
+            return str(self.public_url).rstrip("/")
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.http_host, self.http_host)
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.http_port}"
 
     @property
     def events_db(self) -> Path:

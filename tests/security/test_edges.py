@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from govflow.application import Governance
 from govflow.application.specimens import SteppingClock, play
+from govflow.bootstrap import Settings
 from govflow.entrypoints.api import create_api
 
 COUNCIL = "/v1/councils/specimen"
@@ -368,3 +369,33 @@ def test_a_405_says_which_methods_are_allowed(
     problem = refused(client, method, path, status=405, code="method_not_allowed")
     response = client.request(method, path)
     assert set(response.headers["allow"].replace(" ", "").split(",")) == allowed, problem
+
+
+# -- Atom -----------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="board.py builds Atom links from request.base_url: it must use "
+    "request.app.state.public_url (owned by the board's maintainer)",
+)
+@pytest.mark.parametrize("feed", ["notices.atom", "issues.atom", "spending.atom"])
+def test_atom_links_use_the_public_url_not_the_host_header(app: Governance, feed: str) -> None:
+    """A forged ``Host`` never reaches a feed: every link is under the configured public URL."""
+    with TestClient(create_api(app, public_url="https://board.example.org/")) as public:
+        response = public.get(f"/board/specimen/{feed}", headers={"Host": "evil.example"})
+    assert response.status_code == 200
+    assert "evil.example" not in response.text
+    assert 'href="https://board.example.org/board/' in response.text
+
+
+def test_the_public_url_is_a_setting() -> None:
+    """``GOVFLOW_PUBLIC_URL`` names where readers reach the server; unset, the server's own
+    address (a server listening everywhere is reached at 127.0.0.1)."""
+    assert Settings(public_url="https://board.example.org/").public_base_url == (
+        "https://board.example.org"
+    )
+    assert Settings(http_host="0.0.0.0", http_port=9000).public_base_url == "http://127.0.0.1:9000"
+    assert Settings(http_port=8000, public_url=None).public_base_url == "http://127.0.0.1:8000"
+    with pytest.raises(ValueError):
+        Settings(public_url="javascript:alert(1)")

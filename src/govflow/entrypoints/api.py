@@ -95,6 +95,9 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
 def _problem(
     status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
@@ -128,10 +131,13 @@ def create_api(
     *,
     evidence_dir: Path | None = None,
     demo: bool = False,
+    public_url: str = DEFAULT_PUBLIC_URL,
 ) -> FastAPI:
     """The API over one Governance (and, for workflows, a Temporal client): every write goes
     through one :class:`~govflow.orchestration.door.CommandDoor`. Meeting evidence is stored
-    by sha256 under ``evidence_dir``; ``demo`` allows fast-forwarding items' clocks."""
+    by sha256 under ``evidence_dir``; ``demo`` allows fast-forwarding items' clocks.
+    ``public_url`` is where readers reach this server: absolute links (the board's Atom feeds)
+    are built on it, never on the request's ``Host``."""
     api = FastAPI(
         title="govflow",
         version="0.1.0",
@@ -142,6 +148,7 @@ def create_api(
     api.state.door = CommandDoor(app, issues, procedures, demo=demo)
     api.state.evidence_dir = evidence_dir
     api.state.demo = demo
+    api.state.public_url = public_url.rstrip("/")
 
     @api.exception_handler(GovflowError)
     async def _domain_error(_: Request, error: GovflowError) -> JSONResponse:
