@@ -66,6 +66,7 @@ class Action(StrEnum):
     KEEP_ROLL = "keep_roll"
     ISSUE_TOKEN = "issue_token"
     MANAGE_WEBHOOKS = "manage_webhooks"
+    SUBSCRIBE_WEBHOOK = "subscribe_webhook"
     PROPOSE = "propose"
     CAST_BALLOT = "cast_ballot"
     RATE = "rate"
@@ -92,8 +93,12 @@ RULES: dict[Action, tuple[str, str]] = {
     ),
     Action.ISSUE_TOKEN: ("issue or revoke a member's or integration's token", "the clerk"),
     Action.MANAGE_WEBHOOKS: (
-        "subscribe and unsubscribe webhooks",
+        "list and unsubscribe webhooks",
         "the clerk, integrations with `webhooks:manage`",
+    ),
+    Action.SUBSCRIBE_WEBHOOK: (
+        "subscribe a webhook (it delivers the council's events)",
+        "the clerk, integrations with both `webhooks:manage` and `read`",
     ),
     Action.PROPOSE: ("propose an item", "members, integrations with `issues:propose`"),
     Action.CAST_BALLOT: ("cast a ballot", "the member themself, if on the frozen roll"),
@@ -128,10 +133,13 @@ def policy_table() -> str:
     return "\n".join(["| action | who |", "|---|---|", *rows])
 
 
-_SCOPES: dict[Action, Scope] = {
-    Action.READ: Scope.READ,
-    Action.PROPOSE: Scope.PROPOSE,
-    Action.MANAGE_WEBHOOKS: Scope.WEBHOOKS,
+# The scopes an integration needs for an action (all of them): a subscription delivers the
+# council's events, so subscribing needs the read scope as well.
+_SCOPES: dict[Action, tuple[Scope, ...]] = {
+    Action.READ: (Scope.READ,),
+    Action.PROPOSE: (Scope.PROPOSE,),
+    Action.MANAGE_WEBHOOKS: (Scope.WEBHOOKS,),
+    Action.SUBSCRIBE_WEBHOOK: (Scope.WEBHOOKS, Scope.READ),
 }
 
 
@@ -141,11 +149,14 @@ def authorize(who: Principal, action: Action, council: str, *, body: str | None 
     if who.council != council:
         raise ForbiddenError("the token belongs to another council", action=action.value)
     if who.kind is HolderKind.INTEGRATION:
-        scope = _SCOPES.get(action)
-        if scope is None:
+        scopes = _SCOPES.get(action)
+        if scopes is None:
             raise ForbiddenError("only a member can take this action", action=action.value)
-        if scope not in who.scopes:
-            raise ForbiddenError(f"the token lacks the {scope.value} scope", action=action.value)
+        for scope in scopes:
+            if scope not in who.scopes:
+                raise ForbiddenError(
+                    f"the token lacks the {scope.value} scope", action=action.value
+                )
         return who.actor
     if action is Action.READ:
         return who.actor
@@ -159,6 +170,7 @@ def authorize(who: Principal, action: Action, council: str, *, body: str | None 
         Action.KEEP_ROLL,
         Action.ISSUE_TOKEN,
         Action.MANAGE_WEBHOOKS,
+        Action.SUBSCRIBE_WEBHOOK,
         Action.ADVANCE_CLOCK,
         Action.EXCUSE_MEMBER,
     ):
