@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     public_url: AnyHttpUrl | None = None
     # Deliver webhooks from this API process (run it in one API process of a scaled-out setup).
     webhooks_enabled: bool = True
+    # Host names (comma-separated) webhooks may reach although they resolve inside the network
+    # (loopback, private, link-local ...); unset: every such target is refused.
+    webhook_allow_hosts: str = ""
     # The key API tokens are stored under (HMAC-SHA256); required in production.
     token_key: SecretStr | None = None
     # Demo mode (`govflow up --demo`): the API may fast-forward an item's clock.
@@ -162,7 +165,10 @@ def build_governance(settings: Settings | None = None) -> Governance:
 
     settings = settings or Settings()
     return Governance(
-        settings.eventsourcing_env(),
+        {
+            **settings.eventsourcing_env(),
+            "GOVFLOW_WEBHOOK_ALLOW_HOSTS": settings.webhook_allow_hosts,
+        },
         holiday_calendar=build_calendar(settings),
         token_key=settings.token_key.get_secret_value() if settings.token_key else None,
         published_digests=settings.published_digests_file,

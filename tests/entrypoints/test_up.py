@@ -48,6 +48,7 @@ def make_environ(base: Path) -> dict[str, str]:
         "GOVFLOW_TEMPORAL_UI_PORT": "0",  # headless
         "GOVFLOW_HTTP_PORT": str(port),
         "GOVFLOW_SERVER": f"http://127.0.0.1:{port}",
+        "GOVFLOW_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",  # the tests' webhook receivers
         "XDG_CONFIG_HOME": str(base / "config"),
         "COLUMNS": "200",
     }

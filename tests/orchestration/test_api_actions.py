@@ -60,7 +60,14 @@ async def api(
         "auditor": app.issue_token(COUNCIL, "a1", actor="clerk"),
         "proposer": integration("grid-app", Scope.PROPOSE),
         "reader": integration("dashboard", Scope.READ),
-        "hooks": integration("bridge", Scope.WEBHOOKS),
+        # a subscription delivers the feed: subscribing needs the read scope too
+        "hooks": app.issue_token(
+            COUNCIL,
+            "bridge",
+            kind=HolderKind.INTEGRATION,
+            scopes=(Scope.WEBHOOKS, Scope.READ),
+            actor="clerk",
+        ),
         "stranger": app.issue_token("elsewhere", "e1", actor="clerk"),
     }
     asgi = httpx.ASGITransport(
@@ -122,7 +129,7 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("POST", f"{V1}/issues/1/objections", {"text": "异议"},
      {"clerk", "chair", "member", "officer"}),
     ("POST", f"{V1}/issues/1/withdraw", {"text": "撤回"}, {"chair"}),
-    ("POST", f"{V1}/webhooks", {"url": "http://127.0.0.1:9/{who}"}, {"clerk", "hooks"}),
+    ("POST", f"{V1}/webhooks", {"url": "https://hooks.example/{who}"}, {"clerk", "hooks"}),
 ]  # fmt: skip
 
 
@@ -280,7 +287,7 @@ async def test_lists_feed_webhooks_receipts_and_export(
     created = await client.post(
         f"{V1}/webhooks",
         headers=auth(tokens, "hooks"),
-        json={"url": "http://127.0.0.1:9/hook", "topics": ["govflow.issue.closed"]},
+        json={"url": "https://hooks.example/hook", "topics": ["govflow.issue.closed"]},
     )
     assert created.status_code == 201 and created.json()["secret"].startswith("whsec_")
     sid = created.json()["subscription"]["id"]

@@ -1,7 +1,9 @@
-"""Where webhook delivery progress is kept: one cursor per subscription, and recent failures.
+"""Where webhook delivery progress is kept: one cursor per subscription, recent failures, and
+the subscriptions' signing secrets.
 
 Beside the events, in the same database, but not as events: an attempt every few minutes for
-an hour would otherwise fill the log with retries.
+an hour would otherwise fill the log with retries, and a secret in an event is a secret for
+whoever reads the log (audit history, exports, backups of the log).
 """
 
 from __future__ import annotations
@@ -43,12 +45,15 @@ class WebhookStore(Protocol):
     def save(self, state: DeliveryState) -> None: ...
     def add_failure(self, failure: Failure) -> None: ...
     def failures(self, subscription_id: str) -> list[Failure]: ...
+    def keep_secret(self, subscription_id: str, sealed: str) -> None: ...
+    def secret(self, subscription_id: str) -> str | None: ...
 
 
 class InMemoryWebhookStore:
     def __init__(self) -> None:
         self._states: dict[str, DeliveryState] = {}
         self._failures: dict[str, list[Failure]] = {}
+        self._secrets: dict[str, str] = {}
 
     def state(self, subscription_id: str) -> DeliveryState:
         return self._states.get(subscription_id) or DeliveryState(subscription_id)
@@ -64,6 +69,12 @@ class InMemoryWebhookStore:
     def failures(self, subscription_id: str) -> list[Failure]:
         return list(reversed(self._failures.get(subscription_id, [])))
 
+    def keep_secret(self, subscription_id: str, sealed: str) -> None:
+        self._secrets[subscription_id] = sealed
+
+    def secret(self, subscription_id: str) -> str | None:
+        return self._secrets.get(subscription_id)
+
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS webhook_deliveries (subscription_id TEXT PRIMARY KEY, "
@@ -71,6 +82,8 @@ _SCHEMA = (
     "next_attempt_at TEXT, last_error TEXT, last_attempt_at TEXT, last_delivered_at TEXT)",
     "CREATE TABLE IF NOT EXISTS webhook_failures (subscription_id TEXT NOT NULL, "
     "at TEXT NOT NULL, notification_id BIGINT NOT NULL, error TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS webhook_secrets (subscription_id TEXT PRIMARY KEY, "
+    "sealed TEXT NOT NULL)",
 )
 _FIELDS = (
     "position",
@@ -163,6 +176,30 @@ class SqlWebhookStore(SqlTables):
             )
             rows = cursor.fetchall()
         return [Failure(subscription_id, datetime.fromisoformat(r[0]), r[1], r[2]) for r in rows]
+
+    def keep_secret(self, subscription_id: str, sealed: str) -> None:
+        """Keep a subscription's (sealed) secret, once its event is saved."""
+        p = self._p
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"UPDATE webhook_secrets SET sealed = {p} WHERE subscription_id = {p}",
+                (sealed, subscription_id),
+            )
+            if cursor.rowcount == 0:
+                cursor.execute(
+                    f"INSERT INTO webhook_secrets (subscription_id, sealed) VALUES ({p}, {p})",
+                    (subscription_id, sealed),
+                )
+
+    def secret(self, subscription_id: str) -> str | None:
+        p = self._p
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"SELECT sealed FROM webhook_secrets WHERE subscription_id = {p}",
+                (subscription_id,),
+            )
+            row = cursor.fetchone()
+        return None if row is None else str(row[0])
 
 
 def sqlite_webhook_store(path: str) -> SqlWebhookStore:

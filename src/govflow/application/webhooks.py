@@ -1,11 +1,22 @@
 """Use cases: webhook subscriptions and their delivery from the notification log.
 
-Each subscription has a cursor in the log. A delivery pass posts the council's events after the
+Each subscription has a cursor in the log. A delivery posts the council's events after the
 cursor, in log order, one request per event, and moves the cursor only on a 2xx answer: at
 least once, in order, with the notification id as the receiver's idempotency key
-(``Govflow-Delivery``). A failure stops that subscription's pass and schedules the next attempt
-with exponential back-off (1 s doubling to at most 5 minutes), so a receiver that was down for
-an hour gets everything, in order, within minutes of coming back.
+(``Govflow-Delivery``). A failure stops that subscription's delivery and schedules the next
+attempt with exponential back-off (1 s doubling to at most 5 minutes), so a receiver that was
+down for an hour gets everything, in order, within minutes of coming back.
+
+Each subscription is delivered on its own thread, one request at a time with its own time
+budget: a slow or silent receiver holds up nobody else's deliveries. The cursor also moves
+past every record the subscription does not get (other topics, other councils, unpublished
+records), read by topic in the query, so a pass over subscriptions that are caught up reads
+nothing from the log.
+
+Targets inside the server's network are refused when subscribing and again at every delivery
+(see :mod:`govflow.application.webhook_http`), unless the operator allowed the host by name
+(``GOVFLOW_WEBHOOK_ALLOW_HOSTS``). Secrets are kept beside the log, sealed with the
+installation's cipher when one is set, never in an event.
 
 Requests are signed: ``Govflow-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
 "<t>.<body>" under the subscription's secret>`` (see :func:`verify_signature`).
@@ -13,12 +24,19 @@ Requests are signed: ``Govflow-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import logging
+import re
 import secrets
+import threading
+from base64 import b64decode, b64encode
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from uuid import UUID
 
 import orjson
@@ -27,6 +45,17 @@ from pydantic import Field
 from govflow.application.core import GovernanceCore
 from govflow.application.listing import ListingCases, is_public_topic
 from govflow.application.views import FeedEvent, View
+from govflow.application.webhook_http import (
+    CONNECTION_FAILED,
+    SECRET_MISSING,
+    TARGET_REFUSED,
+    VOCABULARY,
+    DeliveryError,
+    Sender,
+    Target,
+    http_sender,
+    resolve,
+)
 from govflow.application.webhook_store import (
     DeliveryState,
     Failure,
@@ -35,22 +64,28 @@ from govflow.application.webhook_store import (
     postgres_webhook_store,
     sqlite_webhook_store,
 )
-from govflow.domain.base import event_class
+from govflow.domain.base import event_class, event_classes
 from govflow.domain.errors import InvalidInputError, NotFoundError
-from govflow.domain.webhook import Subscription
+from govflow.domain.policy import Action, Principal, authorize
+from govflow.domain.webhook import Subscription, TargetRefusedError, check_url
 
-# (url, body, headers) -> HTTP status; raises on a connection failure or timeout.
-Sender = Callable[[str, bytes, dict[str, str]], int]
+__all__ = ["Sender", "Target", "WebhookCases", "backoff", "http_sender", "verify_signature"]
+
+logger = logging.getLogger("govflow.webhooks")
 
 BATCH = 100
 FIRST_RETRY = timedelta(seconds=1)
 LONGEST_RETRY = timedelta(minutes=5)
+DELIVERY_THREADS = 8  # subscriptions delivered at once (each holds one database connection)
+ALLOW_HOSTS = "GOVFLOW_WEBHOOK_ALLOW_HOSTS"  # host names an operator lets webhooks reach inside
+_WEBHOOK_SEALED = "aesgcm:"
+_HTTP_STATUS = re.compile(r"http_status:\d{3}")
 
 
 def backoff(attempts: int) -> timedelta:
     """The wait after ``attempts`` consecutive failures: 1 s, 2 s, 4 s ... at most 5 min."""
-    wait: timedelta = min(FIRST_RETRY * 2 ** min(attempts - 1, 20), LONGEST_RETRY)
-    return wait
+    delay: timedelta = min(FIRST_RETRY * 2 ** min(attempts - 1, 20), LONGEST_RETRY)
+    return delay
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -72,15 +107,17 @@ def verify_signature(
     return hmac.compare_digest(signature(secret, timestamp, body), header)
 
 
-def http_sender(timeout: float = 10.0) -> Sender:
-    import httpx
+def public_error(error: str | None) -> str | None:
+    """A delivery error as it may be shown: a word of the fixed vocabulary or an HTTP status
+    (errors stored before there was a vocabulary read ``failed``)."""
+    if error is None or error in VOCABULARY or _HTTP_STATUS.fullmatch(error):
+        return error
+    return "failed"
 
-    client = httpx.Client(timeout=timeout, follow_redirects=False)
 
-    def send(url: str, body: bytes, headers: dict[str, str]) -> int:
-        return client.post(url, content=body, headers=headers).status_code
-
-    return send
+def published_topics() -> tuple[str, ...]:
+    """Every topic a subscription without topics gets."""
+    return tuple(t for t in event_classes() if is_public_topic(t))
 
 
 class WebhookView(View):
@@ -106,8 +143,42 @@ class NewWebhook(View):
     secret: str
 
 
+class Deliveries:
+    """The delivery threads: at most one delivery running per subscription."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(DELIVERY_THREADS, thread_name_prefix="govflow-webhook")
+        self._lock = threading.Lock()
+        self._running: set[UUID] = set()
+        self.gone: set[UUID] = set()  # unsubscribed: never delivered again
+
+    def start(self, subscription_id: UUID, deliver: Callable[[], int]) -> Future[int] | None:
+        """Start ``deliver`` unless this subscription's last delivery is still running."""
+        with self._lock:
+            if subscription_id in self._running:
+                return None
+            self._running.add(subscription_id)
+        try:
+            future = self.pool.submit(deliver)
+        except RuntimeError:  # shut down
+            self._finished(subscription_id)
+            return None
+        future.add_done_callback(lambda done: self._finished(subscription_id, done))
+        return future
+
+    def _finished(self, subscription_id: UUID, future: Future[int] | None = None) -> None:
+        with self._lock:
+            self._running.discard(subscription_id)
+        if future is not None and not future.cancelled() and future.exception() is not None:
+            logger.error(
+                "delivering webhook %s failed", subscription_id, exc_info=future.exception()
+            )
+
+
 class WebhookCases(ListingCases, GovernanceCore):
     _webhook_store: WebhookStore | None = None
+    _deliveries: Deliveries | None = None
+    _deliveries_lock = threading.Lock()
 
     @property
     def webhook_store(self) -> WebhookStore:
@@ -117,6 +188,26 @@ class WebhookCases(ListingCases, GovernanceCore):
                 sqlite_webhook_store, postgres_webhook_store, in_memory
             )
         return self._webhook_store
+
+    @property
+    def webhook_allowed_hosts(self) -> frozenset[str]:
+        """The host names the operator lets webhooks reach whatever they resolve to."""
+        listed = (self.env.get(ALLOW_HOSTS) or "").split(",")
+        return frozenset(h.strip().strip("[]").rstrip(".").lower() for h in listed if h.strip())
+
+    def subscribe_webhook_as(
+        self,
+        who: Principal,
+        code: str,
+        url: str,
+        topics: tuple[str, ...] = (),
+        *,
+        from_start: bool = False,
+    ) -> NewWebhook:
+        """Subscribe for ``who``: the clerk, or an integration that may both manage webhooks
+        and read the council's events (a subscription delivers them)."""
+        actor = authorize(who, Action.SUBSCRIBE_WEBHOOK, code)
+        return self.subscribe_webhook(code, url, topics, actor=actor, from_start=from_start)
 
     def subscribe_webhook(
         self,
@@ -137,13 +228,20 @@ class WebhookCases(ListingCases, GovernanceCore):
                 raise InvalidInputError(f"unknown topic {topic}") from None
             if not is_public_topic(topic):
                 raise InvalidInputError(f"{topic} is not published")
+        self._check_target(check_url(url))
         secret = "whsec_" + secrets.token_urlsafe(32)
         subscription = Subscription.subscribe(code, url, topics, secret, at=self.now(), actor=actor)
         position = self._save_new(subscription, what=f"a subscription of {url}")
-        self.webhook_store.save(
-            DeliveryState(str(subscription.id), position=0 if from_start else position)
-        )
+        sid = str(subscription.id)
+        self.webhook_store.keep_secret(sid, self._seal_webhook_secret(secret))
+        self.webhook_store.save(DeliveryState(sid, position=0 if from_start else position))
         return NewWebhook(subscription=self.get_webhook(code, subscription.id), secret=secret)
+
+    def _check_target(self, url: str) -> None:
+        """Refuse a target inside now; a name that resolves to nothing yet is accepted (it
+        reaches nothing, and every delivery checks again)."""
+        with contextlib.suppress(DeliveryError):
+            resolve(url, self.webhook_allowed_hosts)
 
     def subscription(self, code: str, subscription_id: UUID) -> Subscription:
         subscription = self._get(Subscription, subscription_id, "webhook subscription")
@@ -165,7 +263,11 @@ class WebhookCases(ListingCases, GovernanceCore):
         return view.model_copy(
             update={
                 "failures": [
-                    {"at": f.at, "notification_id": f.notification_id, "error": f.error}
+                    {
+                        "at": f.at,
+                        "notification_id": f.notification_id,
+                        "error": public_error(f.error),
+                    }
                     for f in failures
                 ]
             }
@@ -192,73 +294,133 @@ class WebhookCases(ListingCases, GovernanceCore):
             delivered=state.delivered,
             attempts=state.attempts,
             next_attempt_at=state.next_attempt_at,
-            last_error=state.last_error,
+            last_error=public_error(state.last_error),
             last_delivered_at=state.last_delivered_at,
         )
 
+    # -- secrets ------------------------------------------------------------------------------
+
+    def _seal_webhook_secret(self, secret: str) -> str:
+        cipher = self.mapper.cipher
+        if cipher is None:
+            return secret
+        return _WEBHOOK_SEALED + b64encode(cipher.encrypt(secret.encode())).decode()
+
+    def _webhook_secret(self, subscription_id: UUID) -> str | None:
+        """The signing secret: kept beside the log, or, for a subscription recorded before
+        that, in its first event (version 1)."""
+        sealed = self.webhook_store.secret(str(subscription_id))
+        if sealed is not None and sealed.startswith(_WEBHOOK_SEALED):
+            cipher = self.mapper.cipher
+            try:
+                assert cipher is not None, "sealed under a cipher key that is not set"
+                return cipher.decrypt(b64decode(sealed[len(_WEBHOOK_SEALED) :])).decode()
+            except Exception:
+                logger.exception("cannot unseal the secret of webhook %s", subscription_id)
+                return None
+        if sealed is not None:
+            return sealed
+        for stored in self.recorder.select_events(subscription_id, limit=1):
+            secret = orjson.loads(self.payload(stored.state, stored.topic)).get("secret")
+            return secret if isinstance(secret, str) else None
+        return None
+
     # -- delivery -----------------------------------------------------------------------------
 
-    def deliver_webhooks(self, send: Sender) -> int:
-        """One delivery pass over every active subscription that is due; returns how many
-        events were delivered."""
-        delivered = 0
-        for sid in list(self.directory.webhooks):
-            subscription = self._get(Subscription, sid, "webhook subscription")
-            if subscription.active:
-                delivered += self._deliver(subscription, send)
-        return delivered
+    @property
+    def deliveries(self) -> Deliveries:
+        with self._deliveries_lock:
+            if self._deliveries is None:
+                self._deliveries = Deliveries()
+            return self._deliveries
 
-    def _deliver(self, subscription: Subscription, send: Sender) -> int:
+    def deliver_webhooks(self, send: Sender, *, wait_at_most: float | None = None) -> int:
+        """Start a delivery for every active subscription that is due and behind the log, each
+        on its own thread; wait for them (at most ``wait_at_most`` seconds: the rest go on,
+        and their subscriptions are not started again until they end). Returns how many
+        events the deliveries that ended delivered."""
+        head = self.recorder.max_notification_id() or 0
+        now = self.clock()
+        started = []
+        for sid in list(self.directory.webhooks):
+            if sid in self.deliveries.gone:
+                continue
+            state = self.webhook_store.state(str(sid))
+            if state.position >= head:
+                continue  # caught up: nothing to read
+            if state.next_attempt_at is not None and state.next_attempt_at > now:
+                continue  # backing off
+            future = self.deliveries.start(sid, partial(self._deliver, sid, send, head))
+            if future is not None:
+                started.append(future)
+        done, _ = wait(started, timeout=wait_at_most)
+        return sum(f.result() for f in done)
+
+    def _deliver(self, sid: UUID, send: Sender, head: int) -> int:
+        """Deliver one subscription's events up to the log's head (or until one fails)."""
+        subscription = self._get(Subscription, sid, "webhook subscription")
         store = self.webhook_store
-        state = store.state(str(subscription.id))
-        if state.next_attempt_at is not None and state.next_attempt_at > self.clock():
+        state = store.state(str(sid))
+        if not subscription.active:
+            self.deliveries.gone.add(sid)  # unsubscribing is for good
             return 0
+        topics = tuple(sorted(subscription.topics)) or published_topics()
         delivered = 0
-        saved = state
-        topics = tuple(sorted(subscription.topics))
         while True:
             events = self.read_feed(state.position, BATCH, topics)
             directory = self.directory  # caught up past the batch just read
+            moved = state
             for event in events:
                 if directory.council_of(event) != subscription.council:
-                    state = replace(state, position=event.id)
+                    moved = replace(moved, position=event.id)
                     continue
                 error = self._post(subscription, event, send)
                 now = self.clock()
                 if error is not None:
-                    attempts = state.attempts + 1
+                    attempts = moved.attempts + 1
                     store.save(
                         replace(
-                            state,
+                            moved,
                             attempts=attempts,
                             next_attempt_at=now + backoff(attempts),
                             last_error=error,
                             last_attempt_at=now,
                         )
                     )
-                    store.add_failure(Failure(str(subscription.id), now, event.id, error))
+                    store.add_failure(Failure(str(sid), now, event.id, error))
                     return delivered
-                state = replace(
-                    state,
+                moved = replace(
+                    moved,
                     position=event.id,
-                    delivered=state.delivered + 1,
+                    delivered=moved.delivered + 1,
                     attempts=0,
                     next_attempt_at=None,
                     last_error=None,
                     last_attempt_at=now,
                     last_delivered_at=now,
                 )
-                store.save(state)  # before the next request: a crash re-sends at most one
-                saved = state
+                store.save(moved)  # before the next request: a crash re-sends at most one
+                state = moved
                 delivered += 1
-            if state != saved:  # only other councils' events were passed over: keep the cursor
-                store.save(state)
-                saved = state
+            if len(events) < BATCH:  # nothing more of its topics up to the head
+                moved = replace(moved, position=max(moved.position, head))
+            if moved != state:
+                store.save(moved)
+                state = moved
             if len(events) < BATCH:
                 return delivered
 
+    def delivery_body(self, subscription: Subscription, event: FeedEvent) -> bytes:
+        """The body posted for ``event``: what a receiver sees of it (the one place that
+        renders a delivery)."""
+        return orjson.dumps({"council": subscription.council, **event.model_dump(mode="json")})
+
     def _post(self, subscription: Subscription, event: FeedEvent, send: Sender) -> str | None:
-        body = orjson.dumps({"council": subscription.council, **event.model_dump(mode="json")})
+        """Post one event; None on a 2xx answer, else the error in the fixed vocabulary."""
+        secret = self._webhook_secret(subscription.id)
+        if secret is None:
+            return SECRET_MISSING
+        body = self.delivery_body(subscription, event)
         timestamp = int(self.clock().timestamp())
         headers = {
             "Content-Type": "application/json",
@@ -266,10 +428,21 @@ class WebhookCases(ListingCases, GovernanceCore):
             "Govflow-Delivery": str(event.id),
             "Govflow-Event": event.topic,
             "Govflow-Subscription": str(subscription.id),
-            "Govflow-Signature": signature(subscription.secret, timestamp, body),
+            "Govflow-Signature": signature(secret, timestamp, body),
         }
         try:
-            status = send(subscription.url, body, headers)
-        except Exception as error:  # any transport failure is retried later
-            return f"{type(error).__name__}: {error}"[:500]
-        return None if 200 <= status < 300 else f"HTTP {status}"
+            status = send(resolve(subscription.url, self.webhook_allowed_hosts), body, headers)
+        except TargetRefusedError:
+            return TARGET_REFUSED
+        except DeliveryError as error:
+            return error.reason
+        except Exception:  # a defect: in the log for the operator, retried like a failure
+            logger.exception("posting webhook %s failed", subscription.id)
+            return CONNECTION_FAILED
+        return None if 200 <= status < 300 else f"http_status:{status}"
+
+    def close(self) -> None:
+        with self._deliveries_lock:
+            if self._deliveries is not None:
+                self._deliveries.pool.shutdown(wait=False, cancel_futures=True)
+        super().close()

@@ -1,12 +1,23 @@
 """A webhook subscription: where an integration wants a council's events delivered.
 
-Deliveries are signed with the subscription's secret (HMAC-SHA256). The secret is kept in the
-event (the sender needs it), so ``govflow.webhook.*`` topics are never published themselves.
+Deliveries are signed with the subscription's secret (HMAC-SHA256). The secret is never in an
+event: the application keeps it beside the log, and the event holds only its fingerprint (old
+events of version 1 held it in clear; they are read as they are). ``govflow.webhook.*`` topics
+are never published. The id is derived from the council and the URL, so anyone can compute it:
+it is a name, not a secret.
+
+Which targets may be reached is decided here too (:func:`refused_name`, :func:`refused_address`):
+nothing inside the server's network (loopback, private, link-local, unspecified, multicast,
+reserved, shared and cloud metadata addresses, in any spelling), unless the operator names the
+host as allowed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID, uuid5
 
@@ -16,13 +27,37 @@ from govflow.domain.ids import NAMESPACE
 
 MAX_URL = 2000
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class TargetRefusedError(InvalidInputError):
+    """The webhook's target is inside the server's network (or cannot be reached safely)."""
+
+    code = "webhook.target_refused"
+
+
+def fingerprint(secret: str) -> str:
+    """What an event may say about a secret: the first 16 hex digits of its SHA-256."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
+
 
 class Subscribed(DomainEvent):
+    """A URL was subscribed to the council's events, its secret known by a fingerprint only.
+
+    ``topics`` empty: every published topic. ``secret_fingerprint`` identifies the signing
+    secret without revealing it (version 1 held the secret itself)."""
+
     TOPIC = "govflow.webhook.subscribed"
+    class_version = 2
     council: str
     url: str
     topics: tuple[str, ...] = ()  # empty: every published topic
-    secret: str
+    secret_fingerprint: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 held the secret itself: keep only its fingerprint."""
+        state["secret_fingerprint"] = fingerprint(state.pop("secret"))
 
 
 class Unsubscribed(DomainEvent):
@@ -41,7 +76,65 @@ def check_url(url: str) -> str:
         raise InvalidInputError("a webhook URL must be an absolute http:// or https:// URL")
     if parts.username or parts.password or parts.fragment:
         raise InvalidInputError("a webhook URL carries no credentials and no #fragment")
+    try:
+        parts.port  # noqa: B018 (reading it validates it)
+    except ValueError:
+        raise InvalidInputError("a webhook URL's port must be a number up to 65535") from None
     return url
+
+
+# Names that lead inside whatever they resolve to: the loopback name, names reserved for local
+# networks, and cloud metadata services.
+_INSIDE_NAMES = frozenset(
+    {"localhost", "metadata", "metadata.google.internal", "metadata.goog", "instance-data"}
+)
+_INSIDE_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".home.arpa", ".lan")
+
+# Ranges that ``ipaddress`` counts as global but that lead inside or nowhere.
+_INSIDE_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "100.64.0.0/10",  # shared address space (carrier NAT; Alibaba Cloud's metadata)
+        "192.0.0.0/24",  # IETF protocol assignments (Oracle Cloud's metadata)
+        "2001::/23",  # IETF protocol assignments (Teredo among them)
+        "64:ff9b:1::/48",  # local-use NAT64
+    )
+)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def host_of(url: str) -> str:
+    """The URL's host as a name to compare: lower case, no trailing dot, no brackets."""
+    return (urlsplit(url).hostname or "").rstrip(".").lower()
+
+
+def refused_name(host: str) -> bool:
+    """Whether ``host`` (see :func:`host_of`) names something inside by its name alone: the
+    loopback and metadata names, local-only suffixes, and single labels (which the
+    resolver's search list completes to an inside name). Address literals are judged by
+    :func:`refused_address` instead."""
+    try:
+        ipaddress.ip_address(host)
+        return False
+    except ValueError:
+        pass
+    return host in _INSIDE_NAMES or host.endswith(_INSIDE_SUFFIXES) or "." not in host
+
+
+def refused_address(address: IPAddress) -> bool:
+    """Whether a resolved address is inside: anything but a global unicast address, looking
+    through IPv4 addresses carried in IPv6 ones (mapped, 6to4, NAT64)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.scope_id:
+            return True
+        carried = address.ipv4_mapped or address.sixtofour
+        if carried is None and address in _NAT64:
+            carried = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if carried is not None and refused_address(carried):
+            return True
+    if not address.is_global or address.is_multicast or address.is_reserved:
+        return True
+    return any(address in network for network in _INSIDE_NETWORKS)
 
 
 class Subscription(Aggregate):
@@ -58,6 +151,7 @@ class Subscription(Aggregate):
         at: datetime,
         actor: str,
     ) -> Subscription:
+        """A new subscription signed with ``secret``, which its event does not keep."""
         if len(secret) < 16:
             raise InvalidInputError("a webhook secret has at least 16 characters")
         return cls._create(
@@ -68,13 +162,14 @@ class Subscription(Aggregate):
             council=council,
             url=url,
             topics=tuple(sorted(set(topics))),
-            secret=secret,
+            secret_fingerprint=fingerprint(secret),
         )
 
     def apply(self, event: DomainEvent) -> None:
         match event:
             case Subscribed():
-                self.council, self.url, self.secret = event.council, event.url, event.secret
+                self.council, self.url = event.council, event.url
+                self.secret_fingerprint = event.secret_fingerprint
                 self.topics = frozenset(event.topics)
                 self.created_on = event.timestamp
                 self.active = True

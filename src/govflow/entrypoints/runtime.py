@@ -105,11 +105,12 @@ async def seal_audit_chain(app: Governance, every: float = 2.0) -> None:
 
 
 async def deliver_webhooks(app: Governance, every: float = 1.0) -> None:
-    """Deliver webhooks from the notification log, one pass a second (back-off per subscriber)."""
+    """Deliver webhooks from the notification log, one pass a second (back-off per subscriber);
+    a pass waits for no slow receiver: each subscription is delivered on its own thread."""
     send = http_sender()
     while True:
         try:
-            delivered = await asyncio.to_thread(app.deliver_webhooks, send)
+            delivered = await asyncio.to_thread(app.deliver_webhooks, send, wait_at_most=every)
             if delivered:
                 logger.info("delivered %d webhook event(s)", delivered)
         except Exception:  # keep going: a busy database is retried on the next round

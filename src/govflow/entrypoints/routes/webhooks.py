@@ -1,5 +1,5 @@
 """``/v1/councils/{code}/webhooks``: subscriptions to the council's events (the clerk, or an
-integration with ``webhooks:manage``)."""
+integration with ``webhooks:manage``; subscribing needs ``read`` as well)."""
 
 from __future__ import annotations
 
@@ -28,12 +28,12 @@ class WebhookBody(Strict):
 
 @router.post("/webhooks", tags=["webhooks"], status_code=201)
 async def subscribe(code: str, body: WebhookBody, caller: Caller, app: App) -> NewWebhook:
-    """Subscribe a URL to the council's events (the clerk, or an integration with the
-    ``webhooks:manage`` scope). The signing secret is returned this once only."""
-    actor = authorize(caller, Action.MANAGE_WEBHOOKS, code)
+    """Subscribe a URL to the council's events (the clerk, or an integration with both the
+    ``webhooks:manage`` and ``read`` scopes). The signing secret is returned this once only.
+    A target inside govflow's network is refused (422 ``webhook.target_refused``)."""
     return await run_in_threadpool(
-        lambda: app.subscribe_webhook(
-            code, body.url, tuple(body.topics), actor=actor, from_start=body.from_start
+        lambda: app.subscribe_webhook_as(
+            caller, code, body.url, tuple(body.topics), from_start=body.from_start
         )
     )
 
