@@ -222,6 +222,17 @@ def test_every_delivery_checks_the_address_again(
     assert receiver.received == []
 
 
+def test_a_name_that_resolves_to_nothing_yet_is_checked_when_delivering(
+    strict: Governance,
+) -> None:
+    """A public-looking name that does not resolve now is accepted (it reaches nothing); its
+    deliveries fail as unresolvable until it resolves, and are checked then like any other."""
+    hook = strict.subscribe_webhook(COUNCIL, "https://hooks.example/in", actor="clerk")
+    enroll(strict, COUNCIL, "m1")
+    assert strict.deliver_webhooks(http_sender(timeout=5)) == 0
+    assert strict.get_webhook(COUNCIL, hook.subscription.id).last_error == "unresolvable"
+
+
 # -- delivery errors say nothing about the inside -----------------------------------------------
 
 
