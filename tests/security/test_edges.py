@@ -374,11 +374,6 @@ def test_a_405_says_which_methods_are_allowed(
 # -- Atom -----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="board.py builds Atom links from request.base_url: it must use "
-    "request.app.state.public_url (owned by the board's maintainer)",
-)
 @pytest.mark.parametrize("feed", ["notices.atom", "issues.atom", "spending.atom"])
 def test_atom_links_use_the_public_url_not_the_host_header(app: Governance, feed: str) -> None:
     """A forged ``Host`` never reaches a feed: every link is under the configured public URL."""

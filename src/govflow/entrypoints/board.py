@@ -400,12 +400,13 @@ def create_board(app: Governance, *, demo: bool = False) -> APIRouter:
 
     def as_atom(request: Request, title: str, entries: list[dict[str, Any]]) -> Response:
         lang = lang_of(request)
-        base = str(request.base_url).rstrip("/")
+        base: str = request.app.state.public_url  # never the request's Host header
+        query = f"?{request.url.query}" if request.url.query else ""
         updated = max((e["updated"] for e in entries), default=app.now())
         xml = env.get_template("feed.atom.xml").render(
             title=title,
             feed_id=f"{base}{request.url.path}",
-            self_url=str(request.url),
+            self_url=f"{base}{request.url.path}{query}",
             updated=updated.isoformat(),
             entries=entries,
             base=base,

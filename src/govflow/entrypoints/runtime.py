@@ -204,6 +204,7 @@ def _create_api(app: Governance, issues: IssueClient, settings: Settings) -> Fas
         build_procedures(settings),
         evidence_dir=settings.data_dir / "evidence",
         demo=settings.demo,
+        public_url=settings.public_base_url,
     )
 
 
