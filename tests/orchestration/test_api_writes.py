@@ -120,8 +120,9 @@ async def test_bad_input_is_4xx_never_500(api: tuple[httpx.AsyncClient, dict[str
     client, tokens = api
     headers = {**auth(tokens, "chair"), "content-type": "application/json"}
     url = f"/v1/councils/{COUNCIL}/issues"
+    malformed = await client.post(url, headers=headers, content=b"{not json")
+    assert malformed.status_code == 400 and malformed.json()["code"] == "input.malformed"
     for body in [
-        b"{not json",
         b'{"number": "x"}',
         b'{"number": 1, "title": "t", "procedure": "residents-assembly", "extra": 1}',
         b"[]",
