@@ -48,6 +48,16 @@ class IdempotencyStore(Protocol):
         """Free an unanswered reservation (the request failed: a retry may act)."""
         ...
 
+    def answered(self) -> list[tuple[str, str, KeptRequest]]:
+        """Every key with its answer kept, as (caller, key, kept): for ``govflow migrate``.
+        Reservations still in progress are left out (their request never answered here)."""
+        ...
+
+    def put_answered(self, caller: str, key: str, kept: KeptRequest) -> bool:
+        """Keep an answered request copied from another store, unless this store already
+        holds an answer under that key (then nothing changes): True when kept."""
+        ...
+
 
 class InMemoryIdempotencyStore:
     def __init__(self) -> None:
@@ -75,6 +85,18 @@ class InMemoryIdempotencyStore:
             found = self._kept.get((caller, key))
             if found is not None and found.reservation == reservation and found.status is None:
                 del self._kept[(caller, key)]
+
+    def answered(self) -> list[tuple[str, str, KeptRequest]]:
+        with self._lock:
+            return [(c, k, v) for (c, k), v in self._kept.items() if v.status is not None]
+
+    def put_answered(self, caller: str, key: str, kept: KeptRequest) -> bool:
+        with self._lock:
+            found = self._kept.get((caller, key))
+            if kept.status is None or (found is not None and found.status is not None):
+                return False
+            self._kept[(caller, key)] = kept
+            return True
 
 
 _SCHEMA = (
@@ -147,6 +169,39 @@ class SqlIdempotencyStore(SqlTables):
                 f"AND reservation = {p} AND status IS NULL",
                 (caller, key, reservation),
             )
+
+    def answered(self) -> list[tuple[str, str, KeptRequest]]:
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"SELECT caller, key, {_FIELDS} FROM idempotency_keys "
+                "WHERE status IS NOT NULL ORDER BY caller, key"
+            )
+            rows = cursor.fetchall()
+        return [(str(r[0]), str(r[1]), KeptRequest(*r[2:])) for r in rows]
+
+    def put_answered(self, caller: str, key: str, kept: KeptRequest) -> bool:
+        if kept.status is None:
+            return False
+        p = self._p
+        with self._transaction() as cursor:
+            cursor.execute(  # an unanswered reservation here gives way to the answer
+                f"INSERT INTO idempotency_keys (caller, key, {_FIELDS}) "
+                f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}) "
+                "ON CONFLICT (caller, key) DO UPDATE SET "
+                "request_sha256 = excluded.request_sha256, reservation = excluded.reservation, "
+                "reserved_at = excluded.reserved_at, status = excluded.status, "
+                "body = excluded.body WHERE idempotency_keys.status IS NULL",
+                (
+                    caller,
+                    key,
+                    kept.request_sha256,
+                    kept.reservation,
+                    kept.reserved_at,
+                    kept.status,
+                    kept.body,
+                ),
+            )
+            return bool(cursor.rowcount == 1)
 
 
 def sqlite_idempotency_store(path: str) -> SqlIdempotencyStore:

@@ -3,6 +3,13 @@
 Notification ids, order and stored bytes are kept exactly, so the audit chain recomputed on the
 target gives the same digests, and published checkpoints still verify. The copy goes in
 batches, one transaction each, and resumes after the target's last record.
+
+Once the log is complete, what is kept beside it follows: the webhook subscriptions' signing
+secrets, their delivery cursors and recent failures, and the answered Idempotency-Key requests
+(reservations still in progress are not copied). Secrets and answers are copied sealed, as
+they are: with ``GOVFLOW_CIPHER_KEY`` set, the target must use the same key (as for the
+events themselves, which the same key encrypts; ``govflow migrate`` opens both stores with the
+one configuration, so it does).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from eventsourcing.persistence import Notification
 from govflow.application.audit_store import iterate_links
 from govflow.application.core import postgres_conninfo
 from govflow.application.governance import Governance
+from govflow.application.webhook_store import DeliveryState, Failure
 from govflow.domain.errors import InvalidInputError, TargetNotEmptyError
 
 BATCH = 2_000
@@ -29,6 +37,9 @@ class MigrationReport:
     already_there: int = 0
     chain_links: int = 0
     checkpoints: int = 0
+    webhook_secrets: int = 0
+    webhook_cursors: int = 0
+    idempotency_answers: int = 0
 
 
 def _kind(app: Governance) -> str:
@@ -91,7 +102,8 @@ def migrate(
     progress: Callable[[int], None] | None = None,
     max_batches: int | None = None,
 ) -> MigrationReport:
-    """Copy every record of ``source``'s log (and its audit chain) into ``target``.
+    """Copy every record of ``source``'s log (and its audit chain) into ``target``, then the
+    webhook secrets, cursors and failures and the answered Idempotency-Keys kept beside it.
 
     Refuses a target that already holds records unless ``resume`` is set, in which case it
     continues after the target's last record. ``max_batches`` stops early (tests, drills).
@@ -132,4 +144,32 @@ def migrate(
     for checkpoint in source.list_checkpoints():
         target.audit_store.add_checkpoint(checkpoint)
         report.checkpoints += 1
+    _copy_side_tables(source, target, report)
     return report
+
+
+def _copy_side_tables(source: Governance, target: Governance, report: MigrationReport) -> None:
+    """Copy the webhook secrets, cursors and failures, and the answered idempotency keys.
+
+    Safe to run again: secrets are overwritten with the same sealed value; a cursor (with its
+    recent failures) is copied only where the target has none yet or is behind the source, so
+    a target that has delivered since keeps its own; an answer already kept on the target
+    stays as it is.
+    """
+    source_hooks, target_hooks = source.webhook_store, target.webhook_store
+    for subscription_id, sealed in source_hooks.all_secrets().items():
+        target_hooks.keep_secret(subscription_id, sealed)
+        report.webhook_secrets += 1
+    failures: dict[str, list[Failure]] = {}
+    for failure in source_hooks.all_failures():
+        failures.setdefault(failure.subscription_id, []).append(failure)
+    for state in source_hooks.all_states():
+        there = target_hooks.state(state.subscription_id)
+        if there != DeliveryState(state.subscription_id) and there.position >= state.position:
+            continue  # the target has moved on (or is where the source is): keep its own
+        target_hooks.save(state)
+        target_hooks.put_failures(state.subscription_id, failures.get(state.subscription_id, []))
+        report.webhook_cursors += 1
+    for caller, key, kept in source.idempotency_store.answered():
+        if target.idempotency_store.put_answered(caller, key, kept):
+            report.idempotency_answers += 1

@@ -8,7 +8,7 @@ whoever reads the log (audit history, exports, backups of the log).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -47,6 +47,14 @@ class WebhookStore(Protocol):
     def failures(self, subscription_id: str) -> list[Failure]: ...
     def keep_secret(self, subscription_id: str, sealed: str) -> None: ...
     def secret(self, subscription_id: str) -> str | None: ...
+    # copying between stores (``govflow migrate``): secrets stay sealed as they are
+    def all_secrets(self) -> dict[str, str]: ...
+    def all_states(self) -> list[DeliveryState]: ...
+    def all_failures(self) -> list[Failure]: ...
+    def put_failures(self, subscription_id: str, failures: Sequence[Failure]) -> None:
+        """Replace a subscription's kept failures with ``failures`` (so copying twice adds
+        nothing)."""
+        ...
 
 
 class InMemoryWebhookStore:
@@ -75,6 +83,22 @@ class InMemoryWebhookStore:
     def secret(self, subscription_id: str) -> str | None:
         return self._secrets.get(subscription_id)
 
+    def all_secrets(self) -> dict[str, str]:
+        return dict(self._secrets)
+
+    def all_states(self) -> list[DeliveryState]:
+        return list(self._states.values())
+
+    def all_failures(self) -> list[Failure]:
+        return [f for kept in self._failures.values() for f in kept]
+
+    def put_failures(self, subscription_id: str, failures: Sequence[Failure]) -> None:
+        kept = sorted(failures, key=lambda f: f.at)[-KEEP_FAILURES:]
+        if kept:
+            self._failures[subscription_id] = kept
+        else:
+            self._failures.pop(subscription_id, None)
+
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS webhook_deliveries (subscription_id TEXT PRIMARY KEY, "
@@ -100,6 +124,20 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _state(subscription_id: str, row: Sequence[Any]) -> DeliveryState:
+    """A delivery state from the ``_FIELDS`` columns of its row."""
+    return DeliveryState(
+        subscription_id,
+        row[0],
+        row[1],
+        row[2],
+        _time(row[3]),
+        row[4],
+        _time(row[5]),
+        _time(row[6]),
+    )
+
+
 class SqlWebhookStore(SqlTables):
     """The two tables through any DB-API connection factory (SQLite, PostgreSQL)."""
 
@@ -116,16 +154,7 @@ class SqlWebhookStore(SqlTables):
             row = cursor.fetchone()
         if row is None:
             return DeliveryState(subscription_id)
-        return DeliveryState(
-            subscription_id,
-            row[0],
-            row[1],
-            row[2],
-            _time(row[3]),
-            row[4],
-            _time(row[5]),
-            _time(row[6]),
-        )
+        return _state(subscription_id, row)
 
     def save(self, state: DeliveryState) -> None:
         p = self._p
@@ -200,6 +229,44 @@ class SqlWebhookStore(SqlTables):
             )
             row = cursor.fetchone()
         return None if row is None else str(row[0])
+
+    def all_secrets(self) -> dict[str, str]:
+        with self._transaction() as cursor:
+            cursor.execute("SELECT subscription_id, sealed FROM webhook_secrets")
+            rows = cursor.fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def all_states(self) -> list[DeliveryState]:
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"SELECT subscription_id, {', '.join(_FIELDS)} FROM webhook_deliveries "
+                "ORDER BY subscription_id"
+            )
+            rows = cursor.fetchall()
+        return [_state(str(r[0]), r[1:]) for r in rows]
+
+    def all_failures(self) -> list[Failure]:
+        with self._transaction() as cursor:
+            cursor.execute(
+                "SELECT subscription_id, at, notification_id, error FROM webhook_failures "
+                "ORDER BY subscription_id, at"
+            )
+            rows = cursor.fetchall()
+        return [Failure(str(r[0]), datetime.fromisoformat(r[1]), r[2], r[3]) for r in rows]
+
+    def put_failures(self, subscription_id: str, failures: Sequence[Failure]) -> None:
+        p = self._p
+        kept = sorted(failures, key=lambda f: f.at)[-KEEP_FAILURES:]
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"DELETE FROM webhook_failures WHERE subscription_id = {p}", (subscription_id,)
+            )
+            if kept:
+                cursor.executemany(
+                    "INSERT INTO webhook_failures (subscription_id, at, notification_id, error) "
+                    f"VALUES ({p}, {p}, {p}, {p})",
+                    [(subscription_id, f.at.isoformat(), f.notification_id, f.error) for f in kept],
+                )
 
 
 def sqlite_webhook_store(path: str) -> SqlWebhookStore:
