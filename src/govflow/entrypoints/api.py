@@ -27,6 +27,7 @@ from govflow.application.procedures import ProcedureLibrary
 from govflow.domain.errors import GovflowError
 from govflow.entrypoints.board import board_root, create_board
 from govflow.entrypoints.guard import PROBLEM, BodyGuard, problem_body
+from govflow.entrypoints.openapi_links import add_links
 from govflow.entrypoints.routes import (
     audit,
     issues,
@@ -124,6 +125,18 @@ def _allowed(request: Request) -> str:
     )
 
 
+def _with_links(api: FastAPI) -> None:
+    """Serve FastAPI's OpenAPI document with the links between operations added (once)."""
+    generate = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            api.openapi_schema = add_links(generate())
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_api(
     app: Governance,
     issues: IssueClient | None = None,
@@ -189,6 +202,7 @@ def create_api(
     for router in (*ROUTERS, board):
         api.include_router(router)
     api.add_api_route("/", board_root, include_in_schema=False)
+    _with_links(api)
     api.state.methods_by_path = _methods_by_path(
         [*api.router.routes, *(route for router in (*ROUTERS, board) for route in router.routes)]
     )

@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from govflow.application.commands import MAX_NUMBER, Count, Name, Number, Text
+from govflow.application import commands
+from govflow.application.commands import MAX_NUMBER, Name, Text
 
-__all__ = ["Count", "EvidenceName", "Name", "Number", "PathNumber", "Strict", "Text", "TextBody"]
+__all__ = [
+    "Count",
+    "EvidenceName",
+    "Instant",
+    "Name",
+    "Number",
+    "PathNumber",
+    "Strict",
+    "Text",
+    "TextBody",
+]
+
+Number = Annotated[commands.Number, Field(strict=True)]
+"""A number in a body: a JSON integer (``true`` is not 1, ``"2"`` is not 2)."""
+
+Count = Annotated[commands.Count, Field(strict=True)]
+"""A count in a body: a JSON integer (``false`` is not 0)."""
+
+
+def _not_a_timestamp(value: Any) -> Any:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return value
+    raise ValueError("a date-time is ISO 8601 (2026-11-23T09:00:00+08:00), not a number")
+
+
+Instant = Annotated[datetime, BeforeValidator(_not_a_timestamp)]
+"""A date-time in a query: ISO 8601, as the schema says (not a Unix timestamp)."""
 
 PathNumber = Annotated[
     int,

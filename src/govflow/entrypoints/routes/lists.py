@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from govflow.application.views import FeedEvent
 from govflow.domain.council import Body
+from govflow.entrypoints.api_bodies import Instant
 from govflow.entrypoints.deps import App, Caller, reader
 
 router = APIRouter(prefix="/v1/councils/{code}")
@@ -88,8 +89,8 @@ def list_issues(
     stage: str | None = None,
     body: Body | None = None,
     open: bool = False,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[IssueRowView]:
