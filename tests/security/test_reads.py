@@ -238,6 +238,22 @@ def test_a_rewritten_chain_is_caught_by_the_digests_published_before(
     assert report.problem is not None and report.problem.kind == "checkpoint_mismatch"
     board = site.client.get("/board/audit?lang=en").text
     assert "Differs from the digest published before" in board
+    served = site.client.get("/v1/audit/checkpoints").json()
+    assert [(c["rewritten"], c["published"]) for c in served] == [(True, checkpoint.digest)]
+
+
+def test_callers_never_wait_on_a_verification_in_progress(site: Site) -> None:
+    """While one caller recomputes an expired report, the others get the last one at once
+    instead of holding a worker thread each."""
+    app = site.app
+    first, made = app.verify_cached()
+    app._verified = (0.0, first, made)  # expired
+    lock = app.__dict__["_verify_lock"]
+    with lock:  # a recomputation in progress
+        again, at = app.verify_cached()
+    assert again is first and at == made
+    fresh, later = app.verify_cached()
+    assert fresh is not first and later >= made
 
 
 @pytest.mark.parametrize("page", ["9" * 5000, "²", "٣", "0", "-1"])

@@ -261,16 +261,26 @@ class AuditCases(ListingCases):
 
     def verify_cached(self, max_age: float = VERIFY_MAX_AGE) -> tuple[VerifyReport, datetime]:
         """:meth:`verify_audit_chain` at most once per ``max_age`` seconds, shared by every
-        caller meanwhile (concurrent callers wait for one run): a whole-log check costs
-        seconds, and anyone may ask for it. Returns the report and when it was made."""
+        caller: a whole-log check costs seconds, and anyone may ask for it. While one caller
+        recomputes, the others get the previous report at once (only the very first report is
+        waited for), so callers never pile up on it. Returns the report and when it was made."""
         lock: threading.Lock = self.__dict__.setdefault("_verify_lock", threading.Lock())
-        with lock:
+        cached = self._verified
+        if cached is not None and time.monotonic() - cached[0] < max_age:
+            return cached[1], cached[2]
+        if cached is not None and not lock.acquire(blocking=False):
+            return cached[1], cached[2]  # being recomputed: the last report meanwhile
+        if cached is None:
+            lock.acquire()
+        try:
             cached = self._verified
             if cached is not None and time.monotonic() - cached[0] < max_age:
                 return cached[1], cached[2]
             report = self.verify_audit_chain()
             self._verified = (time.monotonic(), report, self.now())
             return report, self._verified[2]
+        finally:
+            lock.release()
 
     def verify_audit_chain(
         self, expected: dict[int, str] | None = None, progress: Progress | None = None

@@ -24,6 +24,8 @@ class CheckpointView(BaseModel):
     position: int
     notification_id: int
     digest: str
+    published: str  # the digest first handed out for this position (kept outside the store)
+    rewritten: bool  # the store's digest is no longer the one handed out before
 
 
 class VerifyView(BaseModel):
@@ -90,9 +92,17 @@ def export(caller: Caller, app: App) -> StreamingResponse:
 
 @router.get("/audit/checkpoints", tags=["audit"])
 def list_checkpoints(app: App) -> list[CheckpointView]:
+    """The checkpoints (public). Each digest handed out here is kept among the published
+    digests; one that differs from what was handed out before is flagged ``rewritten``."""
     return [
-        CheckpointView(position=c.position, notification_id=c.notification_id, digest=c.digest)
-        for c in app.list_checkpoints()
+        CheckpointView(
+            position=s.checkpoint.position,
+            notification_id=s.checkpoint.notification_id,
+            digest=s.checkpoint.digest,
+            published=s.published,
+            rewritten=s.rewritten,
+        )
+        for s in app.show_checkpoints("api")
     ]
 
 
