@@ -11,7 +11,13 @@ import pytest
 from pydantic import SecretStr
 
 from govflow.application import Governance
-from govflow.application.idempotency import STALE_AFTER, Replay, Reservation
+from govflow.application.idempotency import (
+    KEEP_ANSWERS,
+    PURGE_BATCH,
+    STALE_AFTER,
+    Replay,
+    Reservation,
+)
 from govflow.bootstrap import cipher_env
 from govflow.domain.errors import GovflowError
 from tests.conftest import TEST_CIPHER_KEY
@@ -47,7 +53,7 @@ def test_a_released_key_can_be_held_again(app: Governance) -> None:
 
 
 def test_an_abandoned_reservation_goes_stale(app: Governance) -> None:
-    """A reservation never answered for a minute is taken over; the holder that lost it can
+    """A reservation never answered for ``STALE_AFTER`` is taken over; the holder that lost it can
     then neither answer nor release the key."""
     t = 1_800_000_000.0
     lost = app.reserve_request(CALLER, "k3", REQUEST, now=t)
@@ -65,13 +71,56 @@ def test_an_abandoned_reservation_goes_stale(app: Governance) -> None:
     )
 
 
-def test_an_answered_key_never_goes_stale(app: Governance) -> None:
-    """An answer is kept: a retry long after still gets it instead of acting."""
+def test_an_answered_key_does_not_go_stale_but_expires(app: Governance) -> None:
+    """An answer is kept for a day (not taken over like an abandoned reservation): a retry
+    within it gets the answer instead of acting; after it, the key is free again."""
+    assert KEEP_ANSWERS >= 24 * 3600 > 10 * STALE_AFTER
     t = 1_800_000_000.0
     held = app.reserve_request(CALLER, "k4", REQUEST, now=t)
     assert isinstance(held, Reservation)
     app.keep_answer(held, 200, ANSWER)
-    assert app.reserve_request(CALLER, "k4", REQUEST, now=t + 86_400) == Replay(200, ANSWER)
+    later = t + KEEP_ANSWERS - 1
+    assert app.reserve_request(CALLER, "k4", REQUEST, now=later) == Replay(200, ANSWER)
+    expired = app.reserve_request(CALLER, "k4", "b" * 64, now=t + KEEP_ANSWERS + 1)
+    assert isinstance(expired, Reservation)  # not replayed, not even checked against
+
+
+def test_old_rows_are_deleted_a_few_at_a_time(app: Governance) -> None:
+    """Each reservation deletes at most ``PURGE_BATCH`` rows older than ``KEEP_ANSWERS``
+    (answered or abandoned), the oldest first; younger answers stay."""
+    t = 1_800_000_000.0
+    app.reserve_request(CALLER, "abandoned", REQUEST, now=t - 1)  # the oldest goes first
+    for n in range(PURGE_BATCH + 1):
+        held = app.reserve_request(CALLER, f"old-{n}", REQUEST, now=t)
+        assert isinstance(held, Reservation)
+        app.keep_answer(held, 201, ANSWER)
+    young = app.reserve_request(CALLER, "young", REQUEST, now=t + 1)
+    assert isinstance(young, Reservation)
+    app.keep_answer(young, 201, ANSWER)
+    now = t + KEEP_ANSWERS + 0.5
+    assert isinstance(app.reserve_request(CALLER, "new-1", REQUEST, now=now), Reservation)
+    assert len(app.idempotency_store.answered()) == 3  # two old left, and the young one
+    assert isinstance(app.reserve_request(CALLER, "new-2", REQUEST, now=now), Reservation)
+    assert [k for _, k, _ in app.idempotency_store.answered()] == ["young"]
+
+
+def test_an_unknown_outcome_holds_the_key_until_it_goes_stale(app: Governance) -> None:
+    """A request that failed after it may have acted (a 5xx, a timeout) keeps its key: a
+    copy is told ``idempotency.outcome_unknown`` instead of acting again, until the
+    reservation goes stale (a quarter of an hour: longer than any request runs)."""
+    assert STALE_AFTER >= 15 * 60
+    t = 1_800_000_000.0
+    held = app.reserve_request(CALLER, "k8", REQUEST, now=t)
+    assert isinstance(held, Reservation)
+    app.outcome_unknown(held)
+    for at in (t + 1, t + STALE_AFTER - 1):
+        with pytest.raises(GovflowError) as unknown:
+            app.reserve_request(CALLER, "k8", REQUEST, now=at)
+        assert (unknown.value.code, unknown.value.status) == ("idempotency.outcome_unknown", 409)
+        assert "status" in unknown.value.message
+    assert app.idempotency_store.answered() == []  # not an answer: migrate leaves it
+    again = app.reserve_request(CALLER, "k8", REQUEST, now=t + STALE_AFTER + 1)
+    assert isinstance(again, Reservation)
 
 
 def test_of_concurrent_copies_exactly_one_holds_the_key(app: Governance) -> None:

@@ -5,6 +5,7 @@ its limit."""
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import time
@@ -15,13 +16,15 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from starlette.types import Receive, Scope, Send
 
 from govflow.application import Governance
+from govflow.application.idempotency import STALE_AFTER, Reservation
 from govflow.application.specimens import PARTY_RULE, SteppingClock
 from govflow.domain.council import Body
 from govflow.domain.notice import NoticeKind, NoticePeriod
 from govflow.entrypoints.api import create_api
-from govflow.entrypoints.guard import MAX_BODY, caller_of, request_digest
+from govflow.entrypoints.guard import MAX_BODY, BodyGuard, caller_of, request_digest
 from govflow.entrypoints.routes.meetings import MAX_EVIDENCE
 from tests.conftest import Store
 
@@ -264,26 +267,152 @@ def test_a_refused_request_can_be_retried_with_its_key(
     assert disbursements(governance) == 1
 
 
-def test_a_failed_request_does_not_hold_its_key(
+def test_a_failed_request_keeps_its_key_as_outcome_unknown(
     governance: Governance, tokens: dict[str, str]
 ) -> None:
-    """A request that fails with a 5xx (here: no workflow service) releases its key: the retry
-    is handled again, neither replayed nor told the key is in use."""
+    """A request that fails with a 5xx (here: no workflow service) may have acted before it
+    failed: its key stays held, and the retry is told ``idempotency.outcome_unknown`` (check
+    the item, then retry with a new key) rather than handled again."""
     path = f"/v1/councils/{COUNCIL}/issues"
     headers = {**bearer(tokens["m1"]), "Idempotency-Key": "propose-1"}
     body = {"number": 1, "title": "路灯", "procedure": "residents-assembly"}
-    for _ in range(2):
-        answer = post(governance, path, json=body, headers=headers)
-        assert answer.status_code == 503, answer.text
-        assert answer.json()["code"] == "workflow.unavailable"
+    first = post(governance, path, json=body, headers=headers)
+    assert first.status_code == 503, first.text
+    assert first.json()["code"] == "workflow.unavailable"
+    retry = post(governance, path, json=body, headers=headers)
+    assert retry.status_code == 409 and retry.json()["code"] == "idempotency.outcome_unknown"
+    assert "status" in retry.json()["detail"] and "new key" in retry.json()["detail"]
+    fresh = {**headers, "Idempotency-Key": "propose-2"}
+    assert post(governance, path, json=body, headers=fresh).status_code == 503
+
+
+class Acting:
+    """A stand-in route behind the guard: counts how often it acts, then answers ``status``
+    with ``body`` and ``headers``, or raises when ``status`` is None."""
+
+    def __init__(
+        self, status: int | None, body: dict[str, str], headers: list[tuple[bytes, bytes]]
+    ) -> None:
+        self.status, self.body, self.headers, self.acted = status, body, headers, 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        self.acted += 1
+        if self.status is None:
+            raise RuntimeError("the database went away after the command took effect")
+        content = json.dumps(self.body).encode()
+        headers = [(b"content-type", b"application/json"), *self.headers]
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+
+def guarded(app: Governance, route: Acting, key: str, token: str) -> list[httpx.Response]:
+    """Three copies, one after the other, of a POST with ``key`` to ``route`` behind the
+    guard."""
+    guard = BodyGuard(route, app, evidence_limit=MAX_EVIDENCE)
+    transport = httpx.ASGITransport(app=guard, raise_app_exceptions=False)
+
+    async def go() -> list[httpx.Response]:
+        async with httpx.AsyncClient(transport=transport, base_url="http://govflow") as client:
+            headers = {**bearer(token), "Idempotency-Key": key}
+            return [await client.post("/act", json={"n": 1}, headers=headers) for _ in range(3)]
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(504, "workflow.timeout"), (500, "internal"), (503, "workflow.unavailable"), (None, "")],
+    ids=["timeout", "500", "503", "raised"],
+)
+def test_a_request_that_may_have_acted_is_not_acted_on_again(
+    governance: Governance, tokens: dict[str, str], status: int | None, code: str
+) -> None:
+    """A 5xx or 504 may come after the command took effect (the workflow update still runs):
+    the copies that follow are told ``idempotency.outcome_unknown`` and nothing acts twice."""
+    route = Acting(status, {"code": code}, [])
+    first, *copies = guarded(governance, route, "close-stage-1", tokens["m1"])
+    assert first.status_code == (status or 500)
+    for copy in copies:
+        assert copy.status_code == 409, copy.text
+        assert copy.json()["code"] == "idempotency.outcome_unknown"
+    assert route.acted == 1
+
+
+def test_a_refusal_frees_its_key(governance: Governance, tokens: dict[str, str]) -> None:
+    """A 4xx refusal leaves no event: each retry with the same key acts (is refused) again."""
+    route = Acting(409, {"code": "stage.closed"}, [])
+    answers = guarded(governance, route, "close-stage-2", tokens["m1"])
+    assert [a.status_code for a in answers] == [409] * 3 and route.acted == 3
+    assert all(a.json() == {"code": "stage.closed"} for a in answers)
+
+
+def test_an_unknown_outcome_goes_stale(governance: Governance, tokens: dict[str, str]) -> None:
+    """An unknown outcome older than ``STALE_AFTER`` (left by a process that died after a
+    504) no longer blocks the retry."""
+    principal = governance.authenticate(tokens["m1"])
+    body = httpx.Request("POST", "http://govflow", json=PAYMENT).read()
+    held = governance.reserve_request(
+        caller_of(principal), "pay-lamps-8", request_digest("POST", PAY, body),
+        now=time.time() - STALE_AFTER - 1,
+    )  # fmt: skip
+    assert isinstance(held, Reservation)
+    governance.outcome_unknown(held)
+    headers = {**bearer(tokens["m1"]), "Idempotency-Key": "pay-lamps-8"}
+    headers["Content-Type"] = "application/json"
+    taken_over = post(governance, PAY, content=body, headers=headers)
+    assert taken_over.status_code == 201 and disbursements(governance) == 1
+
+
+def kept_bodies(app: Governance) -> str:
+    return " ".join(kept.body or "" for _, _, kept in app.idempotency_store.answered())
+
+
+def test_an_answer_marked_no_store_is_not_kept(
+    governance: Governance, tokens: dict[str, str]
+) -> None:
+    """An answer sent with ``Cache-Control: no-store`` (a secret shown once) reaches the first
+    caller only: the guard keeps a 409 ``idempotency.not_replayable`` in its place, which the
+    copies get, and the secret is stored nowhere."""
+    route = Acting(201, {"secret": "whsec_shown-once"}, [(b"cache-control", b"no-store")])
+    first, *copies = guarded(governance, route, "subscribe-1", tokens["m1"])
+    assert first.status_code == 201 and first.json() == {"secret": "whsec_shown-once"}
+    for copy in copies:
+        assert copy.status_code == 409 and copy.headers["Idempotent-Replayed"] == "true"
+        assert copy.headers["content-type"] == "application/problem+json"
+        assert copy.json()["code"] == "idempotency.not_replayable"
+        assert copy.json()["detail"] == (
+            "the first request succeeded; its answer carried a secret shown once"
+        )
+        assert "shown-once" not in copy.text
+    assert route.acted == 1 and "shown-once" not in kept_bodies(governance)
+
+
+def test_a_new_token_is_never_replayed(governance: Governance, tokens: dict[str, str]) -> None:
+    """The token route answers ``Cache-Control: no-store``: a retry with the same key issues
+    no second token and gets no copy of the first, and the token is not kept."""
+    governance.enroll_member(COUNCIL, "c0", "书记员", actor="clerk", roles=("clerk",))
+    clerk = governance.issue_token(COUNCIL, "c0", actor="clerk")
+    headers = {**bearer(clerk), "Idempotency-Key": "token-m2"}
+    path = f"/v1/councils/{COUNCIL}/tokens"
+    first = post(governance, path, json={"holder": "m2"}, headers=headers)
+    assert first.status_code == 201 and first.headers["Cache-Control"] == "no-store"
+    issued = events(governance)
+    retry = post(governance, path, json={"holder": "m2"}, headers=headers)
+    assert retry.status_code == 409 and retry.json()["code"] == "idempotency.not_replayable"
+    assert retry.json()["details"] == {"first_status": 201}
+    token = first.json()["token"]
+    assert token not in retry.text and token not in kept_bodies(governance)
+    assert events(governance) == issued
+    assert governance.authenticate(token).holder == "m2"
 
 
 def test_a_key_in_use_is_answered_in_progress_until_it_goes_stale(
     governance: Governance, tokens: dict[str, str]
 ) -> None:
     """While another copy holds the key, a request is told ``idempotency.in_progress`` and
-    nothing is paid; a reservation left by a process that died (older than a minute) no longer
-    blocks the retry."""
+    nothing is paid; a reservation left by a process that died (older than ``STALE_AFTER``) no
+    longer blocks the retry."""
     principal = governance.authenticate(tokens["m1"])
     body = httpx.Request("POST", "http://govflow", json=PAYMENT).read()
     digest = request_digest("POST", PAY, body)
@@ -298,7 +427,7 @@ def test_a_key_in_use_is_answered_in_progress_until_it_goes_stale(
     assert disbursements(governance) == 0
 
     headers["Idempotency-Key"] = "pay-lamps-6"
-    died = time.time() - 120
+    died = time.time() - STALE_AFTER - 1
     governance.reserve_request(caller_of(principal), "pay-lamps-6", digest, now=died)
     taken_over = post(governance, PAY, content=body, headers=headers)
     assert taken_over.status_code == 201 and disbursements(governance) == 1

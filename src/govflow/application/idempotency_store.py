@@ -4,10 +4,15 @@ Beside the events, in the same database, but not as events: each new key would o
 record to the log that the feed and every webhook subscription read past. A key is reserved by
 one atomic insert before the request acts, so of several copies arriving together only one
 acts; the others find the reservation and its answer once there is one.
+
+A reservation whose request failed after it may have acted stays held, marked ``outcome
+unknown``, until it goes stale. Rows older than the answers are kept for are deleted a few at
+a time by later reservations.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -24,7 +29,15 @@ class KeptRequest:
     reservation: str  # who holds it: only that holder answers or releases it
     reserved_at: float  # seconds since the epoch
     status: int | None = None
-    body: str | None = None
+    body: str | None = None  # while in progress: None, or OUTCOME_UNKNOWN
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """Its request failed after it may have acted: the key stays held until stale."""
+        return self.status is None and self.body == OUTCOME_UNKNOWN
+
+
+OUTCOME_UNKNOWN = "?"  # the body of an unanswered reservation whose outcome is unknown
 
 
 class IdempotencyStore(Protocol):
@@ -35,9 +48,17 @@ class IdempotencyStore(Protocol):
         kept: KeptRequest,
         *,
         stale_before: float,
+        expired_before: float | None = None,
+        purge: int = 0,
     ) -> KeptRequest | None:
-        """Reserve ``key`` for ``kept``: None when reserved (new, or taking over a reservation
-        made before ``stale_before`` and never answered), else what holds the key."""
+        """Reserve ``key`` for ``kept``: None when reserved (new, taking over a reservation
+        made before ``stale_before`` and never answered, or one made before
+        ``expired_before`` whatever it holds), else what holds the key. First deletes up to
+        ``purge`` rows reserved before ``expired_before``, the oldest first."""
+        ...
+
+    def mark_unknown(self, caller: str, key: str, reservation: str) -> None:
+        """Keep the unanswered reservation held, its outcome unknown, until it goes stale."""
         ...
 
     def answer(self, caller: str, key: str, reservation: str, status: int, body: str) -> None:
@@ -65,14 +86,37 @@ class InMemoryIdempotencyStore:
         self._lock = threading.Lock()
 
     def reserve(
-        self, caller: str, key: str, kept: KeptRequest, *, stale_before: float
+        self,
+        caller: str,
+        key: str,
+        kept: KeptRequest,
+        *,
+        stale_before: float,
+        expired_before: float | None = None,
+        purge: int = 0,
     ) -> KeptRequest | None:
+        expired = float("-inf") if expired_before is None else expired_before
         with self._lock:
+            old = sorted(
+                (v.reserved_at, k) for k, v in self._kept.items() if v.reserved_at < expired
+            )
+            for _, gone in old[:purge]:
+                del self._kept[gone]
             found = self._kept.get((caller, key))
-            if found is None or (found.status is None and found.reserved_at < stale_before):
+            if (
+                found is None
+                or (found.status is None and found.reserved_at < stale_before)
+                or found.reserved_at < expired
+            ):
                 self._kept[(caller, key)] = kept
                 return None
             return found
+
+    def mark_unknown(self, caller: str, key: str, reservation: str) -> None:
+        with self._lock:
+            found = self._kept.get((caller, key))
+            if found is not None and found.reservation == reservation and found.status is None:
+                self._kept[(caller, key)] = replace(found, body=OUTCOME_UNKNOWN)
 
     def answer(self, caller: str, key: str, reservation: str, status: int, body: str) -> None:
         with self._lock:
@@ -104,6 +148,7 @@ _SCHEMA = (
     "request_sha256 TEXT NOT NULL, reservation TEXT NOT NULL, "
     "reserved_at DOUBLE PRECISION NOT NULL, status INTEGER, body TEXT, "
     "PRIMARY KEY (caller, key))",
+    "CREATE INDEX IF NOT EXISTS idempotency_keys_reserved_at ON idempotency_keys (reserved_at)",
 )
 _FIELDS = "request_sha256, reservation, reserved_at, status, body"
 
@@ -115,9 +160,19 @@ class SqlIdempotencyStore(SqlTables):
         super().__init__(connect, placeholder, _SCHEMA)
 
     def reserve(
-        self, caller: str, key: str, kept: KeptRequest, *, stale_before: float
+        self,
+        caller: str,
+        key: str,
+        kept: KeptRequest,
+        *,
+        stale_before: float,
+        expired_before: float | None = None,
+        purge: int = 0,
     ) -> KeptRequest | None:
         p = self._p
+        expired = float("-inf") if expired_before is None else expired_before
+        if purge > 0 and expired_before is not None:
+            self._purge(expired_before, purge)
         while True:
             with self._transaction() as cursor:
                 cursor.execute(
@@ -130,8 +185,9 @@ class SqlIdempotencyStore(SqlTables):
                     return None
                 cursor.execute(
                     f"UPDATE idempotency_keys SET request_sha256 = {p}, reservation = {p}, "
-                    f"reserved_at = {p} WHERE caller = {p} AND key = {p} AND status IS NULL "
-                    f"AND reserved_at < {p}",
+                    f"reserved_at = {p}, status = NULL, body = NULL "
+                    f"WHERE caller = {p} AND key = {p} "
+                    f"AND ((status IS NULL AND reserved_at < {p}) OR reserved_at < {p})",
                     (
                         kept.request_sha256,
                         kept.reservation,
@@ -139,6 +195,7 @@ class SqlIdempotencyStore(SqlTables):
                         caller,
                         key,
                         stale_before,
+                        expired,
                     ),
                 )
                 if cursor.rowcount == 1:
@@ -151,6 +208,27 @@ class SqlIdempotencyStore(SqlTables):
             if row is not None:
                 return KeptRequest(*row)
             # released between the insert and the select: try again
+
+    def _purge(self, before: float, limit: int) -> None:
+        """Delete up to ``limit`` rows reserved before ``before``, the oldest first. Only
+        housekeeping: a failure (two purges locking each other, say) is left to the next."""
+        p = self._p
+        with contextlib.suppress(Exception), self._transaction() as cursor:
+            cursor.execute(
+                "DELETE FROM idempotency_keys WHERE (caller, key) IN "
+                f"(SELECT caller, key FROM idempotency_keys WHERE reserved_at < {p} "
+                f"ORDER BY reserved_at LIMIT {p})",
+                (before, limit),
+            )
+
+    def mark_unknown(self, caller: str, key: str, reservation: str) -> None:
+        p = self._p
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"UPDATE idempotency_keys SET body = {p} WHERE caller = {p} AND key = {p} "
+                f"AND reservation = {p} AND status IS NULL",
+                (OUTCOME_UNKNOWN, caller, key, reservation),
+            )
 
     def answer(self, caller: str, key: str, reservation: str, status: int, body: str) -> None:
         p = self._p

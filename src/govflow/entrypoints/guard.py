@@ -9,8 +9,13 @@ task group or memory streams: a ballot without a key passes straight through).
   upload's own on the evidence route only.
 - A POST with an Idempotency-Key (1 to 255 visible ASCII characters, else 400
   ``idempotency.key_invalid``) reserves the key before it acts: of several copies only one
-  acts, the others get ``idempotency.in_progress`` (409) or, once it answered, its answer.
-  A refusal or failure releases the key, so a retry may act.
+  acts, the others get ``idempotency.in_progress`` (409) or, once it answered, its answer
+  (for ``KEEP_ANSWERS``, a day). A 4xx refusal releases the key (nothing happened), so a retry
+  may act. A 5xx (a 504 ``workflow.timeout`` too) or a failure may come after the command took
+  effect: the key stays held and copies get ``idempotency.outcome_unknown`` (409) until it
+  goes stale (``STALE_AFTER``). A success sent with ``Cache-Control: no-store`` (its answer
+  carries a secret shown once: a token, a webhook secret) is not kept: copies get 409
+  ``idempotency.not_replayable`` instead.
 """
 
 from __future__ import annotations
@@ -26,7 +31,11 @@ from fastapi.security.utils import get_authorization_scheme_param
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govflow.application import Governance
-from govflow.application.idempotency import Replay, Reservation
+from govflow.application.idempotency import (
+    IdempotencyNotReplayableError,
+    Replay,
+    Reservation,
+)
 from govflow.domain.errors import AuthenticationError, GovflowError
 from govflow.domain.idempotency import IdempotencyKeyInvalidError, check_key
 from govflow.domain.policy import Principal
@@ -151,14 +160,16 @@ class BodyGuard:
         digest = request_digest(scope["method"], target, body)
         outcome = await run_in_threadpool(self.governance.reserve_request, caller, key, digest)
         if isinstance(outcome, Replay):
-            headers = [(b"content-type", b"application/json"), (b"idempotent-replayed", b"true")]
+            kind = PROBLEM if outcome.status >= 400 else "application/json"
+            headers = [(b"content-type", kind.encode()), (b"idempotent-replayed", b"true")]
             await _send(send, outcome.status, outcome.body.encode(), headers)
             return None
         return outcome, body
 
     async def _acting(self, scope: Scope, held: Reservation, body: bytes, send: Send) -> None:
-        """Run the request holding ``held``: keep a success's answer, release the key on any
-        other answer or failure."""
+        """Run the request holding ``held``: keep a success's answer (or, for one not to be
+        stored, that it succeeded), release the key on a refusal, and hold it as outcome
+        unknown on a server error or a failure."""
         app = self.governance
         started: dict[str, Any] = {}
         content: list[bytes] = []
@@ -177,19 +188,43 @@ class BodyGuard:
                 return
             status, answer = started["status"], b"".join(content)
             answered = True
-            if 200 <= status < 300:  # refusals are not kept: a retry may succeed
+            if 200 <= status < 300 and _no_store(started.get("headers", [])):
+                kept = _not_replayable(status)
+                await run_in_threadpool(app.keep_answer, held, kept.status, kept.body)
+            elif 200 <= status < 300:
                 await run_in_threadpool(app.keep_answer, held, status, answer.decode())
-            else:
+            elif 400 <= status < 500:  # a refusal leaves no event: a retry may succeed
                 await run_in_threadpool(app.release_request, held)
+            else:  # may have come after the command took effect: a copy must not act again
+                await run_in_threadpool(app.outcome_unknown, held)
             await send(started)
             await send({"type": "http.response.body", "body": answer})
 
         try:
             await self.app(scope, _replaying(body), capture)
         finally:
-            if not answered:  # failed or cancelled before answering: let a retry act
+            if not answered:  # failed or cancelled before answering: maybe after acting
                 with anyio.CancelScope(shield=True):
-                    await run_in_threadpool(app.release_request, held)
+                    await run_in_threadpool(app.outcome_unknown, held)
+
+
+def _no_store(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether an answer says ``Cache-Control: no-store``: it must not be kept anywhere."""
+    return any(
+        name.lower() == b"cache-control"
+        and b"no-store" in (d.strip().lower() for d in value.split(b","))
+        for name, value in headers
+    )
+
+
+def _not_replayable(status: int) -> Replay:
+    """What is kept in place of a success whose answer carried a secret shown once."""
+    refusal = IdempotencyNotReplayableError(
+        "the first request succeeded; its answer carried a secret shown once",
+        first_status=status,
+    )
+    problem = problem_body(refusal.status, refusal.code, refusal.message, details=refusal.details)
+    return Replay(refusal.status, json.dumps(problem))
 
 
 def _idempotency_key(method: str, keys: list[str]) -> str | None:

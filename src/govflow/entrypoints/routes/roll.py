@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from govflow.application import commands as c
@@ -122,9 +122,13 @@ async def threshold(code: str, body: ThresholdBody, caller: Caller, door: Door) 
 
 
 @router.post("/tokens", status_code=201, tags=["access"])
-async def issue_token(code: str, body: TokenBody, caller: Caller, door: Door) -> NewToken:
+async def issue_token(
+    code: str, body: TokenBody, caller: Caller, door: Door, response: Response
+) -> NewToken:
     """As the clerk, issue a member's token (it belongs to that enrolment) or an
-    integration's, with scopes. The token is shown this once."""
+    integration's, with scopes. The token is shown this once (``Cache-Control: no-store``:
+    a retry with the same Idempotency-Key gets 409 ``idempotency.not_replayable``)."""
+    response.headers["Cache-Control"] = "no-store"
     command = c.IssueToken(
         council=code, holder=body.holder, kind=body.kind, scopes=tuple(body.scopes)
     )
