@@ -10,9 +10,11 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import orjson
 import pytest
@@ -24,7 +26,7 @@ from govflow.application.webhook_store import DeliveryState
 from govflow.application.webhooks import http_sender, verify_signature
 from govflow.domain.access import HolderKind, Scope
 from govflow.domain.council import Body
-from govflow.domain.errors import GovflowError
+from govflow.domain.errors import AlreadyExistsError, GovflowError
 from govflow.domain.webhook import TargetRefusedError, subscription_id
 from govflow.entrypoints.api import create_api
 from tests.application.test_webhooks import FakeClock, Receiver
@@ -51,6 +53,7 @@ INSIDE = [
     "http://192.0.0.192/",  # Oracle Cloud's metadata
     "http://[fd00:ec2::254]/latest/meta-data/",  # AWS's metadata over IPv6 (ULA)
     "http://[fe80::1]/hook",
+    "http://[fec0::1]/hook",  # site-local (deprecated, still routed inside by some networks)
     "http://[::ffff:127.0.0.1]/hook",  # IPv4-mapped loopback
     "http://[::ffff:169.254.169.254]/hook",
     "http://[2002:7f00:1::]/hook",  # 6to4 wrapping 127.0.0.1
@@ -226,11 +229,43 @@ def test_a_name_that_resolves_to_nothing_yet_is_checked_when_delivering(
     strict: Governance,
 ) -> None:
     """A public-looking name that does not resolve now is accepted (it reaches nothing); its
-    deliveries fail as unresolvable until it resolves, and are checked then like any other."""
+    deliveries fail until it resolves, and are checked then like any other. The failure reads
+    target_refused, the word a refused address gets: probing cannot tell the two apart."""
     hook = strict.subscribe_webhook(COUNCIL, "https://hooks.example/in", actor="clerk")
     enroll(strict, COUNCIL, "m1")
     assert strict.deliver_webhooks(http_sender(timeout=5)) == 0
-    assert strict.get_webhook(COUNCIL, hook.subscription.id).last_error == "unresolvable"
+    view = strict.get_webhook(COUNCIL, hook.subscription.id)
+    assert view.last_error == "target_refused"
+    assert [f["error"] for f in view.failures] == ["target_refused"]
+
+
+def test_an_unresolvable_name_and_a_refused_address_fail_alike_at_delivery(
+    sql_store: Store, clock: FakeClock, receiver: Receiver
+) -> None:
+    """Once accepted, a target that resolves to nothing and one that resolves inside leave the
+    same trace: target_refused, with the same back-off."""
+    allowed = _open(sql_store, clock, {"GOVFLOW_WEBHOOK_ALLOW_HOSTS": "127.0.0.1"})
+    try:
+        inside = allowed.subscribe_webhook(COUNCIL, receiver.url, actor="clerk").subscription
+        nowhere = allowed.subscribe_webhook(
+            COUNCIL, "https://nowhere.example/in", actor="clerk"
+        ).subscription
+    finally:
+        allowed.close()
+    app = _open(sql_store, clock, NO_ALLOWANCE)
+    try:
+        enroll(app, COUNCIL, "m1")
+        assert app.deliver_webhooks(http_sender(timeout=5)) == 0
+        views = [app.get_webhook(COUNCIL, s.id) for s in (inside, nowhere)]
+        traces = [
+            (v.last_error, v.attempts, v.next_attempt_at, [f["error"] for f in v.failures])
+            for v in views
+        ]
+        assert traces[0] == traces[1]
+        assert traces[0][0] == "target_refused"
+    finally:
+        app.close()
+    assert receiver.received == []
 
 
 # -- delivery errors say nothing about the inside -----------------------------------------------
@@ -517,3 +552,160 @@ def test_cursors_move_past_records_they_do_not_deliver(
         assert local.get_webhook(COUNCIL, hook.subscription.id).position == end
     assert local.deliver_webhooks(send) == 0
     assert len(receiver.received) == 2
+
+
+# -- a new subscription starts where it says ---------------------------------------------------
+
+
+def test_a_pass_right_after_the_subscription_is_recorded_sends_no_history(
+    local: Governance, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A delivery pass that runs between any two steps of subscribing (saving the event,
+    keeping the secret, keeping the cursor) sends nothing and records no failure: a "from now
+    on" receiver gets none of the history."""
+    enroll(local, COUNCIL, "m1", "m2")
+    save_new, keep_secret = local._save_new, local.webhook_store.keep_secret
+    passes: list[int] = []
+
+    def save_then_deliver(*aggregates: Any, what: str) -> int:
+        position = save_new(*aggregates, what=what)
+        if what.startswith("a subscription"):
+            passes.append(local.deliver_webhooks(http_sender(timeout=5)))
+        return position
+
+    def keep_then_deliver(subscription_id: str, sealed: str) -> None:
+        keep_secret(subscription_id, sealed)
+        passes.append(local.deliver_webhooks(http_sender(timeout=5)))
+
+    monkeypatch.setattr(local, "_save_new", save_then_deliver)
+    monkeypatch.setattr(local.webhook_store, "keep_secret", keep_then_deliver)
+    hook = local.subscribe_webhook(COUNCIL, receiver.url, actor="clerk")
+    monkeypatch.undo()
+    assert passes == [0, 0] and receiver.received == []
+    assert local.get_webhook(COUNCIL, hook.subscription.id).failures == []
+    enroll(local, COUNCIL, "m3")
+    assert local.deliver_webhooks(http_sender(timeout=5)) == 1
+    assert len(receiver.received) == 1
+    assert local.get_webhook(COUNCIL, hook.subscription.id).last_error is None
+
+
+def test_a_secret_that_cannot_be_kept_leaves_no_subscription(
+    local: Governance, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If keeping the secret fails, nothing is recorded: no subscription without a secret."""
+
+    def broken(subscription_id: str, sealed: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(local.webhook_store, "keep_secret", broken)
+    before = head(local)
+    with pytest.raises(OSError):
+        local.subscribe_webhook(COUNCIL, receiver.url, actor="clerk")
+    assert head(local) == before and local.list_webhooks(COUNCIL) == []
+    monkeypatch.undo()
+    local.subscribe_webhook(COUNCIL, receiver.url, actor="clerk")  # the same URL, later
+
+
+def test_subscribing_again_does_not_replace_the_kept_secret(
+    local: Governance, receiver: Receiver
+) -> None:
+    """A second subscription of the same URL is refused before it touches the first one's
+    secret or cursor."""
+    first = local.subscribe_webhook(COUNCIL, receiver.url, actor="clerk")
+    enroll(local, COUNCIL, "m1")
+    with pytest.raises(AlreadyExistsError):
+        local.subscribe_webhook(COUNCIL, receiver.url, actor="clerk", from_start=True)
+    assert local.deliver_webhooks(http_sender(timeout=5)) == 1
+    headers, body = receiver.received[0]
+    stamp = int(headers["Govflow-Signature"].split(",")[0].split("=")[1])
+    assert verify_signature(first.secret, body, headers["Govflow-Signature"], now=stamp)
+
+
+def test_a_subscription_without_a_kept_cursor_is_not_delivered(
+    local: Governance, receiver: Receiver
+) -> None:
+    """A subscription whose cursor was never kept (its event saved, the server stopped before
+    the cursor) is not ready: a pass skips it instead of starting at the log's beginning."""
+    sid = subscription_id(COUNCIL, receiver.url)
+    payload: dict[str, object] = {
+        "timestamp": "2026-05-01T00:30:00+00:00",
+        "actor": "clerk",
+        "step": None,
+        "council": COUNCIL,
+        "url": receiver.url,
+        "topics": [],
+        "secret": "whsec_" + "no-cursor-0123456789abcdef",
+    }
+    local.recorder.insert_events(
+        [StoredEvent(sid, 1, "govflow.webhook.subscribed", orjson.dumps(payload))]
+    )
+    enroll(local, COUNCIL, "m1")
+    assert local.deliver_webhooks(http_sender(timeout=5)) == 0
+    assert receiver.received == []
+
+
+# -- a subscription lasts as long as its subscriber's access -----------------------------------
+
+
+def _subscribe_through_api(app: Governance, token: str, url: str) -> str:
+    with TestClient(create_api(app)) as client:
+        answer = client.post(
+            f"/v1/councils/{COUNCIL}/webhooks",
+            json={"url": url},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["subscription"]["id"])
+
+
+def test_an_integration_s_subscription_stops_when_its_token_is_revoked(
+    local: Governance, receiver: Receiver
+) -> None:
+    """The integration that subscribed loses its token: the next delivery sends nothing and the
+    subscription says subscriber_revoked; a clerk's and an old subscription go on."""
+    token = local.issue_token(
+        COUNCIL,
+        "relay",
+        kind=HolderKind.INTEGRATION,
+        scopes=(Scope.WEBHOOKS, Scope.READ),
+        actor="clerk",
+    )
+    sid = _subscribe_through_api(local, token, receiver.url)
+    kept = local.subscribe_webhook(COUNCIL, receiver.url + "?old", actor="clerk")
+    enroll(local, COUNCIL, "m1")
+    assert local.deliver_webhooks(http_sender(timeout=5)) == 2
+    local.revoke_token(token.split("_")[1], "the integration was retired", actor="clerk")
+    enroll(local, COUNCIL, "m2")
+    assert local.deliver_webhooks(http_sender(timeout=5)) == 1  # the old subscription only
+    subscriptions = [h["Govflow-Subscription"] for h, _ in receiver.received]
+    assert subscriptions.count(sid) == 1
+    assert subscriptions.count(str(kept.subscription.id)) == 2
+    view = local.get_webhook(COUNCIL, UUID(sid))
+    assert view.last_error == "subscriber_revoked" and view.delivered == 1
+    assert [f["error"] for f in view.failures] == ["subscriber_revoked"]
+
+
+def test_a_clerk_s_subscription_follows_the_clerk_s_enrolment(
+    local: Governance, receiver: Receiver
+) -> None:
+    """A subscription a clerk made through the API stops when that clerk leaves the council
+    (and stays stopped when the member id is enrolled again for someone else)."""
+    local.enroll_member(COUNCIL, "k1", "书记员", roles=("clerk",), actor="clerk")
+    token = local.issue_token(COUNCIL, "k1", actor="clerk")
+    sid = UUID(_subscribe_through_api(local, token, receiver.url))
+    enroll(local, COUNCIL, "m1")
+    assert local.deliver_webhooks(http_sender(timeout=5)) == 1
+    local.remove_member(COUNCIL, "k1", actor="clerk")
+    enroll(local, COUNCIL, "m2")
+    assert local.deliver_webhooks(http_sender(timeout=5)) == 0
+    assert local.get_webhook(COUNCIL, sid).last_error == "subscriber_revoked"
+    local.enroll_member(COUNCIL, "k1", "另一位书记员", roles=("clerk",), actor="clerk")
+    clock_now = local.clock()
+    assert local.webhook_store.state(str(sid)).next_attempt_at is not None
+    local.webhook_store.save(
+        replace(local.webhook_store.state(str(sid)), next_attempt_at=clock_now)
+    )
+    assert local.deliver_webhooks(http_sender(timeout=5)) == 0
+    assert len(receiver.received) == 1
+    assert local.get_webhook(COUNCIL, sid).last_error == "subscriber_revoked"
+

@@ -7,6 +7,7 @@ again for someone else, the token stops working.
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 
 from govflow.application.core import GovernanceCore
 from govflow.domain.access import AccessToken, HolderKind, Scope, token_uuid
@@ -86,10 +87,15 @@ class AccessCases(GovernanceCore):
         token.check(secret, self.token_key)
         if token.kind is not HolderKind.PERSON:
             return Principal(
-                token.council, token.holder, token.kind, scopes=frozenset(token.scopes)
+                token.council,
+                token.holder,
+                token.kind,
+                scopes=frozenset(token.scopes),
+                token_id=token_id,
             )
         council = self.council_to_read(token.council)
-        return principal_of(council, token.holder, _enrolled(council, token))
+        principal = principal_of(council, token.holder, _enrolled(council, token))
+        return replace(principal, token_id=token_id)
 
     def principal(self, code: str, member_id: str) -> Principal:
         """The principal of a member as the record says now (operator tools and tests)."""

@@ -23,6 +23,7 @@ from govflow.domain.notice import NoticeKind, NoticePeriod
 from govflow.domain.procedure import Procedure
 from govflow.domain.rating import Satisfaction
 from govflow.domain.voting import Base, Comparison, Threshold, VotingRule
+from govflow.domain.webhook import Subscriber
 
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -254,7 +255,11 @@ def play(app: Governance) -> None:
         )
     )
     hook = app.subscribe_webhook(
-        c, "https://grid.example/hooks", ("govflow.issue.closed",), actor=clerk
+        c,
+        "https://grid.example/hooks",
+        ("govflow.issue.closed",),
+        actor=clerk,
+        subscriber=Subscriber(clerk, "person", token="0123456789abcdef", enrolment=1),
     )
     app.unsubscribe_webhook(c, hook.subscription.id, "replaced", actor=clerk)
 

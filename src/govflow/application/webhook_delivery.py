@@ -15,8 +15,9 @@ nothing from the log.
 
 Every delivery resolves the target again and refuses it if it is inside the server's network
 (see :mod:`govflow.application.webhook_http`), unless the operator allowed the host by name
-(``GOVFLOW_WEBHOOK_ALLOW_HOSTS``). Secrets are kept beside the log, sealed with the
-installation's cipher when one is set, never in an event.
+(``GOVFLOW_WEBHOOK_ALLOW_HOSTS``); a name that resolves to nothing fails with the same word,
+``target_refused``, so the status does not tell which names exist inside. Secrets are kept
+beside the log, sealed with the installation's cipher when one is set, never in an event.
 
 Requests are signed: ``Govflow-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
 "<t>.<body>" under the subscription's secret>`` (see :func:`verify_signature`).
@@ -39,27 +40,34 @@ from uuid import UUID
 
 import orjson
 
+from govflow.application.access import principal_of
 from govflow.application.core import GovernanceCore
 from govflow.application.listing import ListingCases, is_public_topic
 from govflow.application.views import FeedEvent
 from govflow.application.webhook_http import (
     CONNECTION_FAILED,
     SECRET_MISSING,
+    SUBSCRIBER_REVOKED,
     TARGET_REFUSED,
+    UNRESOLVABLE,
     VOCABULARY,
     DeliveryError,
     Sender,
     resolve,
 )
 from govflow.application.webhook_store import (
+    DeliveryState,
     Failure,
     InMemoryWebhookStore,
     WebhookStore,
     postgres_webhook_store,
     sqlite_webhook_store,
 )
+from govflow.domain.access import AccessToken, HolderKind, Scope, token_uuid
 from govflow.domain.base import event_classes
-from govflow.domain.webhook import Subscription, TargetRefusedError
+from govflow.domain.errors import ForbiddenError, NotFoundError
+from govflow.domain.policy import Action, Principal, authorize
+from govflow.domain.webhook import Subscription, TargetRefusedError, fingerprint
 
 logger = logging.getLogger("govflow.webhooks")
 
@@ -99,7 +107,10 @@ def verify_signature(
 
 def public_error(error: str | None) -> str | None:
     """A delivery error as it may be shown: a word of the fixed vocabulary or an HTTP status
-    (errors stored before there was a vocabulary read ``failed``)."""
+    (errors stored before there was a vocabulary read ``failed``; ``unresolvable``, stored
+    before it was told apart from nothing, reads ``target_refused``)."""
+    if error == UNRESOLVABLE:
+        return TARGET_REFUSED
     if error is None or error in VOCABULARY or _HTTP_STATUS.fullmatch(error):
         return error
     return "failed"
@@ -211,7 +222,9 @@ class WebhookDelivery(ListingCases, GovernanceCore):
         for sid in list(self.directory.webhooks):
             if sid in self.deliveries.gone:
                 continue
-            state = self.webhook_store.state(str(sid))
+            state = self.webhook_store.kept_state(str(sid))
+            if state is None:
+                continue  # not ready: its cursor is kept before its event, so it is coming
             if state.position >= head:
                 continue  # caught up: nothing to read
             if state.next_attempt_at is not None and state.next_attempt_at > now:
@@ -230,6 +243,9 @@ class WebhookDelivery(ListingCases, GovernanceCore):
         if not subscription.active:
             self.deliveries.gone.add(sid)  # unsubscribing is for good
             return 0
+        if self._subscriber_revoked(subscription):
+            self._failed(state, SUBSCRIBER_REVOKED, state.position + 1)
+            return 0
         topics = tuple(sorted(subscription.topics)) or published_topics()
         delivered = 0
         while True:
@@ -243,17 +259,7 @@ class WebhookDelivery(ListingCases, GovernanceCore):
                 error = self._post(subscription, event, send)
                 now = self.clock()
                 if error is not None:
-                    attempts = moved.attempts + 1
-                    store.save(
-                        replace(
-                            moved,
-                            attempts=attempts,
-                            next_attempt_at=now + backoff(attempts),
-                            last_error=error,
-                            last_attempt_at=now,
-                        )
-                    )
-                    store.add_failure(Failure(str(sid), now, event.id, error))
+                    self._failed(moved, error, event.id)
                     return delivered
                 moved = replace(
                     moved,
@@ -276,6 +282,57 @@ class WebhookDelivery(ListingCases, GovernanceCore):
             if len(events) < BATCH:
                 return delivered
 
+    def _failed(self, state: DeliveryState, error: str, notification_id: int) -> None:
+        """Record a failed attempt at ``notification_id`` and back off."""
+        now = self.clock()
+        attempts = state.attempts + 1
+        self.webhook_store.save(
+            replace(
+                state,
+                attempts=attempts,
+                next_attempt_at=now + backoff(attempts),
+                last_error=error,
+                last_attempt_at=now,
+            )
+        )
+        self.webhook_store.add_failure(Failure(state.subscription_id, now, notification_id, error))
+
+    def _subscriber_revoked(self, subscription: Subscription) -> bool:
+        """Whether whoever made the subscription has lost access to the council's events: the
+        token they subscribed with revoked, the member gone (or the member id enrolled again
+        for someone else), or the policy no longer letting them read. A subscription that
+        records no subscriber (older, or made by an operator's tool) is not checked."""
+        who = subscription.subscriber
+        if who is None:
+            return False
+        code = subscription.council
+        scopes: frozenset[Scope] = frozenset()
+        if who.token is not None:
+            try:
+                token = self._get(AccessToken, token_uuid(who.token), "token")
+            except NotFoundError:
+                return True
+            if token.revoked or token.council != code or token.holder != who.holder:
+                return True
+            scopes = frozenset(token.scopes)
+        try:
+            if who.kind == HolderKind.INTEGRATION.value:
+                if who.token is None:
+                    return False  # nothing recorded to check it against
+                principal = Principal(code, who.holder, HolderKind.INTEGRATION, scopes=scopes)
+            else:
+                council = self.council_to_read(code)
+                member = council.members.get(who.holder)
+                if member is None:
+                    return True
+                if who.enrolment is not None and member.enrolment != who.enrolment:
+                    return True
+                principal = principal_of(council, who.holder, member)
+            authorize(principal, Action.READ, code)
+        except (ForbiddenError, NotFoundError):
+            return True
+        return False
+
     def delivery_body(self, subscription: Subscription, event: FeedEvent) -> bytes:
         """The body posted for ``event``: what a receiver sees of it (the one place that
         renders a delivery)."""
@@ -284,8 +341,8 @@ class WebhookDelivery(ListingCases, GovernanceCore):
     def _post(self, subscription: Subscription, event: FeedEvent, send: Sender) -> str | None:
         """Post one event; None on a 2xx answer, else the error in the fixed vocabulary."""
         secret = self._webhook_secret(subscription.id)
-        if secret is None:
-            return SECRET_MISSING
+        if secret is None or fingerprint(secret) != subscription.secret_fingerprint:
+            return SECRET_MISSING  # not the secret its subscriber was given: sign nothing
         body = self.delivery_body(subscription, event)
         timestamp = int(self.clock().timestamp())
         headers = {
@@ -297,7 +354,13 @@ class WebhookDelivery(ListingCases, GovernanceCore):
             "Govflow-Signature": signature(secret, timestamp, body),
         }
         try:
-            status = send(resolve(subscription.url, self.webhook_allowed_hosts), body, headers)
+            target = resolve(subscription.url, self.webhook_allowed_hosts)
+        except (TargetRefusedError, DeliveryError):
+            # one word for a name that resolves to nothing and one that resolves inside: the
+            # status must not tell someone probing names which of them exist inside
+            return TARGET_REFUSED
+        try:
+            status = send(target, body, headers)
         except TargetRefusedError:
             return TARGET_REFUSED
         except DeliveryError as error:

@@ -32,8 +32,18 @@ REFUSED, TIMEOUT, UNRESOLVABLE, TLS, CONNECTION_FAILED = (
     "connection_failed",
 )
 TARGET_REFUSED, SECRET_MISSING = "target_refused", "secret_missing"
+SUBSCRIBER_REVOKED = "subscriber_revoked"  # who subscribed may no longer read the council
 VOCABULARY = frozenset(
-    {REFUSED, TIMEOUT, UNRESOLVABLE, TLS, CONNECTION_FAILED, TARGET_REFUSED, SECRET_MISSING}
+    {
+        REFUSED,
+        TIMEOUT,
+        UNRESOLVABLE,
+        TLS,
+        CONNECTION_FAILED,
+        TARGET_REFUSED,
+        SECRET_MISSING,
+        SUBSCRIBER_REVOKED,
+    }
 )
 INSIDE = (
     "the webhook's target is inside govflow's network (loopback, private, link-local, "

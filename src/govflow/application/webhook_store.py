@@ -42,6 +42,10 @@ class Failure:
 
 class WebhookStore(Protocol):
     def state(self, subscription_id: str) -> DeliveryState: ...
+    def kept_state(self, subscription_id: str) -> DeliveryState | None:
+        """The subscription's cursor if one was kept (None: the subscription is not ready)."""
+        ...
+
     def save(self, state: DeliveryState) -> None: ...
     def add_failure(self, failure: Failure) -> None: ...
     def failures(self, subscription_id: str) -> list[Failure]: ...
@@ -65,6 +69,9 @@ class InMemoryWebhookStore:
 
     def state(self, subscription_id: str) -> DeliveryState:
         return self._states.get(subscription_id) or DeliveryState(subscription_id)
+
+    def kept_state(self, subscription_id: str) -> DeliveryState | None:
+        return self._states.get(subscription_id)
 
     def save(self, state: DeliveryState) -> None:
         self._states[state.subscription_id] = state
@@ -145,6 +152,9 @@ class SqlWebhookStore(SqlTables):
         super().__init__(connect, placeholder, _SCHEMA)
 
     def state(self, subscription_id: str) -> DeliveryState:
+        return self.kept_state(subscription_id) or DeliveryState(subscription_id)
+
+    def kept_state(self, subscription_id: str) -> DeliveryState | None:
         p = self._p
         with self._transaction() as cursor:
             cursor.execute(
@@ -152,9 +162,7 @@ class SqlWebhookStore(SqlTables):
                 (subscription_id,),
             )
             row = cursor.fetchone()
-        if row is None:
-            return DeliveryState(subscription_id)
-        return _state(subscription_id, row)
+        return None if row is None else _state(subscription_id, row)
 
     def save(self, state: DeliveryState) -> None:
         p = self._p
@@ -207,7 +215,7 @@ class SqlWebhookStore(SqlTables):
         return [Failure(subscription_id, datetime.fromisoformat(r[0]), r[1], r[2]) for r in rows]
 
     def keep_secret(self, subscription_id: str, sealed: str) -> None:
-        """Keep a subscription's (sealed) secret, once its event is saved."""
+        """Keep a subscription's (sealed) secret, before its event is saved."""
         p = self._p
         with self._transaction() as cursor:
             cursor.execute(

@@ -26,9 +26,9 @@ from govflow.application.webhook_delivery import (
 from govflow.application.webhook_http import DeliveryError, Sender, Target, http_sender, resolve
 from govflow.application.webhook_store import DeliveryState
 from govflow.domain.base import event_class
-from govflow.domain.errors import InvalidInputError, NotFoundError
+from govflow.domain.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from govflow.domain.policy import Action, Principal, authorize
-from govflow.domain.webhook import Subscription, check_url
+from govflow.domain.webhook import Subscriber, Subscription, check_url
 
 __all__ = [
     "NewWebhook",
@@ -80,7 +80,10 @@ class WebhookCases(WebhookDelivery):
         """Subscribe for ``who``: the clerk, or an integration that may both manage webhooks
         and read the council's events (a subscription delivers them)."""
         actor = authorize(who, Action.SUBSCRIBE_WEBHOOK, code)
-        return self.subscribe_webhook(code, url, topics, actor=actor, from_start=from_start)
+        subscriber = Subscriber(who.holder, who.kind.value, who.token_id, who.enrolment)
+        return self.subscribe_webhook(
+            code, url, topics, actor=actor, from_start=from_start, subscriber=subscriber
+        )
 
     def subscribe_webhook(
         self,
@@ -90,9 +93,11 @@ class WebhookCases(WebhookDelivery):
         *,
         actor: str,
         from_start: bool = False,
+        subscriber: Subscriber | None = None,
     ) -> NewWebhook:
         """Subscribe ``url`` to the council's events (of ``topics``; all published ones if
-        empty), from now on or, with ``from_start``, from the beginning of the log."""
+        empty), from now on or, with ``from_start``, from the beginning of the log. Its
+        deliveries last as long as ``subscriber`` (if given) may read the council."""
         self.council_to_read(code)
         for topic in topics:
             try:
@@ -103,12 +108,25 @@ class WebhookCases(WebhookDelivery):
                 raise InvalidInputError(f"{topic} is not published")
         self._check_target(check_url(url))
         secret = "whsec_" + secrets.token_urlsafe(32)
-        subscription = Subscription.subscribe(code, url, topics, secret, at=self.now(), actor=actor)
-        position = self._save_new(subscription, what=f"a subscription of {url}")
+        subscription = Subscription.subscribe(
+            code, url, topics, secret, at=self.now(), actor=actor, subscriber=subscriber
+        )
+        what = f"a subscription of {url}"
+        if self._exists(subscription.id):  # before touching the one recorded's secret
+            raise AlreadyExistsError(f"{what} already exists")
+        # The secret and the cursor first, the event last: a subscription is delivered only
+        # once its event is recorded, and then its secret and cursor are already kept (a pass
+        # in between cannot start it at the log's beginning; a secret that could not be kept
+        # leaves no subscription). Whatever the event saw after ``position`` it delivers.
         sid = str(subscription.id)
+        position = self.recorder.max_notification_id() or 0
         self.webhook_store.keep_secret(sid, self._seal_webhook_secret(secret))
         self.webhook_store.save(DeliveryState(sid, position=0 if from_start else position))
+        self._save_new(subscription, what=what)
         return NewWebhook(subscription=self.get_webhook(code, subscription.id), secret=secret)
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
 
     def _check_target(self, url: str) -> None:
         """Refuse a target inside now; a name that resolves to nothing yet is accepted (it

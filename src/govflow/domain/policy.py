@@ -32,6 +32,7 @@ class Principal:
     chairs: frozenset[str] = frozenset()  # the bodies the person chairs
     bodies: frozenset[str] = frozenset()  # the bodies the person sits on
     enrolment: int | None = None
+    token_id: str | None = None  # the token the caller presented, if any
 
     @property
     def is_person(self) -> bool:

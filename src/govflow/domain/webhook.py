@@ -7,15 +7,16 @@ are never published. The id is derived from the council and the URL, so anyone c
 it is a name, not a secret.
 
 Which targets may be reached is decided here too (:func:`refused_name`, :func:`refused_address`):
-nothing inside the server's network (loopback, private, link-local, unspecified, multicast,
-reserved, shared and cloud metadata addresses, in any spelling), unless the operator names the
-host as allowed.
+nothing inside the server's network (loopback, private, link-local, site-local, unspecified,
+multicast, reserved, shared and cloud metadata addresses, in any spelling), unless the
+operator names the host as allowed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,6 +54,12 @@ class Subscribed(DomainEvent):
     url: str
     topics: tuple[str, ...] = ()  # empty: every published topic
     secret_fingerprint: str
+    # Who subscribed, so that deliveries stop when they lose access (all None: recorded before
+    # subscribers were, or by an operator's tool; such a subscription is not re-checked).
+    subscriber: str | None = None  # the holder: a member id or an integration's name
+    subscriber_kind: str | None = None  # "person" or "integration"
+    subscriber_token: str | None = None  # the id of the token they subscribed with
+    subscriber_enrolment: int | None = None  # a person's enrolment when subscribing
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -98,6 +105,7 @@ _INSIDE_NETWORKS = tuple(
         "192.0.0.0/24",  # IETF protocol assignments (Oracle Cloud's metadata)
         "2001::/23",  # IETF protocol assignments (Teredo among them)
         "64:ff9b:1::/48",  # local-use NAT64
+        "fec0::/10",  # site-local (deprecated, but still routed inside by some networks)
     )
 )
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -137,6 +145,16 @@ def refused_address(address: IPAddress) -> bool:
     return any(address in network for network in _INSIDE_NETWORKS)
 
 
+@dataclass(frozen=True)
+class Subscriber:
+    """Who made a subscription: its deliveries last as long as their access does."""
+
+    holder: str
+    kind: str  # "person" or "integration" (HolderKind's values)
+    token: str | None = None  # the token's id
+    enrolment: int | None = None  # a person's enrolment
+
+
 class Subscription(Aggregate):
     created_by = (Subscribed,)
 
@@ -150,8 +168,10 @@ class Subscription(Aggregate):
         *,
         at: datetime,
         actor: str,
+        subscriber: Subscriber | None = None,
     ) -> Subscription:
-        """A new subscription signed with ``secret``, which its event does not keep."""
+        """A new subscription signed with ``secret``, which its event does not keep, made by
+        ``subscriber`` (whose access it follows) if known."""
         if len(secret) < 16:
             raise InvalidInputError("a webhook secret has at least 16 characters")
         return cls._create(
@@ -163,6 +183,10 @@ class Subscription(Aggregate):
             url=url,
             topics=tuple(sorted(set(topics))),
             secret_fingerprint=fingerprint(secret),
+            subscriber=subscriber.holder if subscriber else None,
+            subscriber_kind=subscriber.kind if subscriber else None,
+            subscriber_token=subscriber.token if subscriber else None,
+            subscriber_enrolment=subscriber.enrolment if subscriber else None,
         )
 
     def apply(self, event: DomainEvent) -> None:
@@ -173,6 +197,16 @@ class Subscription(Aggregate):
                 self.topics = frozenset(event.topics)
                 self.created_on = event.timestamp
                 self.active = True
+                self.subscriber: Subscriber | None = (
+                    None
+                    if event.subscriber is None
+                    else Subscriber(
+                        event.subscriber,
+                        event.subscriber_kind or "person",
+                        event.subscriber_token,
+                        event.subscriber_enrolment,
+                    )
+                )
             case Unsubscribed():
                 self.active = False
 
