@@ -21,7 +21,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 
-from govflow.application import Governance
+from govflow.application import Governance, webhook_delivery
 from govflow.application.webhook_store import DeliveryState
 from govflow.application.webhooks import http_sender, verify_signature
 from govflow.domain.access import HolderKind, Scope
@@ -709,3 +709,95 @@ def test_a_clerk_s_subscription_follows_the_clerk_s_enrolment(
     assert len(receiver.received) == 1
     assert local.get_webhook(COUNCIL, sid).last_error == "subscriber_revoked"
 
+
+# -- one council cannot take every delivery thread --------------------------------------------
+
+
+def test_a_council_s_slow_subscriptions_leave_threads_for_other_councils(
+    local: Governance, receiver: Receiver
+) -> None:
+    """More slow-but-successful subscriptions of one council than there are delivery threads,
+    all from the start of the log: another council's subscription is still delivered while
+    they all have events pending."""
+    release = threading.Event()
+
+    def slow(handler: BaseHTTPRequestHandler) -> None:
+        release.wait(90)
+        handler.send_response(200)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    slowpoke = Server(slow)
+    enroll(local, COUNCIL, "m1", "m2")
+    slow_ids = [
+        local.subscribe_webhook(
+            COUNCIL, f"{slowpoke.url}?{i}", actor="clerk", from_start=True
+        ).subscription.id
+        for i in range(webhook_delivery.DELIVERY_THREADS + 1)
+    ]
+    other = local.subscribe_webhook("other", receiver.url, actor="clerk")
+    enroll(local, "other", "x1")
+    delivering = threading.Thread(
+        target=local.deliver_webhooks, args=(http_sender(timeout=120),), daemon=True
+    )
+    delivering.start()
+    try:
+        assert until(lambda: len(receiver.received) == 1, seconds=30)
+        assert local.get_webhook("other", other.subscription.id).delivered == 1
+        assert all(local.get_webhook(COUNCIL, s).delivered == 0 for s in slow_ids)
+    finally:
+        release.set()
+        delivering.join(120)
+        slowpoke.close()
+    delivered = {local.get_webhook(COUNCIL, s).delivered for s in slow_ids}
+    assert len(delivered) == 1 and delivered.pop() >= 3  # all of them, everything
+
+
+def test_a_long_backlog_takes_turns_with_the_council_s_other_subscriptions(
+    local: Governance, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Subscriptions with long backlogs to slow receivers deliver a bounded turn at a time:
+    a subscription of the same council that is behind by one event gets it while every one of
+    them still has events pending (round-robin), not after one of them has caught up."""
+    monkeypatch.setattr(webhook_delivery, "TURN_EVENTS", 3, raising=False)
+    counts: dict[str, int] = {}
+    seen_when_fresh_delivered: list[dict[str, int]] = []
+    lock = threading.Lock()
+
+    def slow(handler: BaseHTTPRequestHandler) -> None:
+        time.sleep(0.01)
+        with lock:
+            sid = handler.headers["Govflow-Subscription"]
+            counts[sid] = counts.get(sid, 0) + 1
+        handler.send_response(200)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    def fresh(handler: BaseHTTPRequestHandler) -> None:
+        with lock:
+            seen_when_fresh_delivered.append(dict(counts))
+        handler.send_response(200)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    slowpoke, quick = Server(slow), Server(fresh)
+    try:
+        enroll(local, COUNCIL, *(f"m{i}" for i in range(24)))
+        backlog = [
+            local.subscribe_webhook(
+                COUNCIL, f"{slowpoke.url}?{i}", actor="clerk", from_start=True
+            ).subscription.id
+            for i in range(webhook_delivery.DELIVERY_THREADS)
+        ]
+        local.subscribe_webhook(COUNCIL, quick.url, actor="clerk")
+        enroll(local, COUNCIL, "late")
+        local.deliver_webhooks(http_sender(timeout=30))
+    finally:
+        slowpoke.close()
+        quick.close()
+    total = local.get_webhook(COUNCIL, backlog[0]).delivered
+    assert total >= 25
+    assert len(seen_when_fresh_delivered) == 1
+    seen = seen_when_fresh_delivered[0]
+    assert all(seen.get(str(s), 0) < total for s in backlog), seen
+    assert all(local.get_webhook(COUNCIL, s).delivered == total for s in backlog)

@@ -7,11 +7,13 @@ least once, in order, with the notification id as the receiver's idempotency key
 attempt with exponential back-off (1 s doubling to at most 5 minutes), so a receiver that was
 down for an hour gets everything, in order, within minutes of coming back.
 
-Each subscription is delivered on its own thread, one request at a time with its own time
-budget: a slow or silent receiver holds up nobody else's deliveries. The cursor also moves
-past every record the subscription does not get (other topics, other councils, unpublished
-records), read by topic in the query, so a pass over subscriptions that are caught up reads
-nothing from the log.
+Each subscription is delivered one request at a time with its own time budget, in bounded
+turns on a shared pool of threads (:class:`Deliveries`): at most two threads per council, and a
+subscription with more to deliver after its turn waits behind the others. A slow or silent
+receiver, or a council with many of them, holds up nobody else's deliveries for long. The
+cursor also moves past every record the subscription does not get (other topics, other
+councils, unpublished records), read by topic in the query, so a pass over subscriptions that
+are caught up reads nothing from the log.
 
 Every delivery resolves the target again and refuses it if it is inside the server's network
 (see :mod:`govflow.application.webhook_http`), unless the operator allowed the host by name
@@ -30,10 +32,12 @@ import hmac
 import logging
 import re
 import threading
+import time
 from base64 import b64decode, b64encode
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
 from uuid import UUID
@@ -75,6 +79,9 @@ BATCH = 100
 FIRST_RETRY = timedelta(seconds=1)
 LONGEST_RETRY = timedelta(minutes=5)
 DELIVERY_THREADS = 8  # subscriptions delivered at once (each holds one database connection)
+COUNCIL_THREADS = 2  # of which at most this many for one council's subscriptions
+TURN_EVENTS = 20  # events one subscription delivers before it lets the next one have a turn
+TURN_SECONDS = 10.0  # ... or after this long, whichever comes first
 ALLOW_HOSTS = "GOVFLOW_WEBHOOK_ALLOW_HOSTS"  # host names an operator lets webhooks reach inside
 _WEBHOOK_SEALED = "aesgcm:"
 _HTTP_STATUS = re.compile(r"http_status:\d{3}")
@@ -121,36 +128,115 @@ def published_topics() -> tuple[str, ...]:
     return tuple(t for t in event_classes() if is_public_topic(t))
 
 
-class Deliveries:
-    """The delivery threads: at most one delivery running per subscription."""
+# What one delivery turn gives back: events delivered, and whether more are waiting.
+Turn = tuple[int, bool]
 
-    def __init__(self) -> None:
-        self.pool = ThreadPoolExecutor(DELIVERY_THREADS, thread_name_prefix="govflow-webhook")
+
+@dataclass
+class _Job:
+    """One subscription's delivery: turns taken until it is caught up or fails."""
+
+    subscription_id: UUID
+    council: str
+    turn: Callable[[], Turn]
+    future: Future[int] = field(default_factory=Future)
+    delivered: int = 0
+
+
+class Deliveries:
+    """The delivery threads, shared fairly: at most one turn running per subscription, at most
+    :data:`COUNCIL_THREADS` per council, and a subscription with more to deliver after its
+    turn goes to the back of the queue (round-robin). A turn is bounded (:data:`TURN_EVENTS`,
+    :data:`TURN_SECONDS`), so however slow one council's receivers are, the other councils'
+    subscriptions get threads, and the council's own other subscriptions get turns."""
+
+    def __init__(self, threads: int = DELIVERY_THREADS, per_council: int = COUNCIL_THREADS) -> None:
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="govflow-webhook")
+        self.threads, self.per_council = threads, per_council
         self._lock = threading.Lock()
-        self._running: set[UUID] = set()
+        self._jobs: dict[UUID, _Job] = {}  # queued or running
+        self._queue: deque[_Job] = deque()  # waiting for a thread, in turn order
+        self._busy: Counter[str] = Counter()  # turns running, by council
+        self._closed = False
         self.gone: set[UUID] = set()  # unsubscribed: never delivered again
 
-    def start(self, subscription_id: UUID, deliver: Callable[[], int]) -> Future[int] | None:
-        """Start ``deliver`` unless this subscription's last delivery is still running."""
+    def start(
+        self, subscription_id: UUID, council: str, turn: Callable[[], Turn]
+    ) -> Future[int] | None:
+        """Queue ``turn`` for this subscription unless its delivery is already queued or
+        running; the future ends (with the events delivered) when a turn says nothing more is
+        waiting, or fails."""
         with self._lock:
-            if subscription_id in self._running:
+            if self._closed or subscription_id in self._jobs:
                 return None
-            self._running.add(subscription_id)
-        try:
-            future = self.pool.submit(deliver)
-        except RuntimeError:  # shut down
-            self._finished(subscription_id)
-            return None
-        future.add_done_callback(lambda done: self._finished(subscription_id, done))
-        return future
+            job = _Job(subscription_id, council, turn)
+            self._jobs[subscription_id] = job
+            self._queue.append(job)
+        self._dispatch()
+        return job.future
 
-    def _finished(self, subscription_id: UUID, future: Future[int] | None = None) -> None:
+    def _dispatch(self) -> None:
+        """Give free threads to the first queued jobs whose council has a thread to spare."""
+        chosen: list[_Job] = []
         with self._lock:
-            self._running.discard(subscription_id)
-        if future is not None and not future.cancelled() and future.exception() is not None:
-            logger.error(
-                "delivering webhook %s failed", subscription_id, exc_info=future.exception()
-            )
+            while not self._closed and sum(self._busy.values()) < self.threads:
+                job = next(
+                    (j for j in self._queue if self._busy[j.council] < self.per_council), None
+                )
+                if job is None:
+                    break
+                self._queue.remove(job)
+                self._busy[job.council] += 1
+                chosen.append(job)
+        for job in chosen:
+            try:
+                self.pool.submit(self._run, job)
+            except RuntimeError:  # shut down
+                self._end(job, None)
+
+    def _run(self, job: _Job) -> None:
+        try:
+            delivered, more = job.turn()
+        except Exception as error:  # reported; the delivery ends, the thread goes on
+            self._end(job, error)
+            return
+        job.delivered += delivered
+        if not more:
+            self._end(job, None)
+            return
+        with self._lock:
+            self._busy[job.council] -= 1
+            if self._closed:
+                more = False
+            else:
+                self._queue.append(job)  # behind the others
+        if not more:
+            self._end(job, None, busy=False)
+        self._dispatch()
+
+    def _end(self, job: _Job, error: Exception | None, *, busy: bool = True) -> None:
+        with self._lock:
+            self._jobs.pop(job.subscription_id, None)
+            if busy:
+                self._busy[job.council] -= 1
+        if error is not None:
+            logger.error("delivering webhook %s failed", job.subscription_id, exc_info=error)
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(job.delivered)
+        self._dispatch()
+
+    def close(self) -> None:
+        """Stop: no new turn starts, queued deliveries end with what they delivered."""
+        with self._lock:
+            self._closed = True
+            queued = list(self._queue)
+            self._queue.clear()
+            for job in queued:
+                self._jobs.pop(job.subscription_id, None)
+        for job in queued:
+            job.future.set_result(job.delivered)
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 class WebhookDelivery(ListingCases, GovernanceCore):
@@ -229,23 +315,28 @@ class WebhookDelivery(ListingCases, GovernanceCore):
                 continue  # caught up: nothing to read
             if state.next_attempt_at is not None and state.next_attempt_at > now:
                 continue  # backing off
-            future = self.deliveries.start(sid, partial(self._deliver, sid, send, head))
+            council = self.directory.webhooks[sid]
+            future = self.deliveries.start(sid, council, partial(self._deliver, sid, send, head))
             if future is not None:
                 started.append(future)
         done, _ = wait(started, timeout=wait_at_most)
         return sum(f.result() for f in done)
 
-    def _deliver(self, sid: UUID, send: Sender, head: int) -> int:
-        """Deliver one subscription's events up to the log's head (or until one fails)."""
+    def _deliver(self, sid: UUID, send: Sender, head: int) -> Turn:
+        """One turn of a subscription's delivery towards the log's head: until a failure, or
+        :data:`TURN_EVENTS` events, or :data:`TURN_SECONDS` (then it says more is waiting
+        and goes behind the others). The subscription and its subscriber are checked again
+        at every turn."""
+        started = time.monotonic()
         subscription = self._get(Subscription, sid, "webhook subscription")
         store = self.webhook_store
         state = store.state(str(sid))
         if not subscription.active:
             self.deliveries.gone.add(sid)  # unsubscribing is for good
-            return 0
+            return 0, False
         if self._subscriber_revoked(subscription):
             self._failed(state, SUBSCRIBER_REVOKED, state.position + 1)
-            return 0
+            return 0, False
         topics = tuple(sorted(subscription.topics)) or published_topics()
         delivered = 0
         while True:
@@ -256,11 +347,15 @@ class WebhookDelivery(ListingCases, GovernanceCore):
                 if directory.council_of(event) != subscription.council:
                     moved = replace(moved, position=event.id)
                     continue
+                if delivered >= TURN_EVENTS or time.monotonic() - started >= TURN_SECONDS:
+                    if moved != state:
+                        store.save(moved)
+                    return delivered, True  # the turn is over: the others' turn
                 error = self._post(subscription, event, send)
                 now = self.clock()
                 if error is not None:
                     self._failed(moved, error, event.id)
-                    return delivered
+                    return delivered, False
                 moved = replace(
                     moved,
                     position=event.id,
@@ -280,7 +375,9 @@ class WebhookDelivery(ListingCases, GovernanceCore):
                 store.save(moved)
                 state = moved
             if len(events) < BATCH:
-                return delivered
+                return delivered, False
+            if time.monotonic() - started >= TURN_SECONDS:
+                return delivered, True
 
     def _failed(self, state: DeliveryState, error: str, notification_id: int) -> None:
         """Record a failed attempt at ``notification_id`` and back off."""
@@ -373,5 +470,5 @@ class WebhookDelivery(ListingCases, GovernanceCore):
     def close(self) -> None:
         with self._deliveries_lock:
             if self._deliveries is not None:
-                self._deliveries.pool.shutdown(wait=False, cancel_futures=True)
+                self._deliveries.close()
         super().close()
