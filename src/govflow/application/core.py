@@ -31,6 +31,8 @@ from govflow.domain.issue import Issue, OpenVoting
 
 Clock = Callable[[], datetime]
 _acting_at: ContextVar[datetime | None] = ContextVar("govflow_acting_at", default=None)
+# Within :meth:`GovernanceCore.reading_once`: what was read for reading only, by id.
+_read_once: ContextVar[dict[Any, Any] | None] = ContextVar("govflow_read_once", default=None)
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 READ_CACHE_SIZE = 256
@@ -145,9 +147,33 @@ class GovernanceCore(Application[UUID]):
     def council(self, code: str) -> Council:
         return self._get(Council, council_id(code), f"council {code}")
 
+    @staticmethod
+    @contextmanager
+    def reading_once() -> Iterator[None]:
+        """Within the block, what is read for reading only (a council, an open voting) is
+        read once and taken as it stood then: a batch of ballots decided as of one moment."""
+        token = _read_once.set({})
+        try:
+            yield
+        finally:
+            _read_once.reset(token)
+
+    @staticmethod
+    def _once(key: Any, read: Callable[[], T]) -> T:
+        memo = _read_once.get()
+        if memo is None:
+            return read()
+        if key not in memo:
+            memo[key] = read()
+        found: T = memo[key]
+        return found
+
     def council_to_read(self, code: str) -> Council:
         """The council for reading only (never change it): kept between calls and reloaded
         when a newer event exists, so checking a token does not replay a large roll."""
+        return self._once(("council", code), lambda: self._council_to_read(code))
+
+    def _council_to_read(self, code: str) -> Council:
         cid = council_id(code)
         latest = self.recorder.select_events(cid, desc=True, limit=1)
         if not latest:

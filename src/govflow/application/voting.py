@@ -7,8 +7,9 @@ counts, whatever its timestamp says.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import NamedTuple
 from uuid import UUID
 
 import orjson
@@ -19,10 +20,29 @@ from govflow.application.log_reader import scan
 from govflow.application.views import BallotReceipt, ReceiptCheck, TallyView
 from govflow.domain.ballot import Ballot, BallotCast, Choice, tally
 from govflow.domain.council import Body
-from govflow.domain.errors import DoubleVoteError, VotingNotOpenError
+from govflow.domain.errors import DoubleVoteError, GovflowError, VotingNotOpenError
 from govflow.domain.ids import issue_id
 from govflow.domain.issue import Issue, OpenVoting, VotingClosed, VotingOpened, VotingTallied
 from govflow.domain.voting import VotingRule
+
+
+class Cast(NamedTuple):
+    """One voter's ballot to record: the item, the voter (as the policy found them) and,
+    when the caller is a person, their enrolment."""
+
+    council: str
+    number: int
+    voter: str
+    choice: Choice
+    enrolment: int | None = None
+
+
+def _double_vote(voter: str, voting: OpenVoting) -> DoubleVoteError:
+    return DoubleVoteError(
+        f"{voter} has already voted in {voting.ballot_key}",
+        voter=voter,
+        ballot_key=voting.ballot_key,
+    )
 
 
 class VotingCases(GovernanceCore):
@@ -68,22 +88,58 @@ class VotingCases(GovernanceCore):
         The receipt says whether every voter on the roll has now voted, so the caller can tell
         the workflow once (votes themselves never pass through Temporal).
         """
-        voting = self._current_voting(issue_id(code, number))
-        ballot = Ballot.cast(voting, voter, choice, at=self.now(), enrolment=enrolment)
+        (outcome,) = self.cast_ballots([Cast(code, number, voter, choice, enrolment)])
+        if isinstance(outcome, GovflowError):
+            raise outcome
+        return outcome
+
+    def cast_ballots(self, casts: Sequence[Cast]) -> list[BallotReceipt | GovflowError]:
+        """Record several voters' ballots in one transaction (ballots arrive together by the
+        hundred; one commit each would cost more than everything else): each cast's receipt,
+        or why it was refused. Refused casts record nothing; if the store refuses the batch
+        (someone in it had voted already), each ballot is saved on its own."""
+        outcomes: list[BallotReceipt | GovflowError | None] = [None] * len(casts)
+        ready: list[tuple[int, Ballot, OpenVoting]] = []
+        seen: set[UUID] = set()
+        for i, cast in enumerate(casts):
+            try:
+                voting = self._current_voting(issue_id(cast.council, cast.number))
+                ballot = self._ballot(cast, voting)
+            except GovflowError as refused:
+                outcomes[i] = refused
+                continue
+            if ballot.id in seen:
+                outcomes[i] = _double_vote(cast.voter, voting)
+                continue
+            seen.add(ballot.id)
+            ready.append((i, ballot, voting))
+        positions: dict[UUID, int] = {}
         try:
-            recordings = self.save(ballot)
+            for recording in self.save(*(ballot for _, ballot, _ in ready)) if ready else ():
+                positions[recording.domain_event.originator_id] = recording.notification.id
         except IntegrityError:
-            raise DoubleVoteError(
-                f"{voter} has already voted in {voting.ballot_key}",
-                voter=voter,
-                ballot_key=voting.ballot_key,
-            ) from None
-        return BallotReceipt(
-            ballot_id=ballot.id,
-            ballot_key=voting.ballot_key,
-            notification_id=recordings[-1].notification.id,
-            all_voted=self._count_ballot(voting),
-        )
+            for i, _, voting in ready:  # the failed save took the ballots' events: cast again
+                try:
+                    ballot = self._ballot(casts[i], voting)
+                    positions[ballot.id] = self.save(ballot)[-1].notification.id
+                except IntegrityError:
+                    outcomes[i] = _double_vote(casts[i].voter, voting)
+                except GovflowError as refused:
+                    outcomes[i] = refused
+        for i, ballot, voting in ready:
+            if outcomes[i] is None:
+                outcomes[i] = BallotReceipt(
+                    ballot_id=ballot.id,
+                    ballot_key=voting.ballot_key,
+                    notification_id=positions[ballot.id],
+                    all_voted=self._count_ballot(voting),
+                )
+        done = [outcome for outcome in outcomes if outcome is not None]
+        assert len(done) == len(casts)
+        return done
+
+    def _ballot(self, cast: Cast, voting: OpenVoting) -> Ballot:
+        return Ballot.cast(voting, cast.voter, cast.choice, at=self.now(), enrolment=cast.enrolment)
 
     def _count_ballot(self, voting: OpenVoting) -> bool:
         """Count one more ballot of the round; True once the whole roll has voted.
@@ -147,6 +203,9 @@ class VotingCases(GovernanceCore):
         raise VotingNotOpenError(f"round {ballot_key} has no tally yet")
 
     def _current_voting(self, issue_uuid: UUID) -> OpenVoting:
+        return self._once(("voting", issue_uuid), lambda: self._read_voting(issue_uuid))
+
+    def _read_voting(self, issue_uuid: UUID) -> OpenVoting:
         with self._votings_lock:
             cached = self._open_votings.get(issue_uuid)
         if cached is not None and not self.recorder.select_events(

@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 from govflow.application import Governance
 from govflow.application.procedures import ProcedureLibrary
 from govflow.domain.errors import GovflowError
+from govflow.entrypoints.ballot_box import BallotBox
 from govflow.entrypoints.board import board_root, create_board
 from govflow.entrypoints.guard import PROBLEM, BodyGuard, problem_body
 from govflow.entrypoints.openapi_links import add_links
@@ -198,6 +199,7 @@ def create_api(
         )
 
     api.add_middleware(BodyGuard, governance=app, evidence_limit=MAX_EVIDENCE)
+    api.add_middleware(BallotBox, door=api.state.door)  # outermost: simple ballots go no further
     board = create_board(app, demo=demo)
     for router in (*ROUTERS, board):
         api.include_router(router)

@@ -10,7 +10,7 @@ validators ask the same policy). A refused command records nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import structlog
@@ -20,6 +20,7 @@ from govflow.application import Governance
 from govflow.application import commands as c
 from govflow.application.procedures import ProcedureLibrary
 from govflow.application.views import BallotReceipt, IssueView, SpendingView
+from govflow.application.voting import Cast
 from govflow.domain.errors import (
     DemoOnlyError,
     GovflowError,
@@ -164,27 +165,47 @@ class CommandDoor:
 
     async def _cast_ballot(self, cmd: c.CastBallot, who: Principal) -> BallotReceipt:
         """Cast the caller's own ballot (the roll is checked against the frozen roll)."""
-        receipt = await asyncio.to_thread(self._cast, cmd, who)
-        return await self._counted(cmd, receipt)
+        return await self.cast_ballot(who, cmd)
 
     async def cast_ballot(self, who: Principal | str, cmd: c.CastBallot) -> BallotReceipt:
         """Cast as ``who`` (a principal, or a bearer token authenticated in the same hand-off
         to a thread: ballots come in their thousands, and each hand-off costs as much as the
-        save). The same policy and handler either way."""
-        receipt = await asyncio.to_thread(
-            lambda: self._cast(
-                cmd, who if isinstance(who, Principal) else self.app.authenticate(who)
+        save). The same policy and handler as :meth:`cast_ballots`."""
+        (outcome,) = await asyncio.to_thread(self.cast_ballots, [(who, cmd)])
+        if isinstance(outcome, GovflowError):
+            raise outcome
+        return await self.counted(cmd, outcome)
+
+    def cast_ballots(
+        self, casts: Sequence[tuple[Principal | str, c.CastBallot]]
+    ) -> list[BallotReceipt | GovflowError]:
+        """Cast each ballot as its caller (a principal, or a bearer token to authenticate),
+        asking the policy for each, and record the allowed ones together (blocking: call it
+        from a thread). Each cast's receipt, or why it was refused."""
+        with self.app.reading_once():  # the batch decided as of one moment
+            return self._cast_ballots(casts)
+
+    def _cast_ballots(
+        self, casts: Sequence[tuple[Principal | str, c.CastBallot]]
+    ) -> list[BallotReceipt | GovflowError]:
+        outcomes: list[BallotReceipt | GovflowError | None] = [None] * len(casts)
+        allowed: list[tuple[int, Cast]] = []
+        for i, (who, cmd) in enumerate(casts):
+            try:
+                principal = who if isinstance(who, Principal) else self.app.authenticate(who)
+                voter = authorize(principal, Action.CAST_BALLOT, cmd.council)
+            except GovflowError as refused:
+                outcomes[i] = refused
+                continue
+            allowed.append(
+                (i, Cast(cmd.council, cmd.number, voter, cmd.choice, principal.enrolment))
             )
-        )
-        return await self._counted(cmd, receipt)
+        recorded = self.app.cast_ballots([cast for _, cast in allowed]) if allowed else []
+        for (i, _), outcome in zip(allowed, recorded, strict=True):
+            outcomes[i] = outcome
+        return [outcome for outcome in outcomes if outcome is not None]
 
-    def _cast(self, cmd: c.CastBallot, who: Principal) -> BallotReceipt:
-        voter = authorize(who, Action.CAST_BALLOT, cmd.council)
-        return self.app.cast_ballot(
-            cmd.council, cmd.number, voter, cmd.choice, enrolment=who.enrolment
-        )
-
-    async def _counted(self, cmd: c.CastBallot, receipt: BallotReceipt) -> BallotReceipt:
+    async def counted(self, cmd: c.CastBallot, receipt: BallotReceipt) -> BallotReceipt:
         """Tell the workflow once the whole roll has voted (never once per ballot). The ballot
         is recorded whatever happens here: if the workflow cannot be told, the vote closes at
         its deadline instead of at once."""
