@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -15,11 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from govflow.application import Governance
 from govflow.application.specimens import SteppingClock, play
 from govflow.bootstrap import Settings
 from govflow.entrypoints.api import create_api
+from govflow.entrypoints.cli import app as cli
 
 COUNCIL = "/v1/councils/specimen"
 BEYOND = 2**64
@@ -249,6 +252,73 @@ def test_a_disbursement_answer_states_the_amount_exactly(
     assert response.json()["amount"] == "100.00"
 
 
+# -- areas ----------------------------------------------------------------------------------
+
+HOUSEHOLD = {"unit": "9-901", "owner_id": "m1"}
+
+
+@pytest.mark.parametrize(
+    "area",
+    [
+        "١٢٣",  # Arabic-Indic 123: Decimal() read it as 123
+        "１２",  # full-width digits
+        85.5,  # a JSON float: ambiguous binary
+        85.0,
+        "12_000",  # Python's digit grouping: was 12000
+        "1e2",  # an exponent: was 100
+        "0",
+        "-80",
+        "80.001",
+        "100000.01",
+        "8,000",
+        "NaN",
+        True,
+        BEYOND,
+    ],
+)
+def test_an_ambiguous_area_is_refused(client: TestClient, area: object) -> None:
+    """A household's exclusive area (an owner's voting weight) that is not one unambiguous
+    spelling of square metres is 422 ``area.invalid`` with a message saying why, and records
+    nothing."""
+    problem = refused(
+        client,
+        "POST",
+        f"{COUNCIL}/households",
+        json={**HOUSEHOLD, "exclusive_area": area},
+        status=422,
+        code="area.invalid",
+    )
+    assert problem["detail"], problem
+
+
+@pytest.mark.parametrize(
+    ("area", "parsed"),
+    [("80", "80.00"), ("80.5", "80.50"), ("88.50㎡", "88.50"), ("90 m2", "90.00"), (120, "120.00")],
+)
+def test_an_unambiguous_area_is_accepted(
+    app: Governance, client: TestClient, area: object, parsed: str
+) -> None:
+    """ASCII digits with at most two decimals (optionally with its unit) and JSON integers are
+    the area they say, and weigh that much on the owners' roll."""
+    response = client.post(f"{COUNCIL}/households", json={**HOUSEHOLD, "exclusive_area": area})
+    assert response.status_code == 201, response.text
+    household = app.council("specimen").households["9-901"]
+    assert household.exclusive_area == Decimal(parsed)
+
+
+@pytest.mark.parametrize("area", ["١٢٣", "１２", "12_000", "1e2", "85.001", "0"])
+def test_the_cli_refuses_an_ambiguous_area_before_sending(
+    area: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``govflow council add-household`` reads the area with the same parser, and refuses it
+    as a bad parameter without reaching the server."""
+    monkeypatch.setenv("GOVFLOW_SERVER", "http://127.0.0.1:9")
+    monkeypatch.setenv("GOVFLOW_TOKEN", "gf_a_b")
+    result = CliRunner().invoke(cli, ["council", "add-household", "c1", "1-101", area, "m1"])
+    assert result.exit_code == 2, result.output
+    assert "area" in result.output and "server" not in result.output, result.output
+
+
 # -- names ----------------------------------------------------------------------------------
 
 UNSAFE = ["\x00", "\u202e", "\u202d", "\u2066", "\u200f", "\x1b", "\n", "\x7f", "\u2028"]
@@ -317,6 +387,110 @@ def test_free_text_refuses_hidden_characters_but_keeps_lines(client: TestClient,
     )
     lines = client.post(path, json={"text": "第一段\n\t第二段\r\n"})
     assert lines.status_code == 200, lines.text
+
+
+# Invisible format characters (Unicode category Cf) that are not bidi controls: two payees,
+# members or units written with them look identical to one without.
+INVISIBLE = {
+    "\u200b": "ZERO WIDTH SPACE",
+    "\u200c": "ZERO WIDTH NON-JOINER",
+    "\u200d": "ZERO WIDTH JOINER",
+    "\u2060": "WORD JOINER",
+    "\ufeff": "ZERO WIDTH NO-BREAK SPACE",
+    "\u00ad": "SOFT HYPHEN",
+    "\u2061": "FUNCTION APPLICATION",
+    "\u180e": "MONGOLIAN VOWEL SEPARATOR",
+    "\U000e0041": "TAG LATIN CAPITAL LETTER A",
+    "\U0001d173": "MUSICAL SYMBOL BEGIN BEAM",
+}
+NAMED = [
+    ("/issues", {**ISSUE, "number": 9, "title": "t{c}"}),
+    ("/meetings", {**MEETING, "number": 9, "title": "t{c}"}),
+    ("/spending", {**SPENDING, "number": 9, "payee": "x{c}"}),
+    ("/spending", {**SPENDING, "number": 9, "budget_line": "b{c}"}),
+    ("/members", {"member_id": "n1", "name": "王{c}芳"}),
+    ("/households", {"unit": "1-{c}102", "exclusive_area": "80", "owner_id": "m1"}),
+]
+
+
+@pytest.mark.parametrize(("char", "name"), INVISIBLE.items())
+@pytest.mark.parametrize(("path", "body"), NAMED)
+def test_a_name_with_an_invisible_format_character_is_refused(
+    client: TestClient, char: str, name: str, path: str, body: dict[str, Any]
+) -> None:
+    """A payee, member name, unit or title carrying a zero-width space, word joiner, BOM, soft
+    hyphen or any other format character (Cf) is 422 ``input.invalid``, naming the character,
+    and records nothing: ``x\u200b`` would be another payee that looks like ``x``."""
+    filled = {k: v.replace("{c}", char) if isinstance(v, str) else v for k, v in body.items()}
+    problem = refused(client, "POST", COUNCIL + path, json=filled, status=422, code="input.invalid")
+    message = problem["errors"][0]["msg"]
+    assert f"U+{ord(char):04X}" in message and name in message, problem
+
+
+@pytest.mark.parametrize("char", INVISIBLE)
+def test_an_evidence_name_with_an_invisible_format_character_is_refused(
+    client: TestClient, char: str
+) -> None:
+    """An evidence file name is a one-line name like any other."""
+    problem = refused(
+        client,
+        "PUT",
+        f"{COUNCIL}/meetings/1/evidence/{quote(f'invoice{char}.jpg', safe='')}",
+        content=b"scan",
+        status=422,
+        code="input.invalid",
+    )
+    assert f"U+{ord(char):04X}" in problem["errors"][0]["msg"], problem
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u2066", "\u200f", "\u061c"])
+def test_a_bidi_control_keeps_its_message(client: TestClient, char: str) -> None:
+    """Bidi controls (format characters too) are still refused as reordering what readers see."""
+    problem = refused(
+        client,
+        "POST",
+        f"{COUNCIL}/spending",
+        json={**SPENDING, "number": 9, "payee": f"x{char}"},
+        status=422,
+        code="input.invalid",
+    )
+    assert "bidirectional" in problem["errors"][0]["msg"], problem
+
+
+@given(char=st.characters(categories=["Cf"]))
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_no_format_character_passes_in_a_name(client: TestClient, char: str) -> None:
+    """Whatever format character it is, a payee carrying it is refused, naming it."""
+    response = client.post(
+        f"{COUNCIL}/spending", json={**SPENDING, "number": 9, "payee": f"x{char}y"}
+    )
+    assert response.status_code == 422, (hex(ord(char)), response.text)
+    assert f"U+{ord(char):04X}" in response.json()["errors"][0]["msg"]
+
+
+@pytest.mark.parametrize(
+    "char", [c for c in INVISIBLE if c not in ("\u200c", "\u200d")] + ["\u200e", "\u061c"]
+)
+def test_free_text_refuses_invisible_format_characters(client: TestClient, char: str) -> None:
+    """Minutes refuse format characters too (a zero-width space, a BOM, a bidi mark …), naming
+    the character."""
+    problem = refused(
+        client,
+        "POST",
+        f"{COUNCIL}/meetings/1/minutes",
+        json={"text": f"第一段{char}第二段"},
+        status=422,
+        code="input.invalid",
+    )
+    assert f"U+{ord(char):04X}" in problem["errors"][0]["msg"], problem
+
+
+def test_free_text_keeps_joiners(client: TestClient) -> None:
+    """ZWJ and ZWNJ shape words in Persian, Indic scripts and emoji sequences: free text keeps
+    them (names do not)."""
+    text = "می\u200cخواهم \u0915\u094d\u200d\u0937 \U0001f468\u200d\U0001f469\u200d\U0001f467"
+    response = client.post(f"{COUNCIL}/meetings/1/minutes", json={"text": text})
+    assert response.status_code == 200, response.text
 
 
 # -- malformed JSON -------------------------------------------------------------------------

@@ -14,8 +14,9 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from govflow.domain.access import HolderKind, Scope
+from govflow.domain.area import ExclusiveArea
 from govflow.domain.ballot import Choice
-from govflow.domain.council import Area, Body, MemberId
+from govflow.domain.council import Body, MemberId
 from govflow.domain.money import Yuan
 from govflow.domain.rating import Satisfaction
 
@@ -33,27 +34,36 @@ Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 """A count of people: 0 to 10,000,000."""
 
 # Characters that hide or reorder what a reader sees: explicit bidirectional embeddings,
-# overrides and isolates (``invoice\u202egpj.exe`` shows as ``invoiceexe.jpg``).
+# overrides and isolates (``invoice\u202egpj.exe`` shows as ``invoiceexe.jpg``), and marks.
 _BIDI_FORMATTING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _BIDI_MARKS = frozenset("\u061c\u200e\u200f")
 _LINE_BREAKS = frozenset("\t\n\r")
+# Joiners shape words in Persian, Indic scripts and emoji sequences: free text keeps them. Every
+# other format character (Unicode category Cf: zero-width space, word joiner, BOM, soft hyphen,
+# tags …) is invisible, so ``x\u200b`` would be a payee that looks exactly like ``x``.
+_JOINERS = frozenset("\u200c\u200d")
 
 
 def _refuse_hidden(value: str, *, one_line: bool) -> str:
     for ch in value:
         category = unicodedata.category(ch)
+        reorders = ch in _BIDI_FORMATTING or ch in _BIDI_MARKS
         hidden = (
             category == "Cs"  # a lone surrogate: no UTF-8 store can keep it
-            or ch in _BIDI_FORMATTING
+            or reorders
             or (category == "Cc" and (one_line or ch not in _LINE_BREAKS))
-            or (one_line and (ch in _BIDI_MARKS or category in ("Zl", "Zp")))
+            or (one_line and category in ("Zl", "Zp"))
         )
-        if hidden:
+        invisible = category == "Cf" and (one_line or ch not in _JOINERS)
+        if hidden or invisible:
             name = unicodedata.name(ch, "a control character")
-            raise ValueError(
-                f"the character U+{ord(ch):04X} ({name}) is not allowed here: control and "
-                "bidirectional-formatting characters hide or reorder what readers see"
+            why = (
+                "control and bidirectional-formatting characters hide or reorder what readers see"
+                if hidden
+                else "invisible formatting characters hide what readers see and make different "
+                "names look alike"
             )
+            raise ValueError(f"the character U+{ord(ch):04X} ({name}) is not allowed here: {why}")
     return value
 
 
@@ -67,10 +77,11 @@ def _text(value: str) -> str:
 
 Name = Annotated[str, AfterValidator(_one_line)]
 """A name or title shown as one line (a file name, a payee): no control characters, line
-breaks, bidirectional marks or overrides."""
+breaks, bidirectional marks or overrides, nor any other format character (Unicode Cf: zero-width
+spaces and joiners, word joiners, BOMs, soft hyphens …)."""
 Text = Annotated[str, AfterValidator(_text)]
-"""Free text (an opinion, minutes): lines, but no other control characters and no
-bidirectional overrides."""
+"""Free text (an opinion, minutes): lines, but no other control characters, no bidirectional
+overrides or marks, and no format character (Cf) but the zero-width joiner and non-joiner."""
 
 
 class Command(BaseModel):
@@ -234,7 +245,7 @@ class RemoveMember(Command):
 
 class RegisterHousehold(Command):
     unit: Name = Field(min_length=1, max_length=100)
-    exclusive_area: Area
+    exclusive_area: ExclusiveArea
     owner_id: MemberId
     bodies: tuple[Body, ...] = (Body.OWNERS_ASSEMBLY,)
 

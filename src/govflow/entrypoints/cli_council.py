@@ -8,7 +8,7 @@ with the clerk's token.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from govflow.domain.access import HolderKind, Scope
+from govflow.domain.area import InvalidAreaError, format_area, parse_area
 from govflow.domain.council import Body
 from govflow.entrypoints import cli_http as http
 from govflow.entrypoints.cli_http import council_path
@@ -196,14 +197,14 @@ def council_add_household(
 ) -> None:
     """(Clerk) Register a household: its unit, exclusive area and owner."""
     try:
-        Decimal(exclusive_area)
-    except InvalidOperation:
-        raise typer.BadParameter(f"{exclusive_area!r} is not an area in m²") from None
+        area = parse_area(exclusive_area)
+    except InvalidAreaError as error:
+        raise typer.BadParameter(f"{exclusive_area!r}: {error.message}") from None
     answer = http.post(
         council_path(code, "households"),
         {
             "unit": unit,
-            "exclusive_area": exclusive_area,
+            "exclusive_area": format_area(area),
             "owner_id": owner,
             "bodies": [b.value for b in body or (Body.OWNERS_ASSEMBLY,)],
         },

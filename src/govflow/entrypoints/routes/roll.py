@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -11,6 +10,7 @@ from pydantic import BaseModel, Field
 from govflow.application import commands as c
 from govflow.application.views import CouncilView
 from govflow.domain.access import HolderKind, Scope
+from govflow.domain.area import ExclusiveArea
 from govflow.domain.council import Body
 from govflow.domain.money import Yuan
 from govflow.entrypoints.api_bodies import Name, Strict, Text
@@ -30,7 +30,7 @@ class MemberBody(Strict):
 
 class HouseholdBody(Strict):
     unit: Name = Field(min_length=1, max_length=64)
-    exclusive_area: Decimal = Field(gt=0, le=100_000, decimal_places=2)
+    exclusive_area: ExclusiveArea
     owner_id: PersonId
     bodies: list[Body] = Field(default_factory=lambda: [Body.OWNERS_ASSEMBLY])
 
