@@ -13,11 +13,16 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+import fastapi_offline
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Route
@@ -99,6 +104,76 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
+# Swagger UI and ReDoc come from the fastapi-offline wheel (swagger-ui-dist 5, redoc 2
+# standalone), served here: /docs and /redoc need no CDN.
+DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+DOCS_ASSETS_URL = "/static/docs"
+
+# Error pages of the board and the app: HTML in the page's language (Chinese unless ?lang=en).
+ERROR_TEXT: dict[str, dict[int | str, tuple[str, str]]] = {
+    "zh": {
+        404: ("找不到此页面", "您要找的页面不存在，或者地址有误。"),
+        405: ("不支持此操作", "此页面不能以这种方式打开。"),
+        422: ("地址有误", "地址中的参数不正确，请检查后重试。"),
+        "other": ("出错了", "服务器无法完成此请求，请稍后再试。"),
+        "back": ("返回公示栏", ""),
+        "switch": ("English", ""),
+        "status": ("状态码：", ""),
+    },
+    "en": {
+        404: (
+            "Page not found",
+            "The page you are looking for does not exist, or the address is wrong.",
+        ),
+        405: ("Not allowed", "This page cannot be opened this way."),
+        422: (
+            "Invalid address",
+            "A parameter in the address is not valid; check it and try again.",
+        ),
+        "other": ("Something went wrong", "The server could not complete this request."),
+        "back": ("Back to the board", ""),
+        "switch": ("中文", ""),
+        "status": ("Status: ", ""),
+    },
+}
+_PAGES = Environment(
+    loader=PackageLoader("govflow.entrypoints", "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+
+
+def _wants_html(request: Request) -> bool:
+    """The board's and the app's pages (not their ``.json`` or ``.atom`` lists) answer errors
+    as HTML; everything else (``/v1``, health, OpenAPI) as problem+json."""
+    path = request.url.path
+    if path.endswith((".json", ".atom")):
+        return False
+    return path == "/" or any(path == p or path.startswith(p + "/") for p in ("/board", "/app"))
+
+
+def _error_page(
+    request: Request, status: int, headers: dict[str, str] | None = None
+) -> HTMLResponse:
+    lang = "en" if request.query_params.get("lang") == "en" else "zh"
+    text = ERROR_TEXT[lang]
+    title, explanation = text.get(status, text["other"])
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    if lang == "zh":
+        query.append(("lang", "en"))
+    switch = request.url.path + ("?" + urlencode(query) if query else "")
+    html = _PAGES.get_template("error.html").render(
+        lang=lang,
+        status=status,
+        title=title,
+        explanation=explanation,
+        back=text["back"][0],
+        back_url="/board/?lang=en" if lang == "en" else "/board/",
+        switch=switch,
+        switch_text=text["switch"][0],
+        status_label=text["status"][0],
+    )
+    return HTMLResponse(html, status_code=status, headers=headers)
+
 
 def _problem(
     status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
@@ -138,6 +213,38 @@ def _with_links(api: FastAPI) -> None:
     api.openapi = openapi  # type: ignore[method-assign]
 
 
+def _offline_docs(api: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` with their scripts, styles and icon served from
+    :data:`DOCS_ASSETS` at :data:`DOCS_ASSETS_URL`: no asset from another host (nor Google
+    Fonts), so both work without internet."""
+    api.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+    openapi_url = api.openapi_url or "/openapi.json"
+
+    def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{openapi_url}",
+            title=f"{api.title} - Swagger UI",
+            swagger_js_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+            swagger_ui_parameters=api.swagger_ui_parameters,
+        )
+
+    def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=f"{root}{openapi_url}",
+            title=f"{api.title} - ReDoc",
+            redoc_js_url=f"{root}{DOCS_ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+            with_google_fonts=False,
+        )
+
+    api.add_api_route("/docs", swagger_ui, methods=["GET"], include_in_schema=False)
+    api.add_api_route("/redoc", redoc, methods=["GET"], include_in_schema=False)
+
+
 def create_api(
     app: Governance,
     issues: IssueClient | None = None,
@@ -157,6 +264,8 @@ def create_api(
         version="0.1.0",
         description=DESCRIPTION,
         responses=PROBLEM_RESPONSES,
+        docs_url=None,
+        redoc_url=None,
     )
     api.state.governance = app
     api.state.door = CommandDoor(app, issues, procedures, demo=demo)
@@ -165,22 +274,30 @@ def create_api(
     api.state.public_url = public_url.rstrip("/")
 
     @api.exception_handler(GovflowError)
-    async def _domain_error(_: Request, error: GovflowError) -> JSONResponse:
+    async def _domain_error(request: Request, error: GovflowError) -> Response:
+        if _wants_html(request):
+            return _error_page(request, error.status)
         return _problem(error.status, error.code, error.message, details=error.details)
 
     @api.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
         code = {400: "input.malformed", 404: "not_found", 405: "method_not_allowed"}.get(
             error.status_code, "http.error"
         )
         headers = dict(error.headers or {})
         if error.status_code == 405:
             headers["Allow"] = _allowed(request)
+        if _wants_html(request):
+            return _error_page(request, error.status_code, headers=headers)
         return _problem(error.status_code, code, str(error.detail), headers=headers)
 
     @api.exception_handler(RequestValidationError)
     @api.exception_handler(ValidationError)  # a command refused by its own model
-    async def _invalid(_: Request, error: RequestValidationError | ValidationError) -> JSONResponse:
+    async def _invalid(
+        request: Request, error: RequestValidationError | ValidationError
+    ) -> Response:
+        if _wants_html(request):
+            return _error_page(request, 422)
         errors = error.errors()
         if any(e["type"] == "json_invalid" for e in errors):
             # Not JSON at all (the schema never saw it): the README's 400, like any unparsable
@@ -204,6 +321,7 @@ def create_api(
     for router in (*ROUTERS, board):
         api.include_router(router)
     api.add_api_route("/", board_root, include_in_schema=False)
+    _offline_docs(api)
     _with_links(api)
     api.state.methods_by_path = _methods_by_path(
         [*api.router.routes, *(route for router in (*ROUTERS, board) for route in router.routes)]
