@@ -93,7 +93,7 @@ def test_a_resident_clicks_from_the_front_page_to_an_issue(browser: Any, base_ur
     page.click("table.issues >> text=更换化粪管")
     page.wait_for_url("**/board/specimen/issues/1")
     assert page.locator("svg#stages rect.done").count() == 4
-    assert page.locator(".tally").first.inner_text().startswith("resolve#1")
+    assert page.locator(".tally").first.inner_text().startswith("表决 · 第1轮")
     page.click("#lang")
     page.wait_for_url("**/board/specimen/issues/1?lang=en")
     assert page.locator("h2").first.inner_text() == "Stages and deadlines"

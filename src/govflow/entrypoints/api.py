@@ -317,7 +317,7 @@ def create_api(
 
     api.add_middleware(BodyGuard, governance=app, evidence_limit=MAX_EVIDENCE)
     api.add_middleware(BallotBox, door=api.state.door)  # outermost: simple ballots go no further
-    board = create_board(app, demo=demo)
+    board = create_board(app, demo=demo, procedures=procedures)
     for router in (*ROUTERS, board):
         api.include_router(router)
     api.add_api_route("/", board_root, include_in_schema=False)

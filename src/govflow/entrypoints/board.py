@@ -9,9 +9,12 @@ shows who voted how, nor tokens or contact details.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -24,8 +27,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from govflow.application import Governance
 from govflow.application.directory import IssueRow, NoticeRow, SpendingRow
+from govflow.application.procedures import ProcedureLibrary
 from govflow.application.views import HistoryEntry
-from govflow.domain.errors import InvalidInputError
+from govflow.domain.errors import GovflowError, InvalidInputError
+from govflow.domain.voting import Comparison, satisfies
 
 PAGE_SIZE = 50
 LANGS = ("zh", "en")
@@ -116,6 +121,20 @@ TEXT: dict[str, dict[str, str]] = {
         "none": "无",
         "subject": "事项",
         "back": "返回",
+        "issue": "议题",
+        "reply_to": "对第{n}号异议的答复",
+        "spending_item": "支出",
+        "meeting_item": "会议",
+        "decided": "公示内容",
+        "round": "第{n}轮",
+        "threshold": "门槛",
+        "met": "达到",
+        "not_met": "未达到",
+        "start": "开始",
+        "end": "结束",
+        "pending": "未开始",
+        "skipped_stage": "已跳过",
+        "open_stage": "进行中",
         "yes_word": "是",
         "no_word": "否",
     },
@@ -210,6 +229,20 @@ TEXT: dict[str, dict[str, str]] = {
         "none": "none",
         "subject": "Subject",
         "back": "Back",
+        "issue": "Item",
+        "reply_to": "Replies #{n}",
+        "spending_item": "Spending",
+        "meeting_item": "Meeting",
+        "decided": "Text",
+        "round": "vote, round {n}",
+        "threshold": "threshold",
+        "met": "met",
+        "not_met": "not met",
+        "start": "started",
+        "end": "ended",
+        "pending": "not started",
+        "skipped_stage": "skipped",
+        "open_stage": "in progress",
         "yes_word": "yes",
         "no_word": "no",
     },
@@ -238,15 +271,206 @@ EVENT_NAMES: dict[str, tuple[str, str]] = {
 # Fields of timeline events safe to show publicly (never actors, rolls or voters).
 PUBLIC_FIELDS = ("stage", "deadline", "outcome", "reason", "kind", "text", "passed", "result")
 
+# Plain words for the codes the board would otherwise show: (Chinese, English).
+CODES: dict[str, tuple[str, str]] = {
+    # an item's outcome
+    "adopted": ("通过", "adopted"),
+    "rejected": ("未通过", "rejected"),
+    "withdrawn": ("已撤回", "withdrawn"),
+    "failed": ("未成立", "failed"),
+    # a stage's outcome
+    "completed": ("完成", "completed"),
+    "timed_out": ("逾期结束", "ended at its deadline"),
+    "closed_early": ("提前结束", "closed early"),
+    # why voting closed
+    "all_voted": ("全部投票完毕", "everyone has voted"),
+    "deadline": ("表决期限届满", "voting period over"),
+    # stage kinds
+    "propose": ("提议", "proposal"),
+    "deliberate": ("商议", "deliberation"),
+    "public_deliberation": ("群议", "public deliberation"),
+    "review": ("审议", "review"),
+    "vote": ("表决", "vote"),
+    "publish": ("公示", "disclosure"),
+    "implement": ("实施", "implementation"),
+    "evaluate": ("评议", "evaluation"),
+    # a rating's result
+    "satisfied": ("满意", "satisfied"),
+    "basically_satisfied": ("基本满意", "basically satisfied"),
+    "dissatisfied": ("不满意", "dissatisfied"),
+    # a spending's status
+    "requested": ("已申请", "requested"),
+    "approved": ("已批准", "approved"),
+    "reapproval_required": ("需重新批准", "needs approval again"),
+    "settled": ("已结算", "settled"),
+    # notice kinds
+    "resolution": ("决议公开", "resolution"),
+    "progress": ("实施过程公开", "progress"),
+    "result": ("实施结果公开", "result"),
+    "meeting": ("会议通知", "meeting notice"),
+    "other": ("其他", "other"),
+}
+# Names of the timeline's fields.
+FIELD_NAMES: dict[str, tuple[str, str]] = {
+    "stage": ("阶段", "stage"),
+    "deadline": ("截止时间", "deadline"),
+    "outcome": ("结果", "outcome"),
+    "reason": ("原因", "reason"),
+    "kind": ("类别", "kind"),
+    "text": ("内容", "text"),
+    "passed": ("是否通过", "passed"),
+    "result": ("评议结果", "rating"),
+}
+# Reasons the system writes itself (people's own reasons are shown as written).
+REASONS: list[tuple[re.Pattern[str], str, str]] = [
+    (re.compile(r"all_voted"), "全部投票完毕", "everyone has voted"),
+    (re.compile(r"deadline"), "表决期限届满", "voting period over"),
+    (re.compile(r"no decision by the deadline"), "期限内未作决定", "no decision by the deadline"),
+    (
+        re.compile(r"(the amount is )?not over the threshold"),
+        "金额未超过需审议的限额",
+        "the amount is not over the review threshold",
+    ),
+    (re.compile(r"objection upheld"), "异议成立", "objection upheld"),
+    (
+        re.compile(r"objection (\d+) unanswered by its reply deadline"),
+        "第{0}号异议逾期未答复",
+        "objection {0} unanswered by its reply deadline",
+    ),
+    (re.compile(r"[\w-]+: deadline passed"), "期限已过", "deadline passed"),
+]
+COMPARISONS = {"more_than": ("超过", "more than"), "at_least": ("不少于", "at least")}
+BASES = {
+    "present": ("实到", "of those present"),
+    "members_of_record": ("全体成员", "of all members"),
+    "expected": ("应到", "of those expected"),
+    "participating": ("参与表决", "of those taking part"),
+}
+FRACTIONS = {
+    "1/2": "二分之一",
+    "2/3": "三分之二",
+    "3/4": "四分之三",
+    "1/3": "三分之一",
+    "1": "全部",
+}
 
-def public_fields(entry: HistoryEntry, tz: ZoneInfo) -> dict[str, Any]:
-    """The fields of a timeline event that the board shows, times in local time."""
-    fields = {k: entry.data[k] for k in PUBLIC_FIELDS if entry.data.get(k) not in (None, "")}
-    if isinstance(deadline := fields.get("deadline"), str):
-        fields["deadline"] = (
-            datetime.fromisoformat(deadline).astimezone(tz).strftime("%Y-%m-%d %H:%M")
-        )
-    return fields
+
+def plain(code: Any, lang: str) -> str:
+    """The plain word for a code (True/False as yes/no); anything else as it is."""
+    if isinstance(code, bool):
+        return ("是" if code else "否") if lang == "zh" else ("yes" if code else "no")
+    names = CODES.get(str(code))
+    return names[lang == "en"] if names else str(code)
+
+
+def plain_reason(reason: str, lang: str) -> str:
+    for pattern, zh, en in REASONS:
+        if match := pattern.fullmatch(reason):
+            return (zh if lang == "zh" else en).format(*match.groups())
+    days = r"\1天" if lang == "zh" else r"\1 days"
+    return re.sub(r"\s*\((\d+) days?\)", days, reason)
+
+
+def describe_threshold(threshold: dict[str, Any], lang: str) -> str:
+    """A threshold in words: 超过参与表决的二分之一 / more than 1/2 of those taking part."""
+    comparison = COMPARISONS[threshold["comparison"]][lang == "en"]
+    base = BASES[threshold["base"]][lang == "en"]
+    fraction = str(threshold["fraction"])
+    if lang == "zh":
+        return f"{comparison}{base}的{FRACTIONS.get(fraction, fraction)}"
+    return f"{comparison} {fraction} {base}"
+
+
+def tally_lines(
+    tally: dict[str, Any], opened: dict[str, Any] | None, lang: str
+) -> list[dict[str, Any]]:
+    """Each test a vote had to pass, in words: participation against the quorum and yes votes
+    against the passing threshold, by headcount and (owners' votes) by exclusive area too."""
+    if not opened or not isinstance(opened.get("rule"), dict):
+        return []
+    rule = opened["rule"]
+    roll = opened.get("roll") or {}
+    area_of_record = sum((Decimal(str(v)) for v in roll.values()), Decimal(0))
+    heads = {
+        "present": tally["participating"],
+        "participating": tally["participating"],
+        "members_of_record": opened.get("members_of_record", 0),
+        "expected": opened.get("expected", 0),
+    }
+    participating_area = Decimal(str(tally.get("participating_area", 0)))
+    areas = {
+        "present": participating_area,
+        "participating": participating_area,
+        "members_of_record": area_of_record,
+        "expected": area_of_record,
+    }
+    zh = lang == "zh"
+    lines = []
+    tests = [("quorum", "participating", "participating_area"), ("passes", "yes", "yes_area")]
+    for key, count_key, area_key in tests:
+        threshold = rule.get(key)
+        if not threshold:
+            continue
+        measures = [("head", Decimal(tally[count_key]), Decimal(heads[threshold["base"]]))]
+        if rule.get("area_weighted"):
+            area = Decimal(str(tally.get(area_key, 0)))
+            measures.append(("area", area, Decimal(areas[threshold["base"]])))
+        for measure, count, base in measures:
+            what = (
+                ("参与" if key == "quorum" else "赞成")
+                if zh
+                else ("Taking part" if key == "quorum" else "Yes")
+            )
+            unit = (
+                ("面积" if measure == "area" else "人数")
+                if zh
+                else (" by area" if measure == "area" else " by headcount")
+            )
+            share = f"{100 * count / base:.2f}%" if base > 0 else "—"
+            if measure == "area":
+                amounts = f"{count:,.2f} ㎡ / {base:,.2f} ㎡"
+            else:
+                amounts = f"{count:,.0f} / {base:,.0f}" + (" 人" if zh else "")
+            holds = satisfies(
+                count,
+                base,
+                Fraction(str(threshold["fraction"])),
+                Comparison(threshold["comparison"]),
+            )
+            lines.append(
+                {
+                    "label": f"{what}{unit}占比" if zh else f"{what}{unit}",
+                    "share": share,
+                    "amounts": amounts,
+                    "threshold": describe_threshold(threshold, lang),
+                    "holds": holds,
+                }
+            )
+    return lines
+
+
+def public_fields(
+    entry: HistoryEntry, tz: ZoneInfo, lang: str = "zh", titles: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The fields of a timeline event that the board shows, named and worded for ``lang``,
+    times in local time and stages by their titles."""
+    shown: dict[str, str] = {}
+    for key in PUBLIC_FIELDS:
+        value = entry.data.get(key)
+        if value in (None, ""):
+            continue
+        if key == "deadline" and isinstance(value, str):
+            text = datetime.fromisoformat(value).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        elif key == "stage":
+            text = (titles or {}).get(str(value), plain(value, lang))
+        elif key == "reason":
+            text = plain_reason(str(value), lang)
+        elif key == "text":
+            text = str(value)
+        else:
+            text = plain(value, lang)
+        shown[FIELD_NAMES[key][lang == "en"]] = text
+    return shown
 
 
 @dataclass
@@ -322,10 +546,60 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def create_board(app: Governance, *, demo: bool = False) -> APIRouter:
+def create_board(
+    app: Governance, *, demo: bool = False, procedures: ProcedureLibrary | None = None
+) -> APIRouter:
     """The board's routes (mounted at ``/board`` by :func:`govflow.entrypoints.api.create_api`).
-    On a demo server (items' clocks can be fast-forwarded) every page says so."""
+    On a demo server (items' clocks can be fast-forwarded) every page says so. Stages and
+    procedures are named by their titles in ``procedures`` (else by their kinds)."""
     router = APIRouter(prefix="/board", include_in_schema=False)
+    proposals: dict[UUID, dict[str, Any]] = {}  # an item's proposal never changes
+
+    def proposal(issue: UUID) -> dict[str, Any]:
+        if issue not in proposals:
+            first = app.get_history(issue, limit=1)
+            proposals[issue] = first[0].data if first else {}
+        return proposals[issue]
+
+    def procedure_of(name_version: str) -> Any:
+        name, _, version = name_version.partition("@")
+        if procedures is None or not version.isdigit():
+            return None
+        try:
+            return procedures.get(name, int(version))
+        except GovflowError:
+            return None
+
+    def stage_titles(issue: UUID, name_version: str, lang: str) -> dict[str, str]:
+        """Each stage's name: its title in the procedure (Chinese pages), else its kind."""
+        procedure = procedure_of(name_version)
+        if procedure is not None:
+            return {
+                s.id: s.title if lang == "zh" else plain(s.kind.value, lang)
+                for s in procedure.stages
+            }
+        stages = proposal(issue).get("stages") or []
+        return {s["id"]: plain(s["kind"], lang) for s in stages if isinstance(s, dict)}
+
+    def procedure_title(issue: UUID, name_version: str, lang: str) -> str:
+        procedure = procedure_of(name_version)
+        if procedure is not None:
+            return str(procedure.title)
+        return " → ".join(stage_titles(issue, name_version, lang).values()) or "—"
+
+    def subject_of(row: NoticeRow, lang: str) -> str:
+        """The council and the item a notice is about: 样例社区 · 议题 1 更换化粪管."""
+        council = app.directory.councils.get(row.council)
+        name = council.name if council else app.get_council(row.council).name
+        t = TEXT[lang]
+        if row.subject == "issue" and (issue := app.directory.issues.get(row.subject_id)):
+            return f"{name} · {t['issue']} {issue.number} {issue.title}"
+        if row.subject == "spending" and (spent := app.directory.spending.get(row.subject_id)):
+            return f"{name} · {t['spending_item']} {spent.number} {spent.purpose}"
+        if row.subject == "meeting" and (meeting := app.directory.meetings.get(row.subject_id)):
+            return f"{name} · {t['meeting_item']} {meeting.number} {meeting.title}"
+        return name
+
     env = Environment(
         loader=PackageLoader("govflow.entrypoints", "templates"),
         autoescape=select_autoescape(["html", "xml"]),
@@ -372,7 +646,10 @@ def create_board(app: Governance, *, demo: bool = False) -> APIRouter:
             when=when,
             switch=switch,
             event_name=lambda topic: EVENT_NAMES.get(topic, (topic, topic))[lang == "en"],
-            word=lambda key: t.get(str(key), str(key)),
+            word=lambda key: plain(key, lang),
+            titles=lambda row: stage_titles(row.id, row.procedure, lang),
+            subject=lambda row: subject_of(row, lang),
+            notice_text=lambda row: app.get_notice(row.id).text,
             demo=demo,
             **context,
         )
@@ -422,8 +699,8 @@ def create_board(app: Governance, *, demo: bool = False) -> APIRouter:
                 "title": r.title,
                 "updated": r.posted_at,
                 "link": f"/board/notices/{r.id}{suffix}",
-                "summary": f"{TEXT[lang][r.kind]} · {TEXT[lang]['display_until']} "
-                f"{r.display_until.isoformat()}",
+                "summary": f"{subject_of(r, lang)} · {plain(r.kind, lang)} · "
+                f"{TEXT[lang]['display_until']} {r.display_until.isoformat()}",
             }
             for r in rows[:PAGE_SIZE]
         ]
@@ -516,8 +793,9 @@ def create_board(app: Governance, *, demo: bool = False) -> APIRouter:
                 "title": f"{r.number}. {r.title}",
                 "updated": r.updated_at or r.proposed_at,
                 "link": f"/board/{code}/issues/{r.number}{suffix}",
-                "summary": f"{TEXT[lang]['stage']}: {r.stage or '—'} · "
-                f"{TEXT[lang]['outcome']}: {r.outcome or '—'}",
+                "summary": f"{TEXT[lang]['stage']}: "
+                f"{stage_titles(r.id, r.procedure, lang).get(r.stage or '', r.stage or '—')} · "
+                f"{TEXT[lang]['outcome']}: {plain(r.outcome, lang) if r.outcome else '—'}",
             }
             for r in rows
         ]
@@ -528,17 +806,37 @@ def create_board(app: Governance, *, demo: bool = False) -> APIRouter:
     def issue(request: Request, code: str, number: int) -> HTMLResponse:
         view = app.get_issue(code, number)
         history = app.get_history(view.id)
+        lang = lang_of(request)
         now = app.now()
+        titles = stage_titles(view.id, view.procedure, lang)
         bars, now_x = stage_bars(view.stages, history, now)
-        tallies = [e.data for e in history if e.topic == "govflow.issue.voting_tallied"]
+        opened = {
+            e.data.get("ballot_key"): e.data
+            for e in history
+            if e.topic == "govflow.issue.voting_opened"
+        }
+        tallies = []
+        for e in history:
+            if e.topic != "govflow.issue.voting_tallied":
+                continue
+            key = str(e.data.get("ballot_key", ""))
+            stage, _, round_no = key.partition("#")
+            name = f"{titles.get(stage, plain(stage, lang))} · " + TEXT[lang]["round"].format(
+                n=round_no or 1
+            )
+            lines = tally_lines(e.data, opened.get(key), lang)
+            tallies.append({"name": name, "lines": lines, **e.data})
         evaluations = [e.data for e in history if e.topic == "govflow.issue.evaluation_recorded"]
-        timeline = [(e, public_fields(e, ZoneInfo(app.timezone))) for e in history]
+        tz = ZoneInfo(app.timezone)
+        timeline = [(e, public_fields(e, tz, lang, titles)) for e in history]
         linked = [n for n in app.list_notices(code) if n.subject_id == view.id][:PAGE_SIZE]
         return render(
             request,
             "issue.html",
             council=app.get_council(code),
             issue=view,
+            stage_title=titles,
+            procedure_title=procedure_title(view.id, view.procedure, lang),
             bars=bars,
             now_x=now_x,
             tallies=tallies,
@@ -566,7 +864,7 @@ def create_board(app: Governance, *, demo: bool = False) -> APIRouter:
                 "title": f"{r.number}. {r.purpose} ¥{r.amount}",
                 "updated": r.requested_at,
                 "link": f"/board/{code}/spending{suffix}#s{r.number}",
-                "summary": f"{TEXT[lang]['status']}: {r.status}",
+                "summary": f"{TEXT[lang]['status']}: {plain(r.status, lang)}",
             }
             for r in rows
         ]
