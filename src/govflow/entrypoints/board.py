@@ -234,7 +234,7 @@ TEXT: dict[str, dict[str, str]] = {
         "spending_item": "Spending",
         "meeting_item": "Meeting",
         "decided": "Text",
-        "round": "vote, round {n}",
+        "round": "round {n}",
         "threshold": "threshold",
         "met": "met",
         "not_met": "not met",
