@@ -108,6 +108,7 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 # standalone), served here: /docs and /redoc need no CDN.
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 DOCS_ASSETS_URL = "/static/docs"
+DOCS_CSP = "img-src 'self' data: blob:; font-src 'self' data:"
 
 # Error pages of the board and the app: HTML in the page's language (Chinese unless ?lang=en).
 ERROR_TEXT: dict[str, dict[int | str, tuple[str, str]]] = {
@@ -216,30 +217,35 @@ def _with_links(api: FastAPI) -> None:
 def _offline_docs(api: FastAPI) -> None:
     """``/docs`` (Swagger UI) and ``/redoc`` with their scripts, styles and icon served from
     :data:`DOCS_ASSETS` at :data:`DOCS_ASSETS_URL`: no asset from another host (nor Google
-    Fonts), so both work without internet."""
+    Fonts), so both work without internet. Swagger UI's online validator badge is off, and
+    both pages forbid images from other hosts (ReDoc's bundle hard-codes Redocly's logo)."""
     api.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
     openapi_url = api.openapi_url or "/openapi.json"
 
     def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=f"{root}{openapi_url}",
             title=f"{api.title} - Swagger UI",
             swagger_js_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
             swagger_css_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui.css",
             swagger_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
-            swagger_ui_parameters=api.swagger_ui_parameters,
+            swagger_ui_parameters={"validatorUrl": None, **(api.swagger_ui_parameters or {})},
         )
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
 
     def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_redoc_html(
+        page = get_redoc_html(
             openapi_url=f"{root}{openapi_url}",
             title=f"{api.title} - ReDoc",
             redoc_js_url=f"{root}{DOCS_ASSETS_URL}/redoc.standalone.js",
             redoc_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
             with_google_fonts=False,
         )
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
 
     api.add_api_route("/docs", swagger_ui, methods=["GET"], include_in_schema=False)
     api.add_api_route("/redoc", redoc, methods=["GET"], include_in_schema=False)
