@@ -68,6 +68,10 @@ LINKS: dict[tuple[str, str, str], dict[str, Link]] = {
         "RecordMotion": ("post", f"{MEETING}/motions", {"number": "$response.body#/number"}),
         "RecordMinutes": ("post", f"{MEETING}/minutes", {"number": "$response.body#/number"}),
     },
+    ("post", f"{MEETING}/attendance", "200"): {
+        "RecordMotion": ("post", f"{MEETING}/motions", {}),
+        "GetMeeting": ("get", MEETING, {}),
+    },
     ("post", f"{MEETING}/motions", "201"): {"GetMeeting": ("get", MEETING, {})},
     ("post", f"{C}/spending", "201"): {
         "GetSpending": ("get", SPENDING, {"number": "$response.body#/number"}),
