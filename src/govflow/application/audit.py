@@ -32,7 +32,7 @@ from govflow.application.audit_store import (
     postgres_audit_store,
     sqlite_audit_store,
 )
-from govflow.application.listing import ListingCases
+from govflow.application.listing import FEED_LIMIT, ListingCases
 from govflow.application.log_reader import Record, scan
 from govflow.application.mapper import upcast
 from govflow.application.views import HistoryEntry
@@ -250,14 +250,15 @@ class AuditCases(ListingCases):
         """The checkpoints to show the public, each kept among the published digests as it is
         shown (the board's own record), and flagged where the store's digest is no longer the
         one published before for that position."""
-        shown: list[ShownCheckpoint] = []
-        for checkpoint in self.list_checkpoints():
-            self._publish(checkpoint, source)
+        checkpoints = self.list_checkpoints()
         held = self.published.held() if self.published is not None else {}
-        for checkpoint in self.list_checkpoints():
-            published = held.get(checkpoint.position, checkpoint.digest)
-            shown.append(ShownCheckpoint(checkpoint, published, published != checkpoint.digest))
-        return shown
+        for checkpoint in checkpoints:
+            if checkpoint.position not in held:  # first shown now: keep it as handed out
+                self._publish(checkpoint, source)
+                held[checkpoint.position] = checkpoint.digest
+        return [
+            ShownCheckpoint(c, held[c.position], held[c.position] != c.digest) for c in checkpoints
+        ]
 
     def verify_cached(self, max_age: float = VERIFY_MAX_AGE) -> tuple[VerifyReport, datetime]:
         """:meth:`verify_audit_chain` at most once per ``max_age`` seconds, shared by every
@@ -395,28 +396,25 @@ class AuditCases(ListingCases):
     def export_council_lines(self, code: str) -> Iterator[bytes]:
         """One council's public events, one JSON line each, in log order, as its feed shows
         them (no private record, no choice of an open or secret vote)."""
-        self.council_to_read(code)
         position = 0
         while True:
-            batch, reached = self.scan_feed(position, 1000)
-            directory = self.directory
-            for event in batch:
-                if directory.council_of(event) == code:
-                    yield (
-                        orjson.dumps(
-                            {
-                                "notification_id": event.id,
-                                "originator_id": str(event.aggregate_id),
-                                "originator_version": event.version,
-                                "topic": event.topic,
-                                "timestamp": event.timestamp.isoformat(),
-                                "actor": event.actor,
-                                "data": event.data,
-                            },
-                            default=str,
-                        )
-                        + b"\n"
+            events, reached = self.read_council_feed(code, position, FEED_LIMIT)
+            for event in events:
+                yield (
+                    orjson.dumps(
+                        {
+                            "notification_id": event.id,
+                            "originator_id": str(event.aggregate_id),
+                            "originator_version": event.version,
+                            "topic": event.topic,
+                            "timestamp": event.timestamp.isoformat(),
+                            "actor": event.actor,
+                            "data": event.data,
+                        },
+                        default=str,
                     )
-            if len(batch) < 1000:  # the log's head
+                    + b"\n"
+                )
+            if reached == position:  # the log's head
                 return
             position = reached
