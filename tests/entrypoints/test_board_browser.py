@@ -3,42 +3,19 @@ can read them, and a screenshot of the issue page is taken (``var/screenshots/``
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from govflow.application import Governance
 from govflow.application.specimens import SteppingClock, play
 from govflow.entrypoints.api import create_api
-from tests.conftest import IN_CI
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, require_chromium, serving
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def require_chromium() -> None:
-    if Path(CHROMIUM).exists():
-        return
-    if IN_CI:
-        pytest.fail("Debian's chromium is required when CI=true (make test installs it)")
-    pytest.skip("no chromium: apt-get install chromium")
 
 
 @pytest.fixture(scope="module")
@@ -51,21 +28,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     play(app)
     app.clock = lambda: datetime(2026, 3, 5, 4, 0, tzinfo=UTC)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_api(app), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the board did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_api(app)) as url:
+        yield url
     app.close()
 
 
@@ -74,7 +38,7 @@ def browser(base_url: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 

@@ -4,34 +4,19 @@ and the board's error pages are HTML in the page's language while ``/v1`` keeps 
 from __future__ import annotations
 
 import re
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from govflow.application import Governance
 from govflow.application.specimens import SteppingClock, play
 from govflow.entrypoints.api import create_api
-from tests.conftest import IN_CI
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, require_chromium, serving
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ASSET = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
 CONTENT_TYPES = {
     ".js": "text/javascript",
@@ -56,15 +41,6 @@ def governance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Governance]
 def client(governance: Governance) -> Iterator[TestClient]:
     with TestClient(create_api(governance)) as test_client:
         yield test_client
-
-
-def require_chromium() -> None:
-    """As tests/entrypoints/test_board_browser.py: skip without Debian's chromium, fail in CI."""
-    if Path(CHROMIUM).exists():
-        return
-    if IN_CI:
-        pytest.fail("Debian's chromium is required when CI=true (make test installs it)")
-    pytest.skip("no chromium: apt-get install chromium")
 
 
 def _assets(html: str) -> list[str]:
@@ -161,21 +137,8 @@ def test_the_api_and_the_json_lists_keep_problem_json(client: TestClient, path: 
 @pytest.fixture(scope="module")
 def base_url(governance: Governance) -> Iterator[str]:
     require_chromium()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_api(governance), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_api(governance)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +155,7 @@ def offline_page(base_url: str) -> Iterator[tuple[Any, list[str]]]:
             route.abort()
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = chromium.new_context()
         context.route("**/*", only_this_server)
         yield context, blocked

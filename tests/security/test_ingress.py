@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -15,7 +14,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from starlette.types import Receive, Scope, Send
 
 from govflow.application import Governance
@@ -27,6 +25,7 @@ from govflow.entrypoints.api import create_api
 from govflow.entrypoints.guard import MAX_BODY, BodyGuard, caller_of, request_digest
 from govflow.entrypoints.routes.meetings import MAX_EVIDENCE
 from tests.conftest import Store
+from tests.serving import serving
 
 COUNCIL = "east"
 PAY = f"/v1/councils/{COUNCIL}/spending/1/disbursements"
@@ -143,20 +142,8 @@ def server(sql_store: Store) -> Iterator[tuple[str, Governance, dict[str, str]]]
     """A real uvicorn serving the API over SQLite or PostgreSQL, on a free port."""
     app = Governance(sql_store.env, clock=SteppingClock())
     tokens = council(app)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_api(app), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", app, tokens
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_api(app)) as url:
+        yield url, app, tokens
     app.close()
 
 
