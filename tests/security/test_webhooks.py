@@ -25,11 +25,10 @@ from govflow.application import Governance, webhook_delivery
 from govflow.application.webhook_store import DeliveryState
 from govflow.application.webhooks import http_sender, verify_signature
 from govflow.domain.access import HolderKind, Scope
-from govflow.domain.council import Body
 from govflow.domain.errors import AlreadyExistsError, GovflowError
 from govflow.domain.webhook import TargetRefusedError, subscription_id
 from govflow.entrypoints.api import create_api
-from tests.application.test_webhooks import FakeClock, Receiver
+from tests.application.test_webhooks import FakeClock, Receiver, enroll
 from tests.conftest import Store
 
 COUNCIL = "hook"
@@ -110,9 +109,23 @@ def receiver() -> Iterator[Receiver]:
         r.stop()
 
 
-def enroll(app: Governance, code: str, *members: str) -> None:
-    for member in members:
-        app.enroll_member(code, member, member, bodies=(Body.TWO_COMMITTEES,), actor="clerk")
+def record_v1_subscription(app: Governance, url: str, secret: str) -> UUID:
+    """A subscription as recorded before secrets left the events (version 1, the secret in
+    clear), written straight to the store; no cursor is kept for it."""
+    sid = subscription_id(COUNCIL, url)
+    payload: dict[str, object] = {
+        "timestamp": "2026-05-01T00:30:00+00:00",
+        "actor": "clerk",
+        "step": None,
+        "council": COUNCIL,
+        "url": url,
+        "topics": [],
+        "secret": secret,
+    }
+    app.recorder.insert_events(
+        [StoredEvent(sid, 1, "govflow.webhook.subscribed", orjson.dumps(payload))]
+    )
+    return sid
 
 
 def head(app: Governance) -> int:
@@ -393,19 +406,7 @@ def test_an_old_store_with_the_secret_in_its_event_still_delivers(
     """A subscription recorded before secrets left the events (version 1, the secret in
     clear) still decodes, shows no secret, and signs with its secret."""
     legacy = "whsec_" + "legacy-secret-0123456789abcdef"
-    sid = subscription_id(COUNCIL, receiver.url)
-    payload: dict[str, object] = {
-        "timestamp": "2026-05-01T00:30:00+00:00",
-        "actor": "clerk",
-        "step": None,
-        "council": COUNCIL,
-        "url": receiver.url,
-        "topics": [],
-        "secret": legacy,
-    }
-    local.recorder.insert_events(
-        [StoredEvent(sid, 1, "govflow.webhook.subscribed", orjson.dumps(payload))]
-    )
+    sid = record_v1_subscription(local, receiver.url, legacy)
     local.webhook_store.save(DeliveryState(str(sid), position=head(local)))
     assert "secret" not in json.dumps(local.get_webhook(COUNCIL, sid).model_dump(mode="json"))
     enroll(local, COUNCIL, "m1")
@@ -626,19 +627,7 @@ def test_a_subscription_without_a_kept_cursor_is_not_delivered(
 ) -> None:
     """A subscription whose cursor was never kept (its event saved, the server stopped before
     the cursor) is not ready: a pass skips it instead of starting at the log's beginning."""
-    sid = subscription_id(COUNCIL, receiver.url)
-    payload: dict[str, object] = {
-        "timestamp": "2026-05-01T00:30:00+00:00",
-        "actor": "clerk",
-        "step": None,
-        "council": COUNCIL,
-        "url": receiver.url,
-        "topics": [],
-        "secret": "whsec_" + "no-cursor-0123456789abcdef",
-    }
-    local.recorder.insert_events(
-        [StoredEvent(sid, 1, "govflow.webhook.subscribed", orjson.dumps(payload))]
-    )
+    record_v1_subscription(local, receiver.url, "whsec_" + "no-cursor-0123456789abcdef")
     enroll(local, COUNCIL, "m1")
     assert local.deliver_webhooks(http_sender(timeout=5)) == 0
     assert receiver.received == []
