@@ -30,6 +30,7 @@ from starlette.routing import BaseRoute, Route
 from govflow.application import Governance
 from govflow.application.procedures import ProcedureLibrary
 from govflow.domain.errors import GovflowError
+from govflow.entrypoints.app import ROUTERS as APP_ROUTERS
 from govflow.entrypoints.ballot_box import BallotBox
 from govflow.entrypoints.board import board_root, create_board
 from govflow.entrypoints.guard import PROBLEM, BodyGuard, problem_body
@@ -324,12 +325,15 @@ def create_api(
     api.add_middleware(BodyGuard, governance=app, evidence_limit=MAX_EVIDENCE)
     api.add_middleware(BallotBox, door=api.state.door)  # outermost: simple ballots go no further
     board = create_board(app, demo=demo, procedures=procedures)
-    for router in (*ROUTERS, board):
+    for router in (*ROUTERS, board, *APP_ROUTERS):
         api.include_router(router)
     api.add_api_route("/", board_root, include_in_schema=False)
     _offline_docs(api)
     _with_links(api)
     api.state.methods_by_path = _methods_by_path(
-        [*api.router.routes, *(route for router in (*ROUTERS, board) for route in router.routes)]
+        [
+            *api.router.routes,
+            *(route for router in (*ROUTERS, board, *APP_ROUTERS) for route in router.routes),
+        ]
     )
     return api

@@ -39,6 +39,12 @@ from govflow.application.idempotency import (
 from govflow.domain.errors import AuthenticationError, GovflowError
 from govflow.domain.idempotency import IdempotencyKeyInvalidError, check_key
 from govflow.domain.policy import Principal
+from govflow.entrypoints.app.session import (
+    APP_PREFIX,
+    SignInRequiredError,
+    cookie_token,
+    is_public_write,
+)
 from govflow.entrypoints.deps import CHECKED_PRINCIPAL
 from govflow.entrypoints.routes.meetings import EVIDENCE_ROUTE
 
@@ -117,8 +123,9 @@ class BodyGuard:
             )
             if streamed or declared:
                 receive = _limited(receive, limit)
-            if key is not None or (method not in SAFE_METHODS and (streamed or declared)):
-                principal = await self._authenticate(headers)
+            writes = method not in SAFE_METHODS and (streamed or declared)
+            if key is not None or (writes and not is_public_write(scope["path"])):
+                principal = await self._authenticate(headers, scope["path"])
                 state = {**scope.get("state", {}), CHECKED_PRINCIPAL: principal}
                 scope = {**scope, "state": state}
                 if key is not None:
@@ -140,8 +147,15 @@ class BodyGuard:
         else:
             await self.app(scope, receive, send)
 
-    async def _authenticate(self, headers: dict[str, str]) -> Principal:
+    async def _authenticate(self, headers: dict[str, str], path: str) -> Principal:
         authorization = headers.get("authorization")
+        if authorization is None and path.startswith(APP_PREFIX):
+            # The members' app: the session cookie is the credential (its forms' CSRF token
+            # is checked by the route, with the form).
+            token = cookie_token(headers.get("cookie", ""))
+            if token is None:
+                raise SignInRequiredError("sign in with the link the clerk gave you")
+            return await run_in_threadpool(self.governance.authenticate, token)
         scheme, token = get_authorization_scheme_param(authorization)
         if not (authorization and scheme and token) or scheme.lower() != "bearer":
             raise AuthenticationError("send Authorization: Bearer <token>")

@@ -1,0 +1,16 @@
+"""The members' app (``/app/``): everything a member or resident does, from a phone.
+
+Server-rendered pages and plain forms (they work without JavaScript) over the same commands,
+door and policy as the API: a form builds a command and hands it to the door; no page decides a
+rule. Each module holds one part and its module-level ``router``; :data:`ROUTERS` lists them.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from govflow.entrypoints.app import home
+
+ROUTERS: tuple[APIRouter, ...] = (home.router,)
+
+__all__ = ["ROUTERS"]
