@@ -1,0 +1,77 @@
+"""A refused form, told in the page's language: each error code in plain Chinese and English.
+
+A form handler catches the :class:`~govflow.domain.errors.GovflowError` the door raised and
+shows :func:`problem_text` on the page it re-renders (the code stays in the page, for support).
+"""
+
+from __future__ import annotations
+
+from govflow.domain.errors import GovflowError
+
+PROBLEMS: dict[str, tuple[str, str]] = {
+    "input.invalid": ("填写的内容不正确，请检查后重试。", "Something you entered is not valid."),
+    "money.invalid_amount": (
+        "金额格式不正确，请填写元，最多两位小数，例如 12000.00。",
+        "The amount is not valid: yuan with at most two decimals, e.g. 12000.00.",
+    ),
+    "not_found": ("找不到该记录。", "That record was not found."),
+    "already_exists": ("该记录已存在。", "That already exists."),
+    "rule.violation": ("不符合议事规则。", "The rules of procedure do not allow this."),
+    "council.unknown_member": ("名册中没有此成员。", "No such member on the roll."),
+    "issue.stage_out_of_order": (
+        "议题当前不在可以进行此操作的阶段。",
+        "The item is not at a stage where this can be done.",
+    ),
+    "issue.closed": ("议题已结束。", "The item is closed."),
+    "ballot.voting_not_open": ("表决尚未开始或已经结束。", "Voting is not open."),
+    "ballot.not_on_roll": (
+        "您不在本次表决的名册上。",
+        "You are not on the roll of this vote.",
+    ),
+    "ballot.double_vote": ("您已经投过票了，每人只能投一次。", "You have already voted."),
+    "notice.objection_window_closed": (
+        "异议期已过，不能再提出异议。",
+        "The objection window has closed.",
+    ),
+    "notice.invalid_state": ("公示当前状态不允许此操作。", "The notice does not allow this now."),
+    "meeting.quorum_not_met": ("会议未达到法定人数。", "The meeting did not reach its quorum."),
+    "meeting.invalid_state": ("会议当前状态不允许此操作。", "The meeting does not allow this now."),
+    "spending.same_officer": (
+        "拨付须由另一名经办人批准，申请人不能自己批准。",
+        "Another officer must approve: not the one who requested it.",
+    ),
+    "spending.over_disbursement": (
+        "拨付金额超过了批准金额。",
+        "The disbursement exceeds the approved amount.",
+    ),
+    "spending.invalid_state": (
+        "支出当前状态不允许此操作。",
+        "The spending does not allow this now.",
+    ),
+    "workflow.unavailable": (
+        "流程服务暂时不可用，请稍后再试。",
+        "The workflow service is unavailable; try again shortly.",
+    ),
+    "workflow.timeout": (
+        "流程服务响应超时，操作可能已经完成，请刷新页面查看。",
+        "The workflow service timed out; the action may have happened: reload to check.",
+    ),
+    "workflow.action_refused": ("流程拒绝了此操作。", "The process refused this action."),
+    "concurrency.conflict": (
+        "有人同时修改了此记录，请刷新后重试。",
+        "Someone changed this at the same time; reload and try again.",
+    ),
+    "auth.unauthenticated": ("请先登录。", "Please sign in."),
+    "auth.forbidden": ("您没有权限进行此操作。", "You may not do this."),
+    "csrf.invalid": (
+        "表单已过期，请重新打开页面后再提交。",
+        "The form has expired: open the page again and resubmit.",
+    ),
+}
+
+
+def problem_text(error: GovflowError, lang: str) -> str:
+    """What went wrong, for the person who tried: the code's sentence (the error's own message
+    added in English, where it says more)."""
+    zh, en = PROBLEMS.get(error.code, ("操作未能完成。", "This could not be done."))
+    return zh if lang == "zh" else f"{en} ({error.message})"
