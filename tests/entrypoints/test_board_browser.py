@@ -13,6 +13,7 @@ import pytest
 from govflow.application import Governance
 from govflow.application.specimens import SteppingClock, play
 from govflow.entrypoints.api import create_api
+from tests.a11y import PHONE, check_sync
 from tests.serving import CHROMIUM, CHROMIUM_ARGS, require_chromium, serving
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -99,3 +100,31 @@ def test_the_issue_page_reads_on_a_phone_and_is_photographed(browser: Any, base_
     assert (SCREENSHOTS / "board-issue.png").stat().st_size > 10_000
     phone.close()
     desktop.close()
+
+
+BOARD_PAGES = [
+    "/board/",
+    "/board/specimen/",
+    "/board/specimen/issues",
+    "/board/specimen/issues/1",
+    "/board/specimen/notices",
+    "/board/specimen/spending",
+    "/board/audit",
+    "/board/no-such-council/",
+]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_board_page_passes_axe_on_a_phone(browser: Any, base_url: str, lang: str) -> None:
+    """Every board page (and its error page) at 390 px: no serious or critical WCAG 2.1 AA
+    violation, nothing wider than the screen; each photographed under var/screenshots/phone."""
+    phone = browser.new_context(**PHONE)
+    page = phone.new_page()
+    found: dict[str, list[str]] = {}
+    for path in BOARD_PAGES:
+        url = path + ("&" if "?" in path else "?") + "lang=en" if lang == "en" else path
+        page.goto(base_url + url)
+        if violations := check_sync(page, f"board-{lang}-{path}"):
+            found[url] = violations
+    assert found == {}
+    phone.close()
