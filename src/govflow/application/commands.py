@@ -142,8 +142,21 @@ class CorrectNotice(ItemCommand):
     text: Text = Field(min_length=1, max_length=10_000)
 
 
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+"""A file's SHA-256 in lower-case hex (a photo kept with the meeting evidence)."""
+
+
+class GiveOpinion(ItemCommand):
+    """An opinion in the item's open discussion stage (群议), or a reply to opinion
+    ``reply_to``."""
+
+    text: Text = Field(min_length=1, max_length=10_000)
+    reply_to: Number | None = None
+
+
 class ReportProgress(ItemCommand):
     text: Text = Field(min_length=1, max_length=10_000)
+    photos: tuple[Sha256, ...] = Field(default=(), max_length=20)
 
 
 class CompleteImplementation(ItemCommand):
@@ -281,6 +294,7 @@ __all__ = [
     "ExcuseMember",
     "FileObjection",
     "GiveMeetingNotice",
+    "GiveOpinion",
     "IssueToken",
     "ProposeIssue",
     "RateIssue",

@@ -15,10 +15,18 @@ from govflow.domain.rating import Rating, RatingGiven, Satisfaction
 
 class EvaluationCases(GovernanceCore):
     def report_progress(
-        self, code: str, number: int, stage: str, text: str, *, actor: str, step: str | None = None
+        self,
+        code: str,
+        number: int,
+        stage: str,
+        text: str,
+        *,
+        actor: str,
+        step: str | None = None,
+        photos: tuple[str, ...] = (),
     ) -> None:
         issue = self.issue(code, number)
-        issue.report_progress(stage, text, at=self.now(), actor=actor, step=step)
+        issue.report_progress(stage, text, at=self.now(), actor=actor, step=step, photos=photos)
         self._save(issue)
 
     def open_evaluation(

@@ -198,6 +198,15 @@ class IssueCases(GovernanceCore):
         issue.record_opinion(stage, text, at=self.now(), actor=actor)
         self._save(issue)
 
+    def give_opinion(
+        self, code: str, number: int, text: str, *, reply_to: int | None, actor: str
+    ) -> int:
+        """Record an opinion (or a reply) in the item's open discussion stage; its number."""
+        issue = self.issue(code, number)
+        no = issue.give_opinion(text, reply_to=reply_to, at=self.now(), actor=actor)
+        self._save(issue)
+        return no
+
     def reopen_issue(
         self,
         code: str,

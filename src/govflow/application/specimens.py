@@ -6,6 +6,7 @@ payloads are the same on every machine.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -121,7 +122,8 @@ def play(app: Governance) -> None:
     app.open_stage(c, 1, "propose", deadline=None, actor="m1")
     app.close_stage(c, 1, "propose", StageOutcome.COMPLETED, actor="m1")
     app.open_stage(c, 1, "deliberate", deadline=START + timedelta(days=7), actor="m1")
-    app.record_opinion(c, 1, "deliberate", "同意更换", actor="m2")
+    first = app.give_opinion(c, 1, "同意更换", reply_to=None, actor="m2")
+    app.give_opinion(c, 1, "费用怎么分摊？", reply_to=first, actor="m3")
     app.escalate_issue(
         c,
         1,
@@ -157,7 +159,9 @@ def play(app: Governance) -> None:
     app.reopen_issue(c, 1, "publish", "objection upheld", actor="m1")
     app.open_stage(c, 1, "publish", deadline=START + timedelta(days=40), actor="system")
     app.withdraw_notice(notice, "superseded", actor="m1")
-    app.report_progress(c, 1, "publish", "施工队已进场", actor="m1")
+    app.report_progress(
+        c, 1, "publish", "施工队已进场", actor="m1", photos=(hashlib.sha256(b"photo").hexdigest(),)
+    )
     app.open_evaluation(
         c,
         1,

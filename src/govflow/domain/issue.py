@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -29,6 +30,10 @@ class StageRef(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     id: str
     kind: str
+
+
+# The stages in which opinions are given: the committees' deliberation and the residents' 群议.
+DISCUSSION_KINDS = frozenset({"deliberate", "public_deliberation"})
 
 
 class StageOutcome(StrEnum):
@@ -88,9 +93,23 @@ class Escalated(DomainEvent):
 
 
 class OpinionRecorded(DomainEvent):
+    """An opinion given in a discussion stage (群议), perhaps a reply to an earlier one.
+
+    ``no`` numbers the item's opinions from 1 in recording order; version 1 carried no
+    number (its opinions are numbered by their order) and replied to nothing."""
+
     TOPIC = "govflow.issue.opinion_recorded"
+    class_version = 2
     stage: str
     text: str
+    no: int | None = None
+    reply_to: int | None = None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 had neither a number nor a reply: numbered by order, replying to none."""
+        state.setdefault("no", None)
+        state.setdefault("reply_to", None)
 
 
 class VotingOpened(DomainEvent):
@@ -141,9 +160,18 @@ class ResolutionRecorded(DomainEvent):
 
 
 class ProgressReported(DomainEvent):
+    """Implementation progress, with the sha256 of any photos (kept with meeting evidence)."""
+
     TOPIC = "govflow.issue.progress_reported"
+    class_version = 2
     stage: str
     text: str
+    photos: tuple[str, ...] = ()
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 had no photos."""
+        state.setdefault("photos", [])
 
 
 class EvaluationOpened(DomainEvent):
@@ -289,6 +317,7 @@ class Issue(Aggregate):
                 self.escalations = 0
                 self.notices: list[UUID] = []
                 self.progress_reports = 0
+                self.opinions = 0  # how many opinions were given (numbered 1, 2 …)
                 self.evaluation: Evaluation | None = None
                 self.grid = event.grid
                 self.category = event.category
@@ -335,6 +364,8 @@ class Issue(Aggregate):
                 self.notices.append(event.notice_id)
             case ProgressReported():
                 self.progress_reports += 1
+            case OpinionRecorded():
+                self.opinions += 1
             case EvaluationOpened():
                 self.evaluation = Evaluation(
                     self.id, event.stage, frozenset(event.raters), event.closes_at
@@ -451,6 +482,25 @@ class Issue(Aggregate):
             raise InvalidInputError("an opinion needs some text")
         self._trigger(OpinionRecorded, at=at, actor=actor, stage=stage, text=text)
 
+    def give_opinion(
+        self, text: str, *, reply_to: int | None, at: datetime, actor: str
+    ) -> int:
+        """Give an opinion in the open discussion stage (商议 or 群议), or reply to one of the
+        item's earlier opinions; returns its number."""
+        self._require_active()
+        stage = self.open_stage
+        if stage is None or self.stage_kinds.get(stage) not in DISCUSSION_KINDS:
+            raise StageOrderError("no discussion stage is open on this item", stage=stage)
+        if not text.strip():
+            raise InvalidInputError("an opinion needs some text")
+        if reply_to is not None and not 1 <= reply_to <= self.opinions:
+            raise InvalidInputError(f"there is no opinion {reply_to} to reply to")
+        no = self.opinions + 1
+        self._trigger(
+            OpinionRecorded, at=at, actor=actor, stage=stage, text=text, no=no, reply_to=reply_to
+        )
+        return no
+
     def open_voting(
         self,
         stage: str,
@@ -561,14 +611,23 @@ class Issue(Aggregate):
         )
 
     def report_progress(
-        self, stage: str, text: str, *, at: datetime, actor: str, step: str | None = None
+        self,
+        stage: str,
+        text: str,
+        *,
+        at: datetime,
+        actor: str,
+        step: str | None = None,
+        photos: tuple[str, ...] = (),
     ) -> None:
         if self.has_applied(step):
             return
         self._require_open(stage)
         if not text.strip():
             raise InvalidInputError("a progress report needs some text")
-        self._trigger(ProgressReported, at=at, actor=actor, step=step, stage=stage, text=text)
+        self._trigger(
+            ProgressReported, at=at, actor=actor, step=step, stage=stage, text=text, photos=photos
+        )
 
     def open_evaluation(
         self,

@@ -70,6 +70,7 @@ class Action(StrEnum):
     SUBSCRIBE_WEBHOOK = "subscribe_webhook"
     PROPOSE = "propose"
     CAST_BALLOT = "cast_ballot"
+    GIVE_OPINION = "give_opinion"
     RATE = "rate"
     FILE_OBJECTION = "file_objection"
     CHAIR_STAGE = "chair_stage"
@@ -103,6 +104,10 @@ RULES: dict[Action, tuple[str, str]] = {
     ),
     Action.PROPOSE: ("propose an item", "members, integrations with `issues:propose`"),
     Action.CAST_BALLOT: ("cast a ballot", "the member themself, if on the frozen roll"),
+    Action.GIVE_OPINION: (
+        "give an opinion in a discussion stage (群议), or reply to one",
+        "members",
+    ),
     Action.RATE: ("rate an implemented item", "the member themself, if asked to evaluate"),
     Action.FILE_OBJECTION: ("object to a notice", "members, within the objection window"),
     Action.CHAIR_STAGE: (

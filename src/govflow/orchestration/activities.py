@@ -314,7 +314,13 @@ class GovernanceActivities:
     def report_progress(self, i: m.ProgressInput) -> None:
         with self.app.acting_at(i.ref.at):
             self.app.report_progress(
-                i.ref.council, i.ref.number, i.stage, i.text, actor=i.ref.actor, step=i.ref.step
+                i.ref.council,
+                i.ref.number,
+                i.stage,
+                i.text,
+                actor=i.ref.actor,
+                step=i.ref.step,
+                photos=i.photos,
             )
 
     @defn("open_evaluation")

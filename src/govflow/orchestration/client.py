@@ -333,10 +333,18 @@ class IssueClient:
         await self._update(council, number, IssueWorkflow.correct_notice, request)
 
     async def report_progress(
-        self, council: str, number: int, who: Principal | str, text: str
+        self,
+        council: str,
+        number: int,
+        who: Principal | str,
+        text: str,
+        *,
+        photos: tuple[str, ...] = (),
     ) -> None:
         acting = await self._acting(council, who)
-        request = m.ProgressRequest(member_id=acting.holder, text=text, who=acting)
+        request = m.ProgressRequest(
+            member_id=acting.holder, text=text, who=acting, photos=photos
+        )
         await self._update(council, number, IssueWorkflow.report_progress, request)
 
     async def complete(

@@ -55,6 +55,7 @@ class CommandDoor:
             c.ProposeIssue: self._propose,
             c.CastBallot: self._cast_ballot,
             c.RateIssue: self._rate,
+            c.GiveOpinion: self._opinion,
             c.CloseStage: self._close_stage,
             c.RecordResolution: self._resolution,
             c.Reapprove: self._reapprove,
@@ -226,6 +227,16 @@ class CommandDoor:
         )
         return str(rating)
 
+    async def _opinion(self, cmd: c.GiveOpinion, who: Principal) -> int:
+        """Record an opinion in the open discussion stage (straight to the store, like a
+        ballot: the workflow waits on the stage's deadline or its chair, not on opinions)."""
+        actor = authorize(who, Action.GIVE_OPINION, cmd.council)
+        return await asyncio.to_thread(
+            lambda: self.app.give_opinion(
+                cmd.council, cmd.number, cmd.text, reply_to=cmd.reply_to, actor=actor
+            )
+        )
+
     # The chair's actions: asked here against the open stage's acting body, and again by the
     # workflow's validators (the same policy, with ``who`` as the record says now), so a stage
     # that moved on in between is checked against its successor.
@@ -274,7 +285,9 @@ class CommandDoor:
         return True
 
     async def _progress(self, cmd: c.ReportProgress, who: Principal) -> bool:
-        await (await self._chair(cmd, who)).report_progress(cmd.council, cmd.number, who, cmd.text)
+        await (await self._chair(cmd, who)).report_progress(
+            cmd.council, cmd.number, who, cmd.text, photos=cmd.photos
+        )
         return True
 
     async def _complete(self, cmd: c.CompleteImplementation, who: Principal) -> bool:

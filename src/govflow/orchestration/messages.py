@@ -176,6 +176,7 @@ class ProgressInput(Message):
     ref: Ref
     stage: str
     text: str
+    photos: tuple[str, ...] = ()  # sha256 of photos kept with the meeting evidence
 
 
 class SpendingInput(Message):
@@ -293,6 +294,7 @@ class ProgressRequest(Message):
     member_id: str
     text: str
     who: Acting | None = None
+    photos: tuple[str, ...] = ()
 
 
 class CompletionRequest(Message):

@@ -657,7 +657,12 @@ class IssueWorkflow:
         stage = self._require_stage(StageKind.IMPLEMENT)
         await self._act(
             A.report_progress,
-            m.ProgressInput(ref=self._ref(request.member_id), stage=stage.id, text=request.text),
+            m.ProgressInput(
+                ref=self._ref(request.member_id),
+                stage=stage.id,
+                text=request.text,
+                photos=request.photos,
+            ),
         )
         self.progress_text = request.text
 
