@@ -96,6 +96,7 @@ class NoticeRow:
     open_objections: int = 0
     corrected: bool = False
     withdrawn: bool = False
+    text: str = ""  # as posted, or as last corrected
 
     def showing(self, at: datetime) -> bool:
         """On display at ``at`` (a notice posted at a later workflow time, as in fast-forwarded
@@ -159,11 +160,15 @@ class Directory:
         self._council_ids: dict[UUID, str] = {}
 
     def refresh(self) -> int:
-        """Catch up with the log; returns the position reached."""
+        """Catch up with the log; returns the position reached. Nothing new costs one short
+        query, and what was scanned is not scanned again even where none of it was ours."""
+        last = self._reader.last_id()
+        if last <= self.position:
+            return self.position
         with self._lock:
-            for record in scan(self._reader, self.position, topics=TOPICS):
+            for record in scan(self._reader, self.position, stop=last, topics=TOPICS):
                 self._apply(self._decode(record))
-                self.position = record.id
+            self.position = max(self.position, last)
             return self.position
 
     def council_of(self, event: FeedEvent) -> str | None:
@@ -261,7 +266,7 @@ class Directory:
                 council, subject, number = self._subject(event.subject_id)
                 self.notices[oid] = NoticeRow(
                     oid, council, event.subject_id, subject, number, event.kind.value,
-                    event.title, at, event.display_until, event.objection_until,
+                    event.title, at, event.display_until, event.objection_until, text=event.text,
                 )  # fmt: skip
             case _:
                 self._apply_change(event)
@@ -296,6 +301,7 @@ class Directory:
                 notice.open_objections -= 1
             case n.NoticeCorrected() if notice:
                 notice.corrected, notice.display_until = True, event.display_until
+                notice.text = event.text
                 notice.objection_until = event.objection_until
             case n.NoticeWithdrawn() if notice:
                 notice.withdrawn = True

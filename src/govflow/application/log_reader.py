@@ -4,6 +4,7 @@ chain, exports): eventsourcing's reader builds a UUID object per record, which d
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
@@ -24,6 +25,10 @@ class LogReader(Protocol):
         self, after: int, limit: int, *, stop: int | None = None, topics: Sequence[str] = ()
     ) -> list[Record]: ...
 
+    def last_id(self) -> int:
+        """The id of the last record in the log (0 for none)."""
+        ...
+
 
 def _where(
     after: int, stop: int | None, topics: Sequence[str], id_column: str, p: str
@@ -40,40 +45,81 @@ def _where(
 
 
 class SqliteLogReader:
+    """Reads through one connection per thread, kept open: a page asks "anything new?" many
+    times, and opening the file costs more than the question."""
+
     def __init__(self, path: str, table: str = "stored_events") -> None:
         self.path, self.table = path, table
+        self._local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            # autocommit: no statement leaves a read transaction open between questions
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self._local.conn = conn
+        return conn
 
     def records(
         self, after: int, limit: int, *, stop: int | None = None, topics: Sequence[str] = ()
     ) -> list[Record]:
         where, params = _where(after, stop, topics, "rowid", "?")
-        with sqlite3.connect(self.path, timeout=30) as conn:
-            rows = conn.execute(
+        rows = (
+            self._connection()
+            .execute(
                 f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.table} "
                 f"WHERE {where} ORDER BY rowid LIMIT ?",
                 [*params, limit],
-            ).fetchall()
+            )
+            .fetchall()
+        )
         return [Record(r[0], r[1].replace("-", ""), r[2], r[3], r[4]) for r in rows]
+
+    def last_id(self) -> int:
+        row = self._connection().execute(f"SELECT max(rowid) FROM {self.table}").fetchone()
+        return int(row[0] or 0)
 
 
 class PostgresLogReader:
+    """Reads through one autocommit connection per thread, kept open (see
+    :class:`SqliteLogReader`); a broken connection (the server restarted) is opened again."""
+
     def __init__(self, conninfo: str, table: str) -> None:
         self.conninfo, self.table = conninfo, table
+        self._local = threading.local()
+
+    def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        import psycopg
+
+        for attempt in (1, 2):
+            conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+            if conn is None or conn.closed:
+                conn = psycopg.connect(self.conninfo, autocommit=True)
+                self._local.conn = conn
+            try:
+                return conn.execute(sql, params).fetchall()
+            except psycopg.OperationalError:
+                self._local.conn = None
+                conn.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def records(
         self, after: int, limit: int, *, stop: int | None = None, topics: Sequence[str] = ()
     ) -> list[Record]:
-        import psycopg
-
         where, params = _where(after, stop, topics, "notification_id", "%s")
-        with psycopg.connect(self.conninfo) as conn:
-            rows = conn.execute(
-                "SELECT notification_id, replace(originator_id::text, '-', ''), "
-                f"originator_version, topic, state FROM {self.table} WHERE {where} "
-                "ORDER BY notification_id LIMIT %s",
-                [*params, limit],
-            ).fetchall()
+        rows = self._query(
+            "SELECT notification_id, replace(originator_id::text, '-', ''), "
+            f"originator_version, topic, state FROM {self.table} WHERE {where} "
+            "ORDER BY notification_id LIMIT %s",
+            [*params, limit],
+        )
         return [Record(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
+
+    def last_id(self) -> int:
+        rows = self._query(f"SELECT max(notification_id) FROM {self.table}", [])
+        return int(rows[0][0] or 0) if rows else 0
 
 
 class RecorderLogReader:
@@ -97,6 +143,9 @@ class RecorderLogReader:
                 after, limit, stop=stop, topics=topics, inclusive_of_start=False
             )
         ]
+
+    def last_id(self) -> int:
+        return int(self.recorder.max_notification_id() or 0)
 
 
 def scan(

@@ -649,7 +649,7 @@ def create_board(
             word=lambda key: plain(key, lang),
             titles=lambda row: stage_titles(row.id, row.procedure, lang),
             subject=lambda row: subject_of(row, lang),
-            notice_text=lambda row: app.get_notice(row.id).text,
+            notice_text=lambda row: row.text,
             demo=demo,
             **context,
         )
