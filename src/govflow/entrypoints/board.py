@@ -62,9 +62,10 @@ TEXT: dict[str, dict[str, str]] = {
         "objections": "异议",
         "open_objections": "未答复异议",
         "how_to_object": "如何提出异议",
+        "object_app": "本会成员可在异议期内用手机登录议事通，在该议题的页面上提出异议：",
+        "object_button": "在议事通中提出异议",
         "object_text": (
-            "本会成员可在异议期内通过应用程序接口（POST {path}，携带本人令牌）"
-            "或在办公电脑上用命令行提出异议："
+            "也可以通过应用程序接口（POST {path}，携带本人令牌）或在办公电脑上用命令行提出："
         ),
         "replies": "答复",
         "upheld": "异议成立",
@@ -167,9 +168,14 @@ TEXT: dict[str, dict[str, str]] = {
         "objections": "Objections",
         "open_objections": "Unanswered objections",
         "how_to_object": "How to object",
+        "object_app": (
+            "A member of this council may object within the window from their phone, on the "
+            "item's page in the members' app:"
+        ),
+        "object_button": "Object in the members' app",
         "object_text": (
-            "A member of this council may object within the window through the API "
-            "(POST {path} with their own token) or from the command line at the office machine:"
+            "or through the API (POST {path} with their own token), or from the command line "
+            "at the office machine:"
         ),
         "replies": "Replies",
         "upheld": "upheld",
