@@ -67,6 +67,30 @@ PROBLEMS: dict[str, tuple[str, str]] = {
         "表单已过期，请重新打开页面后再提交。",
         "The form has expired: open the page again and resubmit.",
     ),
+    "area.invalid": (
+        "面积格式不正确：请填平方米，最多两位小数，例如 89.50。",
+        "The area is not valid: square metres with at most two decimals, e.g. 89.50.",
+    ),
+    "money.unsupported_currency": ("只接受人民币金额。", "Only amounts in yuan are accepted."),
+    "csv.invalid": (
+        "无法读取此文件，未导入任何内容：请使用页面上说明的列名，保存为 CSV 文件。",
+        "The file could not be read and nothing was imported: use the columns shown, as CSV.",
+    ),
+    "input.too_large": ("文件太大了。", "The file is too large."),
+    "spending.review_required": (
+        "超过限额的支出须先经党员大会审议通过。",
+        "Spending over the threshold needs the party members' assembly's review first.",
+    ),
+    "spending.disclosure_missing": (
+        "须先公开决议，才能拨付。",
+        "The resolution must be disclosed before money is paid.",
+    ),
+    "spending.reapproval_required": (
+        "实际费用超过批准金额，须重新批准。",
+        "The actual cost exceeds the approval: it must be approved again.",
+    ),
+    "voting.empty_roll": ("该组织的名册上没有人。", "Nobody is on that body's roll."),
+    "procedure.invalid": ("找不到该议事规则。", "No such procedure."),
 }
 
 

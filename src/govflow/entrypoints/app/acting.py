@@ -1,0 +1,161 @@
+"""Acting from a form: build the command, hand it to the door, and either go back to the page
+with a confirmation (303) or show the page again with the refusal in plain words (4xx).
+
+Used by the roll, meetings and spending pages. Nothing here decides a rule: the door does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from govflow.application import commands as c
+from govflow.domain.errors import GovflowError
+from govflow.domain.policy import Action, Principal, authorize
+from govflow.entrypoints.app.problems import problem_text
+from govflow.entrypoints.app.render import lang_of
+from govflow.orchestration.door import CommandDoor
+
+# Field names as people read them, for a refusal that names the field.
+FIELDS: dict[str, tuple[str, str]] = {
+    "member_id": ("成员编号", "member id"),
+    "name": ("姓名", "name"),
+    "roles": ("职责", "roles"),
+    "bodies": ("所属组织", "bodies"),
+    "chairs": ("主持的组织", "chairs"),
+    "unit": ("房号", "unit"),
+    "exclusive_area": ("专有部分面积", "exclusive area"),
+    "owner_id": ("业主编号", "owner id"),
+    "spending_threshold": ("审议限额", "threshold"),
+    "number": ("编号", "number"),
+    "body": ("组织", "body"),
+    "kind": ("会议类型", "kind"),
+    "title": ("标题", "title"),
+    "scheduled_for": ("会议时间", "date and time"),
+    "notice_days_required": ("提前通知天数", "days of notice"),
+    "rule_of": ("表决规则", "voting rule"),
+    "rule": ("表决规则", "voting rule"),
+    "issue_number": ("议题编号", "item number"),
+    "reason": ("理由", "reason"),
+    "present": ("出席人员", "those present"),
+    "text": ("内容", "text"),
+    "yes": ("赞成票数", "yes votes"),
+    "no": ("反对票数", "no votes"),
+    "abstain": ("弃权票数", "abstentions"),
+    "content": ("文件", "file"),
+    "amount": ("金额", "amount"),
+    "purpose": ("用途", "purpose"),
+    "payee": ("收款方", "payee"),
+    "budget_line": ("预算科目", "budget line"),
+    "reference": ("凭证号", "reference"),
+    "disbursement_no": ("拨付编号", "disbursement number"),
+}
+
+# Why a field was refused, by pydantic's error type ({...} from the error's context).
+INVALID: dict[str, tuple[str, str]] = {
+    "missing": ("必须填写", "is required"),
+    "string_too_short": ("不能为空", "may not be empty"),
+    "string_too_long": ("太长了，最多 {max_length} 个字", "is too long: at most {max_length}"),
+    "too_long": ("太多了，最多 {max_length} 项", "has too many entries: at most {max_length}"),
+    "string_pattern_mismatch": (
+        "只能使用英文字母、数字和 . _ - : 符号",
+        "may only use letters, digits and . _ - :",
+    ),
+    "enum": ("不是可选的值", "is not one of the choices"),
+    "literal_error": ("不是可选的值", "is not one of the choices"),
+    "int_parsing": ("须为整数", "must be a whole number"),
+    "int_type": ("须为整数", "must be a whole number"),
+    "greater_than_equal": ("不能小于 {ge}", "must be at least {ge}"),
+    "less_than_equal": ("不能大于 {le}", "must be at most {le}"),
+    "value_error": (
+        "含有不可见的格式字符或控制字符，请删除后重试",
+        "contains invisible formatting or control characters",
+    ),
+    "datetime_parsing": ("日期时间格式不正确", "is not a date and time"),
+    "timezone_aware": ("须带时区", "needs a time zone"),
+    "extra_forbidden": ("不应填写", "is not expected"),
+}
+
+
+def field_name(column: str | None, lang: str) -> str:
+    names = FIELDS.get(column or "")
+    if names is None:
+        return column or ""
+    return names[lang == "en"]
+
+
+def invalid_reason(kind: str, context: dict[str, Any], lang: str) -> str:
+    """Why a value was refused (a pydantic error type), in plain words."""
+    zh, en = INVALID.get(kind, ("格式不正确", "is not valid"))
+    text = zh if lang == "zh" else en
+    try:
+        return text.format(**context)
+    except (KeyError, IndexError):
+        return text
+
+
+def invalid_text(error: ValidationError, lang: str) -> str:
+    """A refused form in plain words: each field and why (once per field)."""
+    parts: dict[str, str] = {}
+    for found in error.errors():
+        column = str(found["loc"][0]) if found["loc"] else ""
+        reason = invalid_reason(found["type"], dict(found.get("ctx") or {}), lang)
+        parts.setdefault(
+            column, f"{field_name(column, lang)}{'：' if lang == 'zh' else ': '}{reason}"
+        )
+    return ("；" if lang == "zh" else "; ").join(parts.values())
+
+
+def allows(who: Principal, action: Action, council: str, *, body: str | None = None) -> bool:
+    """Whether the policy would let ``who`` act (to show a form; the door decides again)."""
+    try:
+        authorize(who, action, council, body=body)
+    except GovflowError:
+        return False
+    return True
+
+
+def door_of(request: Request) -> CommandDoor:
+    found: CommandDoor = request.app.state.door
+    return found
+
+
+def refusal(error: Exception, lang: str) -> tuple[str, int]:
+    """A refusal's plain words and status (4xx for what the person can fix)."""
+    if isinstance(error, ValidationError):
+        return invalid_text(error, lang), 422
+    assert isinstance(error, GovflowError)
+    return problem_text(error, lang), error.status
+
+
+Again = Callable[[str, int], Awaitable[Response]]
+
+
+async def act(
+    request: Request,
+    caller: Principal,
+    build: Callable[[], c.Command],
+    *,
+    done: str,
+    again: Again,
+    confirm: str = "done",
+) -> Response:
+    """Build the command, hand it to the door, then go to ``done`` with ``?done=confirm``; a
+    refusal shows the page again (``again(problem, status)``), nothing recorded."""
+    try:
+        await door_of(request).handle(build(), caller)
+    except (GovflowError, ValidationError) as error:
+        return await again(*refusal(error, lang_of(request)))
+    separator = "&" if "?" in done else "?"
+    return RedirectResponse(f"{done}{separator}{urlencode({'done': confirm})}", status_code=303)
+
+
+async def many(request: Request, name: str) -> list[str]:
+    """Every value of a repeated form field (checkboxes), after the CSRF check."""
+    form = await request.form()
+    return [v for v in form.getlist(name) if isinstance(v, str)]
