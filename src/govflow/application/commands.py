@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from typing import Annotated
+from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -278,6 +279,41 @@ class RevokeToken(Command):
     reason: Text = Field(default="revoked by the clerk", max_length=1_000)
 
 
+# -- signing in to the app ------------------------------------------------------------------
+
+
+class InviteMembers(Command):
+    """Invite members (their current enrolment) to sign in: each gets a one-time link valid
+    for ``days``. ``uninvited``: also everyone on the roll without a live session or
+    invitation."""
+
+    member_ids: tuple[MemberId, ...] = Field(default=(), max_length=10_000)
+    uninvited: bool = False
+    days: int = Field(default=7, ge=1, le=90)
+
+
+class RevokeInvitation(Command):
+    invitation_id: UUID
+    reason: Text = Field(default="withdrawn by the clerk", max_length=1_000)
+
+
+class EndSession(Command):
+    """End a person's session (or token), named by its id: sign out."""
+
+    session_id: UUID
+    reason: Text = Field(default="signed out", max_length=1_000)
+
+
+class RedeemInvitation(BaseModel):
+    """Open a session with a sign-in link (public: the link's secret is the credential).
+    ``replaces``: the session the browser holds, ended once the new one opens."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    invitation: str = Field(min_length=1, max_length=200)
+    replaces: str | None = Field(default=None, max_length=200)
+
+
 __all__ = [
     "AdvanceClock",
     "AnswerObjection",
@@ -290,11 +326,13 @@ __all__ = [
     "Command",
     "CompleteImplementation",
     "CorrectNotice",
+    "EndSession",
     "EnrollMember",
     "ExcuseMember",
     "FileObjection",
     "GiveMeetingNotice",
     "GiveOpinion",
+    "InviteMembers",
     "IssueToken",
     "ProposeIssue",
     "RateIssue",
@@ -303,11 +341,13 @@ __all__ = [
     "RecordMinutes",
     "RecordMotion",
     "RecordResolution",
+    "RedeemInvitation",
     "RegisterHousehold",
     "RemoveMember",
     "ReportProgress",
     "RequestDisbursement",
     "RequestSpending",
+    "RevokeInvitation",
     "RevokeToken",
     "ScheduleMeeting",
     "Withdraw",

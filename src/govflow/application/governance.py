@@ -7,6 +7,7 @@ from govflow.application.audit import AuditCases
 from govflow.application.councils import CouncilCases
 from govflow.application.evaluation import EvaluationCases
 from govflow.application.idempotency import IdempotencyCases
+from govflow.application.invitations import InvitationCases
 from govflow.application.issues import IssueCases
 from govflow.application.listing import ListingCases
 from govflow.application.meetings import MeetingCases
@@ -26,6 +27,7 @@ class Governance(
     SpendingCases,
     AuditCases,
     AccessCases,
+    InvitationCases,
     IdempotencyCases,
     WebhookCases,
     ListingCases,

@@ -19,6 +19,7 @@ from govflow.domain.base import DomainEvent
 from govflow.domain.council import Body
 from govflow.domain.idempotency import RememberedResponse
 from govflow.domain.ids import issue_id
+from govflow.domain.invitation import invitation_uuid
 from govflow.domain.issue import IssueOutcome, StageOutcome
 from govflow.domain.notice import NoticeKind, NoticePeriod
 from govflow.domain.procedure import Procedure
@@ -246,6 +247,9 @@ def play(app: Governance) -> None:
         c, "grid-app", kind=HolderKind.INTEGRATION, scopes=(Scope.PROPOSE,), actor=clerk
     )
     app.revoke_token(token.split("_")[1], "lost phone", actor=clerk)
+    invited = app.invite_members(c, ("m1", "m2"), actor=clerk)
+    app.redeem_invitation(invited[0].link)
+    app.revoke_invitation(c, invitation_uuid(invited[1].link.split("_")[1]), "lost", actor=clerk)
     # Older versions kept idempotent answers as events; their stores still hold some.
     app.save(
         RememberedResponse.remember(

@@ -66,6 +66,8 @@ class Action(StrEnum):
     EXPORT = "export"
     KEEP_ROLL = "keep_roll"
     ISSUE_TOKEN = "issue_token"
+    INVITE = "invite"
+    END_SESSION = "end_session"
     MANAGE_WEBHOOKS = "manage_webhooks"
     SUBSCRIBE_WEBHOOK = "subscribe_webhook"
     PROPOSE = "propose"
@@ -94,6 +96,15 @@ RULES: dict[Action, tuple[str, str]] = {
         "the clerk (role `clerk`)",
     ),
     Action.ISSUE_TOKEN: ("issue or revoke a member's or integration's token", "the clerk"),
+    Action.INVITE: (
+        "invite members to the app (one-time sign-in links), withdraw an invitation, see a "
+        "member's sessions",
+        "the clerk",
+    ),
+    Action.END_SESSION: (
+        "end an app session or a person's token (sign out)",
+        "the member themself (their own), or the clerk (any member's)",
+    ),
     Action.MANAGE_WEBHOOKS: (
         "list and unsubscribe webhooks",
         "the clerk, integrations with `webhooks:manage`",
@@ -149,9 +160,17 @@ _SCOPES: dict[Action, tuple[Scope, ...]] = {
 }
 
 
-def authorize(who: Principal, action: Action, council: str, *, body: str | None = None) -> str:
+def authorize(
+    who: Principal,
+    action: Action,
+    council: str,
+    *,
+    body: str | None = None,
+    owner: tuple[str, int | None] | None = None,
+) -> str:
     """Refuse (``ForbiddenError``) unless ``who`` may take ``action`` in ``council``; return
-    the actor to record. ``body`` is the acting body of a stage or a meeting, if any."""
+    the actor to record. ``body`` is the acting body of a stage or a meeting, if any;
+    ``owner`` the member id and enrolment whose session or token it is."""
     if who.council != council:
         raise ForbiddenError("the token belongs to another council", action=action.value)
     if who.kind is HolderKind.INTEGRATION:
@@ -170,11 +189,18 @@ def authorize(who: Principal, action: Action, council: str, *, body: str | None 
         if who.is_auditor or who.is_clerk:
             return who.actor
         raise ForbiddenError("only auditors and the clerk export the log", action=action.value)
+    if action is Action.END_SESSION:  # signing out writes nothing of the council's record
+        if owner == (who.holder, who.enrolment) or (who.is_clerk and not who.is_auditor):
+            return who.actor
+        raise ForbiddenError(
+            "only the member themself or the clerk can end a session", action=action.value
+        )
     if who.is_auditor:
         raise ForbiddenError("auditors read everything and write nothing", action=action.value)
     if action in (
         Action.KEEP_ROLL,
         Action.ISSUE_TOKEN,
+        Action.INVITE,
         Action.MANAGE_WEBHOOKS,
         Action.SUBSCRIBE_WEBHOOK,
         Action.ADVANCE_CLOCK,

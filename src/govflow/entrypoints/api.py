@@ -31,6 +31,8 @@ from govflow.application import Governance
 from govflow.application.procedures import ProcedureLibrary
 from govflow.domain.errors import GovflowError
 from govflow.entrypoints.app import ROUTERS as APP_ROUTERS
+from govflow.entrypoints.app.session import APP_PREFIX
+from govflow.entrypoints.app.signin import sign_in_required
 from govflow.entrypoints.ballot_box import BallotBox
 from govflow.entrypoints.board import board_root, create_board
 from govflow.entrypoints.guard import PROBLEM, BodyGuard, problem_body
@@ -282,6 +284,8 @@ def create_api(
 
     @api.exception_handler(GovflowError)
     async def _domain_error(request: Request, error: GovflowError) -> Response:
+        if error.status == 401 and request.url.path.startswith(APP_PREFIX):
+            return sign_in_required(request)  # no working session: how to sign in
         if _wants_html(request):
             return _error_page(request, error.status)
         return _problem(error.status, error.code, error.message, details=error.details)

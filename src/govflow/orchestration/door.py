@@ -18,9 +18,11 @@ from temporalio.service import RPCError
 
 from govflow.application import Governance
 from govflow.application import commands as c
+from govflow.application.invitations import NewInvitation
 from govflow.application.procedures import ProcedureLibrary
 from govflow.application.views import BallotReceipt, IssueView, SpendingView
 from govflow.application.voting import Cast
+from govflow.domain.access import token_uuid
 from govflow.domain.errors import (
     DemoOnlyError,
     GovflowError,
@@ -83,6 +85,9 @@ class CommandDoor:
             c.ChangeThreshold: self._threshold,
             c.IssueToken: self._issue_token,
             c.RevokeToken: self._revoke_token,
+            c.InviteMembers: self._invite,
+            c.RevokeInvitation: self._revoke_invitation,
+            c.EndSession: self._end_session,
         }
 
     async def handle(self, command: c.Command, who: Principal) -> Any:
@@ -507,3 +512,54 @@ class CommandDoor:
             lambda: self.app.revoke_token_as(who, cmd.council, cmd.token_id, cmd.reason)
         )
         return True
+
+    # -- signing in to the app -----------------------------------------------------------------
+
+    async def _invite(self, cmd: c.InviteMembers, who: Principal) -> list[NewInvitation]:
+        actor = authorize(who, Action.INVITE, cmd.council)
+        return await asyncio.to_thread(
+            lambda: self.app.invite_members(
+                cmd.council, cmd.member_ids, uninvited=cmd.uninvited, days=cmd.days, actor=actor
+            )
+        )
+
+    async def _revoke_invitation(self, cmd: c.RevokeInvitation, who: Principal) -> bool:
+        actor = authorize(who, Action.INVITE, cmd.council)
+        await asyncio.to_thread(
+            lambda: self.app.revoke_invitation(
+                cmd.council, cmd.invitation_id, cmd.reason, actor=actor
+            )
+        )
+        return True
+
+    async def _end_session(self, cmd: c.EndSession, who: Principal) -> bool:
+        """The member ends their own session, the clerk anyone's of the council."""
+        authorize(who, Action.READ, cmd.council)  # nothing is looked up for another council
+        owner = await asyncio.to_thread(self.app.session_owner, cmd.council, cmd.session_id)
+        actor = authorize(who, Action.END_SESSION, cmd.council, owner=owner)
+        await asyncio.to_thread(
+            lambda: self.app.end_session(cmd.session_id, cmd.reason, actor=actor)
+        )
+        return True
+
+    async def redeem(self, cmd: c.RedeemInvitation) -> str:
+        """Open a session with a sign-in link (public: the link's secret is the credential)
+        and end the session the browser held, if any (rotation on sign-in). The new
+        session's token, once."""
+        token = await asyncio.to_thread(self.app.redeem_invitation, cmd.invitation)
+        if cmd.replaces and cmd.replaces != token:
+            try:
+                old = await asyncio.to_thread(self.app.authenticate, cmd.replaces)
+            except GovflowError:
+                return token  # not a working session: nothing to end
+            if old.is_person and old.token_id is not None:
+                ending = c.EndSession(
+                    council=old.council,
+                    session_id=token_uuid(old.token_id),
+                    reason="replaced by a new sign-in",
+                )
+                try:
+                    await self._end_session(ending, old)
+                except GovflowError as kept:  # the new session stands all the same
+                    logger.warning("session_not_rotated", council=old.council, code=kept.code)
+        return token

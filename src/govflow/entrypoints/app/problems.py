@@ -67,6 +67,30 @@ PROBLEMS: dict[str, tuple[str, str]] = {
         "表单已过期，请重新打开页面后再提交。",
         "The form has expired: open the page again and resubmit.",
     ),
+    "session.required": (
+        "请先登录：使用书记员发给您的登录链接或二维码。",
+        "Please sign in with the link or QR code your clerk gave you.",
+    ),
+    "invitation.invalid": (
+        "这不是有效的登录链接，请核对链接或向书记员索取新的链接。",
+        "This is not a valid sign-in link: check it, or ask your clerk for a new one.",
+    ),
+    "invitation.used": (
+        "此登录链接已经使用过，每个链接只能用一次。请向书记员索取新的链接。",
+        "This sign-in link was used already (each works once): ask your clerk for a new one.",
+    ),
+    "invitation.expired": (
+        "此登录链接已过期，请向书记员索取新的链接。",
+        "This sign-in link has expired: ask your clerk for a new one.",
+    ),
+    "invitation.revoked": (
+        "此登录链接已被书记员收回，请向书记员索取新的链接。",
+        "The clerk withdrew this sign-in link: ask your clerk for a new one.",
+    ),
+    "invitation.member_gone": (
+        "此登录链接所属的成员已不在名册上，请向书记员核实。",
+        "This sign-in link's member is no longer on the roll: ask your clerk.",
+    ),
     "area.invalid": (
         "面积格式不正确：请填平方米，最多两位小数，例如 89.50。",
         "The area is not valid: square metres with at most two decimals, e.g. 89.50.",
