@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from govflow.entrypoints.app import home, signin
+from govflow.entrypoints.app import home, item_acts, items, propose, receipts, signin
 from govflow.entrypoints.app import meetings as meetings_app
 from govflow.entrypoints.app import roll as roll_app
 from govflow.entrypoints.app import spending as spending_app
 
 ROUTERS: tuple[APIRouter, ...] = (
     home.router,
+    items.router,
+    item_acts.router,
+    propose.router,
+    receipts.router,
     signin.router,
     roll_app.router,
     meetings_app.router,

@@ -23,37 +23,37 @@ from govflow.orchestration.door import CommandDoor
 
 # Field names as people read them, for a refusal that names the field.
 FIELDS: dict[str, tuple[str, str]] = {
-    "member_id": ("成员编号", "member id"),
-    "name": ("姓名", "name"),
-    "roles": ("职责", "roles"),
-    "bodies": ("所属组织", "bodies"),
-    "chairs": ("主持的组织", "chairs"),
-    "unit": ("房号", "unit"),
-    "exclusive_area": ("专有部分面积", "exclusive area"),
-    "owner_id": ("业主编号", "owner id"),
-    "spending_threshold": ("审议限额", "threshold"),
-    "number": ("编号", "number"),
-    "body": ("组织", "body"),
-    "kind": ("会议类型", "kind"),
-    "title": ("标题", "title"),
-    "scheduled_for": ("会议时间", "date and time"),
-    "notice_days_required": ("提前通知天数", "days of notice"),
-    "rule_of": ("表决规则", "voting rule"),
-    "rule": ("表决规则", "voting rule"),
-    "issue_number": ("议题编号", "item number"),
-    "reason": ("理由", "reason"),
-    "present": ("出席人员", "those present"),
-    "text": ("内容", "text"),
-    "yes": ("赞成票数", "yes votes"),
-    "no": ("反对票数", "no votes"),
-    "abstain": ("弃权票数", "abstentions"),
-    "content": ("文件", "file"),
-    "amount": ("金额", "amount"),
-    "purpose": ("用途", "purpose"),
-    "payee": ("收款方", "payee"),
-    "budget_line": ("预算科目", "budget line"),
-    "reference": ("凭证号", "reference"),
-    "disbursement_no": ("拨付编号", "disbursement number"),
+    "member_id": ("成员编号", "Member id"),
+    "name": ("姓名", "Name"),
+    "roles": ("职责", "Roles"),
+    "bodies": ("所属组织", "Bodies"),
+    "chairs": ("主持的组织", "Chairs"),
+    "unit": ("房号", "Unit"),
+    "exclusive_area": ("专有部分面积", "Exclusive area"),
+    "owner_id": ("业主编号", "Owner id"),
+    "spending_threshold": ("审议限额", "Threshold"),
+    "number": ("编号", "Number"),
+    "body": ("组织", "Body"),
+    "kind": ("会议类型", "Kind"),
+    "title": ("标题", "Title"),
+    "scheduled_for": ("会议时间", "Date and time"),
+    "notice_days_required": ("提前通知天数", "Days of notice"),
+    "rule_of": ("表决规则", "Voting rule"),
+    "rule": ("表决规则", "Voting rule"),
+    "issue_number": ("议题编号", "Item number"),
+    "reason": ("理由", "Reason"),
+    "present": ("出席人员", "Those present"),
+    "text": ("内容", "Text"),
+    "yes": ("赞成票数", "Yes votes"),
+    "no": ("反对票数", "No votes"),
+    "abstain": ("弃权票数", "Abstentions"),
+    "content": ("文件", "File"),
+    "amount": ("金额", "Amount"),
+    "purpose": ("用途", "Purpose"),
+    "payee": ("收款方", "Payee"),
+    "budget_line": ("预算科目", "Budget line"),
+    "reference": ("凭证号", "Reference"),
+    "disbursement_no": ("拨付编号", "Disbursement number"),
 }
 
 # Why a field was refused, by pydantic's error type ({...} from the error's context).
@@ -91,6 +91,8 @@ def field_name(column: str | None, lang: str) -> str:
 
 def invalid_reason(kind: str, context: dict[str, Any], lang: str) -> str:
     """Why a value was refused (a pydantic error type), in plain words."""
+    if kind not in INVALID and kind.startswith(("datetime", "date_", "time_")):
+        kind = "datetime_parsing"
     zh, en = INVALID.get(kind, ("格式不正确", "is not valid"))
     text = zh if lang == "zh" else en
     try:

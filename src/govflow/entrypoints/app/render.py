@@ -88,6 +88,23 @@ def when(value: datetime | None, timezone: str) -> str:
     return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
+def time_left(deadline: datetime | None, now: datetime, lang: str) -> str:
+    """The time until ``deadline`` as people say it: 还剩 2 天 5 小时 / 2 days 5 hours left."""
+    if deadline is None:
+        return ""
+    seconds = int((deadline - now).total_seconds())
+    if seconds <= 0:
+        return "已到期" if lang == "zh" else "past its deadline"
+    days, hours, minutes = seconds // 86_400, seconds % 86_400 // 3600, seconds % 3600 // 60
+    if lang == "zh":
+        parts = [f"{days} 天"] if days else []
+        parts += [f"{hours} 小时"] if hours or days else [f"{max(minutes, 1)} 分钟"]
+        return "还剩 " + " ".join(parts)
+    units = [(days, "day"), (hours, "hour")] if days or hours else [(max(minutes, 1), "minute")]
+    said = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in units if n or unit == "hour"]
+    return " ".join(said) + " left"
+
+
 def page(
     request: Request,
     template: str,

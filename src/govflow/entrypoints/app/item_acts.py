@@ -1,0 +1,303 @@
+"""The forms of an item's page: each builds one command and hands it to the door.
+
+A member gives an opinion or replies, votes (then keeps the receipt), objects to a notice and
+rates the result; a chair closes a stage, names a meeting's motion as the resolution, answers
+objections, corrects the notice, reports progress with photos, completes and withdraws. A
+refusal shows the item again with the reason (4xx) and records nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from govflow.application import commands as c
+from govflow.application.views import BallotReceipt
+from govflow.domain.errors import GovflowError, InvalidInputError, NotFoundError
+from govflow.domain.policy import Action, Principal
+from govflow.entrypoints.app.acting import act, allows, door_of, refusal
+from govflow.entrypoints.app.item_read import read_item
+from govflow.entrypoints.app.items import governance, render_item, workflow_status
+from govflow.entrypoints.app.render import lang_of
+from govflow.entrypoints.app.session import AppCaller, Form
+from govflow.entrypoints.evidence import store_evidence
+
+router = APIRouter(prefix="/app/items/{number}", include_in_schema=False)
+MAX_PHOTOS = 20
+
+
+async def _act(
+    request: Request, caller: Principal, number: int, build: c.Command | None, done: str
+) -> Response:
+    """Hand the command to the door; back to the item with ``done``, or the refusal."""
+
+    async def again(problem: str, status: int) -> Response:
+        return await render_item(request, caller, number, problem=problem, status_code=status)
+
+    def command() -> c.Command:
+        assert build is not None
+        return build
+
+    return await act(
+        request, caller, command, done=f"/app/items/{number}", again=again, confirm=done
+    )
+
+
+async def _refused(
+    request: Request, caller: Principal, number: int, error: Exception
+) -> Response:
+    problem, status = refusal(error, lang_of(request))
+    return await render_item(request, caller, number, problem=problem, status_code=status)
+
+
+def _number(value: str, field: str) -> int | None:
+    """An optional whole number from a form field (empty: none)."""
+    value = value.strip()
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 16):
+        raise InvalidInputError(f"{field} must be a whole number", field=field)
+    return int(value)
+
+
+async def _built(
+    request: Request, caller: Principal, number: int, build: object
+) -> Response | c.Command:
+    """``build()`` as a command, or the page with the refusal of what was filled in."""
+    try:
+        command = build() if callable(build) else build
+    except (GovflowError, ValidationError) as error:
+        return await _refused(request, caller, number, error)
+    assert isinstance(command, c.Command)
+    return command
+
+
+@router.post("/opinion")
+async def opinion(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
+    built = await _built(
+        request,
+        caller,
+        number,
+        lambda: c.GiveOpinion(
+            council=caller.council,
+            number=number,
+            text=form.get("text", ""),
+            reply_to=_number(form.get("reply_to", ""), "reply_to"),
+        ),
+    )
+    if isinstance(built, Response):
+        return built
+    return await _act(request, caller, number, built, "opinion")
+
+
+@router.post("/vote")
+async def vote(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
+    """Cast the caller's ballot, then show the receipt to keep."""
+    built = await _built(
+        request,
+        caller,
+        number,
+        lambda: c.CastBallot(council=caller.council, number=number, choice=form.get("choice")),
+    )
+    if isinstance(built, Response):
+        return built
+    try:
+        receipt: BallotReceipt = await door_of(request).handle(built, caller)
+    except GovflowError as error:
+        return await _refused(request, caller, number, error)
+    query = urlencode(
+        {
+            "number": number,
+            "ballot_id": str(receipt.ballot_id),
+            "notification_id": receipt.notification_id,
+            "new": 1,
+        }
+    )
+    return RedirectResponse(f"/app/receipts?{query}", status_code=303)
+
+
+@router.post("/objection")
+async def objection(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
+    built = await _built(
+        request,
+        caller,
+        number,
+        lambda: c.FileObjection(council=caller.council, number=number, text=form.get("text", "")),
+    )
+    if isinstance(built, Response):
+        return built
+    return await _act(request, caller, number, built, "objection")
+
+
+@router.post("/rating")
+async def rating(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
+    built = await _built(
+        request,
+        caller,
+        number,
+        lambda: c.RateIssue(council=caller.council, number=number, rating=form.get("rating")),
+    )
+    if isinstance(built, Response):
+        return built
+    return await _act(request, caller, number, built, "rating")
+
+
+@router.post("/close")
+async def close(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
+    command = c.CloseStage(council=caller.council, number=number)
+    return await _act(request, caller, number, command, "close")
+
+
+@router.post("/resolution")
+async def resolution(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
+    def build() -> c.Command:
+        meeting, _, motion = form.get("motion", "").partition("-")
+        return c.RecordResolution(
+            council=caller.council,
+            number=number,
+            meeting_number=_number(meeting, "meeting_number") or 0,
+            motion_no=_number(motion, "motion_no") or 0,
+        )
+
+    built = await _built(request, caller, number, build)
+    if isinstance(built, Response):
+        return built
+    return await _act(request, caller, number, built, "resolution")
+
+
+@router.post("/answer")
+async def answer(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
+    built = await _built(
+        request,
+        caller,
+        number,
+        lambda: c.AnswerObjection(
+            council=caller.council,
+            number=number,
+            objection_no=_number(form.get("objection_no", ""), "objection_no") or 0,
+            reply=form.get("reply", ""),
+            upheld=form.get("upheld") == "yes",
+        ),
+    )
+    if isinstance(built, Response):
+        return built
+    return await _act(request, caller, number, built, "answer")
+
+
+@router.post("/correct")
+async def correct(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
+    built = await _built(
+        request,
+        caller,
+        number,
+        lambda: c.CorrectNotice(council=caller.council, number=number, text=form.get("text", "")),
+    )
+    if isinstance(built, Response):
+        return built
+    return await _act(request, caller, number, built, "correct")
+
+
+@router.post("/progress")
+async def progress(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
+    """Report progress; photos are kept with the meeting evidence (by sha256) once the
+    policy would let the caller report, and the report records their digests."""
+    status = await workflow_status(request, caller.council, number)
+    body = status.body if status else None
+    photos: list[str] = []
+    if allows(caller, Action.CHAIR_STAGE, caller.council, body=body):
+        try:
+            photos = await _store_photos(request)
+        except GovflowError as error:
+            return await _refused(request, caller, number, error)
+    built = await _built(
+        request,
+        caller,
+        number,
+        lambda: c.ReportProgress(
+            council=caller.council,
+            number=number,
+            text=form.get("text", ""),
+            photos=tuple(photos),
+        ),
+    )
+    if isinstance(built, Response):
+        return built
+    return await _act(request, caller, number, built, "progress")
+
+
+async def _store_photos(request: Request) -> list[str]:
+    uploads = [f for f in (await request.form()).getlist("photos") if isinstance(f, UploadFile)]
+    if len(uploads) > MAX_PHOTOS:
+        raise InvalidInputError(f"at most {MAX_PHOTOS} photos", field="photos")
+    store: Path | None = request.app.state.evidence_dir
+    digests = []
+    for upload in uploads:
+        content = await upload.read()
+        if not content:
+            continue  # a file input left empty sends an empty part
+        if not upload.content_type or not upload.content_type.startswith("image/"):
+            raise InvalidInputError("photos must be images", field="photos")
+        digest = hashlib.sha256(content).hexdigest()
+        if store is not None:
+            await run_in_threadpool(store_evidence, store, digest, content)
+        digests.append(digest)
+    return list(dict.fromkeys(digests))
+
+
+@router.post("/complete")
+async def complete(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
+    cost = form.get("actual_cost", "").strip()
+    built = await _built(
+        request,
+        caller,
+        number,
+        lambda: c.CompleteImplementation(
+            council=caller.council, number=number, actual_cost=cost or None
+        ),
+    )
+    if isinstance(built, Response):
+        return built
+    return await _act(request, caller, number, built, "complete")
+
+
+@router.post("/withdraw")
+async def withdraw(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
+    built = await _built(
+        request,
+        caller,
+        number,
+        lambda: c.Withdraw(council=caller.council, number=number, reason=form.get("reason", "")),
+    )
+    if isinstance(built, Response):
+        return built
+    return await _act(request, caller, number, built, "withdraw")
+
+
+@router.get("/files/{sha256}")
+async def item_file(request: Request, number: int, sha256: str, caller: AppCaller) -> Response:
+    """A document or photo this item shows (meeting evidence, progress photos)."""
+    app = governance(request)
+    read = await run_in_threadpool(
+        read_item, app, caller.council, number, caller.holder, "zh", door_of(request).procedures
+    )
+    store: Path | None = request.app.state.evidence_dir
+    if sha256 not in read.files or store is None or not (store / sha256).exists():
+        raise NotFoundError("no such file on this item", sha256=sha256)
+    content = await run_in_threadpool((store / sha256).read_bytes)
+    if hashlib.sha256(content).hexdigest() != sha256:
+        raise GovflowError("the stored file does not match its sha256")
+    kind = "image/jpeg" if content[:3] == b"\xff\xd8\xff" else "application/octet-stream"
+    if content[:8] == b"\x89PNG\r\n\x1a\n":
+        kind = "image/png"
+    return Response(
+        content,
+        media_type=kind,
+        headers={"X-Content-Type-Options": "nosniff", "Content-Disposition": "inline"},
+    )

@@ -1,0 +1,195 @@
+"""What an item's page shows, read from the record in one go (blocking: run it in a thread).
+
+Its stage names, what was decided (a meeting's motion or a tally), documents (meeting
+evidence), notices with their objections and answers, the discussion's opinions with replies,
+progress with photos, and ratings. A read only: who may act is the policy's, at the door.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from govflow.application import Governance
+from govflow.application.procedures import ProcedureLibrary
+from govflow.application.views import IssueView
+from govflow.domain.errors import GovflowError
+from govflow.domain.ids import ballot_id, rating_id
+from govflow.domain.procedure import Procedure
+from govflow.entrypoints.board import plain, tally_lines
+
+OPINION = "govflow.issue.opinion_recorded"
+RESOLUTION = "govflow.issue.resolution_recorded"
+PROGRESS = "govflow.issue.progress_reported"
+TALLIED = "govflow.issue.voting_tallied"
+VOTING_OPENED = "govflow.issue.voting_opened"
+EVALUATED = "govflow.issue.evaluation_recorded"
+MOTION = "govflow.meeting.motion_recorded"
+OBJECTION = "govflow.notice.objection_filed"
+ANSWER = "govflow.notice.objection_answered"
+
+
+def procedure_of(procedures: ProcedureLibrary | None, name_version: str) -> Procedure | None:
+    """The procedure an item follows (``name@version``), if the library has it."""
+    name, _, version = name_version.partition("@")
+    if procedures is None or not version.isdigit():
+        return None
+    try:
+        return procedures.get(name, int(version))
+    except GovflowError:
+        return None
+
+
+def stage_titles(procedure: Procedure | None, stages: list[str], lang: str) -> dict[str, str]:
+    """Each stage's name: its title in the procedure (Chinese), else its kind in words."""
+    if procedure is None:
+        return {s: plain(s, lang) for s in stages}
+    return {
+        s.id: s.title if lang == "zh" else plain(s.kind.value, lang) for s in procedure.stages
+    }
+
+
+@dataclass
+class ItemRead:
+    """Everything the item page shows, as plain data."""
+
+    view: IssueView
+    procedure: Procedure | None
+    titles: dict[str, str]
+    names: dict[str, str]
+    opinions: list[dict[str, Any]] = field(default_factory=list)
+    decided: list[dict[str, Any]] = field(default_factory=list)
+    tallies: list[dict[str, Any]] = field(default_factory=list)
+    progress: list[dict[str, Any]] = field(default_factory=list)
+    evaluations: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    motions: list[dict[str, Any]] = field(default_factory=list)  # for naming a resolution
+    notices: list[dict[str, Any]] = field(default_factory=list)
+    on_roll: bool = False  # on the open vote's frozen roll
+    voted: bool = False
+    asked_to_rate: bool = False
+    rated: bool = False
+    rule: dict[str, Any] | None = None  # the open vote's rule
+
+    @property
+    def files(self) -> set[str]:
+        """The sha256 of every file this item shows (evidence and progress photos)."""
+        found = {d["sha256"] for d in self.documents}
+        for report in self.progress:
+            found.update(report["photos"])
+        return found
+
+
+def read_item(
+    app: Governance,
+    code: str,
+    number: int,
+    holder: str,
+    lang: str,
+    procedures: ProcedureLibrary | None,
+) -> ItemRead:
+    view = app.get_issue(code, number)
+    issue = app.issue(code, number)
+    procedure = procedure_of(procedures, view.procedure)
+    members = app.council_to_read(code).members
+    read = ItemRead(
+        view=view,
+        procedure=procedure,
+        titles=stage_titles(procedure, view.stages, lang),
+        names={mid: m.name for mid, m in members.items()},
+    )
+    history = app.get_history(view.id)
+    opened: dict[str, dict[str, Any]] = {}
+    for e in history:
+        data = e.data
+        if e.topic == OPINION:
+            no = data.get("no") or len(read.opinions) + 1
+            read.opinions.append({**data, "no": no, "by": e.actor, "at": e.timestamp})
+        elif e.topic == VOTING_OPENED:
+            opened[str(data.get("ballot_key"))] = data
+        elif e.topic == TALLIED:
+            key = str(data.get("ballot_key", ""))
+            stage = key.partition("#")[0]
+            lines = tally_lines(data, opened.get(key), lang)
+            read.tallies.append({**data, "stage": stage, "lines": lines})
+        elif e.topic == RESOLUTION:
+            read.decided.append(_resolution(app, data))
+        elif e.topic == PROGRESS:
+            photos = list(data.get("photos") or [])
+            read.progress.append({**data, "photos": photos, "at": e.timestamp})
+        elif e.topic == EVALUATED:
+            read.evaluations.append(data)
+    _meetings(app, code, read)
+    _notices(app, code, read)
+    voting = issue.voting
+    if voting is not None and voting.is_open:
+        read.on_roll = holder in voting.roll
+        read.voted = _recorded(app, ballot_id(issue.id, voting.ballot_key, holder))
+        read.rule = voting.rule.model_dump(mode="json")
+    evaluation = issue.evaluation
+    if evaluation is not None and evaluation.is_open:
+        read.asked_to_rate = holder in evaluation.raters
+        read.rated = _recorded(app, rating_id(issue.id, evaluation.stage, holder))
+    return read
+
+
+def _recorded(app: Governance, aggregate_id: UUID) -> bool:
+    return bool(app.recorder.select_events(aggregate_id, limit=1))
+
+
+def _resolution(app: Governance, data: dict[str, Any]) -> dict[str, Any]:
+    """A resolution with its meeting and the motion's text and counts."""
+    meeting_id = UUID(str(data["meeting_id"]))
+    row = app.directory.meetings.get(meeting_id)
+    motion = next(
+        (
+            e.data
+            for e in app.get_history(meeting_id)
+            if e.topic == MOTION and e.data.get("motion_no") == data.get("motion_no")
+        ),
+        {},
+    )
+    return {
+        **data,
+        "meeting": row.number if row else None,
+        "meeting_title": row.title if row else "",
+        "text": motion.get("text", ""),
+        "yes": motion.get("yes"),
+        "no": motion.get("no"),
+        "abstain": motion.get("abstain"),
+    }
+
+
+def _meetings(app: Governance, code: str, read: ItemRead) -> None:
+    """The item's meetings: their evidence as documents, their motions as resolutions."""
+    for row in app.list_meetings(code):
+        meeting = app.meeting(code, row.number)
+        if meeting.issue_id != read.view.id:
+            continue
+        for sha256, name in meeting.evidence.items():
+            read.documents.append(
+                {"meeting": row.number, "title": row.title, "name": name, "sha256": sha256}
+            )
+        for e in app.get_history(meeting.id):
+            if e.topic == MOTION:
+                read.motions.append(
+                    {"meeting": row.number, "title": row.title, "body": row.body, **e.data}
+                )
+
+
+def _notices(app: Governance, code: str, read: ItemRead) -> None:
+    for row in app.list_notices(code):
+        if row.subject_id != read.view.id:
+            continue
+        notice = app.get_notice(row.id)
+        objections: dict[int, dict[str, Any]] = {}
+        for e in app.get_history(row.id):
+            if e.topic == OBJECTION:
+                no = int(e.data["objection_no"])
+                objections[no] = {**e.data, "by": e.actor, "at": e.timestamp, "answer": None}
+            elif e.topic == ANSWER and (found := objections.get(int(e.data["objection_no"]))):
+                found["answer"] = e.data
+        read.notices.append(
+            {"row": row, "notice": notice, "objections": list(objections.values())}
+        )

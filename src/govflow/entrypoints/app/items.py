@@ -1,0 +1,345 @@
+"""Items (议题) in the app: the list, and each item's page with the forms this person may use now.
+
+A form is shown only when the policy would allow the person (and the item's workflow says the
+act is open); the door decides again when the form is sent (see :mod:`.item_acts`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+
+from govflow.application import Governance
+from govflow.domain.ballot import Choice
+from govflow.domain.errors import GovflowError
+from govflow.domain.issue import DISCUSSION_KINDS
+from govflow.domain.policy import Action, Principal
+from govflow.domain.rating import Satisfaction
+from govflow.entrypoints.app.acting import allows, door_of
+from govflow.entrypoints.app.item_read import ItemRead, procedure_of, read_item, stage_titles
+from govflow.entrypoints.app.render import Words, lang_of, page, time_left, when
+from govflow.entrypoints.app.session import AppCaller, csrf
+from govflow.entrypoints.board import describe_threshold, plain, plain_reason
+from govflow.orchestration import messages as m
+
+router = APIRouter(prefix="/app", include_in_schema=False)
+
+WORDS: Words = {
+    "zh": {
+        "items": "议题",
+        "all_items": "全部议题",
+        "propose": "提出议题",
+        "no_items": "还没有议题。",
+        "item": "议题",
+        "stage": "当前阶段",
+        "stages": "议事阶段",
+        "deadline": "截止时间",
+        "outcome": "结果",
+        "procedure": "议事规则",
+        "current": "进行中",
+        "done_stage": "已结束",
+        "decided": "决议内容",
+        "nothing_decided": "尚未形成决议。",
+        "meeting": "会议",
+        "motion": "动议",
+        "passed": "通过",
+        "not_passed": "未通过",
+        "yes": "赞成",
+        "no": "反对",
+        "abstain": "弃权",
+        "participating": "参与",
+        "documents": "会议材料",
+        "no_documents": "暂无会议材料。",
+        "notices": "公示",
+        "no_notices": "暂无公示。",
+        "objection_until": "异议截止",
+        "display_until": "公示截止",
+        "objections": "异议",
+        "answer": "答复",
+        "upheld": "异议成立",
+        "not_upheld": "异议不成立",
+        "unanswered": "尚未答复",
+        "discussion": "群议意见",
+        "no_opinions": "还没有意见。",
+        "reply_to": "回复第 {n} 条",
+        "opinion_no": "第 {n} 条",
+        "give_opinion": "发表意见",
+        "your_opinion": "您的意见",
+        "reply": "回复",
+        "your_reply": "回复内容",
+        "vote": "投票",
+        "vote_legend": "您的表决意见",
+        "rule": "通过条件",
+        "already_voted": "您已经投过票了。",
+        "cast": "投票",
+        "object": "提出异议",
+        "your_objection": "异议内容",
+        "rate": "评议",
+        "rate_legend": "您对实施结果的评价",
+        "already_rated": "您已经评议过了。",
+        "progress": "实施进展",
+        "photos": "照片",
+        "photo": "照片",
+        "evaluations": "评议结果",
+        "chair": "主持人操作",
+        "close_stage": "结束本阶段",
+        "close_stage_why": "结束当前阶段，议题进入下一阶段。",
+        "resolution": "以会议动议作为决议",
+        "resolution_legend": "选择会议动议",
+        "no_motions": "本阶段的组织还没有为此议题记录动议：请先在会议中记录。",
+        "record": "记录决议",
+        "answer_objection": "答复异议",
+        "answer_text": "答复内容",
+        "upheld_legend": "异议是否成立",
+        "yes_word": "是",
+        "no_word": "否",
+        "correct": "更正公示",
+        "correct_text": "更正后的公示内容",
+        "report_progress": "报告实施进展",
+        "progress_text": "进展情况",
+        "photos_label": "照片（可多选，JPEG/PNG）",
+        "complete": "实施完成",
+        "actual_cost": "实际费用（元，支出类议题必填）",
+        "withdraw": "撤回议题",
+        "reason": "撤回理由",
+        "done": "已完成。",
+        "done_opinion": "您的意见已记录。",
+        "done_objection": "您的异议已提交，主持人须在期限内答复。",
+        "done_rating": "您的评议已记录。",
+        "done_close": "本阶段已结束。",
+        "done_resolution": "决议已记录。",
+        "done_answer": "答复已记录。",
+        "done_correct": "公示已更正，公示期重新计算。",
+        "done_progress": "进展已报告。",
+        "done_complete": "已记录实施完成。",
+        "done_withdraw": "议题已撤回。",
+        "done_proposed": "议题已提出，进入议事程序。",
+        "problem": "未能完成：",
+        "left": "剩余时间",
+        "back": "返回议题列表",
+        "by": "发表人",
+        "check_receipt": "核对投票回执",
+    },
+    "en": {
+        "items": "Items",
+        "all_items": "All items",
+        "propose": "Propose an item",
+        "no_items": "No items yet.",
+        "item": "Item",
+        "stage": "Stage",
+        "stages": "Stages",
+        "deadline": "Deadline",
+        "outcome": "Outcome",
+        "procedure": "Procedure",
+        "current": "in progress",
+        "done_stage": "done",
+        "decided": "What was decided",
+        "nothing_decided": "Nothing decided yet.",
+        "meeting": "Meeting",
+        "motion": "motion",
+        "passed": "passed",
+        "not_passed": "not passed",
+        "yes": "Yes",
+        "no": "No",
+        "abstain": "Abstain",
+        "participating": "took part",
+        "documents": "Meeting documents",
+        "no_documents": "No meeting documents yet.",
+        "notices": "Notices",
+        "no_notices": "No notices yet.",
+        "objection_until": "Objections until",
+        "display_until": "On display until",
+        "objections": "Objections",
+        "answer": "Answer",
+        "upheld": "upheld",
+        "not_upheld": "not upheld",
+        "unanswered": "not answered yet",
+        "discussion": "Opinions",
+        "no_opinions": "No opinions yet.",
+        "reply_to": "replying to #{n}",
+        "opinion_no": "#{n}",
+        "give_opinion": "Give your opinion",
+        "your_opinion": "Your opinion",
+        "reply": "Reply",
+        "your_reply": "Your reply",
+        "vote": "Vote",
+        "vote_legend": "Your vote",
+        "rule": "Passes when",
+        "already_voted": "You have voted.",
+        "cast": "Cast my vote",
+        "object": "Object",
+        "your_objection": "Your objection",
+        "rate": "Rate the result",
+        "rate_legend": "How satisfied are you with the result?",
+        "already_rated": "You have rated this item.",
+        "progress": "Progress",
+        "photos": "Photos",
+        "photo": "photo",
+        "evaluations": "Ratings",
+        "chair": "For the chair",
+        "close_stage": "Close this stage",
+        "close_stage_why": "End the current stage; the item moves on.",
+        "resolution": "Take a meeting's motion as the resolution",
+        "resolution_legend": "Choose the motion",
+        "no_motions": "No motion is recorded for this item by the stage's body yet.",
+        "record": "Record the resolution",
+        "answer_objection": "Answer the objection",
+        "answer_text": "Answer",
+        "upheld_legend": "Is the objection upheld?",
+        "yes_word": "yes",
+        "no_word": "no",
+        "correct": "Correct the notice",
+        "correct_text": "Corrected text",
+        "report_progress": "Report progress",
+        "progress_text": "Progress",
+        "photos_label": "Photos (several allowed, JPEG/PNG)",
+        "complete": "Implementation complete",
+        "actual_cost": "Actual cost (yuan; required for spending items)",
+        "withdraw": "Withdraw the item",
+        "reason": "Why",
+        "done": "Done.",
+        "done_opinion": "Your opinion is recorded.",
+        "done_objection": "Your objection is filed; the chair must answer it in time.",
+        "done_rating": "Your rating is recorded.",
+        "done_close": "The stage is closed.",
+        "done_resolution": "The resolution is recorded.",
+        "done_answer": "The answer is recorded.",
+        "done_correct": "The notice is corrected; its display period starts again.",
+        "done_progress": "Progress reported.",
+        "done_complete": "Implementation recorded as complete.",
+        "done_withdraw": "The item is withdrawn.",
+        "done_proposed": "The item is proposed and its procedure has started.",
+        "problem": "Not done: ",
+        "left": "Time left",
+        "back": "Back to the items",
+        "by": "by",
+        "check_receipt": "Check a ballot receipt",
+    },
+}
+
+CHAIR_FORMS = {
+    "close_stage": "close",
+    "record_resolution": "resolution",
+    "answer_objection": "answer",
+    "correct_notice": "correct",
+    "report_progress": "progress",
+    "complete": "complete",
+    "withdraw": "withdraw",
+}
+
+
+def governance(request: Request) -> Governance:
+    found: Governance = request.app.state.governance
+    return found
+
+
+@router.get("/items")
+async def items(request: Request, caller: AppCaller) -> HTMLResponse:
+    app = governance(request)
+    lang = lang_of(request)
+    procedures = door_of(request).procedures
+    rows = await run_in_threadpool(app.list_issues, caller.council)
+    tz = app.council_to_read(caller.council).timezone
+    now = app.now()
+    shown = []
+    for row in rows:
+        titles = stage_titles(procedure_of(procedures, row.procedure), [], lang)
+        shown.append(
+            {
+                "row": row,
+                "stage": titles.get(row.stage or "", plain(row.stage, lang)) if row.stage else "",
+                "deadline": when(row.deadline, tz) if row.deadline and not row.outcome else "",
+                "left": time_left(row.deadline, now, lang) if not row.outcome else "",
+                "outcome": plain(row.outcome, lang) if row.outcome else "",
+            }
+        )
+    return page(request, "app/items.html", WORDS, caller=caller, rows=shown)
+
+
+@router.get("/items/{number}")
+async def item(request: Request, number: int, caller: AppCaller) -> HTMLResponse:
+    return await render_item(request, caller, number)
+
+
+async def workflow_status(request: Request, code: str, number: int) -> m.Status | None:
+    """Where the item's workflow stands (None when it has ended or cannot answer)."""
+    issues = door_of(request).issues
+    if issues is None:
+        return None
+    try:
+        return await issues.status(code, number)
+    except GovflowError:
+        return None
+
+
+def open_forms(read: ItemRead, status: m.Status | None, caller: Principal) -> set[str]:
+    """The forms to show: acts the workflow has open that the policy would allow."""
+    code = caller.council
+    forms: set[str] = set()
+    view = read.view
+    if view.outcome is not None:
+        return forms
+    stage = read.procedure.stage(view.open_stage) if view.open_stage and read.procedure else None
+    discussing = stage is not None and stage.kind.value in DISCUSSION_KINDS
+    if discussing and allows(caller, Action.GIVE_OPINION, code):
+        forms.add("opinion")
+    actions = {a.action for a in status.actions} if status else set()
+    if "cast_ballot" in actions and read.on_roll and allows(caller, Action.CAST_BALLOT, code):
+        forms.add("vote")
+    if "file_objection" in actions and allows(caller, Action.FILE_OBJECTION, code):
+        forms.add("object")
+    if "rate" in actions and read.asked_to_rate and allows(caller, Action.RATE, code):
+        forms.add("rate")
+    if status is not None and allows(caller, Action.CHAIR_STAGE, code, body=status.body):
+        forms.update(form for action, form in CHAIR_FORMS.items() if action in actions)
+    return forms
+
+
+async def render_item(
+    request: Request,
+    caller: Principal,
+    number: int,
+    *,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The item's page (again, with ``problem``, after a refused form)."""
+    app = governance(request)
+    lang = lang_of(request)
+    door = door_of(request)
+    read = await run_in_threadpool(
+        read_item, app, caller.council, number, caller.holder, lang, door.procedures
+    )
+    status = await workflow_status(request, caller.council, number)
+    forms = open_forms(read, status, caller)
+    tz = app.council_to_read(caller.council).timezone
+    body = status.body if status else None
+    context: dict[str, Any] = {
+        "caller": caller,
+        "read": read,
+        "issue": read.view,
+        "forms": forms,
+        "chair_forms": bool(forms & set(CHAIR_FORMS.values())),
+        "problem": problem,
+        "done": request.query_params.get("done"),
+        "csrf": csrf(request),
+        "when": lambda value: when(value, tz),
+        "left": lambda value: time_left(value, app.now(), lang),
+        "word": lambda code: plain(code, lang),
+        "reason": lambda text: plain_reason(text, lang),
+        "rule": describe_threshold(read.rule["passes"], lang) if read.rule else "",
+        "choices": [c.value for c in Choice],
+        "ratings": [s.value for s in Satisfaction],
+        "motions": [mo for mo in read.motions if body is None or mo["body"] == body],
+        "open_objections": [
+            o
+            for n in read.notices
+            if status is not None and str(n["row"].id) == status.notice_id
+            for o in n["objections"]
+            if o["answer"] is None
+        ],
+    }
+    return page(request, "app/item.html", WORDS, status=status_code, **context)
