@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from govflow.application import Governance
+    from govflow.application.notification_channels import Channel
+    from govflow.application.notification_sending import NotifierConfig
     from govflow.application.procedures import ProcedureLibrary
     from govflow.domain.calendar import HolidayCalendar
 
@@ -60,6 +62,24 @@ class Settings(BaseSettings):
     # Host names (comma-separated) webhooks may reach although they resolve inside the network
     # (loopback, private, link-local ...); unset: every such target is refused.
     webhook_allow_hosts: str = ""
+    # Telling people (送达) from this API process, like webhooks: new notices to followers,
+    # answers to objectors, reminders before deadlines.
+    notify_enabled: bool = True
+    # Remind those who still have to act this many hours before a deadline.
+    notify_lead_hours: float = Field(default=24, gt=0, le=24 * 60)
+    # Rounds of attempts over a person's channels before the board tells them instead.
+    notify_attempts: int = Field(default=3, ge=1, le=20)
+    # E-mail through this SMTP server; unset: no e-mail.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_sender: str = "govflow@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    # An SMS or WeChat gateway: signed JSON POSTed here (its host is allowed by name even
+    # inside the network); unset: no gateway. Needs NOTIFY_GATEWAY_SECRET.
+    notify_gateway_url: AnyHttpUrl | None = None
+    notify_gateway_secret: SecretStr | None = None
     # The key API tokens are stored under (HMAC-SHA256); required in production.
     token_key: SecretStr | None = None
     # Demo mode (`govflow up --demo`): the API may fast-forward an item's clock.
@@ -106,6 +126,13 @@ class Settings(BaseSettings):
             )
         if key in DEFAULT_SECRETS or len(key) < 32:
             raise ValueError("GOVFLOW_TOKEN_KEY is the example's or shorter than 32 characters")
+        return self
+
+    @model_validator(mode="after")
+    def _gateway_is_signed(self) -> Settings:
+        secret = self.notify_gateway_secret
+        if self.notify_gateway_url is not None and not (secret and secret.get_secret_value()):
+            raise ValueError("set GOVFLOW_NOTIFY_GATEWAY_SECRET: gateway requests are signed")
         return self
 
     @property
@@ -172,6 +199,52 @@ def build_governance(settings: Settings | None = None) -> Governance:
         holiday_calendar=build_calendar(settings),
         token_key=settings.token_key.get_secret_value() if settings.token_key else None,
         published_digests=settings.published_digests_file,
+    )
+
+
+def build_channels(settings: Settings) -> list[Channel]:
+    """The notification channels configured: e-mail, then the gateway (a person is tried on
+    each of theirs in this order)."""
+    from govflow.application.notification_channels import (
+        EmailChannel,
+        GatewayChannel,
+        SmtpConfig,
+    )
+
+    channels: list[Channel] = []
+    if settings.smtp_host:
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        config = SmtpConfig(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_sender,
+            settings.smtp_starttls,
+            settings.smtp_username,
+            password,
+        )
+        channels.append(EmailChannel(config))
+    if settings.notify_gateway_url is not None and settings.notify_gateway_secret is not None:
+        channels.append(
+            GatewayChannel(
+                str(settings.notify_gateway_url),
+                settings.notify_gateway_secret.get_secret_value(),
+                allowed_hosts=frozenset(
+                    h.strip().lower() for h in settings.webhook_allow_hosts.split(",") if h.strip()
+                ),
+            )
+        )
+    return channels
+
+
+def build_notifier_config(settings: Settings) -> NotifierConfig:
+    from datetime import timedelta
+
+    from govflow.application.notification_sending import NotifierConfig
+
+    return NotifierConfig(
+        public_url=settings.public_base_url,
+        lead=timedelta(hours=settings.notify_lead_hours),
+        attempts=settings.notify_attempts,
     )
 
 

@@ -268,6 +268,20 @@ class ChangeThreshold(Command):
     spending_threshold: Yuan
 
 
+# -- telling people -------------------------------------------------------------------------
+
+
+class SetContact(Command):
+    """Where a member is told (an e-mail address, a gateway address such as a mobile number or
+    WeChat id; empty: none) and whether they follow the council's new notices. Kept beside
+    the log, never in an event."""
+
+    member_id: MemberId
+    email: str = Field(default="", max_length=254, pattern=r"^(|[^@\s]+@[^@\s]+\.[^@\s]+)$")
+    gateway: str = Field(default="", max_length=128, pattern=r"^[A-Za-z0-9_+.:@-]*$")
+    follows: bool = False
+
+
 class IssueToken(Command):
     holder: MemberId
     kind: HolderKind = HolderKind.PERSON
@@ -350,5 +364,6 @@ __all__ = [
     "RevokeInvitation",
     "RevokeToken",
     "ScheduleMeeting",
+    "SetContact",
     "Withdraw",
 ]

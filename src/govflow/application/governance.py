@@ -11,6 +11,7 @@ from govflow.application.invitations import InvitationCases
 from govflow.application.issues import IssueCases
 from govflow.application.listing import ListingCases
 from govflow.application.meetings import MeetingCases
+from govflow.application.notification_sending import NotificationSending
 from govflow.application.resolutions import ResolutionCases
 from govflow.application.spending import SpendingCases
 from govflow.application.voting import VotingCases
@@ -30,6 +31,7 @@ class Governance(
     InvitationCases,
     IdempotencyCases,
     WebhookCases,
+    NotificationSending,
     ListingCases,
 ):
     """govflow's eventsourcing Application (see the use-case mixins for each method)."""

@@ -5,8 +5,9 @@ target gives the same digests, and published checkpoints still verify. The copy 
 batches, one transaction each, and resumes after the target's last record.
 
 Once the log is complete, what is kept beside it follows: the webhook subscriptions' signing
-secrets, their delivery cursors and recent failures, and the answered Idempotency-Key requests
-(reservations still in progress are not copied). Secrets and answers are copied sealed, as
+secrets, their delivery cursors and recent failures, the answered Idempotency-Key requests
+(reservations still in progress are not copied), and members' contacts with the notifier's
+position and pending deliveries. Secrets and answers are copied sealed, as
 they are: with ``GOVFLOW_CIPHER_KEY`` set, the target must use the same key (as for the
 events themselves, which the same key encrypts; ``govflow migrate`` opens both stores with the
 one configuration, so it does).
@@ -40,6 +41,7 @@ class MigrationReport:
     webhook_secrets: int = 0
     webhook_cursors: int = 0
     idempotency_answers: int = 0
+    contacts: int = 0
 
 
 def _kind(app: Governance) -> str:
@@ -173,3 +175,18 @@ def _copy_side_tables(source: Governance, target: Governance, report: MigrationR
     for caller, key, kept in source.idempotency_store.answered():
         if target.idempotency_store.put_answered(caller, key, kept):
             report.idempotency_answers += 1
+    _copy_notifications(source, target, report)
+
+
+def _copy_notifications(source: Governance, target: Governance, report: MigrationReport) -> None:
+    """Copy members' contacts (sealed as they are), the notifier's position (unless the
+    target's is further on) and its deliveries still to attempt."""
+    source_store, target_store = source.notification_store, target.notification_store
+    for row in source_store.all_contacts():
+        target_store.put_contact(row)
+        report.contacts += 1
+    position, there = source_store.position(), target_store.position()
+    if position is not None and (there is None or there < position):
+        target_store.save_position(position)
+    for delivery_id, due in source_store.pending().items():
+        target_store.put_pending(delivery_id, due)

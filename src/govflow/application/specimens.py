@@ -17,6 +17,7 @@ from govflow.domain.access import HolderKind, Scope
 from govflow.domain.ballot import Choice
 from govflow.domain.base import DomainEvent
 from govflow.domain.council import Body
+from govflow.domain.delivery import Delivery, MessageKind
 from govflow.domain.idempotency import RememberedResponse
 from govflow.domain.ids import issue_id
 from govflow.domain.invitation import invitation_uuid
@@ -270,6 +271,17 @@ def play(app: Governance) -> None:
         subscriber=Subscriber(clerk, "person", token="0123456789abcdef", enrolment=1),
     )
     app.unsubscribe_webhook(c, hook.subscription.id, "replaced", actor=clerk)
+    # Telling people: a contact set (its addresses kept beside the log), a delivery that failed
+    # and was posted on the board instead.
+    app.set_contact(c, "m2", email="m2@example.org", gateway="", follows=True, actor="m2")
+    app.set_contact(c, "m2", email="", gateway="13800000000", follows=False, actor=clerk)
+    told = Delivery.address(
+        c, "m2", MessageKind.VOTE_REMINDER, issue_id(c, 1), "resolve-1", item_number=1,
+        deadline=START + timedelta(days=21), at=app.now(), actor="system",
+    )  # fmt: skip
+    told.attempted("email", "timeout", at=app.now(), actor="system")
+    told.post_on_board("undeliverable", at=app.now(), actor="system")
+    app.save(told)
 
 
 def specimen_events(app: Governance) -> Iterator[DomainEvent]:

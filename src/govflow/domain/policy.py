@@ -82,6 +82,8 @@ class Action(StrEnum):
     REQUEST_DISBURSEMENT = "request_disbursement"
     APPROVE_DISBURSEMENT = "approve_disbursement"
     ADVANCE_CLOCK = "advance_clock"
+    SET_CONTACT = "set_contact"
+    SEE_DELIVERIES = "see_deliveries"
 
 
 # What each action is, and who may take it: the README's table is this (tested).
@@ -141,6 +143,11 @@ RULES: dict[Action, tuple[str, str]] = {
         "another officer, not the one who requested it",
     ),
     Action.ADVANCE_CLOCK: ("fast-forward an item's clock", "the clerk, on a demo server only"),
+    Action.SET_CONTACT: (
+        "set or see a member's e-mail or gateway address and whether they follow the council",
+        "the member themself (auditors too), or the clerk",
+    ),
+    Action.SEE_DELIVERIES: ("see who was told of what, how (送达)", "auditors and the clerk"),
 }
 
 
@@ -194,6 +201,17 @@ def authorize(
             return who.actor
         raise ForbiddenError(
             "only the member themself or the clerk can end a session", action=action.value
+        )
+    if action is Action.SEE_DELIVERIES:
+        if who.is_auditor or who.is_clerk:
+            return who.actor
+        raise ForbiddenError("only auditors and the clerk see who was told", action=action.value)
+    if action is Action.SET_CONTACT:  # a person's own contact writes no council record
+        if owner == (who.holder, who.enrolment) or (who.is_clerk and not who.is_auditor):
+            return who.actor
+        raise ForbiddenError(
+            "only the member themself or the clerk can set a member's contact",
+            action=action.value,
         )
     if who.is_auditor:
         raise ForbiddenError("auditors read everything and write nothing", action=action.value)

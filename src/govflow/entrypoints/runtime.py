@@ -28,7 +28,14 @@ from temporalio.client import Client
 
 from govflow.application import Governance
 from govflow.application.webhooks import http_sender
-from govflow.bootstrap import Settings, build_calendar, build_governance, build_procedures
+from govflow.bootstrap import (
+    Settings,
+    build_calendar,
+    build_channels,
+    build_governance,
+    build_notifier_config,
+    build_procedures,
+)
 from govflow.domain.errors import GovflowError
 from govflow.entrypoints.api import create_api
 from govflow.entrypoints.console import EXIT_RULE, EXIT_SERVER, domain_errors, fail
@@ -118,6 +125,26 @@ async def deliver_webhooks(app: Governance, every: float = 1.0) -> None:
         await asyncio.sleep(every)
 
 
+async def tell_people(
+    app: Governance, settings: Settings, every: float = 1.0, scan_every: float = 60.0
+) -> None:
+    """Tell people (送达): new notices and answers from the log each second; the deadlines
+    (reminders) scanned once a minute, since that reads every open item."""
+    channels, config = build_channels(settings), build_notifier_config(settings)
+    last_scan = -scan_every
+    while True:
+        try:
+            now = asyncio.get_running_loop().time()
+            scan = now - last_scan >= scan_every
+            ended = await asyncio.to_thread(app.tell_people, channels, config, reminders=scan)
+            last_scan = now if scan else last_scan
+            if ended:
+                logger.info("ended %d delivery(ies) to people", ended)
+        except Exception:  # keep going: a busy database is retried on the next round
+            logger.exception("telling people failed")
+        await asyncio.sleep(every)
+
+
 class _QuietServer(uvicorn.Server):
     """uvicorn without its own signal handling: govflow stops all its parts together."""
 
@@ -168,6 +195,8 @@ async def serve(
         background.append(asyncio.create_task(seal_audit_chain(app)))
     if api and settings.webhooks_enabled:
         background.append(asyncio.create_task(deliver_webhooks(app)))
+    if api and settings.notify_enabled:
+        background.append(asyncio.create_task(tell_people(app, settings)))
     running_worker = build_worker(client, app, task_queue=settings.task_queue) if worker else None
     worker_task = asyncio.create_task(running_worker.run()) if running_worker else None
     http = None

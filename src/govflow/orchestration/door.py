@@ -19,6 +19,7 @@ from temporalio.service import RPCError
 from govflow.application import Governance
 from govflow.application import commands as c
 from govflow.application.invitations import NewInvitation
+from govflow.application.notifications import ContactView
 from govflow.application.procedures import ProcedureLibrary
 from govflow.application.views import BallotReceipt, IssueView, SpendingView
 from govflow.application.voting import Cast
@@ -85,6 +86,7 @@ class CommandDoor:
             c.ChangeThreshold: self._threshold,
             c.IssueToken: self._issue_token,
             c.RevokeToken: self._revoke_token,
+            c.SetContact: self._set_contact,
             c.InviteMembers: self._invite,
             c.RevokeInvitation: self._revoke_invitation,
             c.EndSession: self._end_session,
@@ -504,6 +506,23 @@ class CommandDoor:
         return await asyncio.to_thread(
             lambda: self.app.issue_token_as(
                 who, cmd.council, cmd.holder, kind=cmd.kind, scopes=cmd.scopes
+            )
+        )
+
+    async def _set_contact(self, cmd: c.SetContact, who: Principal) -> ContactView:
+        """Set a member's contact: the member themself (as enrolled now) or the clerk."""
+        council = await asyncio.to_thread(self.app.council_to_read, cmd.council)
+        member = council.members.get(cmd.member_id)
+        owner = (cmd.member_id, member.enrolment if member else None)
+        actor = authorize(who, Action.SET_CONTACT, cmd.council, owner=owner)
+        return await asyncio.to_thread(
+            lambda: self.app.set_contact(
+                cmd.council,
+                cmd.member_id,
+                email=cmd.email,
+                gateway=cmd.gateway,
+                follows=cmd.follows,
+                actor=actor,
             )
         )
 

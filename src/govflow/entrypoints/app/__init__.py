@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from govflow.entrypoints.app import home, item_acts, items, propose, receipts, signin
+from govflow.entrypoints.app import contacts, home, item_acts, items, propose, receipts, signin
 from govflow.entrypoints.app import meetings as meetings_app
 from govflow.entrypoints.app import roll as roll_app
 from govflow.entrypoints.app import spending as spending_app
@@ -24,6 +24,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     roll_app.router,
     meetings_app.router,
     spending_app.router,
+    contacts.router,
 )
 
 __all__ = ["ROUTERS"]
