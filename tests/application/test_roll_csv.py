@@ -113,7 +113,9 @@ def test_a_written_roll_reads_back_the_same_and_opens_in_excel() -> None:
 def test_households_written_read_back_unchanged() -> None:
     """The households file round-trips (areas with two places, bodies by code)."""
     households = [
-        rc.HouseholdView("3-01", Decimal("90.00"), "o1", ("affected_households", "owners_assembly")),
+        rc.HouseholdView(
+            "3-01", Decimal("90.00"), "o1", ("affected_households", "owners_assembly")
+        ),
         rc.HouseholdView("+3-02", Decimal("0.50"), "o2", ("owners_assembly",)),
     ]
     data = rc.households_csv(households)
