@@ -212,8 +212,10 @@ class NotificationSending(NotificationCases):
             except NotFoundError:
                 store.drop_pending(did)
                 continue
-            if delivery.status is DeliveryStatus.PENDING:
-                self._attempt(delivery, channels, config)
+            if delivery.status is not DeliveryStatus.PENDING:  # ended before (addressed again)
+                store.drop_pending(did)
+                continue
+            self._attempt(delivery, channels, config)
             if delivery.status is not DeliveryStatus.PENDING:
                 store.drop_pending(did)
                 ended += 1
