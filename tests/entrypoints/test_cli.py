@@ -125,6 +125,7 @@ def test_bootstrap_registers_a_council_and_its_clerk_with_a_token(tmp_path: Path
     assert first.returncode == 0, first.stderr
     token = first.stdout.strip()
     assert token.startswith("gf_") and "shown this once" in first.stderr
+    assert "/app/sign-in/gi_" in first.stderr  # the clerk's way into the members' app
     app = Governance(
         {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "events.db")}
     )

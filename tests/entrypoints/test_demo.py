@@ -159,6 +159,11 @@ def test_demo_on_the_board_then_the_cli_then_a_fuzzed_api(
         assert "赞成 15" in lift and "通过" in lift  # adopted, in words
         again = cli(environ, "demo")
         assert again.returncode == 1 and "(already_exists)" in again.stderr
+        # each printed sign-in link opens the app's sign-in page (a button: nothing used up)
+        assert set(played["sign_in"]) == {"c1", "m1", "o1", "k1"}
+        for link in played["sign_in"].values():
+            assert link.startswith(f"{base}/app/sign-in/gi_")
+            assert "<form" in get(link)
 
         # the newcomer signs in as the chair and acts on the open item
         chair = played["tokens"]["c1"]

@@ -50,8 +50,19 @@ def demo(
         emit_json(played)
         return
     out.print(f"done: see the board at {played['board'][0]}", highlight=False)
+    links = played["sign_in"]
     out.print(
-        f"act on item 2 as its chair c1: govflow login --token {played['tokens']['c1']}\n"
+        "open the members' app as one of them (one-time links, valid 7 days; on a phone on the "
+        "same network, use GOVFLOW_PUBLIC_URL):\n"
+        f"  the chair c1 (item 2 waits for them): {links['c1']}\n"
+        f"  a member m1:                        {links['m1']}\n"
+        f"  an owner o1:                        {links['o1']}\n"
+        f"  the clerk k1 (invites the others):  {links['k1']}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    out.print(
+        f"or from the command line as c1: govflow login --token {played['tokens']['c1']}\n"
         f"then: govflow issue status {council} 2; govflow issue close-stage {council} 2",
         highlight=False,
         soft_wrap=True,

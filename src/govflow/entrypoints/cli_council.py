@@ -69,6 +69,16 @@ def bootstrap_council(
     return app.issue_token(code, clerk, actor=OPERATOR)
 
 
+def sign_in_links(app: Governance, code: str, member_ids: tuple[str, ...]) -> dict[str, str]:
+    """(Operator) A one-time sign-in link to the members' app for each member, by member id:
+    the first clerk's way in, who then invites everyone else from the app."""
+    from govflow.bootstrap import Settings
+
+    base = Settings().public_base_url
+    made = app.invite_members(code, member_ids, actor=OPERATOR)
+    return {new.member_id: f"{base}/app/sign-in/{new.link}" for new in made}
+
+
 @council_app.command("register")
 def council_register(
     code: str,
@@ -105,8 +115,9 @@ def council_bootstrap(
             "input.invalid",
             EXIT_INVALID,
         )
-    token = offline(
-        lambda app: bootstrap_council(
+
+    def made(app: Governance) -> tuple[str, str]:
+        token = bootstrap_council(
             app,
             code,
             name,
@@ -115,13 +126,20 @@ def council_bootstrap(
             threshold=threshold,
             timezone=timezone,
         )
-    )
+        return token, sign_in_links(app, code, (clerk,))[clerk]
+
+    token, link = offline(made)
     if as_json:
-        emit_json({"code": code, "clerk": clerk, "token": token})
+        emit_json({"code": code, "clerk": clerk, "token": token, "sign_in": link})
         return
     out.print(token, highlight=False)
     err.print(
         f"the clerk's token, shown this once: sign in with `govflow login --token {token[:11]}…`"
+    )
+    err.print(
+        f"or open the members' app (a one-time link, valid 7 days): {link}",
+        highlight=False,
+        soft_wrap=True,
     )
 
 

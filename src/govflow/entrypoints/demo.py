@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from govflow.domain.council import Body
-from govflow.entrypoints.cli_council import bootstrap_council
+from govflow.entrypoints.cli_council import bootstrap_council, sign_in_links
 from govflow.entrypoints.cli_http import Api, council_path
 from govflow.entrypoints.console import EXIT_RULE, EXIT_SERVER, fail, offline
 
@@ -40,6 +40,10 @@ PEOPLE: list[tuple[str, str, dict[str, Any]]] = [
     *((f"m{i}", f"委员{i}", {"bodies": ALL_BODIES}) for i in range(1, 9)),
     *((f"o{i}", f"业主{i}", {}) for i in range(1, COURTYARD + 1)),
 ]
+
+# Who gets a sign-in link to the members' app at the end: the chair (item 2 waits for them),
+# a member, an owner (rates results) and the clerk (invites everyone else from the app).
+SIGN_IN = (CHAIR, "m1", "o1", CLERK)
 
 Status = dict[str, Any]
 
@@ -71,6 +75,7 @@ class Demo:
             "council": self.code,
             "board": [f"{board}/", f"{board}/spending"],
             "tokens": self.tokens,
+            "sign_in": offline(lambda app: sign_in_links(app, self.code, SIGN_IN)),
         }
 
     # -- helpers ------------------------------------------------------------------------------
