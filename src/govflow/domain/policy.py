@@ -83,7 +83,6 @@ class Action(StrEnum):
     APPROVE_DISBURSEMENT = "approve_disbursement"
     ADVANCE_CLOCK = "advance_clock"
     SET_CONTACT = "set_contact"
-    SEE_DELIVERIES = "see_deliveries"
 
 
 # What each action is, and who may take it: the README's table is this (tested).
@@ -92,7 +91,10 @@ RULES: dict[Action, tuple[str, str]] = {
         "read a council's items, notices, meetings, spending, events, history",
         "its members (auditors too), integrations with `read`",
     ),
-    Action.EXPORT: ("export the council's log", "auditors and the clerk"),
+    Action.EXPORT: (
+        "export the council's log; see who was told of what, how (送达)",
+        "auditors and the clerk",
+    ),
     Action.KEEP_ROLL: (
         "enroll, change or remove members, register households, change the threshold",
         "the clerk (role `clerk`)",
@@ -147,7 +149,6 @@ RULES: dict[Action, tuple[str, str]] = {
         "set or see a member's e-mail or gateway address and whether they follow the council",
         "the member themself (auditors too), or the clerk",
     ),
-    Action.SEE_DELIVERIES: ("see who was told of what, how (送达)", "auditors and the clerk"),
 }
 
 
@@ -202,10 +203,6 @@ def authorize(
         raise ForbiddenError(
             "only the member themself or the clerk can end a session", action=action.value
         )
-    if action is Action.SEE_DELIVERIES:
-        if who.is_auditor or who.is_clerk:
-            return who.actor
-        raise ForbiddenError("only auditors and the clerk see who was told", action=action.value)
     if action is Action.SET_CONTACT:  # a person's own contact writes no council record
         if owner == (who.holder, who.enrolment) or (who.is_clerk and not who.is_auditor):
             return who.actor
