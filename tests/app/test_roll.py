@@ -214,3 +214,16 @@ async def test_a_file_that_is_not_a_roll_imports_nothing(
     )
     assert answer.status_code == 422 and "无法读取此文件" in answer.text
     assert version(app) == before
+
+
+async def test_a_refused_form_s_language_switch_leads_back_to_the_page(
+    roll_people: tuple[Governance, SignIn],
+) -> None:
+    """A refused form is shown at the form's address; opening that address (the language
+    switch does) leads back to its page with the same query."""
+    _, sign_in = roll_people
+    clerk = await sign_in("k1")
+    refused = await clerk.submit("/app/roll/households", unit="", exclusive_area="1", owner_id="")
+    assert refused.status_code == 422 and 'href="/app/roll/households?lang=en"' in refused.text
+    switched = await clerk.get("/app/roll/households?lang=en")
+    assert switched.status_code == 303 and switched.headers["location"] == "/app/roll?lang=en"

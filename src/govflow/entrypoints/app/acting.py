@@ -161,3 +161,10 @@ async def many(request: Request, name: str) -> list[str]:
     """Every value of a repeated form field (checkboxes), after the CSRF check."""
     form = await request.form()
     return [v for v in form.getlist(name) if isinstance(v, str)]
+
+
+def back_to(request: Request, path: str) -> RedirectResponse:
+    """A form's address opened as a page (the language or text-size switch of a refused form
+    links there): the page it belongs to, with the same query."""
+    query = request.url.query
+    return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)

@@ -27,7 +27,7 @@ from govflow.application.roll_csv import BODY_NAMES
 from govflow.domain.council import Body
 from govflow.domain.errors import GovflowError, InvalidInputError, NotFoundError
 from govflow.domain.policy import Action, Principal, authorize
-from govflow.entrypoints.app.acting import Again, act, allows, door_of, many, refusal
+from govflow.entrypoints.app.acting import Again, act, allows, back_to, door_of, many, refusal
 from govflow.entrypoints.app.render import Words, lang_of, page, when
 from govflow.entrypoints.app.session import AppCaller, Form, csrf
 from govflow.entrypoints.board import describe_threshold
@@ -334,6 +334,7 @@ async def meeting_page(
         csrf=csrf(request),
         m=record,
         body_name=_body_names(lang).get(record.body, record.body),
+        kind_name=dict(KINDS).get(record.kind, record.kind) if lang == "en" else record.kind,
         at=when(record.scheduled_for, tz),
         notice_at=when(record.notice_given_at, tz) if record.notice_given_at else None,
         rule_words={
@@ -508,3 +509,10 @@ async def download(request: Request, caller: AppCaller, number: int, sha256: str
             "Cache-Control": "no-store",
         },
     )
+
+
+@router.get("/{number}/{form_name}")
+async def form_address(
+    request: Request, caller: AppCaller, number: int, form_name: str
+) -> Response:
+    return back_to(request, f"/app/meetings/{number}")

@@ -27,6 +27,7 @@ from govflow.domain.policy import Action, Principal, authorize
 from govflow.entrypoints.app.acting import (
     act,
     allows,
+    back_to,
     door_of,
     field_name,
     invalid_reason,
@@ -472,3 +473,12 @@ async def export_households(request: Request, caller: AppCaller) -> Response:
     authorize(caller, Action.EXPORT, caller.council)
     households = await asyncio.to_thread(roll_csv.list_households, _app(request), caller.council)
     return _csv(roll_csv.households_csv(households), f"{caller.council}-households.csv")
+
+
+@router.get("/members")
+@router.get("/households")
+@router.get("/threshold")
+@router.get("/import")
+@router.get("/members/{member_id}/remove")
+async def form_address(request: Request, caller: AppCaller) -> Response:
+    return back_to(request, "/app/roll")

@@ -17,7 +17,7 @@ from govflow.application import commands as c
 from govflow.application.meeting_record import read_spending
 from govflow.domain.money import format_yuan
 from govflow.domain.policy import Action, Principal, authorize
-from govflow.entrypoints.app.acting import act, allows
+from govflow.entrypoints.app.acting import act, allows, back_to
 from govflow.entrypoints.app.render import Words, lang_of, page, when
 from govflow.entrypoints.app.session import AppCaller, Form, csrf
 
@@ -292,3 +292,9 @@ async def approve(
         again=again,
         confirm="approved",
     )
+
+
+@router.get("/{number}/disbursements")
+@router.get("/{number}/disbursements/{disbursement_no}/approve")
+async def form_address(request: Request, caller: AppCaller, number: int) -> Response:
+    return back_to(request, f"/app/spending/{number}")
