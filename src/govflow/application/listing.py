@@ -25,7 +25,15 @@ from govflow.domain.errors import InvalidInputError
 
 # Never published to integrations or the board: token digests, remembered API answers and
 # webhook secrets.
-PRIVATE_TOPIC_PREFIXES = ("govflow.access.", "govflow.idempotency.", "govflow.webhook.")
+# Contacts and deliveries name who has which channel and who was told: the clerk and auditors
+# see them in the app (送达记录), the public feed and webhooks never.
+PRIVATE_TOPIC_PREFIXES = (
+    "govflow.access.",
+    "govflow.idempotency.",
+    "govflow.webhook.",
+    "govflow.contact.",
+    "govflow.delivery.",
+)
 FEED_LIMIT = 1000
 FEED_WINDOW = 20_000  # records of the whole log one council feed page may look at
 
