@@ -16,6 +16,7 @@ import pytest_asyncio
 from govflow.application import Governance
 from govflow.application.procedures import ProcedureLibrary
 from govflow.entrypoints.api import create_api
+from govflow.entrypoints.routes.meetings import MAX_EVIDENCE
 from tests.app.conftest import COUNCIL, Person, SignIn, _people
 from tests.orchestration.conftest import WORKFLOWS, enroll_council
 
@@ -184,3 +185,25 @@ async def test_a_meeting_form_without_csrf_is_refused(
         data={"number": "7", "body": "party_members_assembly", "title": "x", "rule": RULE},
     )
     assert answer.status_code == 403 and not app.list_meetings(COUNCIL)
+
+
+async def test_a_phone_photo_of_the_sign_in_sheet_fits_and_an_oversized_file_does_not(
+    meeting_people: tuple[Governance, SignIn, Path],
+) -> None:
+    """The app's upload takes the evidence limit (a 3 MB photo), not the 1 MiB of forms; a
+    file over the evidence limit is refused (413) and nothing is attached."""
+    app, sign_in, evidence = meeting_people
+    clerk = await sign_in("k1")
+    assert (await schedule(clerk)).status_code == 303
+    photo = b"\xff\xd8\xff\xe0" + bytes(3 * 1024 * 1024)
+    uploaded = await clerk.submit(
+        "/app/meetings/1/evidence", files={"sheet": ("签到表.jpg", photo, "image/jpeg")}
+    )
+    assert uploaded.status_code == 303
+    assert (evidence / hashlib.sha256(photo).hexdigest()).stat().st_size == len(photo)
+    huge = bytes(MAX_EVIDENCE + 1)
+    refused = await clerk.submit(
+        "/app/meetings/1/evidence", files={"sheet": ("huge.jpg", huge, "image/jpeg")}
+    )
+    assert refused.status_code == 413
+    assert len(app.meeting(COUNCIL, 1).evidence) == 1

@@ -6,7 +6,7 @@ task group or memory streams: a ballot without a key passes straight through).
   is replayed to one. The route gets the caller checked here (:func:`checked_principal`).
 - A declared length over the limit is refused before reading; a streamed body is read no
   further than the limit (413 ``input.too_large``). The limit is 1 MiB, and the evidence
-  upload's own on the evidence route only.
+  upload's own on the upload routes only (:data:`UPLOADS`).
 - A POST with an Idempotency-Key (1 to 255 visible ASCII characters, else 400
   ``idempotency.key_invalid``) reserves the key before it acts: of several copies only one
   acts, the others get ``idempotency.in_progress`` (409) or, once it answered, its answer
@@ -52,6 +52,13 @@ PROBLEM = "application/problem+json"
 MAX_BODY = 1024 * 1024
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 STREAMED_METHODS = frozenset({"POST", "PUT", "PATCH"})  # a body without a length is streamed
+# Where a body may be as large as the evidence limit: the API's evidence upload, and the app's
+# scanned sign-in sheet and progress photos (phone photos are several MB).
+UPLOADS: tuple[tuple[str, str], ...] = (
+    ("PUT", EVIDENCE_ROUTE),
+    ("POST", "/app/meetings/{number}/evidence"),
+    ("POST", "/app/items/{number}/progress"),
+)
 
 
 class BodyTooLargeError(GovflowError):
@@ -94,12 +101,12 @@ class BodyGuard:
         app: ASGIApp,
         governance: Governance,
         evidence_limit: int,
-        evidence_route: str = EVIDENCE_ROUTE,
+        uploads: tuple[tuple[str, str], ...] = UPLOADS,
     ) -> None:
         self.app = app
         self.governance = governance
         self.evidence_limit = evidence_limit
-        self.evidence_path = route_pattern(evidence_route)
+        self.uploads = tuple((method, route_pattern(route)) for method, route in uploads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -112,7 +119,9 @@ class BodyGuard:
             headers[name.decode("latin-1")] = text = value.decode("latin-1")
             if name == b"idempotency-key":
                 keys.append(text)
-        evidence = method == "PUT" and self.evidence_path.fullmatch(scope["path"]) is not None
+        evidence = any(
+            method == verb and route.fullmatch(scope["path"]) for verb, route in self.uploads
+        )
         limit = self.evidence_limit if evidence else MAX_BODY
         held: tuple[Reservation, bytes] | None = None
         try:

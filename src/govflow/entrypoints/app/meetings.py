@@ -32,12 +32,12 @@ from govflow.entrypoints.app.render import Words, lang_of, page, when
 from govflow.entrypoints.app.session import AppCaller, Form, csrf
 from govflow.entrypoints.board import describe_threshold
 from govflow.entrypoints.evidence import store_evidence
-from govflow.entrypoints.guard import MAX_BODY
+from govflow.entrypoints.routes.meetings import MAX_EVIDENCE
 
 router = APIRouter(prefix="/app/meetings", include_in_schema=False)
 
-# The app's upload passes the guard's body limit (the API's raw upload allows 20 MiB).
-MAX_SHEET = MAX_BODY - 64 * 1024
+# The guard lets this upload be as large as the API's raw evidence upload (guard.UPLOADS).
+MAX_SHEET = MAX_EVIDENCE
 
 KINDS: list[tuple[str, str]] = [
     ("议事会议", "council meeting"),
