@@ -43,6 +43,9 @@ async def test_a_member_proposes_an_item_choosing_its_procedure(
     people: SignIn, stack: Stack
 ) -> None:
     """The procedures are offered by their plain titles and steps; the app numbers the item."""
+    # the app takes the next free number (here after 420: item numbers are workflow ids,
+    # shared by every test on the session's Temporal server)
+    stack.app.propose_issue(COUNCIL, 420, "旧议题", stack.procedures.get(FIVE_STEP), actor=CHAIR)
     member = await people("m1")
     form = await member.get("/app/propose")
     assert form.status_code == 200
@@ -50,11 +53,11 @@ async def test_a_member_proposes_an_item_choosing_its_procedure(
     sent = await member.submit(
         "/app/propose", procedure=FIVE_STEP, title="楼道照明改造", description="三栋楼道灯常坏"
     )
-    assert sent.status_code == 303 and sent.headers["location"] == "/app/items/1?done=proposed"
-    assert stack.app.get_issue(COUNCIL, 1).title == "楼道照明改造"
+    assert sent.status_code == 303 and sent.headers["location"] == "/app/items/421?done=proposed"
+    assert stack.app.get_issue(COUNCIL, 421).title == "楼道照明改造"
     again = await member.submit("/app/propose", procedure=FIVE_STEP, title="第二件事")
-    assert again.headers["location"] == "/app/items/2?done=proposed"
-    shown = await member.get("/app/items/1?done=proposed")
+    assert again.headers["location"] == "/app/items/422?done=proposed"
+    shown = await member.get("/app/items/421?done=proposed")
     assert "议题已提出" in shown.text and "楼道照明改造" in shown.text
     refused = await member.submit("/app/propose", procedure="no-such-procedure", title="x")
     assert refused.status_code == 422 and 'id="problem"' in refused.text
@@ -65,35 +68,35 @@ async def test_a_chair_closes_a_stage_and_a_member_gets_no_chair_forms(
 ) -> None:
     """The chair sees and uses the close form; a member sees none, and their forged post is
     refused with nothing recorded."""
-    await item_at(stack, 3, "deliberate")
+    await item_at(stack, 403, "deliberate")
     chair, member = await people(CHAIR), await people("m2")
-    assert 'id="close-form"' in (await chair.get("/app/items/3")).text
-    page = await member.get("/app/items/3")
+    assert 'id="close-form"' in (await chair.get("/app/items/403")).text
+    page = await member.get("/app/items/403")
     assert page.status_code == 200 and 'id="chair"' not in page.text
-    forged = await member.submit("/app/items/3/close")
+    forged = await member.submit("/app/items/403/close")
     assert forged.status_code == 403 and "您没有权限" in forged.text
-    assert stack.app.get_issue(COUNCIL, 3).open_stage == "deliberate"
-    closed = await chair.submit("/app/items/3/close")
+    assert stack.app.get_issue(COUNCIL, 403).open_stage == "deliberate"
+    closed = await chair.submit("/app/items/403/close")
     assert closed.status_code == 303 and closed.headers["location"].endswith("done=close")
-    await stack.at_stage(3, "public_deliberation")
+    await stack.at_stage(403, "public_deliberation")
 
 
 async def test_a_member_gives_an_opinion_and_another_replies(people: SignIn, stack: Stack) -> None:
     """In 群议, opinions are numbered and a reply shows which opinion it answers."""
-    await item_at(stack, 4, "public_deliberation")
+    await item_at(stack, 404, "public_deliberation")
     first, second = await people("m1"), await people("m2")
-    page = await first.get("/app/items/4")
+    page = await first.get("/app/items/404")
     assert 'id="opinion-form"' in page.text and 'for="opinion-text"' in page.text
-    given = await first.submit("/app/items/4/opinion", text="建议先做管道检测")
+    given = await first.submit("/app/items/404/opinion", text="建议先做管道检测")
     assert given.status_code == 303 and given.headers["location"].endswith("done=opinion")
-    replied = await second.submit("/app/items/4/opinion", text="同意，费用怎么分？", reply_to="1")
+    replied = await second.submit("/app/items/404/opinion", text="同意，费用怎么分？", reply_to="1")
     assert replied.status_code == 303
-    shown = (await first.get("/app/items/4")).text
+    shown = (await first.get("/app/items/404")).text
     assert "建议先做管道检测" in shown and "同意，费用怎么分？" in shown
     assert "回复第 1 条" in shown and "成员2" in shown
-    wrong = await second.submit("/app/items/4/opinion", text="回复不存在的", reply_to="9")
+    wrong = await second.submit("/app/items/404/opinion", text="回复不存在的", reply_to="9")
     assert wrong.status_code == 422
-    assert stack.app.issue(COUNCIL, 4).opinions == 2
+    assert stack.app.issue(COUNCIL, 404).opinions == 2
 
 
 async def test_a_member_votes_keeps_the_receipt_and_checks_it_counted(
@@ -101,12 +104,12 @@ async def test_a_member_votes_keeps_the_receipt_and_checks_it_counted(
 ) -> None:
     """The vote form offers the rule's choices; the receipt checks as counted once tallied,
     and voting twice shows the refusal."""
-    await item_at(stack, 5, "resolve")
-    await stack.until(5, lambda s: s.ballot_key is not None)
+    await item_at(stack, 405, "resolve")
+    await stack.until(405, lambda s: s.ballot_key is not None)
     member = await people("m1")
-    page = await member.get("/app/items/5")
+    page = await member.get("/app/items/405")
     assert "<fieldset><legend>您的表决意见</legend>" in page.text and 'value="abstain"' in page.text
-    cast = await member.submit("/app/items/5/vote", choice="yes")
+    cast = await member.submit("/app/items/405/vote", choice="yes")
     assert cast.status_code == 303
     receipt_url = cast.headers["location"]
     assert receipt_url.startswith("/app/receipts?")
@@ -114,12 +117,12 @@ async def test_a_member_votes_keeps_the_receipt_and_checks_it_counted(
     query = parse_qs(urlsplit(receipt_url).query)
     assert query["ballot_id"][0] in receipt.text and "请保存这张回执" in receipt.text
     assert "表决尚未结束" in receipt.text
-    twice = await member.submit("/app/items/5/vote", choice="no")
+    twice = await member.submit("/app/items/405/vote", choice="no")
     assert twice.status_code == 409 and "您已经投过票了" in twice.text
     for voter in EVERYONE:
         if voter != "m1":
-            await stack.issues.cast_ballot(COUNCIL, 5, voter, Choice.YES)
-    await stack.at_stage(5, "publish_resolution")
+            await stack.issues.cast_ballot(COUNCIL, 405, voter, Choice.YES)
+    await stack.at_stage(405, "publish_resolution")
     later = await member.get(receipt_url.replace("&new=1", ""))
     assert 'id="counted"' in later.text and "您的选票已计入表决结果" in later.text
     assert "请保存这张回执" not in later.text
@@ -130,63 +133,63 @@ async def test_a_member_votes_keeps_the_receipt_and_checks_it_counted(
 async def test_an_objection_upheld_reopens_the_item(people: SignIn, stack: Stack) -> None:
     """A member objects within the window; a forged answer is refused; the chair's answer
     (upheld) sends the item back to 群议 as its procedure says."""
-    await item_at(stack, 6, "publish_resolution")
+    await item_at(stack, 406, "publish_resolution")
     member, chair = await people("m3"), await people(CHAIR)
-    assert 'id="object-form"' in (await member.get("/app/items/6")).text
-    filed = await member.submit("/app/items/6/objection", text="费用分摊不清楚")
+    assert 'id="object-form"' in (await member.get("/app/items/406")).text
+    filed = await member.submit("/app/items/406/objection", text="费用分摊不清楚")
     assert filed.status_code == 303 and filed.headers["location"].endswith("done=objection")
-    page = (await chair.get("/app/items/6")).text
+    page = (await chair.get("/app/items/406")).text
     assert "费用分摊不清楚" in page and "answer-form" in page
-    forged = await member.submit("/app/items/6/answer", objection_no="1", reply="x", upheld="no")
+    forged = await member.submit("/app/items/406/answer", objection_no="1", reply="x", upheld="no")
     assert forged.status_code == 403
     notice = stack.app.list_notices(COUNCIL)[0]
     assert notice.open_objections == 1
     answered = await chair.submit(
-        "/app/items/6/answer", objection_no="1", reply="补充分摊明细后重新讨论", upheld="yes"
+        "/app/items/406/answer", objection_no="1", reply="补充分摊明细后重新讨论", upheld="yes"
     )
     assert answered.status_code == 303
-    await stack.at_stage(6, "public_deliberation")
-    shown = (await member.get("/app/items/6")).text
+    await stack.at_stage(406, "public_deliberation")
+    shown = (await member.get("/app/items/406")).text
     assert "补充分摊明细后重新讨论" in shown and "异议成立" in shown
 
 
 async def test_progress_with_a_photo_then_a_rating(people: SignIn, stack: Stack) -> None:
     """The chair reports progress with a photo (kept by its sha256) and completes; an owner
     asked to evaluate rates the result once."""
-    await item_at(stack, 7, "implement")
+    await item_at(stack, 407, "implement")
     chair = await people(CHAIR)
     reported = await chair.submit(
-        "/app/items/7/progress",
+        "/app/items/407/progress",
         files={"photos": ("pipe.png", PNG, "image/png")},
         text="管道已更换一半",
     )
     assert reported.status_code == 303, reported.text
     digest = hashlib.sha256(PNG).hexdigest()
-    last = stack.app.get_history(stack.app.get_issue(COUNCIL, 7).id)[-1]
+    last = stack.app.get_history(stack.app.get_issue(COUNCIL, 407).id)[-1]
     assert last.topic == "govflow.issue.progress_reported" and last.data["photos"] == [digest]
-    page = (await chair.get("/app/items/7")).text
-    assert "管道已更换一半" in page and f"/app/items/7/files/{digest}" in page
-    photo = await chair.get(f"/app/items/7/files/{digest}")
+    page = (await chair.get("/app/items/407")).text
+    assert "管道已更换一半" in page and f"/app/items/407/files/{digest}" in page
+    photo = await chair.get(f"/app/items/407/files/{digest}")
     assert photo.content == PNG and photo.headers["content-type"] == "image/png"
-    assert (await chair.get(f"/app/items/7/files/{'0' * 64}")).status_code == 404
-    done = await chair.submit("/app/items/7/complete", actual_cost="")
+    assert (await chair.get(f"/app/items/407/files/{'0' * 64}")).status_code == 404
+    done = await chair.submit("/app/items/407/complete", actual_cost="")
     assert done.status_code == 303
-    await stack.at_stage(7, "evaluate")
+    await stack.at_stage(407, "evaluate")
     owner = await people("o2")
-    await stack.until(7, lambda s: any(a.action == "rate" for a in s.actions))
-    form = (await owner.get("/app/items/7")).text
+    await stack.until(407, lambda s: any(a.action == "rate" for a in s.actions))
+    form = (await owner.get("/app/items/407")).text
     assert "<legend>您对实施结果的评价</legend>" in form and "基本满意" in form
-    rated = await owner.submit("/app/items/7/rating", rating="basically_satisfied")
+    rated = await owner.submit("/app/items/407/rating", rating="basically_satisfied")
     assert rated.status_code == 303 and rated.headers["location"].endswith("done=rating")
-    assert "您已经评议过了" in (await owner.get("/app/items/7")).text
-    again = await owner.submit("/app/items/7/rating", rating="satisfied")
+    assert "您已经评议过了" in (await owner.get("/app/items/407")).text
+    again = await owner.submit("/app/items/407/rating", rating="satisfied")
     assert again.status_code == 409
 
 
 async def test_a_form_without_its_csrf_token_is_refused(people: SignIn, stack: Stack) -> None:
     """A post carrying the session cookie but not the page's token records nothing."""
-    await item_at(stack, 8, "public_deliberation")
+    await item_at(stack, 408, "public_deliberation")
     member = await people("m1")
-    forged = await member.client.post("/app/items/8/opinion", data={"text": "跨站提交"})
+    forged = await member.client.post("/app/items/408/opinion", data={"text": "跨站提交"})
     assert forged.status_code == 403
-    assert stack.app.issue(COUNCIL, 8).opinions == 0
+    assert stack.app.issue(COUNCIL, 408).opinions == 0

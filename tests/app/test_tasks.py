@@ -17,8 +17,8 @@ async def test_my_tasks_list_a_vote_until_the_member_has_voted(
 ) -> None:
     """A vote on the member's frozen roll is a task, with its deadline and time left in
     Chinese, until they vote; someone not on the roll never sees it."""
-    await item_at(stack, 1, "resolve")
-    await stack.until(1, lambda s: s.ballot_key is not None)
+    await item_at(stack, 431, "resolve")
+    await stack.until(431, lambda s: s.ballot_key is not None)
     member = await people("m1")
     before = (await member.get("/app/")).text
     assert 'class="card task task-vote"' in before and "更换化粪管" in before
@@ -27,12 +27,12 @@ async def test_my_tasks_list_a_vote_until_the_member_has_voted(
     assert "days" in english and "left" in english
     owner = await people("o1")  # an owner sits on no body voting here
     assert "task-vote" not in (await owner.get("/app/?lang=zh")).text
-    assert (await member.submit("/app/items/1/vote", choice="no")).status_code == 303
+    assert (await member.submit("/app/items/431/vote", choice="no")).status_code == 303
     after = (await member.get("/app/?lang=zh")).text
     assert "task-vote" not in after
     for voter in EVERYONE:
         if voter != "m1":
-            await stack.issues.cast_ballot(COUNCIL, 1, voter, Choice.YES)
+            await stack.issues.cast_ballot(COUNCIL, 431, voter, Choice.YES)
 
 
 async def test_chairs_find_their_stages_and_everyone_the_discussion(
@@ -40,7 +40,7 @@ async def test_chairs_find_their_stages_and_everyone_the_discussion(
 ) -> None:
     """The chair of the acting body has the open stage to close; every member has the
     discussion; the links follow the person's roles."""
-    await item_at(stack, 2, "public_deliberation")
+    await item_at(stack, 432, "public_deliberation")
     chair, member = await people(CHAIR), await people("m4")
     chair_page = (await chair.get("/app/")).text
     assert "task-chair_stage" in chair_page and "task-discuss" in chair_page
