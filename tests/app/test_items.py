@@ -5,16 +5,20 @@ vote with its receipt, an objection answered, progress with a photo, a rating, a
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from govflow.domain.ballot import Choice
+from govflow.domain.council import Body
+from govflow.entrypoints.evidence import store_evidence
 from tests.app.conftest import COUNCIL, SignIn
-from tests.orchestration.conftest import CHAIR, EVERYONE, Stack
+from tests.orchestration.conftest import CHAIR, EVERYONE, Stack, hold_meeting
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 FIVE_STEP = "five-step-consultation"
+FOUR = "four-deliberations-two-disclosures"
 PNG = b"\x89PNG\r\n\x1a\n" + b"a photo of the new pipe" * 50
 
 
@@ -63,11 +67,11 @@ async def test_a_member_proposes_an_item_choosing_its_procedure(
     assert refused.status_code == 422 and 'id="problem"' in refused.text
 
 
-async def test_a_chair_closes_a_stage_and_a_member_gets_no_chair_forms(
+async def test_a_chair_closes_a_stage_withdraws_and_a_member_gets_no_chair_forms(
     people: SignIn, stack: Stack
 ) -> None:
-    """The chair sees and uses the close form; a member sees none, and their forged post is
-    refused with nothing recorded."""
+    """The chair sees and uses the close and withdraw forms; a member sees none, and their
+    forged post is refused with nothing recorded."""
     await item_at(stack, 403, "deliberate")
     chair, member = await people(CHAIR), await people("m2")
     assert 'id="close-form"' in (await chair.get("/app/items/403")).text
@@ -79,6 +83,12 @@ async def test_a_chair_closes_a_stage_and_a_member_gets_no_chair_forms(
     closed = await chair.submit("/app/items/403/close")
     assert closed.status_code == 303 and closed.headers["location"].endswith("done=close")
     await stack.at_stage(403, "public_deliberation")
+    empty = await chair.submit("/app/items/403/withdraw", reason="")
+    assert empty.status_code == 422 and 'id="problem"' in empty.text
+    withdrawn = await chair.submit("/app/items/403/withdraw", reason="居民已自行解决")
+    assert withdrawn.status_code == 303
+    assert stack.app.get_issue(COUNCIL, 403).outcome == "withdrawn"
+    assert "已撤回" in (await member.get("/app/items/403")).text
 
 
 async def test_a_member_gives_an_opinion_and_another_replies(people: SignIn, stack: Stack) -> None:
@@ -109,6 +119,8 @@ async def test_a_member_votes_keeps_the_receipt_and_checks_it_counted(
     member = await people("m1")
     page = await member.get("/app/items/405")
     assert "<fieldset><legend>您的表决意见</legend>" in page.text and 'value="abstain"' in page.text
+    english = (await (await people("m2")).get("/app/items/405?lang=en")).text
+    assert "<legend>Your vote</legend>" in english and "Abstain" in english
     cast = await member.submit("/app/items/405/vote", choice="yes")
     assert cast.status_code == 303
     receipt_url = cast.headers["location"]
@@ -140,6 +152,9 @@ async def test_an_objection_upheld_reopens_the_item(people: SignIn, stack: Stack
     assert filed.status_code == 303 and filed.headers["location"].endswith("done=objection")
     page = (await chair.get("/app/items/406")).text
     assert "费用分摊不清楚" in page and "answer-form" in page
+    corrected = await chair.submit("/app/items/406/correct", text="决议：更换化粪管（附分摊明细）")
+    assert corrected.status_code == 303 and corrected.headers["location"].endswith("done=correct")
+    assert "附分摊明细" in (await member.get("/app/items/406")).text
     forged = await member.submit("/app/items/406/answer", objection_no="1", reply="x", upheld="no")
     assert forged.status_code == 403
     notice = stack.app.list_notices(COUNCIL)[0]
@@ -193,3 +208,39 @@ async def test_a_form_without_its_csrf_token_is_refused(people: SignIn, stack: S
     forged = await member.client.post("/app/items/408/opinion", data={"text": "跨站提交"})
     assert forged.status_code == 403
     assert stack.app.issue(COUNCIL, 408).opinions == 0
+
+
+async def test_a_chair_names_a_meetings_motion_as_the_resolution(
+    people: SignIn, stack: Stack, tmp_path: Path
+) -> None:
+    """At a review held at a meeting, the chair picks the meeting's motion; the item then
+    shows what was decided (the motion's text and counts) and the meeting's documents."""
+    procedure = stack.procedures.get(FOUR)
+    stack.app.propose_issue(COUNCIL, 409, "雨污分流改造", procedure, actor=CHAIR)
+    await stack.issues.start(COUNCIL, 409, procedure)
+    for stage in ("propose", "deliberate"):
+        await stack.at_stage(409, stage)
+        await stack.issues.close_stage(COUNCIL, 409, CHAIR)
+    await stack.at_stage(409, "review")
+    meeting, motion = hold_meeting(
+        stack.app, 409, Body.PARTY_MEMBERS_ASSEMBLY, present=EVERYONE[:5], yes=5,
+        rule_name="party_members_assembly", procedure_name=FOUR, procedures=stack.procedures,
+        issue=409,
+    )  # fmt: skip
+    sheet = b"%PDF scanned sign-in sheet"
+    digest = hashlib.sha256(sheet).hexdigest()
+    store_evidence(tmp_path / "evidence", digest, sheet)
+    stack.app.attach_evidence(COUNCIL, meeting, "签到表.pdf", sheet, actor=CHAIR)
+    chair = await people(CHAIR)
+    page = (await chair.get("/app/items/409")).text
+    assert "<legend>选择会议动议</legend>" in page and f'value="{meeting}-{motion}"' in page
+    assert "签到表.pdf" in page
+    assert (await chair.get(f"/app/items/409/files/{digest}")).content == sheet
+    member = await people("m5")
+    forged = await member.submit("/app/items/409/resolution", motion=f"{meeting}-{motion}")
+    assert forged.status_code == 403
+    recorded = await chair.submit("/app/items/409/resolution", motion=f"{meeting}-{motion}")
+    assert recorded.status_code == 303, recorded.text
+    shown = (await member.get("/app/items/409")).text
+    decided = shown.split('id="decided"')[1].split("</div>\n</div>")[0]
+    assert "通过" in decided and "同意" in decided and "赞成 5" in decided
