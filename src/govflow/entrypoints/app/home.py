@@ -66,6 +66,10 @@ WORDS: Words = {
 }
 
 
+# Where on the item's page each task is done.
+ANCHORS = {"chair_stage": "chair", "answer_objections": "chair"}
+
+
 def links(caller: Principal) -> list[tuple[str, str]]:
     """The other parts of the app, by role: (path, word key)."""
     found = [("/app/items", "items"), ("/app/propose", "propose"), ("/app/receipts", "receipts")]
@@ -94,6 +98,7 @@ async def home(request: Request, caller: AppCaller) -> HTMLResponse:
                 else "",
                 "deadline": when(task.deadline, tasks.timezone) if task.deadline else "",
                 "left": time_left(task.deadline, tasks.now, lang),
+                "anchor": ANCHORS.get(task.kind, task.kind),
             }
         )
     return page(request, "app/home.html", WORDS, caller=caller, rows=rows, links=links(caller))

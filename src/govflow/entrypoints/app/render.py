@@ -96,13 +96,12 @@ def time_left(deadline: datetime | None, now: datetime, lang: str) -> str:
     if seconds <= 0:
         return "已到期" if lang == "zh" else "past its deadline"
     days, hours, minutes = seconds // 86_400, seconds % 86_400 // 3600, seconds % 3600 // 60
-    if lang == "zh":
-        parts = [f"{days} 天"] if days else []
-        parts += [f"{hours} 小时"] if hours or days else [f"{max(minutes, 1)} 分钟"]
-        return "还剩 " + " ".join(parts)
     units = [(days, "day"), (hours, "hour")] if days or hours else [(max(minutes, 1), "minute")]
-    said = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in units if n or unit == "hour"]
-    return " ".join(said) + " left"
+    units = [(n, unit) for n, unit in units if n]
+    if lang == "zh":
+        zh = {"day": "天", "hour": "小时", "minute": "分钟"}
+        return "还剩 " + " ".join(f"{n} {zh[unit]}" for n, unit in units)
+    return " ".join(f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in units) + " left"
 
 
 def page(
