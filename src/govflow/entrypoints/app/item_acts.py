@@ -50,9 +50,7 @@ async def _act(
     )
 
 
-async def _refused(
-    request: Request, caller: Principal, number: int, error: Exception
-) -> Response:
+async def _refused(request: Request, caller: Principal, number: int, error: Exception) -> Response:
     problem, status = refusal(error, lang_of(request))
     return await render_item(request, caller, number, problem=problem, status_code=status)
 

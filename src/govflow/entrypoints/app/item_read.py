@@ -17,7 +17,7 @@ from govflow.application.views import IssueView
 from govflow.domain.errors import GovflowError
 from govflow.domain.ids import ballot_id, rating_id
 from govflow.domain.procedure import Procedure
-from govflow.entrypoints.board import plain, tally_lines
+from govflow.entrypoints.board import plain, plain_reason, tally_lines
 
 OPINION = "govflow.issue.opinion_recorded"
 RESOLUTION = "govflow.issue.resolution_recorded"
@@ -41,12 +41,22 @@ def procedure_of(procedures: ProcedureLibrary | None, name_version: str) -> Proc
         return None
 
 
+def title_in(title: str, lang: str) -> str:
+    """A procedure's title in one language: ``五步议事法 (five-step consultation)`` is
+    ``五步议事法`` in Chinese and ``five-step consultation`` in English."""
+    name, sep, rest = title.partition(" (")
+    if not sep or not rest.endswith(")"):
+        return title
+    return name if lang == "zh" else rest[:-1]
+
+
 def stage_titles(procedure: Procedure | None, stages: list[str], lang: str) -> dict[str, str]:
     """Each stage's name: its title in the procedure (Chinese), else its kind in words."""
     if procedure is None:
         return {s: plain(s, lang) for s in stages}
     return {
-        s.id: s.title if lang == "zh" else plain(s.kind.value, lang) for s in procedure.stages
+        s.id: plain_reason(s.title, lang) if lang == "zh" else plain(s.kind.value, lang)
+        for s in procedure.stages
     }
 
 
@@ -190,6 +200,4 @@ def _notices(app: Governance, code: str, read: ItemRead) -> None:
                 objections[no] = {**e.data, "by": e.actor, "at": e.timestamp, "answer": None}
             elif e.topic == ANSWER and (found := objections.get(int(e.data["objection_no"]))):
                 found["answer"] = e.data
-        read.notices.append(
-            {"row": row, "notice": notice, "objections": list(objections.values())}
-        )
+        read.notices.append({"row": row, "notice": notice, "objections": list(objections.values())})

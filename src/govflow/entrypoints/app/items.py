@@ -19,7 +19,13 @@ from govflow.domain.issue import DISCUSSION_KINDS
 from govflow.domain.policy import Action, Principal
 from govflow.domain.rating import Satisfaction
 from govflow.entrypoints.app.acting import allows, door_of
-from govflow.entrypoints.app.item_read import ItemRead, procedure_of, read_item, stage_titles
+from govflow.entrypoints.app.item_read import (
+    ItemRead,
+    procedure_of,
+    read_item,
+    stage_titles,
+    title_in,
+)
 from govflow.entrypoints.app.render import Words, lang_of, page, time_left, when
 from govflow.entrypoints.app.session import AppCaller, csrf
 from govflow.entrypoints.board import describe_threshold, plain, plain_reason
@@ -329,6 +335,7 @@ async def render_item(
         "when": lambda value: when(value, tz),
         "left": lambda value: time_left(value, app.now(), lang),
         "word": lambda code: plain(code, lang),
+        "procedure_title": title_in(read.procedure.title, lang) if read.procedure else "",
         "reason": lambda text: plain_reason(text, lang),
         "rule": describe_threshold(read.rule["passes"], lang) if read.rule else "",
         "choices": [c.value for c in Choice],

@@ -18,10 +18,11 @@ from govflow.domain.errors import AlreadyExistsError, GovflowError
 from govflow.domain.policy import Action
 from govflow.domain.procedure import Procedure
 from govflow.entrypoints.app.acting import allows, door_of, refusal
+from govflow.entrypoints.app.item_read import title_in
 from govflow.entrypoints.app.items import governance
 from govflow.entrypoints.app.render import Words, lang_of, page
 from govflow.entrypoints.app.session import AppCaller, Form, csrf
-from govflow.entrypoints.board import plain
+from govflow.entrypoints.board import plain, plain_reason
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 ATTEMPTS = 5  # numbers tried when others propose at the same moment
@@ -65,11 +66,11 @@ def choices(procedures: list[Procedure], lang: str) -> list[dict[str, Any]]:
     return [
         {
             "name": p.name,
-            "title": p.title,
+            "title": title_in(p.title, lang),
             "steps": " → ".join(
-                s.title if lang == "zh" else plain(s.kind.value, lang) for s in p.stages
+                plain_reason(s.title, lang) if lang == "zh" else plain(s.kind.value, lang)
+                for s in p.stages
             ),
-            "sources": "；".join(s.title for s in p.sources),
             "spending": p.applies_to == "spending",
         }
         for p in newest.values()
