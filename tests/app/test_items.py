@@ -5,6 +5,7 @@ vote with its receipt, an objection answered, progress with a photo, a rating, a
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -244,3 +245,16 @@ async def test_a_chair_names_a_meetings_motion_as_the_resolution(
     shown = (await member.get("/app/items/409")).text
     decided = shown.split('id="decided"')[1].split("</div>\n</div>")[0]
     assert "通过" in decided and "同意" in decided and "赞成 5" in decided
+
+
+async def test_chinese_pages_show_no_code_or_english_word(people: SignIn, stack: Stack) -> None:
+    """My tasks, the items, an item with a notice and an objection, proposing and receipts:
+    on Chinese pages, words only (the language switch and the product name aside)."""
+    await item_at(stack, 410, "publish_resolution")
+    chair = await people(CHAIR)
+    await chair.submit("/app/items/410/objection", text="异议一")
+    for path in ("/app/", "/app/items", "/app/items/410", "/app/propose", "/app/receipts"):
+        html = (await chair.get(path)).text
+        text = re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>", "", html, flags=re.S))
+        latin = set(re.findall(r"[A-Za-z_][A-Za-z_@.-]{2,}", text)) - {"English", "govflow"}
+        assert latin == set(), (path, latin)
