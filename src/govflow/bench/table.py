@@ -92,6 +92,16 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             f"< 100 ms: {met(slowest < 100)}",
         )
     )
+    live = r.get("pages_live", {})
+    if live:
+        out.append(
+            (
+                f"app and board pages, {live['readers']} signed-in readers, live (p95)",
+                f"slowest {live['worst_p95_ms']} ms",
+                f"/healthz p95 {live['healthz_p95_ms']} ms (ratio {live['worst_vs_healthz']})",
+                f"< 100 ms: {met(live['worst_p95_ms'] < 100)}",
+            )
+        )
     c = r.get("full_cycle", {})
     if c:
         out.append(
