@@ -134,7 +134,7 @@ class BodyGuard:
                 receive = _limited(receive, limit)
             writes = method not in SAFE_METHODS and (streamed or declared)
             if key is not None or (writes and not is_public_write(scope["path"])):
-                principal = await self._authenticate(headers, scope["path"])
+                principal = await self._authenticate(headers, scope)
                 state = {**scope.get("state", {}), CHECKED_PRINCIPAL: principal}
                 scope = {**scope, "state": state}
                 if key is not None:
@@ -156,12 +156,12 @@ class BodyGuard:
         else:
             await self.app(scope, receive, send)
 
-    async def _authenticate(self, headers: dict[str, str], path: str) -> Principal:
+    async def _authenticate(self, headers: dict[str, str], scope: Scope) -> Principal:
         authorization = headers.get("authorization")
-        if authorization is None and path.startswith(APP_PREFIX):
+        if authorization is None and scope["path"].startswith(APP_PREFIX):
             # The members' app: the session cookie is the credential (its forms' CSRF token
-            # is checked by the route, with the form).
-            token = cookie_token(headers.get("cookie", ""))
+            # is checked by the route, with the form, against the same cookie).
+            token = cookie_token(scope)
             if token is None:
                 raise SignInRequiredError("sign in with the link the clerk gave you")
             return await run_in_threadpool(self.governance.authenticate, token)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from http.cookies import CookieError, SimpleCookie
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
+from starlette.types import Scope
 
 from govflow.application import Governance
 from govflow.domain.errors import AuthenticationError, ForbiddenError
@@ -36,19 +37,16 @@ class SignInRequiredError(AuthenticationError):
     code = "session.required"
 
 
-def session_token(request: Request) -> str | None:
+def session_token(request: HTTPConnection) -> str | None:
     return request.cookies.get(SESSION_COOKIE) or None
 
 
-def cookie_token(header: str) -> str | None:
-    """The session token in a raw ``Cookie`` header (for the guard, before any route)."""
-    cookies = SimpleCookie()
-    try:
-        cookies.load(header)
-    except CookieError:
-        return None
-    morsel = cookies.get(SESSION_COOKIE)
-    return morsel.value if morsel is not None and morsel.value else None
+def cookie_token(scope: Scope) -> str | None:
+    """The session token of a request not routed yet (for the guard), read exactly as the
+    route reads it (:func:`session_token`): the session that authenticates a form must be
+    the one its CSRF token is checked against, whatever other ``gf_session`` cookies a
+    same-site page planted beside it."""
+    return session_token(HTTPConnection(scope))
 
 
 def is_public_write(path: str) -> bool:
