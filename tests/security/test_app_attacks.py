@@ -215,6 +215,14 @@ async def test_a_plain_member_reads_nothing_kept_for_the_clerk(site: Site, path:
     assert answer.status_code == 403
 
 
+async def test_deliveries_with_an_odd_item_number_are_refused_not_a_crash(site: Site) -> None:
+    """``?number=²`` (a digit to ``str.isdigit``, not to ``int``) or 5,000 digits: no 500."""
+    clerk, member = site.signed_in("k1"), site.signed_in("m1")
+    for number in ("²", "9" * 5000):
+        assert (await clerk.get("/app/deliveries", params={"number": number})).status_code < 500
+        assert (await member.get("/app/deliveries", params={"number": number})).status_code == 403
+
+
 async def test_a_plain_member_cannot_upload_to_a_meeting(site: Site) -> None:
     """Refused before the file is read or kept: 403, nothing recorded, nothing stored."""
     await schedule(site.signed_in("k1"), 2)

@@ -172,7 +172,7 @@ async def set_contact(request: Request, caller: AppCaller, form: Form) -> Respon
 async def deliveries(request: Request, caller: AppCaller) -> HTMLResponse:
     app = _app(request)
     raw = request.query_params.get("number", "")
-    number = int(raw) if raw.isdigit() else None
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 16 else None
     rows = await run_in_threadpool(
         lambda: app.list_deliveries_as(caller, caller.council, number=number)
     )
