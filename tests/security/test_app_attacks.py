@@ -223,6 +223,35 @@ async def test_deliveries_with_an_odd_item_number_are_refused_not_a_crash(site: 
         assert (await member.get("/app/deliveries", params={"number": number})).status_code == 403
 
 
+async def test_a_meeting_file_is_served_only_to_its_council_and_never_rendered(
+    site: Site,
+) -> None:
+    """A sign-in sheet that is really HTML, uploaded with a path for a name: kept under its
+    last segment, served as an attachment, octet-stream, nosniff (it cannot run on our
+    origin); the other council's member asking for it at their own meeting 1 gets 404."""
+    clerk = site.signed_in("k1")
+    await schedule(clerk)
+    page = b"<html><script>alert(document.cookie)</script></html>"
+    answer = await clerk.submit(
+        "/app/meetings/1/evidence",
+        files={"sheet": ("../../x/evil.html", page, "text/html")},
+        name="",
+    )
+    assert answer.status_code == 303, answer.text
+    digest = next(iter(site.app.meeting(COUNCIL, 1).evidence))
+    assert site.app.meeting(COUNCIL, 1).evidence[digest] == "evil.html"
+    got = await site.signed_in("m1").get(f"/app/meetings/1/evidence/{digest}")
+    assert got.status_code == 200 and got.content == page
+    assert got.headers["content-type"] == "application/octet-stream"
+    assert got.headers["content-disposition"].startswith("attachment;")
+    assert got.headers["x-content-type-options"] == "nosniff"
+
+    await schedule(site.signed_in("q1", OTHER))
+    stranger = site.signed_in("q2", OTHER)
+    assert (await stranger.get(f"/app/meetings/1/evidence/{digest}")).status_code == 404
+    assert (await stranger.get(f"/app/meetings/1/evidence/{'0' * 64}")).status_code == 404
+
+
 async def test_a_plain_member_cannot_upload_to_a_meeting(site: Site) -> None:
     """Refused before the file is read or kept: 403, nothing recorded, nothing stored."""
     await schedule(site.signed_in("k1"), 2)

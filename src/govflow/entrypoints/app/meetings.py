@@ -507,6 +507,7 @@ async def download(request: Request, caller: AppCaller, number: int, sha256: str
         headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
             "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",  # an uploaded page never runs on our origin
         },
     )
 
