@@ -286,4 +286,15 @@ async def test_names_and_links_are_escaped_and_exported_cells_never_run(site: Si
     assert "<script>x" not in shown.text
 
 
+async def test_app_pages_cannot_be_framed(site: Site) -> None:
+    """Another site cannot show a signed-in page in a frame and trick a tap on its buttons
+    (clickjacking): every app page forbids framing, the sign-in pages too."""
+    for answer in (
+        await site.signed_in("m1").get("/app/"),
+        await site.client().get("/app/sign-in/gi_x_y"),
+    ):
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+
+
 # -- telling people --------------------------------------------------------------------------

@@ -135,6 +135,9 @@ def page(
     )
     response = HTMLResponse(html, status_code=status)
     response.headers["Cache-Control"] = "no-store"  # personal pages: never in a shared cache
+    # No page of the app in another site's frame (a tap on a disguised button: clickjacking).
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
     if request.query_params.get("lang") in LANGS:
         response.set_cookie(LANG_COOKIE, lang, max_age=YEAR, samesite="lax", httponly=True)
     if request.query_params.get("text") in ("large", "normal"):
