@@ -13,16 +13,25 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
 import pytest_asyncio
+from aiosmtpd.controller import Controller
 
 from govflow.application import Governance
+from govflow.application.notification_channels import (
+    DeliveryError,
+    EmailChannel,
+    Message,
+    SmtpConfig,
+)
 from govflow.application.procedures import ProcedureLibrary
 from govflow.domain.invitation import invitation_uuid
 from govflow.entrypoints.api import create_api
 from govflow.entrypoints.app.session import CSRF_FIELD, SESSION_COOKIE, csrf_of
+from tests.notifications.conftest import Mailbox, free_port
 from tests.orchestration.conftest import COUNCIL, WORKFLOWS, enroll_council
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -298,3 +307,31 @@ async def test_app_pages_cannot_be_framed(site: Site) -> None:
 
 
 # -- telling people --------------------------------------------------------------------------
+
+
+async def test_an_e_mail_contact_is_one_address(site: Site) -> None:
+    """``postmaster,me@evil.example`` passes a loose pattern but is two recipients to SMTP (a
+    bare local name goes to the relay's own mailbox): refused (422), nothing recorded."""
+    member = site.signed_in("m1")
+    before = site.events()
+    for email in ("postmaster,me@evil.example", "me@evil.example>", '"a"me@evil.example'):
+        answer = await member.submit("/app/settings", email=email)
+        assert answer.status_code == 422, (email, answer.status_code)
+    assert site.events() == before
+    assert site.app.get_contact(COUNCIL, "m1").email == ""
+
+
+async def test_the_e_mail_channel_sends_to_one_address_only() -> None:
+    """Even an address kept before the check above reaches nobody else."""
+    mailbox = Mailbox(port=free_port())
+    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
+    controller.start()
+    try:
+        channel = EmailChannel(SmtpConfig("127.0.0.1", mailbox.port))
+        message = Message(uuid4(), COUNCIL, "m1", "主题", "正文", f"{PUBLIC_URL}/app/")
+        with pytest.raises(DeliveryError):
+            channel.send("postmaster,me@evil.example", message)
+        channel.send("me@example.org", message)
+    finally:
+        controller.stop()
+    assert [m["To"] for m in mailbox.messages] == ["me@example.org"]

@@ -18,6 +18,7 @@ import ssl
 import time
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import getaddresses
 from typing import Protocol
 from uuid import UUID
 
@@ -37,7 +38,7 @@ from govflow.application.webhook_http import (
 )
 from govflow.domain.webhook import TargetRefusedError, host_of
 
-SMTP_REJECTED, SMTP_AUTH = "smtp_rejected", "smtp_auth"
+SMTP_REJECTED, SMTP_AUTH, ADDRESS_INVALID = "smtp_rejected", "smtp_auth", "address_invalid"
 
 __all__ = [
     "Channel",
@@ -46,7 +47,20 @@ __all__ = [
     "GatewayChannel",
     "Message",
     "SmtpConfig",
+    "one_address",
 ]
+
+
+def one_address(address: str) -> bool:
+    """Whether ``address`` is one plain ``name@domain`` that mail takes as one recipient: no
+    list (``postmaster,me@evil.example`` is two, the first at the relay's own domain), no
+    display name, group, route or comment."""
+    return (
+        address.count("@") == 1
+        and not any(c.isspace() for c in address)
+        and not any(c in address for c in ',;:<>"()[]\\')
+        and getaddresses([address]) == [("", address)]
+    )
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,8 @@ class EmailChannel:
 
     def send(self, address: str, message: Message) -> None:
         config = self.config
+        if not one_address(address):
+            raise DeliveryError(ADDRESS_INVALID)
         mail = EmailMessage()
         mail["From"] = config.sender
         mail["To"] = address

@@ -18,6 +18,7 @@ from uuid import UUID
 
 from govflow.application.listing import ListingCases
 from govflow.application.log_reader import LogReader, Record, scan
+from govflow.application.notification_channels import one_address
 from govflow.application.notification_store import (
     ContactRow,
     InMemoryNotificationStore,
@@ -34,7 +35,7 @@ from govflow.domain.delivery import (
     DeliveryPostedOnBoard,
     contact_id,
 )
-from govflow.domain.errors import NotFoundError
+from govflow.domain.errors import InvalidInputError, NotFoundError
 from govflow.domain.policy import Action, Principal, authorize
 
 _SEALED = "aesgcm:"
@@ -145,6 +146,8 @@ class NotificationCases(ListingCases):
         whom) in it. Refused for someone not on the roll."""
         member = self.council(code).member(member_id)
         email, gateway = email.strip(), gateway.strip()
+        if email and not one_address(email):
+            raise InvalidInputError("the e-mail address must be one address", field="email")
         self.notification_store.put_contact(
             ContactRow(
                 code,
