@@ -47,8 +47,10 @@ async def test_chairs_find_their_stages_and_everyone_the_discussion(
     member_page = (await member.get("/app/")).text
     assert "task-discuss" in member_page and "task-chair_stage" not in member_page
     assert 'href="/app/items"' in member_page and 'href="/app/roll"' not in member_page
+    assert 'href="/app/spending"' in member_page  # members request spending
+    assert 'href="/app/meetings"' not in member_page and 'href="/app/meetings"' in chair_page
     stack.app.enroll_member(COUNCIL, "k1", "书记员", actor="clerk", roles=("clerk",))
     clerk = await people("k1")
     clerk_page = (await clerk.get("/app/")).text
     assert 'href="/app/roll"' in clerk_page and 'href="/app/invitations"' in clerk_page
-    assert 'href="/app/spending"' not in clerk_page
+    assert 'href="/app/roll"' not in chair_page

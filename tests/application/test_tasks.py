@@ -87,6 +87,27 @@ def test_a_notice_in_its_window_and_its_objections(app: Governance) -> None:
     assert ("answer_objections", 3) not in kinds(app, "m4")
 
 
+def test_an_item_with_many_notices_is_one_task_to_object_and_one_to_answer(
+    app: Governance,
+) -> None:
+    """An objection goes to the item's current notice: however many notices an item has had
+    (weekly progress), it is one task to object and, for the chair, one to answer."""
+    _walk(app, 5, "deliberate", "public_deliberation", "resolve", "publish_resolution")
+    period = NoticePeriod(display_days=7, objection_days=5, reply_days=3)
+    first = app.post_issue_notice(
+        COUNCIL, 5, "publish_resolution", NoticeKind.RESOLUTION, "决议公示", "同意", period,
+        actor="system",
+    )  # fmt: skip
+    app.file_objection(first, "不同意", actor="m4")
+    for week in range(1, 4):
+        app.post_issue_notice(
+            COUNCIL, 5, "publish_resolution", NoticeKind.PROGRESS, f"第{week}周进展", "施工中",
+            period, actor="system",
+        )  # fmt: skip
+    assert kinds(app, "m4") == [("object", 5)]
+    assert sorted(kinds(app, CHAIR)) == [("answer_objections", 5), ("object", 5)]
+
+
 def test_an_evaluation_asks_only_its_raters_until_they_rate(app: Governance) -> None:
     """The affected households rate once; others have nothing to rate."""
     _walk(

@@ -61,6 +61,7 @@ class MeetingRow:
     body: str
     title: str
     scheduled_for: datetime
+    issue_id: UUID | None = None  # the item the meeting decides, if any
 
 
 @dataclass
@@ -255,7 +256,7 @@ class Directory:
             case mt.MeetingScheduled():
                 self.meetings[oid] = MeetingRow(
                     oid, event.council, event.number, event.body.value, event.title,
-                    event.scheduled_for,
+                    event.scheduled_for, event.issue_id,
                 )  # fmt: skip
             case s.SpendingRequested():
                 self.spending[oid] = SpendingRow(

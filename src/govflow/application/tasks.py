@@ -72,8 +72,16 @@ def get_tasks(app: Governance, who: Principal, procedures: ProcedureLibrary | No
         chaired[issue.id] = body is not None and body.value in who.chairs
         if chaired[issue.id] and stage is not None and _chair_acts(stage, issue):
             tasks.append(Task(kind=CHAIR_STAGE, deadline=issue.deadline, **base))
+    # An objection is filed against an item's current notice: one task per item, for its
+    # newest notice (notices come newest first), however many notices the item has had.
+    objecting: set[UUID] = set()
+    answering: set[UUID] = set()
     for notice in app.list_notices(code):
         if notice.subject != "issue" or notice.withdrawn or notice.subject_number is None:
+            continue
+        newest = notice.subject_id not in objecting
+        objecting.add(notice.subject_id)
+        if not newest and (notice.subject_id in answering or not notice.open_objections):
             continue
         issue_row = app.directory.issues.get(notice.subject_id)
         if issue_row is None or issue_row.outcome is not None:
@@ -86,9 +94,11 @@ def get_tasks(app: Governance, who: Principal, procedures: ProcedureLibrary | No
             "notice_id": notice.id,
         }
         until = notice.objection_until
-        if until is not None and now < until and who.is_person and not who.is_auditor:
+        if newest and until is not None and now < until and who.is_person and not who.is_auditor:
             tasks.append(Task(kind=OBJECT, deadline=until, **base))
-        if notice.open_objections and chaired.get(notice.subject_id):
+        answer = notice.open_objections and chaired.get(notice.subject_id)
+        if answer and notice.subject_id not in answering:
+            answering.add(notice.subject_id)
             tasks.append(Task(kind=ANSWER_OBJECTIONS, deadline=None, **base))
     far = datetime.max.replace(tzinfo=now.tzinfo)
     tasks.sort(key=lambda t: (t.deadline or far, -t.number))

@@ -482,9 +482,7 @@ class Issue(Aggregate):
             raise InvalidInputError("an opinion needs some text")
         self._trigger(OpinionRecorded, at=at, actor=actor, stage=stage, text=text)
 
-    def give_opinion(
-        self, text: str, *, reply_to: int | None, at: datetime, actor: str
-    ) -> int:
+    def give_opinion(self, text: str, *, reply_to: int | None, at: datetime, actor: str) -> int:
         """Give an opinion in the open discussion stage (商议 or 群议), or reply to one of the
         item's earlier opinions; returns its number."""
         self._require_active()

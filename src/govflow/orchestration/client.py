@@ -342,9 +342,7 @@ class IssueClient:
         photos: tuple[str, ...] = (),
     ) -> None:
         acting = await self._acting(council, who)
-        request = m.ProgressRequest(
-            member_id=acting.holder, text=text, who=acting, photos=photos
-        )
+        request = m.ProgressRequest(member_id=acting.holder, text=text, who=acting, photos=photos)
         await self._update(council, number, IssueWorkflow.report_progress, request)
 
     async def complete(

@@ -8,8 +8,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from govflow.application.tasks import get_tasks
-from govflow.domain.policy import Principal
-from govflow.entrypoints.app.acting import door_of
+from govflow.domain.policy import Action, Principal
+from govflow.entrypoints.app.acting import allows, door_of
 from govflow.entrypoints.app.item_read import procedure_of, stage_titles
 from govflow.entrypoints.app.items import governance
 from govflow.entrypoints.app.render import Words, lang_of, page, time_left, when
@@ -71,12 +71,17 @@ ANCHORS = {"chair_stage": "chair", "answer_objections": "chair"}
 
 
 def links(caller: Principal) -> list[tuple[str, str]]:
-    """The other parts of the app, by role: (path, word key)."""
+    """The other parts of the app that ``caller`` may act in, as the policy says: (path, word
+    key). Members read the roll, meetings and spending on the items' pages and the board."""
+    code = caller.council
     found = [("/app/items", "items"), ("/app/propose", "propose"), ("/app/receipts", "receipts")]
-    if caller.is_clerk:
-        found += [("/app/roll", "roll"), ("/app/meetings", "meetings")]
-        found += [("/app/invitations", "invitations")]
-    if caller.is_officer:
+    if allows(caller, Action.KEEP_ROLL, code):
+        found.append(("/app/roll", "roll"))
+    if allows(caller, Action.EXCUSE_MEMBER, code) or caller.chairs:
+        found.append(("/app/meetings", "meetings"))  # the clerk, or the chair of a body
+    if allows(caller, Action.INVITE, code):
+        found.append(("/app/invitations", "invitations"))
+    if allows(caller, Action.REQUEST_SPENDING, code):  # members request, officers pay
         found.append(("/app/spending", "spending"))
     return [*found, ("/app/settings", "settings"), ("/app/sessions", "sessions")]
 

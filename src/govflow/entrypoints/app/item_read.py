@@ -26,6 +26,7 @@ TALLIED = "govflow.issue.voting_tallied"
 VOTING_OPENED = "govflow.issue.voting_opened"
 EVALUATED = "govflow.issue.evaluation_recorded"
 MOTION = "govflow.meeting.motion_recorded"
+NOTICES_SHOWN = 10
 OBJECTION = "govflow.notice.objection_filed"
 ANSWER = "govflow.notice.objection_answered"
 
@@ -75,7 +76,8 @@ class ItemRead:
     evaluations: list[dict[str, Any]] = field(default_factory=list)
     documents: list[dict[str, Any]] = field(default_factory=list)
     motions: list[dict[str, Any]] = field(default_factory=list)  # for naming a resolution
-    notices: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[dict[str, Any]] = field(default_factory=list)  # the newest few
+    notices_total: int = 0
     on_roll: bool = False  # on the open vote's frozen roll
     voted: bool = False
     asked_to_rate: bool = False
@@ -174,9 +176,9 @@ def _resolution(app: Governance, data: dict[str, Any]) -> dict[str, Any]:
 def _meetings(app: Governance, code: str, read: ItemRead) -> None:
     """The item's meetings: their evidence as documents, their motions as resolutions."""
     for row in app.list_meetings(code):
-        meeting = app.meeting(code, row.number)
-        if meeting.issue_id != read.view.id:
+        if row.issue_id != read.view.id:
             continue
+        meeting = app.meeting(code, row.number)
         for sha256, name in meeting.evidence.items():
             read.documents.append(
                 {"meeting": row.number, "title": row.title, "name": name, "sha256": sha256}
@@ -189,8 +191,13 @@ def _meetings(app: Governance, code: str, read: ItemRead) -> None:
 
 
 def _notices(app: Governance, code: str, read: ItemRead) -> None:
+    """The item's newest notices (at most :data:`NOTICES_SHOWN`; the board lists them all),
+    with their objections and answers."""
     for row in app.list_notices(code):
         if row.subject_id != read.view.id:
+            continue
+        read.notices_total += 1
+        if len(read.notices) >= NOTICES_SHOWN:
             continue
         notice = app.get_notice(row.id)
         objections: dict[int, dict[str, Any]] = {}
