@@ -219,6 +219,7 @@ async def test_every_app_page_passes_axe_on_a_phone(stack: Stack, tmp_path: Path
         await pages.visit("o1", "/app/", "tasks-owner")
         await pages.visit("o1", f"/app/items/{NUMBER}", "item-rate", shows="#rate form")
         await pages.visit("o1", "/app/?text=large", "tasks-large-text")
+        await pages.visit("o1", f"/app/items/{NUMBER}", "item-rate-large-text", shows="#rate form")
 
     assert pages.errors == []
     assert pages.found == {}, "\n".join(f"{k}: {v}" for k, v in pages.found.items())
