@@ -156,6 +156,7 @@ class Directory:
         self.meetings: dict[UUID, MeetingRow] = {}
         self.spending: dict[UUID, SpendingRow] = {}
         self.notices: dict[UUID, NoticeRow] = {}  # in posting order
+        self.notices_of: dict[UUID, list[NoticeRow]] = {}  # by subject, in posting order
         self.webhooks: dict[UUID, str] = {}  # subscription -> council
         self.votes: dict[tuple[UUID, str], VoteRow] = {}  # (issue, ballot key) -> round
         self._council_ids: dict[UUID, str] = {}
@@ -265,10 +266,11 @@ class Directory:
                 )  # fmt: skip
             case n.NoticePosted():
                 council, subject, number = self._subject(event.subject_id)
-                self.notices[oid] = NoticeRow(
+                self.notices[oid] = row = NoticeRow(
                     oid, council, event.subject_id, subject, number, event.kind.value,
                     event.title, at, event.display_until, event.objection_until, text=event.text,
                 )  # fmt: skip
+                self.notices_of.setdefault(event.subject_id, []).append(row)
             case _:
                 self._apply_change(event)
 

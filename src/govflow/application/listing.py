@@ -100,18 +100,31 @@ class ListingCases(GovernanceCore):
         return sorted(rows, key=lambda r: r.number, reverse=True)
 
     def list_notices(
-        self, code: str | None = None, *, current_at: datetime | None = None
+        self,
+        code: str | None = None,
+        *,
+        current_at: datetime | None = None,
+        limit: int | None = None,
     ) -> list[NoticeRow]:
-        """Notices newest first; with ``current_at`` only those on display at that time."""
+        """Notices newest first; with ``current_at`` only those on display at that time; with
+        ``limit`` no more than that many (a page looks no further than it shows)."""
         if code is not None:
             self.council_to_read(code)
-        rows = [
-            r
-            for r in self.directory.notices.values()
-            if (code is None or r.council == code) and (current_at is None or r.showing(current_at))
-        ]
-        rows.reverse()
+        rows: list[NoticeRow] = []
+        for r in reversed(self.directory.notices.values()):
+            if (code is None or r.council == code) and (
+                current_at is None or r.showing(current_at)
+            ):
+                rows.append(r)
+                if limit is not None and len(rows) >= limit:
+                    break
         return rows
+
+    def list_notices_of(self, code: str, subject_id: UUID) -> list[NoticeRow]:
+        """The notices about one item, meeting or spending of the council, newest first."""
+        self.council_to_read(code)
+        rows = self.directory.notices_of.get(subject_id, [])
+        return [r for r in reversed(rows) if r.council == code]
 
     def council_of(self, aggregate_id: UUID) -> str | None:
         """The council an aggregate belongs to, as recorded where it was created (None for

@@ -713,7 +713,7 @@ def create_board(
 
     @router.get("/", response_class=HTMLResponse)
     def index(request: Request) -> HTMLResponse:
-        notices = app.list_notices(current_at=app.now())
+        notices = app.list_notices(current_at=app.now(), limit=PAGE_SIZE + 1)
         return render(
             request,
             "index.html",
@@ -754,7 +754,7 @@ def create_board(
             request,
             "council.html",
             council=view,
-            notices=app.list_notices(code, current_at=app.now())[:PAGE_SIZE],
+            notices=app.list_notices(code, current_at=app.now(), limit=PAGE_SIZE),
             issues=app.list_issues(code, open_only=True)[:PAGE_SIZE],
         )
 
@@ -765,7 +765,9 @@ def create_board(
 
     @router.get("/{code}/notices", response_class=HTMLResponse)
     def notices(request: Request, code: str, all: bool = False) -> HTMLResponse:
-        rows = app.list_notices(code, current_at=None if all else app.now())
+        # as far as this page and one more row (to know whether there is a next page)
+        shown = page_of(request) * PAGE_SIZE + 1
+        rows = app.list_notices(code, current_at=None if all else app.now(), limit=shown)
         return list_page(request, "notices.html", code, "notices", rows, all=all)
 
     @router.get("/{code}/notices.json")
@@ -775,7 +777,7 @@ def create_board(
     @router.get("/{code}/notices.atom")
     def notices_atom(request: Request, code: str) -> Response:
         lang = lang_of(request)
-        rows = app.list_notices(code)
+        rows = app.list_notices(code, limit=PAGE_SIZE)
         name = app.get_council(code).name
         return as_atom(request, f"{name} · {TEXT[lang]['notices']}", notice_entries(rows, lang))
 
@@ -835,7 +837,7 @@ def create_board(
         evaluations = [e.data for e in history if e.topic == "govflow.issue.evaluation_recorded"]
         tz = ZoneInfo(app.timezone)
         timeline = [(e, public_fields(e, tz, lang, titles)) for e in history]
-        linked = [n for n in app.list_notices(code) if n.subject_id == view.id][:PAGE_SIZE]
+        linked = app.list_notices_of(code, view.id)[:PAGE_SIZE]
         return render(
             request,
             "issue.html",

@@ -192,19 +192,15 @@ def _meetings(app: Governance, code: str, read: ItemRead) -> None:
 
 def _notices(app: Governance, code: str, read: ItemRead) -> None:
     """The item's newest notices (at most :data:`NOTICES_SHOWN`; the board lists them all),
-    with their objections and answers."""
-    for row in app.list_notices(code):
-        if row.subject_id != read.view.id:
-            continue
-        read.notices_total += 1
-        if len(read.notices) >= NOTICES_SHOWN:
-            continue
-        notice = app.get_notice(row.id)
+    with their objections and answers (read only where a notice has any)."""
+    rows = app.list_notices_of(code, read.view.id)
+    read.notices_total = len(rows)
+    for row in rows[:NOTICES_SHOWN]:
         objections: dict[int, dict[str, Any]] = {}
-        for e in app.get_history(row.id):
+        for e in app.get_history(row.id) if row.objections else ():
             if e.topic == OBJECTION:
                 no = int(e.data["objection_no"])
                 objections[no] = {**e.data, "by": e.actor, "at": e.timestamp, "answer": None}
             elif e.topic == ANSWER and (found := objections.get(int(e.data["objection_no"]))):
                 found["answer"] = e.data
-        read.notices.append({"row": row, "notice": notice, "objections": list(objections.values())})
+        read.notices.append({"row": row, "notice": row, "objections": list(objections.values())})

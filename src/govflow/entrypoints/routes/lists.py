@@ -120,7 +120,7 @@ def list_notices(
 ) -> list[NoticeRowView]:
     """Notices newest first (by default only those on display now)."""
     reader(caller, code)
-    rows = app.list_notices(code, current_at=app.now() if current else None)
+    rows = app.list_notices(code, current_at=app.now() if current else None, limit=offset + limit)
     return [
         NoticeRowView.model_validate(r, from_attributes=True) for r in rows[offset : offset + limit]
     ]
