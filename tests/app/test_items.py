@@ -167,6 +167,11 @@ async def test_an_objection_upheld_reopens_the_item(people: SignIn, stack: Stack
     await stack.at_stage(406, "public_deliberation")
     shown = (await member.get("/app/items/406")).text
     assert "补充分摊明细后重新讨论" in shown and "异议成立" in shown
+    # the vote it went back from no longer stands, and the page says why
+    assert "此结果已不再有效：异议成立后，议题退回“群议”重新议事。" in shown
+    # the resolution's notice said what it was about and what was decided
+    posted = stack.app.get_history(notice.id)[0].data["text"]  # before the correction
+    assert posted.startswith("新华社区第406号议题「更换化粪管」决议公开。表决结果：赞成")
 
 
 async def test_progress_with_a_photo_then_a_rating(people: SignIn, stack: Stack) -> None:

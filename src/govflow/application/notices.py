@@ -11,6 +11,8 @@ from govflow.application.views import NoticeView
 from govflow.domain.base import Aggregate
 from govflow.domain.calendar import deadline
 from govflow.domain.ids import spending_id
+from govflow.domain.issue import Issue, ResolutionRecorded, VotingTallied
+from govflow.domain.meeting import MotionRecorded
 from govflow.domain.notice import Notice, NoticeKind, NoticePeriod
 from govflow.domain.spending import Spending
 
@@ -73,6 +75,8 @@ class NoticeCases(GovernanceCore):
         issue = self.issue(code, number)
         if step is not None and issue.has_applied(step):
             return issue.notices[-1]
+        if text == title:  # the procedure gave only a title: say what the notice is about
+            text = self._statement(issue, title, kind)
         notice = self._new_notice(
             issue.id, kind, len(issue.notices) + 1, title, text, period, actor=actor, step=step
         )
@@ -88,6 +92,34 @@ class NoticeCases(GovernanceCore):
             changed.append(spending)
         self._save_new(*changed, what="notice")
         return notice.id
+
+    def _statement(self, issue: Issue, title: str, kind: NoticeKind) -> str:
+        """A notice's text from the record: the council and the item, and for a resolution or
+        a result what was decided (the last tally, or the meeting's motion named as the
+        resolution): 新华社区第3号议题「口袋公园改造」决议公开。表决结果：赞成 5，反对 1 …"""
+        council = self.council_to_read(issue.council)
+        text = f"{council.name}第{issue.number}号议题「{issue.title}」{title}。"
+        if kind not in (NoticeKind.RESOLUTION, NoticeKind.RESULT):
+            return text
+        decided: str | None = None
+        for event in self.domain_events(issue.id):
+            if isinstance(event, VotingTallied):
+                decided = (
+                    f"表决结果：赞成 {event.yes}，反对 {event.no}，弃权 {event.abstain}，"
+                    f"{'通过' if event.passed else '未通过'}。"
+                )
+            elif isinstance(event, ResolutionRecorded):
+                decided = self._motion_statement(event) or decided
+        return text + (decided or "")
+
+    def _motion_statement(self, event: ResolutionRecorded) -> str | None:
+        for motion in self.domain_events(event.meeting_id):
+            if isinstance(motion, MotionRecorded) and motion.motion_no == event.motion_no:
+                return (
+                    f"会议决议：「{motion.text}」赞成 {motion.yes}，反对 {motion.no}，"
+                    f"弃权 {motion.abstain}，{'通过' if motion.passed else '未通过'}。"
+                )
+        return None
 
     def notice(self, notice_id: UUID) -> Notice:
         return self._get(Notice, notice_id, "notice")

@@ -26,6 +26,7 @@ TALLIED = "govflow.issue.voting_tallied"
 VOTING_OPENED = "govflow.issue.voting_opened"
 EVALUATED = "govflow.issue.evaluation_recorded"
 MOTION = "govflow.meeting.motion_recorded"
+REOPENED = "govflow.issue.reopened"
 NOTICES_SHOWN = 10
 OBJECTION = "govflow.notice.objection_filed"
 ANSWER = "govflow.notice.objection_answered"
@@ -132,6 +133,12 @@ def read_item(
             read.progress.append({**data, "photos": photos, "at": e.timestamp})
         elif e.topic == EVALUATED:
             read.evaluations.append(data)
+        elif e.topic == REOPENED:
+            # what was decided before stands no more: the item went back (an objection upheld,
+            # or a quorum not met)
+            went_back = {**data, "objection": data.get("reason") == "objection upheld"}
+            for earlier in (*read.decided, *read.tallies):
+                earlier.setdefault("superseded", went_back)
     _meetings(app, code, read)
     _notices(app, code, read)
     voting = issue.voting

@@ -60,6 +60,8 @@ WORDS: Words = {
         "documents": "会议材料",
         "no_documents": "暂无会议材料。",
         "notices": "公示",
+        "superseded": "此结果已不再有效：异议成立后，议题退回“{stage}”重新议事。",
+        "went_back": "此后议题退回“{stage}”重新议事。",
         "more_notices": "共 {total} 条公示，这里显示最新的 {shown} 条，全部公示见",
         "no_notices": "暂无公示。",
         "objection_until": "异议截止",
@@ -156,6 +158,9 @@ WORDS: Words = {
         "documents": "Meeting documents",
         "no_documents": "No meeting documents yet.",
         "notices": "Notices",
+        "superseded": "No longer stands: an objection was upheld and the item went back to "
+        "{stage}.",
+        "went_back": "The item then went back to {stage}.",
         "more_notices": "{total} notices; the newest {shown} are shown here, all of them on the",
         "no_notices": "No notices yet.",
         "objection_until": "Objections until",
