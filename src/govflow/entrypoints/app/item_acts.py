@@ -9,6 +9,7 @@ refusal shows the item again with the reason (4xx) and records nothing.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -34,20 +35,15 @@ MAX_PHOTOS = 20
 
 
 async def _act(
-    request: Request, caller: Principal, number: int, build: c.Command | None, done: str
+    request: Request, caller: Principal, number: int, build: Callable[[], c.Command], done: str
 ) -> Response:
-    """Hand the command to the door; back to the item with ``done``, or the refusal."""
+    """Build the command and hand it to the door; back to the item with ``done``, or the item
+    again with the refusal (of what was filled in, or of the door)."""
 
     async def again(problem: str, status: int) -> Response:
         return await render_item(request, caller, number, problem=problem, status_code=status)
 
-    def command() -> c.Command:
-        assert build is not None
-        return build
-
-    return await act(
-        request, caller, command, done=f"/app/items/{number}", again=again, confirm=done
-    )
+    return await act(request, caller, build, done=f"/app/items/{number}", again=again, confirm=done)
 
 
 async def _refused(request: Request, caller: Principal, number: int, error: Exception) -> Response:
@@ -65,50 +61,26 @@ def _number(value: str, field: str) -> int | None:
     return int(value)
 
 
-async def _built(
-    request: Request, caller: Principal, number: int, build: object
-) -> Response | c.Command:
-    """``build()`` as a command, or the page with the refusal of what was filled in."""
-    try:
-        command = build() if callable(build) else build
-    except (GovflowError, ValidationError) as error:
-        return await _refused(request, caller, number, error)
-    assert isinstance(command, c.Command)
-    return command
-
-
 @router.post("/opinion")
 async def opinion(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
-    built = await _built(
-        request,
-        caller,
-        number,
-        lambda: c.GiveOpinion(
+    def build() -> c.Command:
+        return c.GiveOpinion(
             council=caller.council,
             number=number,
             text=form.get("text", ""),
             reply_to=_number(form.get("reply_to", ""), "reply_to"),
-        ),
-    )
-    if isinstance(built, Response):
-        return built
-    return await _act(request, caller, number, built, "opinion")
+        )
+
+    return await _act(request, caller, number, build, "opinion")
 
 
 @router.post("/vote")
 async def vote(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
     """Cast the caller's ballot, then show the receipt to keep."""
-    built = await _built(
-        request,
-        caller,
-        number,
-        lambda: c.CastBallot(council=caller.council, number=number, choice=form.get("choice")),
-    )
-    if isinstance(built, Response):
-        return built
     try:
-        receipt: BallotReceipt = await door_of(request).handle(built, caller)
-    except GovflowError as error:
+        command = c.CastBallot(council=caller.council, number=number, choice=form.get("choice"))
+        receipt: BallotReceipt = await door_of(request).handle(command, caller)
+    except (GovflowError, ValidationError) as error:
         return await _refused(request, caller, number, error)
     query = urlencode(
         {
@@ -123,34 +95,26 @@ async def vote(request: Request, number: int, caller: AppCaller, form: Form) -> 
 
 @router.post("/objection")
 async def objection(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
-    built = await _built(
-        request,
-        caller,
-        number,
-        lambda: c.FileObjection(council=caller.council, number=number, text=form.get("text", "")),
-    )
-    if isinstance(built, Response):
-        return built
-    return await _act(request, caller, number, built, "objection")
+    def build() -> c.Command:
+        return c.FileObjection(council=caller.council, number=number, text=form.get("text", ""))
+
+    return await _act(request, caller, number, build, "objection")
 
 
 @router.post("/rating")
 async def rating(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
-    built = await _built(
-        request,
-        caller,
-        number,
-        lambda: c.RateIssue(council=caller.council, number=number, rating=form.get("rating")),
-    )
-    if isinstance(built, Response):
-        return built
-    return await _act(request, caller, number, built, "rating")
+    def build() -> c.Command:
+        return c.RateIssue(council=caller.council, number=number, rating=form.get("rating"))
+
+    return await _act(request, caller, number, build, "rating")
 
 
 @router.post("/close")
 async def close(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
-    command = c.CloseStage(council=caller.council, number=number)
-    return await _act(request, caller, number, command, "close")
+    def build() -> c.Command:
+        return c.CloseStage(council=caller.council, number=number)
+
+    return await _act(request, caller, number, build, "close")
 
 
 @router.post("/resolution")
@@ -164,42 +128,29 @@ async def resolution(request: Request, number: int, caller: AppCaller, form: For
             motion_no=_number(motion, "motion_no") or 0,
         )
 
-    built = await _built(request, caller, number, build)
-    if isinstance(built, Response):
-        return built
-    return await _act(request, caller, number, built, "resolution")
+    return await _act(request, caller, number, build, "resolution")
 
 
 @router.post("/answer")
 async def answer(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
-    built = await _built(
-        request,
-        caller,
-        number,
-        lambda: c.AnswerObjection(
+    def build() -> c.Command:
+        return c.AnswerObjection(
             council=caller.council,
             number=number,
             objection_no=_number(form.get("objection_no", ""), "objection_no") or 0,
             reply=form.get("reply", ""),
             upheld=form.get("upheld") == "yes",
-        ),
-    )
-    if isinstance(built, Response):
-        return built
-    return await _act(request, caller, number, built, "answer")
+        )
+
+    return await _act(request, caller, number, build, "answer")
 
 
 @router.post("/correct")
 async def correct(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
-    built = await _built(
-        request,
-        caller,
-        number,
-        lambda: c.CorrectNotice(council=caller.council, number=number, text=form.get("text", "")),
-    )
-    if isinstance(built, Response):
-        return built
-    return await _act(request, caller, number, built, "correct")
+    def build() -> c.Command:
+        return c.CorrectNotice(council=caller.council, number=number, text=form.get("text", ""))
+
+    return await _act(request, caller, number, build, "correct")
 
 
 @router.post("/progress")
@@ -214,20 +165,13 @@ async def progress(request: Request, number: int, caller: AppCaller, form: Form)
             photos = await _store_photos(request)
         except GovflowError as error:
             return await _refused(request, caller, number, error)
-    built = await _built(
-        request,
-        caller,
-        number,
-        lambda: c.ReportProgress(
-            council=caller.council,
-            number=number,
-            text=form.get("text", ""),
-            photos=tuple(photos),
-        ),
-    )
-    if isinstance(built, Response):
-        return built
-    return await _act(request, caller, number, built, "progress")
+
+    def build() -> c.Command:
+        return c.ReportProgress(
+            council=caller.council, number=number, text=form.get("text", ""), photos=tuple(photos)
+        )
+
+    return await _act(request, caller, number, build, "progress")
 
 
 async def _store_photos(request: Request) -> list[str]:
@@ -251,31 +195,21 @@ async def _store_photos(request: Request) -> list[str]:
 
 @router.post("/complete")
 async def complete(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
-    cost = form.get("actual_cost", "").strip()
-    built = await _built(
-        request,
-        caller,
-        number,
-        lambda: c.CompleteImplementation(
+    def build() -> c.Command:
+        cost = form.get("actual_cost", "").strip()
+        return c.CompleteImplementation(
             council=caller.council, number=number, actual_cost=cost or None
-        ),
-    )
-    if isinstance(built, Response):
-        return built
-    return await _act(request, caller, number, built, "complete")
+        )
+
+    return await _act(request, caller, number, build, "complete")
 
 
 @router.post("/withdraw")
 async def withdraw(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
-    built = await _built(
-        request,
-        caller,
-        number,
-        lambda: c.Withdraw(council=caller.council, number=number, reason=form.get("reason", "")),
-    )
-    if isinstance(built, Response):
-        return built
-    return await _act(request, caller, number, built, "withdraw")
+    def build() -> c.Command:
+        return c.Withdraw(council=caller.council, number=number, reason=form.get("reason", ""))
+
+    return await _act(request, caller, number, build, "withdraw")
 
 
 @router.get("/files/{sha256}")
