@@ -11,14 +11,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from govflow.application import Governance
 from govflow.application import commands as c
 from govflow.domain.errors import GovflowError
 from govflow.domain.policy import Action, Principal, authorize
 from govflow.entrypoints.app.problems import problem_text
-from govflow.entrypoints.app.render import lang_of
+from govflow.entrypoints.app.render import Words, lang_of, page
+from govflow.entrypoints.app.session import csrf
 from govflow.orchestration.door import CommandDoor
 
 # Field names as people read them, for a refusal that names the field.
@@ -127,6 +129,11 @@ def door_of(request: Request) -> CommandDoor:
     return found
 
 
+def governance(request: Request) -> Governance:
+    found: Governance = request.app.state.governance
+    return found
+
+
 def refusal(error: Exception, lang: str) -> tuple[str, int]:
     """A refusal's plain words and status (4xx for what the person can fix)."""
     if isinstance(error, ValidationError):
@@ -136,6 +143,56 @@ def refusal(error: Exception, lang: str) -> tuple[str, int]:
 
 
 Again = Callable[[str, int], Awaitable[Response]]
+
+
+def form_page(
+    request: Request,
+    template: str,
+    own: Words,
+    caller: Principal,
+    *,
+    problem: str | None = None,
+    status: int = 200,
+    form: dict[str, Any] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """A page with forms: what :func:`page` renders, with the caller, the CSRF token, the
+    confirmation asked by ``?done=what`` (as the word ``done_what``), the refusal and what
+    was filled in (to fill the refused form again)."""
+    done = request.query_params.get("done")
+    return page(
+        request,
+        template,
+        own,
+        status=status,
+        caller=caller,
+        csrf=csrf(request),
+        done=f"done_{done}" if done else None,
+        problem=problem,
+        form=form or {},
+        **context,
+    )
+
+
+def again_with(show: Callable[..., Awaitable[Response]], *args: Any, **kwargs: Any) -> Again:
+    """The page to show again after a refusal: ``show(*args, problem=, status=, **kwargs)``."""
+
+    async def again(problem: str, status: int) -> Response:
+        return await show(*args, problem=problem, status=status, **kwargs)
+
+    return again
+
+
+def created(base: str, form: dict[str, str]) -> str:
+    """Where to go once a numbered record is made from ``form``: its page, else the list."""
+    number = form.get("number", "").strip()
+    return f"{base}/{number}" if number.isdigit() else base
+
+
+def optional(fields: dict[str, Any], form: dict[str, str], name: str) -> dict[str, Any]:
+    """``fields`` with the form's ``name`` (stripped) when it was filled in."""
+    value = form.get(name, "").strip()
+    return {**fields, name: value} if value else fields
 
 
 async def act(

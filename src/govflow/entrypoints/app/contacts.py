@@ -14,10 +14,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from govflow.application import Governance
 from govflow.application import commands as c
 from govflow.domain.errors import GovflowError, InvalidInputError
 from govflow.domain.policy import Action, authorize
+from govflow.entrypoints.app.acting import governance
 from govflow.entrypoints.app.problems import problem_text
 from govflow.entrypoints.app.render import Words, lang_of, page, when
 from govflow.entrypoints.app.session import AppCaller, Form, csrf
@@ -102,11 +102,6 @@ WORDS: Words = {
 }
 
 
-def _app(request: Request) -> Governance:
-    found: Governance = request.app.state.governance
-    return found
-
-
 async def _settings_page(
     request: Request,
     caller: AppCaller,
@@ -115,7 +110,7 @@ async def _settings_page(
     problem: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    app = _app(request)
+    app = governance(request)
     if member != caller.holder:  # seeing another's contact: the same rule as setting it
         council = await run_in_threadpool(app.council_to_read, caller.council)
         found = council.members.get(member)
@@ -170,7 +165,7 @@ async def set_contact(request: Request, caller: AppCaller, form: Form) -> Respon
 
 @router.get("/deliveries")
 async def deliveries(request: Request, caller: AppCaller) -> HTMLResponse:
-    app = _app(request)
+    app = governance(request)
     raw = request.query_params.get("number", "")
     number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 16 else None
     rows = await run_in_threadpool(

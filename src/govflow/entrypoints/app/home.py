@@ -9,9 +9,8 @@ from fastapi.responses import HTMLResponse
 
 from govflow.application.tasks import get_tasks
 from govflow.domain.policy import Action, Principal
-from govflow.entrypoints.app.acting import allows, door_of
+from govflow.entrypoints.app.acting import allows, door_of, governance
 from govflow.entrypoints.app.item_read import procedure_of, stage_titles
-from govflow.entrypoints.app.items import governance
 from govflow.entrypoints.app.render import Words, lang_of, page, time_left, when
 from govflow.entrypoints.app.session import AppCaller
 from govflow.entrypoints.board import plain

@@ -23,9 +23,9 @@ from govflow.application import commands as c
 from govflow.application.views import BallotReceipt
 from govflow.domain.errors import GovflowError, InvalidInputError, NotFoundError
 from govflow.domain.policy import Action, Principal
-from govflow.entrypoints.app.acting import act, allows, door_of, refusal
+from govflow.entrypoints.app.acting import act, allows, door_of, governance, refusal
 from govflow.entrypoints.app.item_read import read_item
-from govflow.entrypoints.app.items import governance, render_item, workflow_status
+from govflow.entrypoints.app.items import render_item, workflow_status
 from govflow.entrypoints.app.render import lang_of
 from govflow.entrypoints.app.session import AppCaller, Form
 from govflow.entrypoints.evidence import store_evidence

@@ -12,13 +12,12 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from govflow.application import Governance
 from govflow.domain.ballot import Choice
 from govflow.domain.errors import GovflowError
 from govflow.domain.issue import DISCUSSION_KINDS
 from govflow.domain.policy import Action, Principal
 from govflow.domain.rating import Satisfaction
-from govflow.entrypoints.app.acting import allows, door_of
+from govflow.entrypoints.app.acting import allows, door_of, governance
 from govflow.entrypoints.app.item_read import (
     ItemRead,
     procedure_of,
@@ -242,11 +241,6 @@ CHAIR_FORMS = {
     "complete": "complete",
     "withdraw": "withdraw",
 }
-
-
-def governance(request: Request) -> Governance:
-    found: Governance = request.app.state.governance
-    return found
 
 
 @router.get("/items")

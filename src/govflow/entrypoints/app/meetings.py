@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
@@ -20,16 +21,27 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from govflow.application import Governance
 from govflow.application import commands as c
 from govflow.application.meeting_record import body_roll, read_meeting
 from govflow.application.roll_csv import BODY_NAMES
 from govflow.domain.council import Body
 from govflow.domain.errors import GovflowError, InvalidInputError, NotFoundError
 from govflow.domain.policy import Action, Principal, authorize
-from govflow.entrypoints.app.acting import Again, act, allows, back_to, door_of, many, refusal
-from govflow.entrypoints.app.render import Words, lang_of, page, when
-from govflow.entrypoints.app.session import AppCaller, Form, csrf
+from govflow.entrypoints.app.acting import (
+    act,
+    again_with,
+    allows,
+    back_to,
+    created,
+    door_of,
+    form_page,
+    governance,
+    many,
+    optional,
+    refusal,
+)
+from govflow.entrypoints.app.render import Words, lang_of, when
+from govflow.entrypoints.app.session import AppCaller, Form
 from govflow.entrypoints.board import describe_threshold
 from govflow.entrypoints.evidence import store_evidence
 from govflow.entrypoints.routes.meetings import MAX_EVIDENCE
@@ -200,11 +212,6 @@ WORDS: Words = {
 }
 
 
-def _app(request: Request) -> Governance:
-    found: Governance = request.app.state.governance
-    return found
-
-
 def _body_names(lang: str) -> dict[str, str]:
     return {b.value: n[lang == "en"] for b, n in BODY_NAMES.items()}
 
@@ -231,21 +238,21 @@ async def list_page(
     status: int = 200,
     form: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    app, code, lang = _app(request), caller.council, lang_of(request)
+    app, code, lang = governance(request), caller.council, lang_of(request)
     authorize(caller, Action.READ, code)
     council = await asyncio.to_thread(app.get_council, code)
     rows = await asyncio.to_thread(app.list_meetings, code)
     runs = [b for b in Body if allows(caller, Action.RUN_MEETING, code, body=b.value)]
     names = _body_names(lang)
     numbers = [r.number for r in rows]
-    done = request.query_params.get("done")
-    return page(
+    return form_page(
         request,
         "app/meetings.html",
         WORDS,
+        caller,
+        problem=problem,
         status=status,
-        caller=caller,
-        csrf=csrf(request),
+        form=form,
         rows=[
             (r, names.get(r.body, r.body), when(r.scheduled_for, council.timezone)) for r in rows
         ],
@@ -254,9 +261,6 @@ async def list_page(
         rules=_rules(request, lang),
         next_number=max(numbers, default=0) + 1,
         timezone=council.timezone,
-        done=f"done_{done}" if done else None,
-        problem=problem,
-        form=form or {},
     )
 
 
@@ -278,7 +282,7 @@ def _scheduled_for(date: str, time: str, timezone: str) -> datetime | str:
 async def schedule(request: Request, caller: AppCaller, form: Form) -> Response:
     """Schedule a meeting (fields: number, body, kind, title, date, time, notice_days, rule as
     ``procedure:rule``, issue_number)."""
-    council = await asyncio.to_thread(_app(request).get_council, caller.council)
+    council = await asyncio.to_thread(governance(request).get_council, caller.council)
 
     def build() -> c.Command:
         rule_of, _, rule = form.get("rule", "").partition(":")
@@ -295,15 +299,10 @@ async def schedule(request: Request, caller: AppCaller, form: Form) -> Response:
             "rule_of": rule_of,
             "rule": rule,
         }
-        if form.get("issue_number", "").strip():
-            fields["issue_number"] = form["issue_number"].strip()
-        return c.ScheduleMeeting(**fields)
+        return c.ScheduleMeeting(**optional(fields, form, "issue_number"))
 
-    async def again(problem: str, status: int) -> Response:
-        return await list_page(request, caller, problem=problem, status=status, form=form)
-
-    number = form.get("number", "").strip()
-    done = f"/app/meetings/{number}" if number.isdigit() else "/app/meetings"
+    again = again_with(list_page, request, caller, form=form)
+    done = created("/app/meetings", form)
     return await act(request, caller, build, done=done, again=again, confirm="scheduled")
 
 
@@ -316,22 +315,22 @@ async def meeting_page(
     status: int = 200,
     form: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    app, code, lang = _app(request), caller.council, lang_of(request)
+    app, code, lang = governance(request), caller.council, lang_of(request)
     authorize(caller, Action.READ, code)
     council = await asyncio.to_thread(app.get_council, code)
     record = await asyncio.to_thread(read_meeting, app, code, number)
     roll = await asyncio.to_thread(body_roll, app, code, Body(record.body))
     who = dict(roll) | {m.member_id: m.name for m in council.members}
     tz = council.timezone
-    done = request.query_params.get("done")
     rule = record.rule
-    return page(
+    return form_page(
         request,
         "app/meeting.html",
         WORDS,
+        caller,
+        problem=problem,
         status=status,
-        caller=caller,
-        csrf=csrf(request),
+        form=form,
         m=record,
         body_name=_body_names(lang).get(record.body, record.body),
         kind_name=dict(KINDS).get(record.kind, record.kind) if lang == "en" else record.kind,
@@ -349,9 +348,6 @@ async def meeting_page(
         minutes=[(when(at, tz), text) for at, text in record.minutes],
         may_run=allows(caller, Action.RUN_MEETING, code, body=record.body),
         may_excuse=allows(caller, Action.EXCUSE_MEMBER, code),
-        done=f"done_{done}" if done else None,
-        problem=problem,
-        form=form or {},
     )
 
 
@@ -360,93 +356,84 @@ async def meeting(request: Request, caller: AppCaller, number: int) -> HTMLRespo
     return await meeting_page(request, caller, number)
 
 
-def _again(request: Request, caller: Principal, number: int, form: dict[str, Any]) -> Again:
-    async def again(problem: str, status: int) -> Response:
-        return await meeting_page(
-            request, caller, number, problem=problem, status=status, form=form
-        )
-
-    return again
+async def _act(
+    request: Request,
+    caller: Principal,
+    number: int,
+    build: Callable[[], c.Command],
+    confirm: str,
+    form: dict[str, Any],
+) -> Response:
+    """Hand a meeting's command to the door: back to the meeting with ``confirm``, or the
+    meeting again with the refusal and what was filled in."""
+    again = again_with(meeting_page, request, caller, number, form=form)
+    done = f"/app/meetings/{number}"
+    return await act(request, caller, build, done=done, again=again, confirm=confirm)
 
 
 @router.post("/{number}/notice")
 async def notice(request: Request, caller: AppCaller, form: Form, number: int) -> Response:
     """Give the meeting's notice (no fields)."""
-    return await act(
-        request,
-        caller,
-        lambda: c.GiveMeetingNotice(council=caller.council, number=number),
-        done=f"/app/meetings/{number}",
-        again=_again(request, caller, number, form),
-        confirm="notice",
-    )
+
+    def build() -> c.Command:
+        return c.GiveMeetingNotice(council=caller.council, number=number)
+
+    return await _act(request, caller, number, build, "notice", form)
 
 
 @router.post("/{number}/excuse")
 async def excuse(request: Request, caller: AppCaller, form: Form, number: int) -> Response:
     """Excuse a member of the body's roll (fields: member_id, reason)."""
-    return await act(
-        request,
-        caller,
-        lambda: c.ExcuseMember(
+
+    def build() -> c.Command:
+        return c.ExcuseMember(
             council=caller.council,
             number=number,
             member_id=form.get("member_id", ""),
             reason=form.get("reason", "").strip(),
-        ),
-        done=f"/app/meetings/{number}",
-        again=_again(request, caller, number, form),
-        confirm="excused",
-    )
+        )
+
+    return await _act(request, caller, number, build, "excused", form)
 
 
 @router.post("/{number}/attendance")
 async def attendance(request: Request, caller: AppCaller, form: Form, number: int) -> Response:
     """Record who attended (field: present, once per person tapped)."""
     present = await many(request, "present")
-    return await act(
-        request,
-        caller,
-        lambda: c.RecordAttendance(council=caller.council, number=number, present=tuple(present)),
-        done=f"/app/meetings/{number}",
-        again=_again(request, caller, number, {**form, "present": present}),
-        confirm="attendance",
-    )
+
+    def build() -> c.Command:
+        return c.RecordAttendance(council=caller.council, number=number, present=tuple(present))
+
+    return await _act(request, caller, number, build, "attendance", {**form, "present": present})
 
 
 @router.post("/{number}/motions")
 async def motion(request: Request, caller: AppCaller, form: Form, number: int) -> Response:
     """Record a motion with its counts (fields: text, yes, no, abstain)."""
-    return await act(
-        request,
-        caller,
-        lambda: c.RecordMotion(
+
+    def build() -> c.Command:
+        return c.RecordMotion(
             council=caller.council,
             number=number,
             text=form.get("text", "").strip(),
             yes=form.get("yes", ""),
             no=form.get("no", ""),
             abstain=form.get("abstain", "") or 0,
-        ),
-        done=f"/app/meetings/{number}",
-        again=_again(request, caller, number, form),
-        confirm="motion",
-    )
+        )
+
+    return await _act(request, caller, number, build, "motion", form)
 
 
 @router.post("/{number}/minutes")
 async def minutes(request: Request, caller: AppCaller, form: Form, number: int) -> Response:
     """Record the minutes (field: minutes)."""
-    return await act(
-        request,
-        caller,
-        lambda: c.RecordMinutes(
+
+    def build() -> c.Command:
+        return c.RecordMinutes(
             council=caller.council, number=number, text=form.get("minutes", "").strip()
-        ),
-        done=f"/app/meetings/{number}",
-        again=_again(request, caller, number, form),
-        confirm="minutes",
-    )
+        )
+
+    return await _act(request, caller, number, build, "minutes", form)
 
 
 def _file_name(given: str, upload: UploadFile) -> str:
@@ -459,7 +446,7 @@ def _file_name(given: str, upload: UploadFile) -> str:
 async def evidence(request: Request, caller: AppCaller, form: Form, number: int) -> Response:
     """Upload the scanned sign-in sheet (fields: sheet (the file), name); kept by its sha256
     in the evidence store, its digest recorded on the meeting."""
-    again = _again(request, caller, number, form)
+    again = again_with(meeting_page, request, caller, number, form=form)
     lang = lang_of(request)
     door = door_of(request)
     try:
@@ -493,7 +480,7 @@ async def evidence(request: Request, caller: AppCaller, form: Form, number: int)
 async def download(request: Request, caller: AppCaller, number: int, sha256: str) -> Response:
     """A file attached to the meeting, by its sha256 (checked again on the way out)."""
     authorize(caller, Action.READ, caller.council)
-    meeting = await asyncio.to_thread(_app(request).meeting, caller.council, number)
+    meeting = await asyncio.to_thread(governance(request).meeting, caller.council, number)
     store = request.app.state.evidence_dir
     if sha256 not in meeting.evidence or store is None or not (store / sha256).exists():
         raise NotFoundError("no such file on this meeting", sha256=sha256)

@@ -17,9 +17,8 @@ from govflow.application import commands as c
 from govflow.domain.errors import AlreadyExistsError, GovflowError
 from govflow.domain.policy import Action
 from govflow.domain.procedure import Procedure
-from govflow.entrypoints.app.acting import allows, door_of, refusal
+from govflow.entrypoints.app.acting import allows, door_of, governance, refusal
 from govflow.entrypoints.app.item_read import title_in
-from govflow.entrypoints.app.items import governance
 from govflow.entrypoints.app.render import Words, lang_of, page
 from govflow.entrypoints.app.session import AppCaller, Form, csrf
 from govflow.entrypoints.board import plain, plain_reason

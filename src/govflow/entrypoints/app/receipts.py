@@ -15,8 +15,7 @@ from fastapi.responses import HTMLResponse
 from govflow.application.views import ReceiptCheck
 from govflow.domain.errors import GovflowError
 from govflow.domain.policy import Action
-from govflow.entrypoints.app.acting import refusal
-from govflow.entrypoints.app.items import governance
+from govflow.entrypoints.app.acting import governance, refusal
 from govflow.entrypoints.app.render import Words, lang_of, page
 from govflow.entrypoints.app.session import AppCaller
 from govflow.orchestration.door import CommandDoor

@@ -18,25 +18,28 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from govflow.application import Governance, roll_csv
 from govflow.application import commands as c
+from govflow.application import roll_csv
 from govflow.domain.council import Body
 from govflow.domain.errors import GovflowError
 from govflow.domain.money import format_yuan
 from govflow.domain.policy import Action, Principal, authorize
 from govflow.entrypoints.app.acting import (
     act,
+    again_with,
     allows,
     back_to,
     door_of,
     field_name,
+    form_page,
+    governance,
     invalid_reason,
     many,
     refusal,
 )
 from govflow.entrypoints.app.problems import PROBLEMS
-from govflow.entrypoints.app.render import Words, lang_of, page
-from govflow.entrypoints.app.session import AppCaller, Form, csrf
+from govflow.entrypoints.app.render import Words, lang_of
+from govflow.entrypoints.app.session import AppCaller, Form
 
 router = APIRouter(prefix="/app/roll", include_in_schema=False)
 
@@ -199,11 +202,6 @@ ROLES = tuple(roll_csv.ROLE_NAMES)
 BODIES = tuple(Body)
 
 
-def _app(request: Request) -> Governance:
-    found: Governance = request.app.state.governance
-    return found
-
-
 def why(problem: roll_csv.RowProblem, lang: str) -> str:
     """A refused row's reason in plain words (the field first, where one is at fault)."""
     en = lang == "en"
@@ -244,7 +242,7 @@ async def roll_page(
     template: str = "app/roll.html",
     **extra: Any,
 ) -> HTMLResponse:
-    app, code = _app(request), caller.council
+    app, code = governance(request), caller.council
     authorize(caller, Action.READ, code)
     may_export = allows(caller, Action.EXPORT, code)
     council = await asyncio.to_thread(app.get_council, code)
@@ -252,14 +250,14 @@ async def roll_page(
         await asyncio.to_thread(roll_csv.list_households, app, code) if may_export else None
     )
     lang = lang_of(request)
-    done = request.query_params.get("done")
-    return page(
+    return form_page(
         request,
         template,
         WORDS,
+        caller,
+        problem=problem,
         status=status,
-        caller=caller,
-        csrf=csrf(request),
+        form=form,
         council=council,
         threshold=format_yuan(council.spending_threshold),
         households=households,
@@ -267,9 +265,6 @@ async def roll_page(
         may_export=may_export,
         names=names(lang),
         choices=choices(lang),
-        done=f"done_{done}" if done else None,
-        problem=problem,
-        form=form or {},
         **extra,
     )
 
@@ -296,11 +291,7 @@ async def enroll(request: Request, caller: AppCaller, form: Form) -> Response:
             **lists,
         )
 
-    async def again(problem: str, status: int) -> Response:
-        return await roll_page(
-            request, caller, problem=problem, status=status, form={**form, **lists}
-        )
-
+    again = again_with(roll_page, request, caller, form={**form, **lists})
     return await act(request, caller, build, done="/app/roll", again=again, confirm="enrolled")
 
 
@@ -312,7 +303,7 @@ async def member_page(
     problem: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    council = await asyncio.to_thread(_app(request).get_council, caller.council)
+    council = await asyncio.to_thread(governance(request).get_council, caller.council)
     member = next((m for m in council.members if m.member_id == member_id), None)
     if member is None:
         return await roll_page(
@@ -342,9 +333,7 @@ async def change(request: Request, caller: AppCaller, form: Form, member_id: str
     def build() -> c.Command:
         return c.ChangeMember(council=caller.council, member_id=member_id, **lists)
 
-    async def again(problem: str, status: int) -> Response:
-        return await member_page(request, caller, member_id, problem=problem, status=status)
-
+    again = again_with(member_page, request, caller, member_id)
     return await act(request, caller, build, done="/app/roll", again=again, confirm="changed")
 
 
@@ -353,9 +342,7 @@ async def remove(request: Request, caller: AppCaller, form: Form, member_id: str
     def build() -> c.Command:
         return c.RemoveMember(council=caller.council, member_id=member_id)
 
-    async def again(problem: str, status: int) -> Response:
-        return await member_page(request, caller, member_id, problem=problem, status=status)
-
+    again = again_with(member_page, request, caller, member_id)
     return await act(request, caller, build, done="/app/roll", again=again, confirm="removed")
 
 
@@ -373,11 +360,7 @@ async def household(request: Request, caller: AppCaller, form: Form) -> Response
             bodies=tuple(bodies) or (Body.OWNERS_ASSEMBLY,),
         )
 
-    async def again(problem: str, status: int) -> Response:
-        return await roll_page(
-            request, caller, problem=problem, status=status, form={**form, "hh_bodies": bodies}
-        )
-
+    again = again_with(roll_page, request, caller, form={**form, "hh_bodies": bodies})
     return await act(request, caller, build, done="/app/roll", again=again, confirm="household")
 
 
@@ -390,9 +373,7 @@ async def threshold(request: Request, caller: AppCaller, form: Form) -> Response
             council=caller.council, spending_threshold=form.get("threshold", "")
         )
 
-    async def again(problem: str, status: int) -> Response:
-        return await roll_page(request, caller, problem=problem, status=status, form=form)
-
+    again = again_with(roll_page, request, caller, form=form)
     return await act(request, caller, build, done="/app/roll", again=again, confirm="threshold")
 
 
@@ -417,7 +398,7 @@ async def import_file(request: Request, caller: AppCaller, form: Form) -> Respon
         if error.code == "csv.invalid":
             problem = f"{PROBLEMS.get('csv.invalid', ('', ''))[lang == 'en']} ({error.message})"
         return await roll_page(request, caller, problem=problem, status=status, form=form)
-    app = _app(request)
+    app = governance(request)
     if kind == "members":
         council = await asyncio.to_thread(app.get_council, code)
         plan = roll_csv.plan_members(council, rows)
@@ -464,14 +445,16 @@ def _csv(data: bytes, name: str) -> Response:
 @router.get("/members.csv")
 async def export_members(request: Request, caller: AppCaller) -> Response:
     authorize(caller, Action.EXPORT, caller.council)
-    council = await asyncio.to_thread(_app(request).get_council, caller.council)
+    council = await asyncio.to_thread(governance(request).get_council, caller.council)
     return _csv(roll_csv.members_csv(council.members), f"{caller.council}-members.csv")
 
 
 @router.get("/households.csv")
 async def export_households(request: Request, caller: AppCaller) -> Response:
     authorize(caller, Action.EXPORT, caller.council)
-    households = await asyncio.to_thread(roll_csv.list_households, _app(request), caller.council)
+    households = await asyncio.to_thread(
+        roll_csv.list_households, governance(request), caller.council
+    )
     return _csv(roll_csv.households_csv(households), f"{caller.council}-households.csv")
 
 

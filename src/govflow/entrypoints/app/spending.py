@@ -12,14 +12,22 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from govflow.application import Governance
 from govflow.application import commands as c
 from govflow.application.meeting_record import read_spending
 from govflow.domain.money import format_yuan
 from govflow.domain.policy import Action, Principal, authorize
-from govflow.entrypoints.app.acting import act, allows, back_to
-from govflow.entrypoints.app.render import Words, lang_of, page, when
-from govflow.entrypoints.app.session import AppCaller, Form, csrf
+from govflow.entrypoints.app.acting import (
+    act,
+    again_with,
+    allows,
+    back_to,
+    created,
+    form_page,
+    governance,
+    optional,
+)
+from govflow.entrypoints.app.render import Words, lang_of, when
+from govflow.entrypoints.app.session import AppCaller, Form
 
 router = APIRouter(prefix="/app/spending", include_in_schema=False)
 
@@ -135,11 +143,6 @@ WORDS: Words = {
 }
 
 
-def _app(request: Request) -> Governance:
-    found: Governance = request.app.state.governance
-    return found
-
-
 def _status(status: str, lang: str) -> str:
     return STATUS.get(status, (status, status))[lang == "en"]
 
@@ -152,23 +155,20 @@ async def list_page(
     status: int = 200,
     form: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    app, code, lang = _app(request), caller.council, lang_of(request)
+    app, code, lang = governance(request), caller.council, lang_of(request)
     authorize(caller, Action.READ, code)
     rows = await asyncio.to_thread(app.list_spending, code)
-    done = request.query_params.get("done")
-    return page(
+    return form_page(
         request,
         "app/spending_list.html",
         WORDS,
+        caller,
+        problem=problem,
         status=status,
-        caller=caller,
-        csrf=csrf(request),
+        form=form,
         rows=[(r, format_yuan(r.amount), _status(r.status, lang)) for r in rows],
         next_number=max((r.number for r in rows), default=0) + 1,
         may_request=allows(caller, Action.REQUEST_SPENDING, code),
-        done=f"done_{done}" if done else None,
-        problem=problem,
-        form=form or {},
     )
 
 
@@ -190,15 +190,10 @@ async def request_spending(request: Request, caller: AppCaller, form: Form) -> R
             "payee": form.get("payee", "").strip(),
             "budget_line": form.get("budget_line", "").strip(),
         }
-        if form.get("issue_number", "").strip():
-            fields["issue_number"] = form["issue_number"].strip()
-        return c.RequestSpending(**fields)
+        return c.RequestSpending(**optional(fields, form, "issue_number"))
 
-    async def again(problem: str, status: int) -> Response:
-        return await list_page(request, caller, problem=problem, status=status, form=form)
-
-    number = form.get("number", "").strip()
-    done = f"/app/spending/{number}" if number.isdigit() else "/app/spending"
+    again = again_with(list_page, request, caller, form=form)
+    done = created("/app/spending", form)
     return await act(request, caller, build, done=done, again=again, confirm="requested")
 
 
@@ -211,21 +206,21 @@ async def spending_page(
     status: int = 200,
     form: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    app, code, lang = _app(request), caller.council, lang_of(request)
+    app, code, lang = governance(request), caller.council, lang_of(request)
     authorize(caller, Action.READ, code)
     council = await asyncio.to_thread(app.get_council, code)
     view = await asyncio.to_thread(app.get_spending, code, number)
     record = await asyncio.to_thread(read_spending, app, code, number)
     who = {m.member_id: m.name for m in council.members}
     en = lang == "en"
-    done = request.query_params.get("done")
-    return page(
+    return form_page(
         request,
         "app/spending.html",
         WORDS,
+        caller,
+        problem=problem,
         status=status,
-        caller=caller,
-        csrf=csrf(request),
+        form=form,
         s=view,
         r=record,
         who=who,
@@ -238,9 +233,6 @@ async def spending_page(
         disbursements=[(d, when(d.at, council.timezone)) for d in record.disbursements],
         may_ask=allows(caller, Action.REQUEST_DISBURSEMENT, code),
         may_approve=allows(caller, Action.APPROVE_DISBURSEMENT, code),
-        done=f"done_{done}" if done else None,
-        problem=problem,
-        form=form or {},
     )
 
 
@@ -252,12 +244,6 @@ async def spending(request: Request, caller: AppCaller, number: int) -> HTMLResp
 @router.post("/{number}/disbursements")
 async def ask(request: Request, caller: AppCaller, form: Form, number: int) -> Response:
     """As an officer, ask for a disbursement (fields: amount, reference)."""
-
-    async def again(problem: str, status: int) -> Response:
-        return await spending_page(
-            request, caller, number, problem=problem, status=status, form=form
-        )
-
     return await act(
         request,
         caller,
@@ -268,7 +254,7 @@ async def ask(request: Request, caller: AppCaller, form: Form, number: int) -> R
             reference=form.get("reference", "").strip(),
         ),
         done=f"/app/spending/{number}",
-        again=again,
+        again=again_with(spending_page, request, caller, number, form=form),
         confirm="asked",
     )
 
@@ -278,10 +264,6 @@ async def approve(
     request: Request, caller: AppCaller, form: Form, number: int, disbursement_no: int
 ) -> Response:
     """As another officer than the one who asked, approve a disbursement (no fields)."""
-
-    async def again(problem: str, status: int) -> Response:
-        return await spending_page(request, caller, number, problem=problem, status=status)
-
     return await act(
         request,
         caller,
@@ -289,7 +271,7 @@ async def approve(
             council=caller.council, number=number, disbursement_no=disbursement_no
         ),
         done=f"/app/spending/{number}",
-        again=again,
+        again=again_with(spending_page, request, caller, number),
         confirm="approved",
     )
 
