@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from govflow.application import Governance
     from govflow.application.notification_channels import Channel
     from govflow.application.notification_sending import NotifierConfig
+    from govflow.application.oidc import OidcConfig
     from govflow.application.procedures import ProcedureLibrary
     from govflow.domain.calendar import HolidayCalendar
 
@@ -89,6 +90,35 @@ class Settings(BaseSettings):
     # Every checkpoint digest ever handed out, appended to a file outside the event store;
     # verification holds the chain to it. Unset: published-digests.txt in the data directory.
     published_digests: Path | None = None
+    # Sign-in with the city's identity provider (OpenID Connect), beside the invitation links:
+    # its issuer URL (https), and govflow's client id and secret there; all three or none.
+    # The pending sign-in is sealed under a key derived from TOKEN_KEY (several API processes
+    # need TOKEN_KEY set, or a sign-in must come back to the process it left).
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    # The ID token's claim whose value is the member id on the roll.
+    oidc_member_claim: str = Field(default="preferred_username", min_length=1)
+    # A claim naming the member's council (its code); unset: the person chooses the council.
+    oidc_council_claim: str | None = None
+
+    @field_validator("oidc_issuer", "oidc_client_id", "oidc_council_claim", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _a_trusted_issuer(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from govflow.application.oidc import check_issuer
+        from govflow.domain.errors import GovflowError
+
+        try:
+            return check_issuer(value)
+        except GovflowError as refused:
+            raise ValueError(refused.message) from None
 
     @field_validator("cipher_key")
     @classmethod
@@ -133,6 +163,17 @@ class Settings(BaseSettings):
         secret = self.notify_gateway_secret
         if self.notify_gateway_url is not None and not (secret and secret.get_secret_value()):
             raise ValueError("set GOVFLOW_NOTIFY_GATEWAY_SECRET: gateway requests are signed")
+        return self
+
+    @model_validator(mode="after")
+    def _oidc_is_complete(self) -> Settings:
+        secret = self.oidc_client_secret.get_secret_value() if self.oidc_client_secret else ""
+        given = [bool(self.oidc_issuer), bool(self.oidc_client_id), bool(secret)]
+        if any(given) and not all(given):
+            raise ValueError(
+                "set GOVFLOW_OIDC_ISSUER, GOVFLOW_OIDC_CLIENT_ID and GOVFLOW_OIDC_CLIENT_SECRET "
+                "together (or none of them)"
+            )
         return self
 
     @property
@@ -245,6 +286,24 @@ def build_notifier_config(settings: Settings) -> NotifierConfig:
         public_url=settings.public_base_url,
         lead=timedelta(hours=settings.notify_lead_hours),
         attempts=settings.notify_attempts,
+    )
+
+
+def build_oidc(settings: Settings) -> OidcConfig | None:
+    """Sign-in with the city's identity provider, if configured."""
+    if not (settings.oidc_issuer and settings.oidc_client_id and settings.oidc_client_secret):
+        return None
+    from govflow.application.oidc import OidcConfig, state_key_of
+
+    return OidcConfig(
+        issuer=settings.oidc_issuer,
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret.get_secret_value(),
+        member_claim=settings.oidc_member_claim,
+        council_claim=settings.oidc_council_claim,
+        state_key=state_key_of(
+            settings.token_key.get_secret_value() if settings.token_key else None
+        ),
     )
 
 

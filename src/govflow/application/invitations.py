@@ -1,8 +1,10 @@
 """Use cases: inviting members to the app, opening sessions with the links, ending sessions.
 
 A session is a person's access token (the same principal and policy as the API) opened by
-redeeming an invitation. Which sessions and invitations a member holds is read from the log's
-private access events (:class:`AccessIndex`), kept in this process and caught up on each read.
+redeeming an invitation, or by another way of signing in that vouched for the member (a city's
+identity provider: :meth:`InvitationCases.open_session_for`). Which sessions and invitations a
+member holds is read from the log's private access events (:class:`AccessIndex`), kept in this
+process and caught up on each read.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from uuid import UUID
 
 from govflow.application.listing import ListingCases
 from govflow.application.log_reader import LogReader, Record, scan
-from govflow.domain.access import AccessToken, HolderKind, TokenRevoked, token_uuid
+from govflow.domain.access import AccessToken, HolderKind, TokenIssued, TokenRevoked, token_uuid
 from govflow.domain.base import DomainEvent
 from govflow.domain.council import Council
 from govflow.domain.errors import ConcurrentChangeError, NotFoundError
@@ -82,6 +84,7 @@ class MemberAccess:
 
 
 _TOPICS = (
+    TokenIssued.TOPIC,
     InvitationIssued.TOPIC,
     InvitationRedeemed.TOPIC,
     InvitationRevoked.TOPIC,
@@ -124,6 +127,15 @@ class AccessIndex:
                 )
             case InvitationRevoked() if (row := self.invitations.get(oid)) is not None:
                 row.revoked = True
+            case TokenIssued() if (
+                event.kind is HolderKind.PERSON
+                and event.actor == event.holder
+                and event.enrolment is not None
+            ):  # a person's token they opened themselves: a session (a link's, or OIDC's)
+                self.sessions.setdefault(
+                    oid,
+                    SessionRow(oid, event.council, event.holder, event.enrolment, event.timestamp),
+                )
             case TokenRevoked() if (session := self.sessions.get(oid)) is not None:
                 session.ended = True
 
@@ -241,6 +253,28 @@ class InvitationCases(ListingCases):
             self._save(invitation, token)
         except ConcurrentChangeError:  # the same link redeemed at the same moment
             raise InvitationUsedError("this sign-in link was used already") from None
+        return f"gf_{token_id}_{token_secret}"
+
+    def open_session_for(self, code: str, member_id: str, *, via: str) -> str:
+        """Open a session for a member another way of signing in vouched for (``via``, e.g.
+        ``oidc``): the same person's token, in the member's current enrolment, that a
+        redeemed invitation gives; returned once. Only the token is recorded; refused,
+        recording nothing, for an unknown council or a member not on its roll."""
+        member = self.council_to_read(code).member(member_id)
+        token_id, token_secret = secrets.token_hex(8), secrets.token_urlsafe(24)
+        token = AccessToken.issue(
+            token_id,
+            token_secret,
+            council=code,
+            holder=member_id,
+            kind=HolderKind.PERSON,
+            scopes=(),
+            at=self.now(),
+            actor=member_id,
+            key=self.token_key,
+            enrolment=member.enrolment,
+        )
+        self._save_new(token, what=f"session ({via})")
         return f"gf_{token_id}_{token_secret}"
 
     def revoke_invitation(self, code: str, invitation: UUID, reason: str, *, actor: str) -> None:

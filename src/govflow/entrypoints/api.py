@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Route
 
 from govflow.application import Governance
+from govflow.application.oidc import OidcConfig
 from govflow.application.procedures import ProcedureLibrary
 from govflow.domain.errors import GovflowError
 from govflow.entrypoints.app import ROUTERS as APP_ROUTERS
@@ -262,12 +263,14 @@ def create_api(
     evidence_dir: Path | None = None,
     demo: bool = False,
     public_url: str = DEFAULT_PUBLIC_URL,
+    oidc: OidcConfig | None = None,
 ) -> FastAPI:
     """The API over one Governance (and, for workflows, a Temporal client): every write goes
     through one :class:`~govflow.orchestration.door.CommandDoor`. Meeting evidence is stored
     by sha256 under ``evidence_dir``; ``demo`` allows fast-forwarding items' clocks.
     ``public_url`` is where readers reach this server: absolute links (the board's Atom feeds)
-    are built on it, never on the request's ``Host``."""
+    are built on it, never on the request's ``Host``. ``oidc``: sign-in with the city's
+    identity provider (unset: invitation links only)."""
     api = FastAPI(
         title="govflow",
         version="0.1.0",
@@ -281,6 +284,7 @@ def create_api(
     api.state.evidence_dir = evidence_dir
     api.state.demo = demo
     api.state.public_url = public_url.rstrip("/")
+    api.state.oidc = oidc
 
     @api.exception_handler(GovflowError)
     async def _domain_error(request: Request, error: GovflowError) -> Response:

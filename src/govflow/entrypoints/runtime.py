@@ -34,6 +34,7 @@ from govflow.bootstrap import (
     build_channels,
     build_governance,
     build_notifier_config,
+    build_oidc,
     build_procedures,
 )
 from govflow.domain.errors import GovflowError
@@ -234,6 +235,7 @@ def _create_api(app: Governance, issues: IssueClient, settings: Settings) -> Fas
         evidence_dir=settings.data_dir / "evidence",
         demo=settings.demo,
         public_url=settings.public_base_url,
+        oidc=build_oidc(settings),
     )
 
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from govflow.entrypoints.app import contacts, home, item_acts, items, propose, receipts, signin
 from govflow.entrypoints.app import meetings as meetings_app
+from govflow.entrypoints.app import oidc as oidc_app
 from govflow.entrypoints.app import roll as roll_app
 from govflow.entrypoints.app import spending as spending_app
 
@@ -21,6 +22,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     propose.router,
     receipts.router,
     signin.router,
+    oidc_app.router,
     roll_app.router,
     meetings_app.router,
     spending_app.router,

@@ -91,6 +91,21 @@ PROBLEMS: dict[str, tuple[str, str]] = {
         "此登录链接所属的成员已不在名册上，请向书记员核实。",
         "This sign-in link's member is no longer on the roll: ask your clerk.",
     ),
+    "oidc.invalid": (
+        "统一身份认证登录未能完成，未登录。请重新登录，或使用书记员发给您的登录链接。",
+        "Signing in with the city's identity provider did not complete: try again, or use "
+        "your clerk's sign-in link.",
+    ),
+    "oidc.not_on_roll": (
+        "统一身份认证确认了您的身份，但您不在所选社区的名册上。请选择正确的社区，或向书记员核实。",
+        "The identity provider knows you, but you are not on the chosen council's roll: "
+        "choose the right council, or ask your clerk.",
+    ),
+    "oidc.unavailable": (
+        "统一身份认证服务暂时无法访问，请稍后再试，或使用书记员发给您的登录链接。",
+        "The city's identity provider cannot be reached: try later, or use your clerk's "
+        "sign-in link.",
+    ),
     "area.invalid": (
         "面积格式不正确：请填平方米，最多两位小数，例如 89.50。",
         "The area is not valid: square metres with at most two decimals, e.g. 89.50.",

@@ -94,6 +94,8 @@ WORDS: Words = {
         "live": "有效",
         "nobody": "没有需要邀请的成员。",
         "manage": "管理邀请与登录",
+        "oidc_or": "也可以使用本市的统一身份认证登录：",
+        "oidc_go": "用统一身份认证登录",
     },
     "en": {
         "title": "Sign in",
@@ -143,6 +145,8 @@ WORDS: Words = {
         "live": "live",
         "nobody": "Nobody to invite.",
         "manage": "Invitations and sessions",
+        "oidc_or": "Or sign in with the city's identity provider:",
+        "oidc_go": "Sign in with the city's identity provider",
     },
 }
 
@@ -174,8 +178,10 @@ def _problem(request: Request, error: GovflowError) -> Refusal:
 
 
 def sign_in_required(request: Request, status: int = 401) -> HTMLResponse:
-    """The page a person without a (working) session is shown on any app page."""
-    return page(request, "app/signin.html", WORDS, status=status)
+    """The page a person without a (working) session is shown on any app page (with the
+    identity provider's button when one is configured)."""
+    oidc = getattr(request.app.state, "oidc", None) is not None
+    return page(request, "app/signin.html", WORDS, status=status, oidc=oidc)
 
 
 # -- signing in ------------------------------------------------------------------------------
@@ -232,6 +238,12 @@ async def redeem(request: Request, invitation: str) -> Response:
         return _link_page(
             request, invitation, problem=_problem(request, refused), status=refused.status
         )
+    return session_opened(request, token)
+
+
+def session_opened(request: Request, token: str) -> Response:
+    """To the app with a new session (``token``) in its cookie; the sign-in nonce dropped.
+    Every way of signing in (a link, the identity provider) lands here."""
     response = RedirectResponse("/app/", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
