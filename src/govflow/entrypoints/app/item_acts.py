@@ -8,9 +8,7 @@ refusal shows the item again with the reason (4xx) and records nothing.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
-from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -21,14 +19,14 @@ from starlette.datastructures import UploadFile
 
 from govflow.application import commands as c
 from govflow.application.views import BallotReceipt
-from govflow.domain.errors import GovflowError, InvalidInputError, NotFoundError
+from govflow.domain.errors import GovflowError, InvalidInputError
 from govflow.domain.policy import Action, Principal
 from govflow.entrypoints.app.acting import act, allows, door_of, governance, refusal
+from govflow.entrypoints.app.files import keep_file, kept_file
 from govflow.entrypoints.app.item_read import read_item
 from govflow.entrypoints.app.items import render_item, workflow_status
 from govflow.entrypoints.app.render import lang_of
 from govflow.entrypoints.app.session import AppCaller, Form
-from govflow.entrypoints.evidence import store_evidence
 
 router = APIRouter(prefix="/app/items/{number}", include_in_schema=False)
 MAX_PHOTOS = 20
@@ -178,7 +176,6 @@ async def _store_photos(request: Request) -> list[str]:
     uploads = [f for f in (await request.form()).getlist("photos") if isinstance(f, UploadFile)]
     if len(uploads) > MAX_PHOTOS:
         raise InvalidInputError(f"at most {MAX_PHOTOS} photos", field="photos")
-    store: Path | None = request.app.state.evidence_dir
     digests = []
     for upload in uploads:
         content = await upload.read()
@@ -186,10 +183,7 @@ async def _store_photos(request: Request) -> list[str]:
             continue  # a file input left empty sends an empty part
         if not upload.content_type or not upload.content_type.startswith("image/"):
             raise InvalidInputError("photos must be images", field="photos")
-        digest = hashlib.sha256(content).hexdigest()
-        if store is not None:
-            await run_in_threadpool(store_evidence, store, digest, content)
-        digests.append(digest)
+        digests.append(await keep_file(request, content))
     return list(dict.fromkeys(digests))
 
 
@@ -219,12 +213,7 @@ async def item_file(request: Request, number: int, sha256: str, caller: AppCalle
     read = await run_in_threadpool(
         read_item, app, caller.council, number, caller.holder, "zh", door_of(request).procedures
     )
-    store: Path | None = request.app.state.evidence_dir
-    if sha256 not in read.files or store is None or not (store / sha256).exists():
-        raise NotFoundError("no such file on this item", sha256=sha256)
-    content = await run_in_threadpool((store / sha256).read_bytes)
-    if hashlib.sha256(content).hexdigest() != sha256:
-        raise GovflowError("the stored file does not match its sha256")
+    content = await kept_file(request, sha256, read.files, "item")
     kind = "image/jpeg" if content[:3] == b"\xff\xd8\xff" else "application/octet-stream"
     if content[:8] == b"\x89PNG\r\n\x1a\n":
         kind = "image/png"

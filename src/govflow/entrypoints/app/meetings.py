@@ -7,7 +7,6 @@ clerk alone excuses); every member reads the record. Each form is one command to
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import PurePosixPath, PureWindowsPath
@@ -16,13 +15,12 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from govflow.application import commands as c
-from govflow.domain.errors import GovflowError, InvalidInputError, NotFoundError
+from govflow.domain.errors import GovflowError, InvalidInputError
 from govflow.domain.policy import Action, Principal, authorize
 from govflow.entrypoints.app.acting import (
     act,
@@ -35,10 +33,10 @@ from govflow.entrypoints.app.acting import (
     optional,
     refusal,
 )
+from govflow.entrypoints.app.files import keep_file, kept_file
 from govflow.entrypoints.app.meeting_pages import list_page, meeting_page
 from govflow.entrypoints.app.render import lang_of
 from govflow.entrypoints.app.session import AppCaller, Form
-from govflow.entrypoints.evidence import store_evidence
 from govflow.entrypoints.routes.meetings import MAX_EVIDENCE
 
 router = APIRouter(prefix="/app/meetings", include_in_schema=False)
@@ -204,10 +202,7 @@ async def evidence(request: Request, caller: AppCaller, form: Form, number: int)
             name=_file_name(form.get("name", ""), upload),
             content=content,
         )
-        digest = hashlib.sha256(content).hexdigest()
-        store = request.app.state.evidence_dir
-        if store is not None:
-            await run_in_threadpool(store_evidence, store, digest, content)
+        await keep_file(request, content)
         await door.handle(command, caller)
     except (GovflowError, ValidationError) as error:
         return await again(*refusal(error, lang))
@@ -219,12 +214,7 @@ async def download(request: Request, caller: AppCaller, number: int, sha256: str
     """A file attached to the meeting, by its sha256 (checked again on the way out)."""
     authorize(caller, Action.READ, caller.council)
     meeting = await asyncio.to_thread(governance(request).meeting, caller.council, number)
-    store = request.app.state.evidence_dir
-    if sha256 not in meeting.evidence or store is None or not (store / sha256).exists():
-        raise NotFoundError("no such file on this meeting", sha256=sha256)
-    content = await run_in_threadpool((store / sha256).read_bytes)
-    if hashlib.sha256(content).hexdigest() != sha256:
-        raise GovflowError("the stored file does not match its sha256")
+    content = await kept_file(request, sha256, meeting.evidence, "meeting")
     name = meeting.evidence[sha256]
     return Response(
         content,
