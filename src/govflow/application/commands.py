@@ -258,10 +258,23 @@ class RemoveMember(Command):
 
 
 class RegisterHousehold(Command):
+    """A unit of the property register. ``owner_id`` votes for it (with joint owners, the one
+    they designated); ``co_owners``: the other joint owners (共有人), recorded, not voting."""
+
     unit: Name = Field(min_length=1, max_length=100)
     exclusive_area: ExclusiveArea
     owner_id: MemberId
     bodies: tuple[Body, ...] = (Body.OWNERS_ASSEMBLY,)
+    co_owners: tuple[MemberId, ...] = Field(default=(), max_length=50)
+
+
+class ChangeHousehold(Command):
+    """Another representative (``owner_id``) or other joint owners for a registered unit:
+    the whole set, replacing the old; votes opened later take it."""
+
+    unit: Name = Field(min_length=1, max_length=100)
+    owner_id: MemberId
+    co_owners: tuple[MemberId, ...] = Field(default=(), max_length=50)
 
 
 class ChangeThreshold(Command):
@@ -334,6 +347,7 @@ __all__ = [
     "ApproveDisbursement",
     "AttachEvidence",
     "CastBallot",
+    "ChangeHousehold",
     "ChangeMember",
     "ChangeThreshold",
     "CloseStage",

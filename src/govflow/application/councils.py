@@ -79,11 +79,32 @@ class CouncilCases(GovernanceCore):
         *,
         actor: str,
         bodies: tuple[Body, ...] = (Body.OWNERS_ASSEMBLY,),
+        co_owners: tuple[str, ...] = (),
     ) -> None:
         council = self.council(code)
         council.register_household(
-            unit, exclusive_area, owner_id, at=self.now(), actor=actor, bodies=bodies
+            unit,
+            exclusive_area,
+            owner_id,
+            at=self.now(),
+            actor=actor,
+            bodies=bodies,
+            co_owners=co_owners,
         )
+        self._save(council)
+
+    def change_household(
+        self,
+        code: str,
+        unit: str,
+        owner_id: str,
+        *,
+        actor: str,
+        co_owners: tuple[str, ...] = (),
+    ) -> None:
+        """Another representative or other joint owners for ``unit`` (votes opened later)."""
+        council = self.council(code)
+        council.change_household(unit, owner_id, at=self.now(), actor=actor, co_owners=co_owners)
         self._save(council)
 
     def change_spending_threshold(self, code: str, threshold: Decimal | str, *, actor: str) -> None:

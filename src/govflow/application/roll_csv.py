@@ -4,8 +4,10 @@ writing the roll out so that Excel opens it (and reading that back gives the sam
 Nothing here talks HTTP or decides who may act: a file becomes one command per row (or a
 problem with that row), and the entry point hands each command to the door, which decides.
 
-- Members: ``member_id,name,roles,bodies,chairs``; households:
-  ``unit,exclusive_area,owner_id,bodies``. Lists are separated by ``;`` (or the full-width
+- Members: ``member_id,name,roles,bodies,chairs``; households (the property register):
+  ``unit,exclusive_area,owner_id,co_owners,bodies``, where ``owner_id`` votes for the unit
+  (the representative its joint owners designated) and ``co_owners`` are the other joint
+  owners (共有人), recorded, never on a roll for it. Lists are separated by ``;`` (or the full-width
   ``；`` a Chinese keyboard types). Bodies and roles may be written by code
   (``party_members_assembly``, ``officer``) or by their Chinese names (党员大会, 经办人).
 - Files are UTF-8 (with or without a BOM); a file Excel saved in the Chinese default encoding
@@ -14,14 +16,17 @@ problem with that row), and the entry point hands each command to the door, whic
   spreadsheet would run as a formula (starting ``= + - @``, a tab or a carriage return) is
   written with a leading ``'``, which reading takes off again (CSV formula injection).
 - Importing is idempotent: a row that matches the roll already is *unchanged* (nothing sent);
-  a member whose roles, bodies or chairs differ is *changed*; anything else is a problem.
+  a member whose roles, bodies or chairs differ is *changed*, and so is a unit whose
+  representative or joint owners differ; anything else is a problem.
+- The same files as Excel workbooks (``.xlsx``): :mod:`govflow.application.roll_xlsx` reads
+  them into the same :class:`Row` objects and writes the same columns.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
@@ -40,7 +45,7 @@ if TYPE_CHECKING:
 MAX_BYTES = 512 * 1024
 MAX_ROWS = 2000
 MEMBER_COLUMNS = ("member_id", "name", "roles", "bodies", "chairs")
-HOUSEHOLD_COLUMNS = ("unit", "exclusive_area", "owner_id", "bodies")
+HOUSEHOLD_COLUMNS = ("unit", "exclusive_area", "owner_id", "co_owners", "bodies")
 REQUIRED = {
     "members": ("member_id", "name"),
     "households": ("unit", "exclusive_area", "owner_id"),
@@ -79,10 +84,13 @@ class CsvFileError(InvalidInputError):
 
 @dataclass(frozen=True)
 class Row:
-    """One record of a file: the line it starts on (the header is line 1) and its cells."""
+    """One record of a file: the line it starts on (the header is line 1; in a workbook, the
+    sheet's row number) and its cells. ``problem``: a cell the reader could not take as text
+    (a date or formula in a workbook), reported instead of the row's command."""
 
     line: int
     cells: dict[str, str]
+    problem: RowProblem | None = None
 
 
 @dataclass(frozen=True)
@@ -119,15 +127,22 @@ class Plan:
 class HouseholdView:
     unit: str
     exclusive_area: Decimal
-    owner_id: str
+    owner_id: str  # votes for the unit
     bodies: tuple[str, ...]
+    co_owners: tuple[str, ...] = ()  # the other joint owners
 
 
 def list_households(app: GovernanceCore, code: str) -> list[HouseholdView]:
     """The council's households, by unit."""
     council = app.council_to_read(code)
     return [
-        HouseholdView(unit, h.exclusive_area, h.owner_id, tuple(sorted(b.value for b in h.bodies)))
+        HouseholdView(
+            unit,
+            h.exclusive_area,
+            h.owner_id,
+            tuple(sorted(b.value for b in h.bodies)),
+            h.co_owners,
+        )
         for unit, h in sorted(council.households.items())
     ]
 
@@ -163,33 +178,58 @@ def read_rows(data: bytes, kind: Kind) -> list[Row]:
         raise CsvFileError(f"the file is larger than {MAX_BYTES // 1024} KiB", limit=MAX_BYTES)
     if not data.strip():
         raise CsvFileError("the file is empty")
-    columns = MEMBER_COLUMNS if kind == "members" else HOUSEHOLD_COLUMNS
     reader = csv.reader(io.StringIO(decode(data), newline=""))
     try:
-        header = [unguard(h.strip()).lower() for h in next(reader)]
-        unknown = [h for h in header if h and h not in columns]
-        missing = [h for h in REQUIRED[kind] if h not in header]
-        if unknown or missing or len(set(header)) != len(header):
-            raise CsvFileError(
-                f"the first line must name the columns {','.join(columns)}",
-                unknown=unknown,
-                missing=missing,
-            )
+        header = read_header(next(reader), kind)
         rows: list[Row] = []
         line = reader.line_num + 1
         for cells in reader:
             start, line = line, reader.line_num + 1
             if not any(cell.strip() for cell in cells):
                 continue
-            if len(rows) >= MAX_ROWS:
-                raise CsvFileError(f"a file has at most {MAX_ROWS} rows", limit=MAX_ROWS)
-            values = {h: unguard(v.strip()) for h, v in zip(header, cells, strict=False) if h}
-            if len(cells) != len(header):
-                values["__cells__"] = str(len(cells))
-            rows.append(Row(start, values))
+            rows.append(make_row(start, header, cells, rows))
     except csv.Error as error:
         raise CsvFileError(f"not a CSV file: {error}") from None
     return rows
+
+
+def read_header(cells: Sequence[str], kind: Kind) -> list[str]:
+    """A file's first row as column names (any case, in any order, optional ones left out).
+
+    Raises:
+        CsvFileError: an unknown, missing or repeated column.
+    """
+    columns = MEMBER_COLUMNS if kind == "members" else HOUSEHOLD_COLUMNS
+    header = [unguard(h.strip()).lower() for h in cells]
+    unknown = [h for h in header if h and h not in columns]
+    missing = [h for h in REQUIRED[kind] if h not in header]
+    if unknown or missing or len(set(header)) != len(header):
+        raise CsvFileError(
+            f"the first line must name the columns {','.join(columns)}",
+            unknown=unknown,
+            missing=missing,
+        )
+    return header
+
+
+def make_row(
+    line: int,
+    header: Sequence[str],
+    cells: Sequence[str],
+    rows: Sequence[Row],
+    problem: RowProblem | None = None,
+) -> Row:
+    """One non-blank record as a :class:`Row` (``rows``: those read before it, for the limit).
+
+    Raises:
+        CsvFileError: the file has more than :data:`MAX_ROWS` rows.
+    """
+    if len(rows) >= MAX_ROWS:
+        raise CsvFileError(f"a file has at most {MAX_ROWS} rows", limit=MAX_ROWS)
+    values = {h: unguard(v.strip()) for h, v in zip(header, cells, strict=False) if h}
+    if len(cells) != len(header):
+        values["__cells__"] = str(len(cells))
+    return Row(line, values, problem)
 
 
 def split_list(cell: str) -> list[str]:
@@ -288,6 +328,7 @@ def household_command(council: str, row: Row) -> RowCommand | RowProblem:
     if isinstance(bodies, RowProblem):
         return bodies
     cells = row.cells
+    co_owners = tuple(split_list(cells.get("co_owners", "")))
     return _checked(
         row,
         "unit",
@@ -297,7 +338,29 @@ def household_command(council: str, row: Row) -> RowCommand | RowProblem:
         exclusive_area=cells.get("exclusive_area", ""),
         owner_id=cells.get("owner_id", ""),
         bodies=bodies or (Body.OWNERS_ASSEMBLY,),
+        co_owners=co_owners,
     )
+
+
+def _owners_problem(
+    line: int, cmd: c.RegisterHousehold, members: Collection[str] | None
+) -> RowProblem | None:
+    """Why a unit's owners cannot be recorded: a joint owner named twice, the representative
+    also among the others, or (``members`` given) someone not enrolled."""
+    co_owners = cmd.co_owners
+    if len(set(co_owners)) != len(co_owners) or cmd.owner_id in co_owners:
+        twice = next(o for o in co_owners if o == cmd.owner_id or co_owners.count(o) > 1)
+        return RowProblem(
+            line, "co_owners", twice, "household.joint_owners", "a joint owner named twice"
+        )
+    if members is not None:
+        for column, member_id in (
+            ("owner_id", cmd.owner_id),
+            *(("co_owners", o) for o in co_owners),
+        ):
+            if member_id not in members:
+                return RowProblem(line, column, member_id, "council.unknown_member", "not enrolled")
+    return None
 
 
 def _same_file_twice(done: dict[str, int], found: RowCommand) -> RowProblem | None:
@@ -320,7 +383,7 @@ def plan_members(council: CouncilView, rows: Sequence[Row]) -> Plan:
     plan, seen = Plan(), dict[str, int]()
     members = {m.member_id: m for m in council.members}
     for row in rows:
-        found = member_command(council.code, row)
+        found = row.problem or member_command(council.code, row)
         if isinstance(found, RowCommand):
             found = _same_file_twice(seen, found) or found
         if isinstance(found, RowProblem):
@@ -365,13 +428,20 @@ def _member_is(member: MemberView) -> tuple[frozenset[str], ...]:
     return frozenset(member.roles), frozenset(member.bodies), frozenset(member.chairs)
 
 
-def plan_households(council: str, households: Iterable[HouseholdView], rows: Sequence[Row]) -> Plan:
-    """What a households file does: register new units, leave identical ones alone (a unit
-    registered otherwise is a problem: no command changes a household)."""
+def plan_households(
+    council: str,
+    households: Iterable[HouseholdView],
+    rows: Sequence[Row],
+    members: Collection[str] | None = None,
+) -> Plan:
+    """What a households file does: register new units, give a registered unit another
+    representative or other joint owners (ChangeHousehold), leave identical ones alone; a unit
+    registered with another area or bodies is a problem (no command changes those).
+    ``members``: the enrolled member ids, to refuse a row naming anyone else."""
     plan, seen = Plan(), dict[str, int]()
     registered = {h.unit: h for h in households}
     for row in rows:
-        found = household_command(council, row)
+        found = row.problem or household_command(council, row)
         if isinstance(found, RowCommand):
             found = _same_file_twice(seen, found) or found
         if isinstance(found, RowProblem):
@@ -380,20 +450,31 @@ def plan_households(council: str, households: Iterable[HouseholdView], rows: Seq
         cmd = found.command
         assert isinstance(cmd, c.RegisterHousehold)
         current = registered.get(cmd.unit)
-        if current is None:
-            plan.send.append(found)
-        elif (current.exclusive_area, current.owner_id, frozenset(current.bodies)) == (
-            cmd.exclusive_area,
+        unchanged = current is not None and (current.owner_id, current.co_owners) == (
             cmd.owner_id,
+            cmd.co_owners,
+        )
+        owners = _owners_problem(row.line, cmd, None if unchanged else members)
+        if owners is not None:
+            plan.problems.append(owners)
+        elif current is None:
+            plan.send.append(found)
+        elif (current.exclusive_area, frozenset(current.bodies)) != (
+            cmd.exclusive_area,
             frozenset(b.value for b in cmd.bodies),
         ):
-            plan.unchanged.append(row.line)
-        else:
             plan.problems.append(
                 RowProblem(
                     row.line, "unit", cmd.unit, "csv.unit_registered", "registered otherwise"
                 )
             )
+        elif unchanged:
+            plan.unchanged.append(row.line)
+        else:
+            change = c.ChangeHousehold(
+                council=cmd.council, unit=cmd.unit, owner_id=cmd.owner_id, co_owners=cmd.co_owners
+            )
+            plan.send.append(RowCommand(row.line, cmd.unit, change))
     return plan
 
 
@@ -425,12 +506,15 @@ def members_csv(members: Iterable[MemberView]) -> bytes:
     )
 
 
+def household_cells(h: HouseholdView) -> tuple[str, ...]:
+    """A household's cells under :data:`HOUSEHOLD_COLUMNS` (not yet guarded)."""
+    co_owners = ";".join(h.co_owners)
+    return (h.unit, format_area(h.exclusive_area), h.owner_id, co_owners, ";".join(h.bodies))
+
+
 def households_csv(households: Iterable[HouseholdView]) -> bytes:
     """The households file (UTF-8 with a BOM, formula-like cells quoted)."""
     return _write(
         HOUSEHOLD_COLUMNS,
-        (
-            (h.unit, format_area(h.exclusive_area), h.owner_id, ";".join(h.bodies))
-            for h in households
-        ),
+        (household_cells(h) for h in households),
     )

@@ -116,7 +116,7 @@ def play(app: Governance) -> None:
     app.remove_member(c, "m8", actor=clerk)
     app.enroll_member(c, "m9", "赵敏", actor=clerk)
     app.change_member(c, "m9", actor=clerk, roles=("officer",), bodies=(Body.TWO_COMMITTEES,))
-    app.register_household(c, "1-101", Decimal("88.50"), "m2", actor=clerk)
+    app.register_household(c, "1-101", Decimal("88.50"), "m2", actor=clerk, co_owners=("m3",))
     app.change_spending_threshold(c, "10000.00", actor=clerk)
 
     procedure = specimen_procedure()
@@ -282,6 +282,8 @@ def play(app: Governance) -> None:
     told.attempted("email", "timeout", at=app.now(), actor="system")
     told.post_on_board("undeliverable", at=app.now(), actor="system")
     app.save(told)
+    # The joint owners of 1-101 designate the other one to vote for the unit.
+    app.change_household(c, "1-101", "m3", actor=clerk, co_owners=("m2",))
 
 
 def specimen_events(app: Governance) -> Iterator[DomainEvent]:

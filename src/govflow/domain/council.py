@@ -6,12 +6,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from govflow.domain.base import SYSTEM_ACTOR, Aggregate, DomainEvent
-from govflow.domain.errors import AlreadyExistsError, InvalidInputError, UnknownMemberError
+from govflow.domain.errors import (
+    AlreadyExistsError,
+    InvalidInputError,
+    NotFoundError,
+    UnknownMemberError,
+)
 from govflow.domain.ids import council_id
 from govflow.domain.money import DEFAULT_THRESHOLD, Yuan
 
@@ -38,6 +43,12 @@ AREA_WEIGHTED = frozenset({Body.OWNERS_ASSEMBLY, Body.AFFECTED_HOUSEHOLDS})
 
 Area = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
 MemberId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class JointOwnersError(InvalidInputError):
+    """A unit's joint owners named twice, or its representative also among the others."""
+
+    code = "household.joint_owners"
 
 
 class CouncilRegistered(DomainEvent):
@@ -74,11 +85,34 @@ class MemberLeft(DomainEvent):
 
 
 class HouseholdRegistered(DomainEvent):
+    """A unit of the property register: its exclusive area, the owner who votes for it (the
+    representative its joint owners designated) and the other joint owners (共有人), who are
+    recorded but never on a roll for this unit.
+
+    Version 1 had no joint owners."""
+
     TOPIC = "govflow.council.household_registered"
+    class_version = 2
     unit: str
     exclusive_area: Area
     owner_id: MemberId
     bodies: tuple[Body, ...] = ()
+    co_owners: tuple[MemberId, ...] = ()
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 had no joint owners: the owner alone."""
+        state.setdefault("co_owners", [])
+
+
+class HouseholdChanged(DomainEvent):
+    """Another representative or other joint owners for a registered unit: rolls frozen
+    from now on take them (a vote already open keeps the roll it opened with)."""
+
+    TOPIC = "govflow.council.household_changed"
+    unit: str
+    owner_id: MemberId
+    co_owners: tuple[MemberId, ...] = ()
 
 
 class SpendingThresholdChanged(DomainEvent):
@@ -101,8 +135,9 @@ class Member:
 @dataclass
 class Household:
     exclusive_area: Decimal
-    owner_id: str
+    owner_id: str  # votes for the unit (the joint owners' representative)
     bodies: frozenset[Body] = field(default_factory=frozenset)
+    co_owners: tuple[str, ...] = ()  # the other joint owners (共有人): never on a roll for it
 
 
 @dataclass(frozen=True)
@@ -171,8 +206,12 @@ class Council(Aggregate):
                 del self.members[event.member_id]
             case HouseholdRegistered():
                 self.households[event.unit] = Household(
-                    event.exclusive_area, event.owner_id, frozenset(event.bodies)
+                    event.exclusive_area, event.owner_id, frozenset(event.bodies), event.co_owners
                 )
+            case HouseholdChanged():
+                household = self.households[event.unit]
+                household.owner_id = event.owner_id
+                household.co_owners = event.co_owners
             case SpendingThresholdChanged():
                 self.spending_threshold = event.spending_threshold
 
@@ -241,9 +280,13 @@ class Council(Aggregate):
         at: datetime,
         actor: str,
         bodies: tuple[Body, ...] = (Body.OWNERS_ASSEMBLY,),
+        co_owners: tuple[str, ...] = (),
     ) -> None:
+        """Register a unit. With joint owners (``co_owners``), ``owner_id`` is the one they
+        designated to vote for the unit, and every joint owner must be enrolled."""
         if unit in self.households:
             raise AlreadyExistsError(f"unit {unit} is already registered", unit=unit)
+        self._check_owners(unit, owner_id, co_owners, enrolled=bool(co_owners))
         self._trigger(
             HouseholdRegistered,
             at=at,
@@ -252,7 +295,52 @@ class Council(Aggregate):
             exclusive_area=exclusive_area,
             owner_id=owner_id,
             bodies=bodies,
+            co_owners=co_owners,
         )
+
+    def change_household(
+        self,
+        unit: str,
+        owner_id: str,
+        *,
+        at: datetime,
+        actor: str,
+        co_owners: tuple[str, ...] = (),
+    ) -> None:
+        """Give a unit another representative or other joint owners (both enrolled). A vote
+        open now keeps the roll it froze; votes opened later take the change."""
+        household = self.household(unit)
+        self._check_owners(unit, owner_id, co_owners, enrolled=True)
+        if (household.owner_id, household.co_owners) == (owner_id, co_owners):
+            return
+        self._trigger(
+            HouseholdChanged, at=at, actor=actor, unit=unit, owner_id=owner_id, co_owners=co_owners
+        )
+
+    def household(self, unit: str) -> Household:
+        try:
+            return self.households[unit]
+        except KeyError:
+            raise NotFoundError(f"unit {unit} is not registered", unit=unit) from None
+
+    def _check_owners(
+        self, unit: str, owner_id: str, co_owners: tuple[str, ...], *, enrolled: bool
+    ) -> None:
+        """Joint owners are each named once, the representative not among the others, and
+        (``enrolled``) every one of them is a member of the council."""
+        if len(set(co_owners)) != len(co_owners):
+            raise JointOwnersError(
+                f"unit {unit}: a joint owner is named twice", unit=unit, co_owners=co_owners
+            )
+        if owner_id in co_owners:
+            raise JointOwnersError(
+                f"unit {unit}: {owner_id} votes for the unit and is not also among the other "
+                "joint owners",
+                unit=unit,
+                owner_id=owner_id,
+            )
+        for member_id in (owner_id, *co_owners) if enrolled else co_owners:
+            self.member(member_id)
 
     def change_spending_threshold(self, threshold: Decimal, *, at: datetime, actor: str) -> None:
         self._trigger(SpendingThresholdChanged, at=at, actor=actor, spending_threshold=threshold)
@@ -273,7 +361,9 @@ class Council(Aggregate):
         """The voters of ``body`` now, built one way for every body: members who sit on it
         and the owners of households registered with it, each once. Owners' bodies weigh by
         exclusive area (an owner of several units counts once, with their total area) and
-        count only owners; every other body counts heads."""
+        count only owners; every other body counts heads. A unit's joint owners vote once,
+        through the representative they designated (``owner_id``): the other joint owners
+        are not on a roll for that unit (one who represents another unit votes for that)."""
         area_weighted = body in AREA_WEIGHTED
         weights: dict[str, Decimal] = {}
         for household in self.households.values():

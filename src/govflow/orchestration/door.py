@@ -83,6 +83,7 @@ class CommandDoor:
             c.ChangeMember: self._change_member,
             c.RemoveMember: self._remove,
             c.RegisterHousehold: self._household,
+            c.ChangeHousehold: self._change_household,
             c.ChangeThreshold: self._threshold,
             c.IssueToken: self._issue_token,
             c.RevokeToken: self._revoke_token,
@@ -489,6 +490,16 @@ class CommandDoor:
                 cmd.owner_id,
                 actor=actor,
                 bodies=cmd.bodies,
+                co_owners=cmd.co_owners,
+            )
+        )
+        return cmd.unit
+
+    async def _change_household(self, cmd: c.ChangeHousehold, who: Principal) -> str:
+        actor = authorize(who, Action.KEEP_ROLL, cmd.council)
+        await asyncio.to_thread(
+            lambda: self.app.change_household(
+                cmd.council, cmd.unit, cmd.owner_id, actor=actor, co_owners=cmd.co_owners
             )
         )
         return cmd.unit

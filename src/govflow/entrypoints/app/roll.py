@@ -1,5 +1,6 @@
 """The roll (``/app/roll``): members with their roles, bodies and chairs, households with their
-exclusive areas, and the spending threshold; kept by the clerk, with CSV import and export.
+exclusive areas, and the spending threshold; kept by the clerk, with CSV and Excel (``.xlsx``)
+import and export.
 
 Members read the roll (the policy's ``read``); households, with owners and areas, show to those
 who may export the roll (the clerk and auditors), like the CSV files. Every change is a command
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from govflow.application import commands as c
-from govflow.application import roll_csv
+from govflow.application import roll_csv, roll_xlsx
 from govflow.domain.council import Body
 from govflow.domain.errors import GovflowError
 from govflow.domain.policy import Action, authorize
@@ -53,6 +54,16 @@ CSV_PROBLEMS: dict[str, tuple[str, str]] = {
         "此房号已按其他面积、业主或组织登记",
         "the unit is registered with another area, owner or bodies",
     ),
+    "household.joint_owners": (
+        "共有人重复，或投票的业主也列在共有人中",
+        "a joint owner named twice, or the voting owner also among the joint owners",
+    ),
+    "xlsx.date": (
+        "这是日期而不是文字：请把此列设为文本格式（Excel 会把 3-01 当成日期）",
+        "a date, not text: format the column as text (Excel reads 3-01 as a date)",
+    ),
+    "xlsx.formula": ("这是公式：请直接填写内容", "a formula: type the value itself"),
+    "xlsx.not_text": ("这一格不是文字或数字", "neither text nor a number"),
     "already_exists": ("已在名册中", "already on the roll"),
     "area.invalid": (
         "面积格式不正确：请填平方米，最多两位小数，例如 89.50",
@@ -129,7 +140,8 @@ async def remove(request: Request, caller: AppCaller, form: Form, member_id: str
 
 @router.post("/households")
 async def household(request: Request, caller: AppCaller, form: Form) -> Response:
-    """Register a household (fields: unit, exclusive_area, owner_id, bodies)."""
+    """Register a household (fields: unit, exclusive_area, owner_id, co_owners separated by
+    ``;``, bodies)."""
     bodies = await many(request, "bodies")
 
     def build() -> c.Command:
@@ -139,6 +151,7 @@ async def household(request: Request, caller: AppCaller, form: Form) -> Response
             exclusive_area=form.get("exclusive_area", ""),
             owner_id=form.get("owner_id", "").strip(),
             bodies=tuple(bodies) or (Body.OWNERS_ASSEMBLY,),
+            co_owners=tuple(roll_csv.split_list(form.get("co_owners", ""))),
         )
 
     again = again_with(roll_page, request, caller, form={**form, "hh_bodies": bodies})
@@ -171,9 +184,9 @@ async def import_file(request: Request, caller: AppCaller, form: Form) -> Respon
             raise roll_csv.CsvFileError("choose what the file holds: members or households")
         kind: roll_csv.Kind = "members" if asked == "members" else "households"
         if not isinstance(upload, UploadFile):
-            raise roll_csv.CsvFileError("choose a CSV file")
+            raise roll_csv.CsvFileError("choose a CSV or Excel (.xlsx) file")
         data = await upload.read(roll_csv.MAX_BYTES + 1)
-        rows = roll_csv.read_rows(data, kind)
+        rows = await asyncio.to_thread(roll_xlsx.read_file, data, kind, upload.filename or "")
     except GovflowError as error:
         problem, status = refusal(error, lang)
         if error.code == "csv.invalid":
@@ -185,7 +198,9 @@ async def import_file(request: Request, caller: AppCaller, form: Form) -> Respon
         plan = roll_csv.plan_members(council, rows)
     else:
         households = await asyncio.to_thread(roll_csv.list_households, app, code)
-        plan = roll_csv.plan_households(code, households, rows)
+        council = await asyncio.to_thread(app.get_council, code)
+        members = {m.member_id for m in council.members}
+        plan = roll_csv.plan_households(code, households, rows, members)
     imported: list[roll_csv.RowCommand] = []
     door = door_of(request)
     for row in plan.send:
@@ -212,10 +227,10 @@ async def import_file(request: Request, caller: AppCaller, form: Form) -> Respon
     )
 
 
-def _csv(data: bytes, name: str) -> Response:
+def _csv(data: bytes, name: str, media_type: str = "text/csv; charset=utf-8") -> Response:
     return Response(
         data,
-        media_type="text/csv; charset=utf-8",
+        media_type=media_type,
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store",
@@ -237,6 +252,18 @@ async def export_households(request: Request, caller: AppCaller) -> Response:
         roll_csv.list_households, governance(request), caller.council
     )
     return _csv(roll_csv.households_csv(households), f"{caller.council}-households.csv")
+
+
+@router.get("/households.xlsx")
+async def export_households_xlsx(request: Request, caller: AppCaller) -> Response:
+    """The households as an Excel workbook (the same columns as the CSV file)."""
+    authorize(caller, Action.EXPORT, caller.council)
+    households = await asyncio.to_thread(
+        roll_csv.list_households, governance(request), caller.council
+    )
+    data = await asyncio.to_thread(roll_xlsx.households_xlsx, households)
+    name = f"{caller.council}-households.xlsx"
+    return _csv(data, name, roll_xlsx.MEDIA_TYPE)
 
 
 @router.get("/members")

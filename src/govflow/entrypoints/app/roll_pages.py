@@ -35,6 +35,8 @@ WORDS: Words = {
         "area": "专有部分面积（平方米）",
         "area_hint": "例如 89.50，最多两位小数",
         "owner": "业主编号",
+        "co_owners": "其他共有人编号（用 ; 分隔）",
+        "joint_owners": "共有人：",
         "enroll": "登记新成员",
         "enroll_button": "登记",
         "change": "修改",
@@ -47,9 +49,9 @@ WORDS: Words = {
         "set_threshold": "修改审议限额",
         "amount": "金额（元）",
         "amount_hint": "例如 20000 或 20,000.00",
-        "import": "从表格导入（CSV）",
+        "import": "从表格导入（CSV 或 Excel）",
         "import_kind": "导入内容",
-        "import_file": "选择 CSV 文件",
+        "import_file": "选择 CSV 或 Excel（.xlsx）文件",
         "import_button": "导入",
         "import_rule": (
             "每一行单独办理：有问题的行不导入并在结果中列出（行号、内容、原因），其余的行照常导入。"
@@ -58,11 +60,15 @@ WORDS: Words = {
         "import_format_members": (
             "成员文件的列：member_id,name,roles,bodies,chairs（多项用分号 ; 分隔）"
         ),
-        "import_format_households": "住户文件的列：unit,exclusive_area,owner_id,bodies",
+        "import_format_households": (
+            "住户文件的列：unit,exclusive_area,owner_id,co_owners,bodies"
+            "（owner_id 为代表共有人投票的业主，co_owners 为其他共有人，用 ; 分隔）"
+        ),
         "import_limit": "文件最大 512 KB，最多 2000 行；UTF-8 或 Excel 默认的中文编码均可。",
         "export": "导出（CSV，可用 Excel 打开）",
         "export_members": "导出成员",
         "export_households": "导出住户",
+        "export_households_xlsx": "导出住户（Excel）",
         "households_count": "已登记住户：",
         "households_hidden": "住户的业主和面积只有书记员和监督员可以查看。",
         "none": "无",
@@ -100,6 +106,8 @@ WORDS: Words = {
         "area": "Exclusive area (m²)",
         "area_hint": "e.g. 89.50, at most two decimals",
         "owner": "Owner id",
+        "co_owners": "Other joint owners' ids (separated by ;)",
+        "joint_owners": "joint owners: ",
         "enroll": "Enroll a member",
         "enroll_button": "Enroll",
         "change": "Change",
@@ -112,9 +120,9 @@ WORDS: Words = {
         "set_threshold": "Change the threshold",
         "amount": "Amount (yuan)",
         "amount_hint": "e.g. 20000 or 20,000.00",
-        "import": "Import from a spreadsheet (CSV)",
+        "import": "Import from a spreadsheet (CSV or Excel)",
         "import_kind": "What the file holds",
-        "import_file": "CSV file",
+        "import_file": "CSV or Excel (.xlsx) file",
         "import_button": "Import",
         "import_rule": (
             "Each row is handled on its own: rows with a problem are not imported and are "
@@ -124,11 +132,15 @@ WORDS: Words = {
         "import_format_members": (
             "Members file columns: member_id,name,roles,bodies,chairs (lists separated by ;)"
         ),
-        "import_format_households": "Households file columns: unit,exclusive_area,owner_id,bodies",
+        "import_format_households": (
+            "Households file columns: unit,exclusive_area,owner_id,co_owners,bodies (owner_id "
+            "votes for the unit's joint owners; co_owners: the others, separated by ;)"
+        ),
         "import_limit": "At most 512 KB and 2000 rows; UTF-8 or Excel's Chinese encoding.",
         "export": "Export (CSV, opens in Excel)",
         "export_members": "Export members",
         "export_households": "Export households",
+        "export_households_xlsx": "Export households (Excel)",
         "households_count": "Households registered: ",
         "households_hidden": "Owners and areas of households show to the clerk and auditors.",
         "none": "none",

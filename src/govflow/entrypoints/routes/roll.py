@@ -31,8 +31,13 @@ class MemberBody(Strict):
 class HouseholdBody(Strict):
     unit: Name = Field(min_length=1, max_length=64)
     exclusive_area: ExclusiveArea
-    owner_id: PersonId
+    owner_id: PersonId = Field(description="votes for the unit (the joint owners' representative)")
     bodies: list[Body] = Field(default_factory=lambda: [Body.OWNERS_ASSEMBLY])
+    co_owners: list[PersonId] = Field(
+        default_factory=list,
+        max_length=50,
+        description="the other joint owners (共有人): enrolled members, recorded, not voting",
+    )
 
 
 class ThresholdBody(Strict):
@@ -110,6 +115,7 @@ async def household(code: str, body: HouseholdBody, caller: Caller, door: Door) 
         exclusive_area=body.exclusive_area,
         owner_id=body.owner_id,
         bodies=tuple(body.bodies),
+        co_owners=tuple(body.co_owners),
     )
     return {"unit": await door.handle(command, caller)}
 
