@@ -110,6 +110,23 @@ class ProposeIssue(ItemCommand):
 
 class CastBallot(ItemCommand):
     choice: Choice
+    for_member: MemberId | None = None  # vote as this voter's proxy (委托), for them
+
+
+class AppointProxy(ItemCommand):
+    """Appoint a proxy (委托) for the item's vote stage (by default its vote by ballots), on a
+    委托书 kept by its scan's sha256; the clerk records a paper one for ``principal``."""
+
+    proxy: MemberId
+    proxy_form_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    principal: MemberId | None = None  # default: the caller
+    stage: Name | None = Field(default=None, max_length=64)
+
+
+class RevokeProxy(ItemCommand):
+    principal: MemberId | None = None  # default: the caller
+    stage: Name | None = Field(default=None, max_length=64)
+    reason: Name = Field(default="revoked by the principal", min_length=1, max_length=500)
 
 
 class RateIssue(ItemCommand):

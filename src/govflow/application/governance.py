@@ -12,6 +12,7 @@ from govflow.application.issues import IssueCases
 from govflow.application.listing import ListingCases
 from govflow.application.meetings import MeetingCases
 from govflow.application.notification_sending import NotificationSending
+from govflow.application.proxies import ProxyCases
 from govflow.application.resolutions import ResolutionCases
 from govflow.application.spending import SpendingCases
 from govflow.application.voting import VotingCases
@@ -22,6 +23,7 @@ class Governance(
     CouncilCases,
     IssueCases,
     VotingCases,
+    ProxyCases,
     EvaluationCases,
     MeetingCases,
     ResolutionCases,

@@ -13,6 +13,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from govflow.application.governance import Governance
+from govflow.application.voting import Cast
 from govflow.domain.access import HolderKind, Scope
 from govflow.domain.ballot import Choice
 from govflow.domain.base import DomainEvent
@@ -23,7 +24,7 @@ from govflow.domain.ids import issue_id
 from govflow.domain.invitation import invitation_uuid
 from govflow.domain.issue import IssueOutcome, StageOutcome
 from govflow.domain.notice import NoticeKind, NoticePeriod
-from govflow.domain.procedure import Procedure
+from govflow.domain.procedure import Procedure, Proxies
 from govflow.domain.rating import Satisfaction
 from govflow.domain.voting import Base, Comparison, Threshold, VotingRule
 from govflow.domain.webhook import Subscriber
@@ -284,6 +285,36 @@ def play(app: Governance) -> None:
     app.save(told)
     # The joint owners of 1-101 designate the other one to vote for the unit.
     app.change_household(c, "1-101", "m3", actor=clerk, co_owners=("m2",))
+    proxies(app)
+
+
+def proxies(app: Governance) -> None:
+    """Proxies (委托), in a council of their own so that nothing of the first one moves: m3
+    appoints m2 and revokes it; the clerk records m4's paper 委托书 appointing m1, who votes
+    for m4."""
+    c, clerk = "specimen-proxies", "clerk"
+    app.register_council(c, "委托样例社区", actor=clerk)
+    for i in range(1, 5):
+        app.enroll_member(
+            c, f"m{i}", f"成员{i}", actor=clerk, bodies=(Body.PARTY_MEMBERS_ASSEMBLY,)
+        )
+    app.propose_issue(c, 4, "委托投票", specimen_procedure(), actor="m1")
+    for stage in ("propose", "deliberate"):
+        app.open_stage(c, 4, stage, deadline=None, actor="m1")
+        app.close_stage(c, 4, stage, StageOutcome.COMPLETED, actor="m1")
+    app.skip_stage(c, 4, "review", "not over the threshold", actor="system")
+    app.open_stage(c, 4, "resolve", deadline=START + timedelta(days=90), actor="system")
+    app.open_voting(
+        c, 4, "resolve", body=Body.PARTY_MEMBERS_ASSEMBLY, rule=PARTY_RULE,
+        closes_at=START + timedelta(days=90), actor="system",
+    )  # fmt: skip
+    form = hashlib.sha256(b"proxy form").hexdigest()
+    allowed = Proxies(allowed=True, cap=1)
+    app.appoint_proxy(c, 4, "resolve", "m3", "m2", form, proxies=allowed, actor="m3")
+    app.revoke_proxy(c, 4, "resolve", "m3", reason="will vote in person", actor="m3")
+    app.appoint_proxy(c, 4, "resolve", "m4", "m1", form, proxies=allowed, actor=clerk)
+    app.cast_ballots([Cast(c, 4, "m1", Choice.YES), Cast(c, 4, "m1", Choice.NO, for_member="m4")])
+    app.close_voting(c, 4, "deadline", actor="system")
 
 
 def specimen_events(app: Governance) -> Iterator[DomainEvent]:

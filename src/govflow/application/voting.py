@@ -18,29 +18,42 @@ from eventsourcing.persistence import IntegrityError
 from govflow.application.core import GovernanceCore
 from govflow.application.log_reader import scan
 from govflow.application.views import BallotReceipt, ReceiptCheck, TallyView
-from govflow.domain.ballot import Ballot, BallotCast, Choice, tally
+from govflow.domain.ballot import Ballot, BallotCast, Choice, ProxyBallotCast, tally
+from govflow.domain.base import Aggregate
 from govflow.domain.council import Body
-from govflow.domain.errors import DoubleVoteError, GovflowError, VotingNotOpenError
+from govflow.domain.errors import (
+    DoubleVoteError,
+    GovflowError,
+    NotFoundError,
+    RuleViolationError,
+    VotingNotOpenError,
+)
 from govflow.domain.ids import issue_id
 from govflow.domain.issue import Issue, OpenVoting, VotingClosed, VotingOpened, VotingTallied
+from govflow.domain.proxy import Proxy, proxy_id
 from govflow.domain.voting import VotingRule
+
+_BALLOT_TOPICS = (BallotCast.TOPIC, ProxyBallotCast.TOPIC)
 
 
 class Cast(NamedTuple):
     """One voter's ballot to record: the item, the voter (as the policy found them) and,
-    when the caller is a person, their enrolment."""
+    when the caller is a person, their enrolment; ``for_member``: the principal whose proxy
+    (委托) the voter is, voting for them."""
 
     council: str
     number: int
     voter: str
     choice: Choice
     enrolment: int | None = None
+    for_member: str | None = None
 
 
-def _double_vote(voter: str, voting: OpenVoting) -> DoubleVoteError:
+def _double_vote(cast: Cast, voting: OpenVoting) -> DoubleVoteError:
+    whose = f" for {cast.for_member}" if cast.for_member else ""
     return DoubleVoteError(
-        f"{voter} has already voted in {voting.ballot_key}",
-        voter=voter,
+        f"{cast.voter} has already voted{whose} in {voting.ballot_key}",
+        voter=cast.voter,
         ballot_key=voting.ballot_key,
     )
 
@@ -100,30 +113,36 @@ class VotingCases(GovernanceCore):
         (someone in it had voted already), each ballot is saved on its own."""
         outcomes: list[BallotReceipt | GovflowError | None] = [None] * len(casts)
         ready: list[tuple[int, Ballot, OpenVoting]] = []
+        uses: list[Aggregate] = []  # the appointments proxies' ballots used
         seen: set[UUID] = set()
         for i, cast in enumerate(casts):
             try:
                 voting = self._current_voting(issue_id(cast.council, cast.number))
-                ballot = self._ballot(cast, voting)
+                ballot, used = self._ballot(cast, voting)
             except GovflowError as refused:
                 outcomes[i] = refused
                 continue
-            if ballot.id in seen:
-                outcomes[i] = _double_vote(cast.voter, voting)
+            if ballot.id in seen or (used is not None and used.id in seen):
+                outcomes[i] = _double_vote(cast, voting)
                 continue
             seen.add(ballot.id)
+            if used is not None:
+                seen.add(used.id)
+                uses.append(used)
             ready.append((i, ballot, voting))
         positions: dict[UUID, int] = {}
         try:
-            for recording in self.save(*(ballot for _, ballot, _ in ready)) if ready else ():
+            saving = (*(ballot for _, ballot, _ in ready), *uses)
+            for recording in self.save(*saving) if ready else ():
                 positions[recording.domain_event.originator_id] = recording.notification.id
         except IntegrityError:
             for i, _, voting in ready:  # the failed save took the ballots' events: cast again
                 try:
-                    ballot = self._ballot(casts[i], voting)
-                    positions[ballot.id] = self.save(ballot)[-1].notification.id
+                    ballot, used = self._ballot(casts[i], voting)
+                    recorded = self.save(ballot, *([used] if used is not None else []))
+                    positions[ballot.id] = recorded[0].notification.id
                 except IntegrityError:
-                    outcomes[i] = _double_vote(casts[i].voter, voting)
+                    outcomes[i] = _double_vote(casts[i], voting)
                 except GovflowError as refused:
                     outcomes[i] = refused
         for i, ballot, voting in ready:
@@ -138,8 +157,25 @@ class VotingCases(GovernanceCore):
         assert len(done) == len(casts)
         return done
 
-    def _ballot(self, cast: Cast, voting: OpenVoting) -> Ballot:
-        return Ballot.cast(voting, cast.voter, cast.choice, at=self.now(), enrolment=cast.enrolment)
+    def _ballot(self, cast: Cast, voting: OpenVoting) -> tuple[Ballot, Proxy | None]:
+        """The ballot to save and, for a proxy's, the appointment it used (save both)."""
+        if cast.for_member is None:
+            ballot = Ballot.cast(
+                voting, cast.voter, cast.choice, at=self.now(), enrolment=cast.enrolment
+            )
+            return ballot, None
+        stage = voting.ballot_key.rsplit("#", 1)[0]
+        try:
+            appointment = self._get(
+                Proxy, proxy_id(voting.issue_id, stage, cast.for_member), "appointment"
+            )
+        except NotFoundError:
+            raise RuleViolationError(
+                f"{cast.voter} holds no appointment from {cast.for_member}",
+                voter=cast.voter,
+            ) from None
+        ballot = Ballot.cast_by_proxy(voting, appointment, cast.voter, cast.choice, at=self.now())
+        return ballot, appointment
 
     def _count_ballot(self, voting: OpenVoting) -> bool:
         """Count one more ballot of the round; True once the whole roll has voted.
@@ -160,7 +196,8 @@ class VotingCases(GovernanceCore):
 
     def _count_round(self, issue_uuid: UUID, ballot_key: str) -> int:
         opened, _ = self._round_positions(issue_uuid, ballot_key)
-        voters = {voter for voter, _ in self._ballots(issue_uuid, ballot_key, opened, None)}
+        ballots = self._round_ballots(issue_uuid, ballot_key, opened, None)
+        voters = {voter for voter, _, _ in ballots}
         return len(voters)
 
     def close_voting(
@@ -178,9 +215,11 @@ class VotingCases(GovernanceCore):
             raise VotingNotOpenError("no voting was opened on this issue")
         if not issue.has_applied(tally_step):
             opened, closed = self._round_positions(issue.id, voting.ballot_key)
+            ballots = list(self._round_ballots(issue.id, voting.ballot_key, opened, closed))
             result = tally(
                 voting,
-                self._ballots(issue.id, voting.ballot_key, opened, closed),
+                ((voter, choice) for voter, choice, proxied in ballots if not proxied),
+                by_proxy=((voter, choice) for voter, choice, proxied in ballots if proxied),
                 counted_up_to=closed,
             )
             issue.record_tally(result, at=self.now(), actor=actor, step=tally_step)
@@ -239,12 +278,22 @@ class VotingCases(GovernanceCore):
     def _ballots(
         self, issue_uuid: UUID, ballot_key: str, after: int, before: int | None
     ) -> Iterator[tuple[str, str]]:
+        """``(voter, choice)`` of the voters' own ballots of the round in the range."""
+        for voter, choice, proxied in self._round_ballots(issue_uuid, ballot_key, after, before):
+            if not proxied:
+                yield voter, choice
+
+    def _round_ballots(
+        self, issue_uuid: UUID, ballot_key: str, after: int, before: int | None
+    ) -> Iterator[tuple[str, str, bool]]:
+        """``(voter, choice, by proxy)`` of the round's ballots in the range, in log order (a
+        proxy's ballot names the voter it was cast for)."""
         wanted_issue = str(issue_uuid)
         stop = None if before is None else before - 1
-        for record in scan(self.log_reader, after, stop=stop, topics=(BallotCast.TOPIC,)):
+        for record in scan(self.log_reader, after, stop=stop, topics=_BALLOT_TOPICS):
             state = orjson.loads(self.payload(record.state))
             if state["issue_id"] == wanted_issue and state["ballot_key"] == ballot_key:
-                yield state["voter"], state["choice"]
+                yield state["voter"], state["choice"], record.topic == ProxyBallotCast.TOPIC
 
     def check_receipt(
         self, code: str, number: int, ballot_id: UUID, notification_id: int
@@ -258,7 +307,7 @@ class VotingCases(GovernanceCore):
             bool(records)
             and records[0].id == notification_id
             and records[0].originator == ballot_id.hex
-            and records[0].topic == BallotCast.TOPIC
+            and records[0].topic in _BALLOT_TOPICS
         )
         if not found:
             return ReceiptCheck(in_log=False, ballot_key=None, tallied=False, counted=False)

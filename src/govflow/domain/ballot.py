@@ -6,12 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from govflow.domain.base import Aggregate, DomainEvent
-from govflow.domain.errors import NotOnRollError, VotingNotOpenError
-from govflow.domain.ids import ballot_id
+from govflow.domain.errors import NotOnRollError, RuleViolationError, VotingNotOpenError
+from govflow.domain.ids import NAMESPACE, ballot_id
 from govflow.domain.issue import OpenVoting, Tally
+from govflow.domain.proxy import Proxy
 from govflow.domain.voting import Counts, Electorate, decide
 
 
@@ -30,8 +31,30 @@ class BallotCast(DomainEvent):
     weight: Decimal
 
 
+class ProxyBallotCast(DomainEvent):
+    """A proxy (委托) voted for a voter on the roll; the voter's own ballot overrides it."""
+
+    TOPIC = "govflow.ballot.cast_by_proxy"
+    issue_id: UUID
+    ballot_key: str
+    voter: str  # the principal, on the frozen roll
+    proxy: str
+    choice: Choice
+    weight: Decimal
+
+
+def proxy_ballot_id(issue: UUID, ballot_key: str, principal: str) -> UUID:
+    """The proxy's ballot for ``principal``: apart from the principal's own, one per round."""
+    return uuid5(NAMESPACE, f"ballot:{issue}:{ballot_key}:{principal}:proxy")
+
+
+def _check_open(voting: OpenVoting, at: datetime) -> None:
+    if not voting.is_open or at >= voting.closes_at:
+        raise VotingNotOpenError("voting is not open", ballot_key=voting.ballot_key)
+
+
 class Ballot(Aggregate):
-    created_by = (BallotCast,)
+    created_by = (BallotCast, ProxyBallotCast)
 
     @classmethod
     def cast(
@@ -45,8 +68,7 @@ class Ballot(Aggregate):
     ) -> Ballot:
         """Cast ``voter``'s ballot; refused unless voting is open and they are on the roll, as
         the person enrolled when it was frozen (``enrolment``, when the caller is known)."""
-        if not voting.is_open or at >= voting.closes_at:
-            raise VotingNotOpenError("voting is not open", ballot_key=voting.ballot_key)
+        _check_open(voting, at)
         weight = voting.roll.get(voter)
         if weight is None:
             raise NotOnRollError(
@@ -70,28 +92,70 @@ class Ballot(Aggregate):
             weight=weight,
         )
 
+    @classmethod
+    def cast_by_proxy(
+        cls, voting: OpenVoting, appointment: Proxy, proxy: str, choice: Choice, *, at: datetime
+    ) -> Ballot:
+        """Cast the principal's ballot as their ``proxy``, recording its use on the live
+        ``appointment`` (save both together)."""
+        _check_open(voting, at)
+        principal = appointment.principal
+        stage = voting.ballot_key.rsplit("#", 1)[0]
+        if appointment.issue_id != voting.issue_id or appointment.stage != stage:
+            raise RuleViolationError("the appointment is for another vote", principal=principal)
+        weight = voting.roll.get(principal)
+        if weight is None:
+            raise NotOnRollError(
+                f"{principal} is not on the roll frozen when voting opened", voter=principal
+            )
+        appointment.use(voting.ballot_key, proxy, at=at)
+        return cls._create(
+            ProxyBallotCast,
+            proxy_ballot_id(voting.issue_id, voting.ballot_key, principal),
+            at=at,
+            actor=proxy,
+            issue_id=voting.issue_id,
+            ballot_key=voting.ballot_key,
+            voter=principal,
+            proxy=proxy,
+            choice=choice,
+            weight=weight,
+        )
+
     def apply(self, event: DomainEvent) -> None:
-        if isinstance(event, BallotCast):
+        if isinstance(event, BallotCast | ProxyBallotCast):
             self.issue_id = event.issue_id
             self.ballot_key = event.ballot_key
             self.voter = event.voter
             self.choice = event.choice
+            self.proxy = event.proxy if isinstance(event, ProxyBallotCast) else None
 
 
-def tally(voting: OpenVoting, ballots: Iterable[tuple[str, str]], *, counted_up_to: int) -> Tally:
-    """Count ``(voter, choice)`` pairs against the frozen roll and the round's rule.
+def tally(
+    voting: OpenVoting,
+    ballots: Iterable[tuple[str, str]],
+    *,
+    counted_up_to: int,
+    by_proxy: Iterable[tuple[str, str]] = (),
+) -> Tally:
+    """Count ``(voter, choice)`` pairs against the frozen roll and the round's rule; then,
+    for each voter on the roll without a ballot of their own, their proxy's (``by_proxy``:
+    ``(principal, choice)``): the voter's own ballot overrides the proxy's.
 
     Voters off the roll and second ballots of a voter are ignored: the store already refuses
     them, this keeps the count right even if it did not.
     """
     seen: set[str] = set()
-    yes = no = abstain = 0
+    own = [(voter, choice, False) for voter, choice in ballots]
+    proxied = [(voter, choice, True) for voter, choice in by_proxy]
+    yes = no = abstain = proxies = 0
     yes_area = present_area = Decimal(0)
-    for voter, choice in ballots:
+    for voter, choice, proxied_ballot in (*own, *proxied):
         weight = voting.roll.get(voter)
         if weight is None or voter in seen:
             continue
         seen.add(voter)
+        proxies += proxied_ballot
         present_area += weight
         if choice == Choice.YES:
             yes += 1
@@ -125,4 +189,5 @@ def tally(voting: OpenVoting, ballots: Iterable[tuple[str, str]], *, counted_up_
         passed=decision.passed,
         rule=decision.rule,
         counted_up_to=counted_up_to,
+        by_proxy=proxies,
     )

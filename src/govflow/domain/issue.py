@@ -147,6 +147,14 @@ class VotingTallied(DomainEvent):
     passed: bool
     rule: str
     counted_up_to: int
+    by_proxy: int = 0  # how many of the counted ballots a proxy (委托) cast
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 had no proxies: no ballot came by proxy."""
+        state.setdefault("by_proxy", 0)
 
 
 class ResolutionRecorded(DomainEvent):
@@ -745,6 +753,7 @@ class Tally:
     passed: bool
     rule: str
     counted_up_to: int
+    by_proxy: int = 0
 
     def fields(self) -> dict[str, object]:
         return dict(self.__dict__)

@@ -72,6 +72,7 @@ class Action(StrEnum):
     SUBSCRIBE_WEBHOOK = "subscribe_webhook"
     PROPOSE = "propose"
     CAST_BALLOT = "cast_ballot"
+    APPOINT_PROXY = "appoint_proxy"
     GIVE_OPINION = "give_opinion"
     RATE = "rate"
     FILE_OBJECTION = "file_objection"
@@ -118,7 +119,17 @@ RULES: dict[Action, tuple[str, str]] = {
         "the clerk, integrations with both `webhooks:manage` and `read`",
     ),
     Action.PROPOSE: ("propose an item", "members, integrations with `issues:propose`"),
-    Action.CAST_BALLOT: ("cast a ballot", "the member themself, if on the frozen roll"),
+    Action.CAST_BALLOT: (
+        "cast a ballot (for oneself, or for a voter as their proxy)",
+        "the member themself, if on the frozen roll; their proxy (委托), with a live "
+        "appointment, until the voter's own ballot overrides it",
+    ),
+    Action.APPOINT_PROXY: (
+        "appoint a proxy (委托) for a vote on a 委托书 (its scan's sha256), or revoke the "
+        "appointment before the proxy has voted",
+        "the voter themself, or the clerk recording a paper 委托书 for them, where the "
+        "procedure allows proxies (at most its cap per proxy)",
+    ),
     Action.GIVE_OPINION: (
         "give an opinion in a discussion stage (群议), or reply to one",
         "members",
@@ -212,6 +223,13 @@ def authorize(
         )
     if who.is_auditor:
         raise ForbiddenError("auditors read everything and write nothing", action=action.value)
+    if action is Action.APPOINT_PROXY:  # ``owner``: the voter whose appointment it is
+        if (owner is not None and owner[0] == who.holder) or who.is_clerk:
+            return who.actor
+        raise ForbiddenError(
+            "only the voter themself or the clerk can appoint or revoke their proxy",
+            action=action.value,
+        )
     if action in (
         Action.KEEP_ROLL,
         Action.ISSUE_TOKEN,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -66,6 +66,14 @@ class NoticeSpec(_Frozen):
     escalate_to: Body | None = None  # who takes unanswered objections
 
 
+class Proxies(_Frozen):
+    """Whether a voter may appoint a proxy (委托) for a vote stage, and how many voters one
+    proxy may hold appointments from (local rules often say one)."""
+
+    allowed: bool = False
+    cap: int = Field(default=1, ge=1, le=1000)
+
+
 class Stage(_Frozen):
     id: Slug
     kind: StageKind
@@ -78,6 +86,8 @@ class Stage(_Frozen):
     # vote (记名表决) shows each choice once voting has closed. While voting is open no
     # choice is shown either way.
     ballot: Literal["secret", "named"] = "secret"
+    # proxies (委托投票): not allowed unless the procedure says so (物业管理条例, local rules)
+    proxies: Proxies = Proxies()
     duration: Period
     on_timeout: TimeoutPolicy = TimeoutPolicy.ADVANCE
     reminder_lead_hours: int = Field(default=24, ge=0, le=24 * 30)
@@ -91,6 +101,8 @@ class Stage(_Frozen):
     def _kind_needs(self) -> Stage:
         if self.kind is StageKind.VOTE and (self.rule is None or self.vote_by is None):
             raise ValueError(f"vote stage {self.id!r} needs a rule and vote_by")
+        if self.proxies.allowed and self.kind is not StageKind.VOTE:
+            raise ValueError(f"stage {self.id!r} allows proxies but is not a vote stage")
         if self.kind is StageKind.REVIEW and self.rule is None:
             raise ValueError(f"review stage {self.id!r} needs a rule")
         if self.kind is StageKind.PUBLISH and self.notice is None:
@@ -157,8 +169,11 @@ class Procedure(_Frozen):
         """sha256 of the canonical JSON form: what an issue records it started with."""
         # Unstated defaults are left out, so a procedure's digest did not change when they
         # gained a name here.
-        unstated = {"defaults"} if self.defaults == Defaults() else None
-        data = self.model_dump(mode="json", exclude=unstated)
+        unstated: dict[str, Any] = {"defaults": True} if self.defaults == Defaults() else {}
+        no_proxies = {i: {"proxies"} for i, s in enumerate(self.stages) if s.proxies == Proxies()}
+        if no_proxies:
+            unstated["stages"] = no_proxies
+        data = self.model_dump(mode="json", exclude=unstated or None)
         canonical = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(canonical).hexdigest()
 

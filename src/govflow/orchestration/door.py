@@ -28,10 +28,13 @@ from govflow.domain.errors import (
     DemoOnlyError,
     GovflowError,
     InvalidInputError,
+    NotFoundError,
     WorkflowUnavailableError,
 )
 from govflow.domain.ids import issue_id
+from govflow.domain.issue import IssueProposed
 from govflow.domain.policy import Action, Principal, authorize
+from govflow.domain.procedure import Proxies, StageKind
 from govflow.orchestration.client import IssueClient
 
 Handler = Callable[[Any, Principal], Awaitable[Any]]
@@ -57,6 +60,8 @@ class CommandDoor:
         self._handlers: dict[type[c.Command], Handler] = {
             c.ProposeIssue: self._propose,
             c.CastBallot: self._cast_ballot,
+            c.AppointProxy: self._appoint_proxy,
+            c.RevokeProxy: self._revoke_proxy,
             c.RateIssue: self._rate,
             c.GiveOpinion: self._opinion,
             c.CloseStage: self._close_stage,
@@ -207,7 +212,17 @@ class CommandDoor:
                 outcomes[i] = refused
                 continue
             allowed.append(
-                (i, Cast(cmd.council, cmd.number, voter, cmd.choice, principal.enrolment))
+                (
+                    i,
+                    Cast(
+                        cmd.council,
+                        cmd.number,
+                        voter,
+                        cmd.choice,
+                        principal.enrolment,
+                        for_member=cmd.for_member if cmd.for_member != voter else None,
+                    ),
+                )
             )
         recorded = self.app.cast_ballots([cast for _, cast in allowed]) if allowed else []
         for (i, _), outcome in zip(allowed, recorded, strict=True):
@@ -227,6 +242,54 @@ class CommandDoor:
                     code=unheard.code,
                 )  # fmt: skip
         return receipt
+
+    # -- proxies (委托) ---------------------------------------------------------------------------
+
+    def proxy_stage(self, council: str, number: int, stage: str | None) -> tuple[str, Proxies]:
+        """The item's vote stage by ballots (``stage``, or its first) and what its procedure,
+        as the item began with it, says of proxies (blocking)."""
+        if self.procedures is None:
+            raise WorkflowUnavailableError("no procedure library is loaded")
+        proposed = next(self.app.domain_events(issue_id(council, number)), None)
+        if not isinstance(proposed, IssueProposed):
+            raise NotFoundError(f"issue {council}/{number} not found")
+        procedure = self.procedures.get(proposed.procedure_name, proposed.procedure_version)
+        votes = [s for s in procedure.stages if s.kind is StageKind.VOTE and s.vote_by == "ballots"]
+        found = next((s for s in votes if stage in (None, s.id)), None)
+        if found is None:
+            raise InvalidInputError(
+                f"item {number} has no vote by ballots {stage or ''}".strip(), stage=stage
+            )
+        if procedure.digest != proposed.procedure_hash:  # not the procedure the item began with
+            return found.id, Proxies()
+        return found.id, found.proxies
+
+    async def _appoint_proxy(self, cmd: c.AppointProxy, who: Principal) -> str:
+        principal = cmd.principal or who.holder
+        actor = authorize(who, Action.APPOINT_PROXY, cmd.council, owner=(principal, None))
+
+        def appoint() -> str:
+            stage, proxies = self.proxy_stage(cmd.council, cmd.number, cmd.stage)
+            appointment = self.app.appoint_proxy(
+                cmd.council, cmd.number, stage, principal, cmd.proxy, cmd.proxy_form_sha256,
+                proxies=proxies, actor=actor,
+            )  # fmt: skip
+            return str(appointment)
+
+        return await asyncio.to_thread(appoint)
+
+    async def _revoke_proxy(self, cmd: c.RevokeProxy, who: Principal) -> bool:
+        principal = cmd.principal or who.holder
+        actor = authorize(who, Action.APPOINT_PROXY, cmd.council, owner=(principal, None))
+
+        def revoke() -> bool:
+            stage, _ = self.proxy_stage(cmd.council, cmd.number, cmd.stage)
+            self.app.revoke_proxy(
+                cmd.council, cmd.number, stage, principal, reason=cmd.reason, actor=actor
+            )
+            return True
+
+        return await asyncio.to_thread(revoke)
 
     async def _rate(self, cmd: c.RateIssue, who: Principal) -> str:
         rater = authorize(who, Action.RATE, cmd.council)
