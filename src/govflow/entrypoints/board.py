@@ -834,6 +834,12 @@ def create_board(
             )
             lines = tally_lines(e.data, opened.get(key), lang)
             tallies.append({"name": name, "lines": lines, **e.data})
+            if by_proxy := int(e.data.get("by_proxy") or 0):  # 委托: how many came by proxy
+                tallies[-1]["participating"] = (
+                    f"{e.data['participating']}（其中委托投票 {by_proxy} 票）"
+                    if lang == "zh"
+                    else f"{e.data['participating']} ({by_proxy} of them by proxy)"
+                )
         evaluations = [e.data for e in history if e.topic == "govflow.issue.evaluation_recorded"]
         tz = ZoneInfo(app.timezone)
         timeline = [(e, public_fields(e, tz, lang, titles)) for e in history]

@@ -24,7 +24,7 @@ from govflow.domain.policy import Action, Principal
 from govflow.entrypoints.app.acting import act, allows, door_of, governance, refusal
 from govflow.entrypoints.app.files import keep_file, kept_file
 from govflow.entrypoints.app.item_read import read_item
-from govflow.entrypoints.app.items import render_item, workflow_status
+from govflow.entrypoints.app.items import may_appoint_proxy, render_item, workflow_status
 from govflow.entrypoints.app.render import lang_of
 from govflow.entrypoints.app.session import AppCaller, Form
 
@@ -75,8 +75,24 @@ async def opinion(request: Request, number: int, caller: AppCaller, form: Form) 
 @router.post("/vote")
 async def vote(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
     """Cast the caller's ballot, then show the receipt to keep."""
+    return await _vote(request, number, caller, form, None)
+
+
+@router.post("/vote/for/{member}")
+async def vote_for(
+    request: Request, number: int, member: str, caller: AppCaller, form: Form
+) -> Response:
+    """Cast ``member``'s ballot as their proxy (委托), then show the receipt to keep."""
+    return await _vote(request, number, caller, form, member)
+
+
+async def _vote(
+    request: Request, number: int, caller: Principal, form: dict[str, str], member: str | None
+) -> Response:
     try:
-        command = c.CastBallot(council=caller.council, number=number, choice=form.get("choice"))
+        command = c.CastBallot(
+            council=caller.council, number=number, choice=form.get("choice"), for_member=member
+        )
         receipt: BallotReceipt = await door_of(request).handle(command, caller)
     except (GovflowError, ValidationError) as error:
         return await _refused(request, caller, number, error)
@@ -89,6 +105,39 @@ async def vote(request: Request, number: int, caller: AppCaller, form: Form) -> 
         }
     )
     return RedirectResponse(f"/app/receipts?{query}", status_code=303)
+
+
+@router.post("/proxy")
+async def proxy(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
+    """Appoint a proxy (委托) for the item's vote: the 委托书 scan is kept like meeting evidence
+    (by its sha256) once the policy would let the caller appoint, and the appointment records
+    its digest."""
+    digest = ""
+    if may_appoint_proxy(caller):
+        upload = (await request.form()).get("proxy_form")
+        content = await upload.read() if isinstance(upload, UploadFile) else b""
+        if not content:
+            error = InvalidInputError("upload the scan of the signed 委托书", field="proxy_form")
+            return await _refused(request, caller, number, error)
+        digest = await keep_file(request, content)
+
+    def build() -> c.Command:
+        return c.AppointProxy(
+            council=caller.council,
+            number=number,
+            proxy=form.get("proxy", ""),
+            proxy_form_sha256=digest,
+        )
+
+    return await _act(request, caller, number, build, "proxy")
+
+
+@router.post("/proxy/revoke")
+async def revoke_proxy(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
+    def build() -> c.Command:
+        return c.RevokeProxy(council=caller.council, number=number)
+
+    return await _act(request, caller, number, build, "revoke_proxy")
 
 
 @router.post("/objection")

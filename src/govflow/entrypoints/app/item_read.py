@@ -14,9 +14,10 @@ from uuid import UUID
 from govflow.application import Governance
 from govflow.application.procedures import ProcedureLibrary
 from govflow.application.views import IssueView
+from govflow.domain.ballot import proxy_ballot_id
 from govflow.domain.errors import GovflowError
 from govflow.domain.ids import ballot_id, rating_id
-from govflow.domain.procedure import Procedure
+from govflow.domain.procedure import Procedure, StageKind
 from govflow.entrypoints.board import plain, plain_reason, tally_lines
 
 OPINION = "govflow.issue.opinion_recorded"
@@ -84,6 +85,10 @@ class ItemRead:
     asked_to_rate: bool = False
     rated: bool = False
     rule: dict[str, Any] | None = None  # the open vote's rule
+    proxy_stage: str | None = None  # the vote stage whose procedure allows proxies (委托)
+    my_proxy: dict[str, Any] | None = None  # the reader's live appointment of a proxy
+    # the voters who appointed the reader, each with whether the reader may still vote for them
+    held_for: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def files(self) -> set[str]:
@@ -125,7 +130,8 @@ def read_item(
             key = str(data.get("ballot_key", ""))
             stage = key.partition("#")[0]
             lines = tally_lines(data, opened.get(key), lang)
-            read.tallies.append({**data, "stage": stage, "lines": lines})
+            by_proxy = int(data.get("by_proxy") or 0)
+            read.tallies.append({**data, "stage": stage, "lines": lines, "by_proxy": by_proxy})
         elif e.topic == RESOLUTION:
             read.decided.append(_resolution(app, data))
         elif e.topic == PROGRESS:
@@ -146,11 +152,58 @@ def read_item(
         read.on_roll = holder in voting.roll
         read.voted = _recorded(app, ballot_id(issue.id, voting.ballot_key, holder))
         read.rule = voting.rule.model_dump(mode="json")
+    _proxies(app, code, number, holder, read)
     evaluation = issue.evaluation
     if evaluation is not None and evaluation.is_open:
         read.asked_to_rate = holder in evaluation.raters
         read.rated = _recorded(app, rating_id(issue.id, evaluation.stage, holder))
     return read
+
+
+def _proxies(app: Governance, code: str, number: int, holder: str, read: ItemRead) -> None:
+    """The reader's proxy (委托) and the voters they stand for, where the item's vote by
+    ballots allows proxies."""
+    procedure = read.procedure
+    if procedure is None or read.view.outcome is not None:
+        return
+    stage = next(
+        (
+            s
+            for s in procedure.stages
+            if s.kind is StageKind.VOTE and s.vote_by == "ballots" and s.proxies.allowed
+        ),
+        None,
+    )
+    if stage is None:
+        return
+    read.proxy_stage = stage.id
+    appointments = app.appointments(code, number, stage.id)
+    if (mine := appointments.get(holder)) is not None:
+        read.my_proxy = {
+            "proxy": mine.proxy,
+            "name": read.names.get(mine.proxy, mine.proxy),
+            "used": mine.used,
+        }
+    voting = app.issue(code, number).voting
+    open_here = (
+        voting is not None and voting.is_open and voting.ballot_key.rsplit("#", 1)[0] == stage.id
+    )
+    for principal, appointment in sorted(appointments.items()):
+        if appointment.proxy != holder:
+            continue
+        voted = (
+            open_here
+            and voting is not None
+            and _recorded(app, proxy_ballot_id(voting.issue_id, voting.ballot_key, principal))
+        )
+        read.held_for.append(
+            {
+                "principal": principal,
+                "name": read.names.get(principal, principal),
+                "may_vote": open_here and not voted,
+                "voted": voted,
+            }
+        )
 
 
 def _recorded(app: Governance, aggregate_id: UUID) -> bool:

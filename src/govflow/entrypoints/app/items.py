@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from govflow.domain.ballot import Choice
 from govflow.domain.errors import GovflowError
 from govflow.domain.issue import DISCUSSION_KINDS
-from govflow.domain.policy import Action, Principal
+from govflow.domain.policy import Action, Principal, authorize
 from govflow.domain.rating import Satisfaction
 from govflow.entrypoints.app.acting import allows, door_of, governance
 from govflow.entrypoints.app.item_read import (
@@ -130,6 +130,21 @@ WORDS: Words = {
         "back": "返回议题列表",
         "by": "发表人",
         "check_receipt": "核对投票回执",
+        "by_proxy": "其中委托投票 {n} 票",
+        "proxy": "委托投票",
+        "proxy_why": "不能亲自投票时，可以委托另一位成员代为投票，并上传签字的委托书扫描件。"
+        "您本人投票后，以您本人的投票为准。",
+        "proxy_member": "受托人",
+        "choose_member": "请选择",
+        "proxy_form": "委托书扫描件",
+        "appoint": "委托",
+        "my_proxy": "您已委托 {name} 代为投票。",
+        "proxy_used": "受托人已代您投票，委托不能再撤销；您本人投票仍以您本人的为准。",
+        "revoke_proxy": "撤销委托",
+        "vote_for": "代 {name} 投票",
+        "voted_for": "您已代 {name} 投票。",
+        "done_proxy": "委托已记录。",
+        "done_revoke_proxy": "委托已撤销。",
     },
     "en": {
         "items": "Items",
@@ -229,6 +244,23 @@ WORDS: Words = {
         "back": "Back to the items",
         "by": "by",
         "check_receipt": "Check a ballot receipt",
+        "by_proxy": "{n} of them by proxy",
+        "proxy": "Voting by proxy",
+        "proxy_why": "If you cannot vote yourself, appoint another member to vote for you and "
+        "upload the scan of your signed proxy form (委托书). Your own vote, once cast, counts "
+        "instead of your proxy's.",
+        "proxy_member": "Your proxy",
+        "choose_member": "Choose",
+        "proxy_form": "Scan of the signed proxy form",
+        "appoint": "Appoint",
+        "my_proxy": "{name} is your proxy for this vote.",
+        "proxy_used": "Your proxy has voted for you: the appointment can no longer be revoked; "
+        "your own vote would still count instead.",
+        "revoke_proxy": "Revoke the appointment",
+        "vote_for": "Vote for {name}",
+        "voted_for": "You have voted for {name}.",
+        "done_proxy": "The appointment is recorded.",
+        "done_revoke_proxy": "The appointment is revoked.",
     },
 }
 
@@ -282,6 +314,15 @@ async def workflow_status(request: Request, code: str, number: int) -> m.Status 
         return None
 
 
+def may_appoint_proxy(caller: Principal) -> bool:
+    """Whether the policy would let the caller appoint their own proxy (委托)."""
+    try:
+        authorize(caller, Action.APPOINT_PROXY, caller.council, owner=(caller.holder, None))
+    except GovflowError:
+        return False
+    return True
+
+
 def open_forms(read: ItemRead, status: m.Status | None, caller: Principal) -> set[str]:
     """The forms to show: acts the workflow has open that the policy would allow."""
     code = caller.council
@@ -296,6 +337,11 @@ def open_forms(read: ItemRead, status: m.Status | None, caller: Principal) -> se
     actions = {a.action for a in status.actions} if status else set()
     if "cast_ballot" in actions and read.on_roll and allows(caller, Action.CAST_BALLOT, code):
         forms.add("vote")
+    voting = "cast_ballot" in actions and allows(caller, Action.CAST_BALLOT, code)
+    if voting and read.held_for:
+        forms.add("proxy_vote")
+    if read.proxy_stage and may_appoint_proxy(caller):
+        forms.add("proxy")
     if "file_objection" in actions and allows(caller, Action.FILE_OBJECTION, code):
         forms.add("object")
     if "rate" in actions and read.asked_to_rate and allows(caller, Action.RATE, code):
@@ -341,6 +387,9 @@ async def render_item(
         "rule": describe_threshold(read.rule["passes"], lang) if read.rule else "",
         "choices": [c.value for c in Choice],
         "ratings": [s.value for s in Satisfaction],
+        "proxy_candidates": sorted(
+            (name, mid) for mid, name in read.names.items() if mid != caller.holder
+        ),
         "motions": [mo for mo in read.motions if body is None or mo["body"] == body],
         "open_objections": [
             o
