@@ -87,7 +87,7 @@ def test_own_and_proxy_ballots_count_and_by_proxy_is_recorded(app: Governance) -
     run(door, app, "o2", vote(Choice.YES))
     receipt = run(door, app, "o2", vote(Choice.YES, for_member="o3"))
     assert receipt.ballot_id == proxy_ballot_id(issue_id(COUNCIL, 1), "resolve#1", "o3")
-    assert receipt.all_voted  # o3 is covered by the proxy's ballot
+    assert not receipt.all_voted  # o3 may still vote themself until the vote closes
     result = tallied(app)
     assert (result.yes, result.participating, result.by_proxy) == (3, 3, 1)
     check = app.check_receipt(COUNCIL, 1, receipt.ballot_id, receipt.notification_id)
@@ -183,3 +183,17 @@ def test_proxies_not_allowed_by_the_procedure_are_refused(app: Governance) -> No
         run(door, app, "o3", appoint("o2"))
     assert "does not allow proxies" in refused.value.message
     assert app.recorder.max_notification_id() == before
+
+
+def test_a_proxys_ballot_never_shows_the_choice_of_a_secret_vote(app: Governance) -> None:
+    """The owners' vote is secret: the proxy's ballot shows who took part, never the choice,
+    while the vote is open or after."""
+    door = owners_vote(app)
+    run(door, app, "o3", appoint("o2"))
+    receipt = run(door, app, "o2", vote(Choice.YES, for_member="o3"))
+    (entry,) = app.get_history(receipt.ballot_id)
+    assert entry.data["choice"] is None and entry.data["choice_withheld"] == "voting_open"
+    assert entry.data["voter"] == "o3" and entry.data["proxy"] == "o2"
+    tallied(app)
+    (entry,) = app.get_history(receipt.ballot_id)
+    assert entry.data["choice"] is None and entry.data["choice_withheld"] == "secret_ballot"

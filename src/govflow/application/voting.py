@@ -195,9 +195,10 @@ class VotingCases(GovernanceCore):
         return count >= len(voting.roll)
 
     def _count_round(self, issue_uuid: UUID, ballot_key: str) -> int:
+        """How many voters have cast their own ballot: a proxy's ballot (委托) does not end
+        the vote early, so its principal may still override it until the vote closes."""
         opened, _ = self._round_positions(issue_uuid, ballot_key)
-        ballots = self._round_ballots(issue_uuid, ballot_key, opened, None)
-        voters = {voter for voter, _, _ in ballots}
+        voters = {voter for voter, _ in self._ballots(issue_uuid, ballot_key, opened, None)}
         return len(voters)
 
     def close_voting(
