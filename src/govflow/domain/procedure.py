@@ -74,6 +74,15 @@ class Proxies(_Frozen):
     cap: int = Field(default=1, ge=1, le=1000)
 
 
+class WrittenConsultation(_Frozen):
+    """A vote by ballots held as a written consultation (书面征求意见, 指导规则 Art. 22): the
+    form is delivered to every voter on the roll (posted as a 公告 where it cannot be), a
+    reply counts only with the voter's signature, and the voting period may be extended by
+    recorded extensions totalling at most ``extension_cap_days`` (Shenzhen: three months)."""
+
+    extension_cap_days: int = Field(default=0, ge=0, le=366)
+
+
 class Stage(_Frozen):
     id: Slug
     kind: StageKind
@@ -88,6 +97,8 @@ class Stage(_Frozen):
     ballot: Literal["secret", "named"] = "secret"
     # proxies (委托投票): not allowed unless the procedure says so (物业管理条例, local rules)
     proxies: Proxies = Proxies()
+    # a vote by ballots held as a written consultation (forms delivered, signed replies)
+    written_consultation: WrittenConsultation | None = None
     duration: Period
     on_timeout: TimeoutPolicy = TimeoutPolicy.ADVANCE
     reminder_lead_hours: int = Field(default=24, ge=0, le=24 * 30)
@@ -103,6 +114,10 @@ class Stage(_Frozen):
             raise ValueError(f"vote stage {self.id!r} needs a rule and vote_by")
         if self.proxies.allowed and self.kind is not StageKind.VOTE:
             raise ValueError(f"stage {self.id!r} allows proxies but is not a vote stage")
+        if self.written_consultation is not None and (
+            self.kind is not StageKind.VOTE or self.vote_by != "ballots"
+        ):
+            raise ValueError(f"stage {self.id!r}: a written consultation is a vote by ballots")
         if self.kind is StageKind.REVIEW and self.rule is None:
             raise ValueError(f"review stage {self.id!r} needs a rule")
         if self.kind is StageKind.PUBLISH and self.notice is None:
@@ -145,6 +160,9 @@ class Procedure(_Frozen):
     rules: dict[Slug, VotingRule] = Field(default_factory=dict)
     stages: list[Stage] = Field(min_length=1)
     defaults: Defaults = Field(default_factory=Defaults)
+    # after an item ends failed (rejected, not passed), the same matter (the same title in the
+    # same council) may not be proposed again for this period (Shenzhen: one year); unset: never
+    bar_after_failure: Period | None = None
 
     @model_validator(mode="after")
     def _references(self) -> Procedure:
@@ -170,9 +188,17 @@ class Procedure(_Frozen):
         # Unstated defaults are left out, so a procedure's digest did not change when they
         # gained a name here.
         unstated: dict[str, Any] = {"defaults": True} if self.defaults == Defaults() else {}
-        no_proxies = {i: {"proxies"} for i, s in enumerate(self.stages) if s.proxies == Proxies()}
-        if no_proxies:
-            unstated["stages"] = no_proxies
+        if self.bar_after_failure is None:
+            unstated["bar_after_failure"] = True
+        no_extras: dict[int, set[str]] = {}
+        for i, s in enumerate(self.stages):
+            names = {"proxies"} if s.proxies == Proxies() else set()
+            if s.written_consultation is None:
+                names.add("written_consultation")
+            if names:
+                no_extras[i] = names
+        if no_extras:
+            unstated["stages"] = no_extras
         data = self.model_dump(mode="json", exclude=unstated or None)
         canonical = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(canonical).hexdigest()

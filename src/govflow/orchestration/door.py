@@ -18,6 +18,7 @@ from temporalio.service import RPCError
 
 from govflow.application import Governance
 from govflow.application import commands as c
+from govflow.application.consultation import refuse_if_barred
 from govflow.application.invitations import NewInvitation
 from govflow.application.notifications import ContactView
 from govflow.application.procedures import ProcedureLibrary
@@ -133,6 +134,9 @@ class CommandDoor:
         if self.procedures is None:
             raise WorkflowUnavailableError("no procedure library is loaded")
         procedure = self.procedures.get(cmd.procedure, cmd.version)
+        await asyncio.to_thread(
+            refuse_if_barred, self.app, self.procedures, cmd.council, cmd.number, cmd.title
+        )
         spends = procedure.applies_to == "spending"
         if spends != (cmd.spending_number is not None):
             raise InvalidInputError(

@@ -1,0 +1,80 @@
+"""Written consultation (书面征求意见) and the bar on a failed matter: application queries.
+
+The bar period: when an item whose procedure states ``bar_after_failure`` ends failed (its
+outcome ``rejected`` or ``failed``), the same matter — an item of the same council with the same
+title (:func:`govflow.domain.consultation.matter_key`) — may not be proposed again until the
+period, counted from the item's close, has passed. The failed item's own procedure says how
+long; the refusal (``issue.barred``) records nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from govflow.application.governance import Governance
+from govflow.application.procedures import ProcedureLibrary
+from govflow.domain.calendar import deadline
+from govflow.domain.consultation import MatterBarredError, matter_key
+from govflow.domain.errors import GovflowError, NotFoundError
+
+FAILED_OUTCOMES = frozenset({"rejected", "failed"})
+
+
+@dataclass(frozen=True)
+class Bar:
+    """A failed item that bars its matter, and until when."""
+
+    number: int
+    closed_at: datetime
+    until: datetime
+
+
+def bar_on(app: Governance, procedures: ProcedureLibrary, code: str, title: str) -> Bar | None:
+    """The failed item of council ``code`` that bars proposing ``title`` now, if any."""
+    council = app.council_to_read(code)
+    key, now = matter_key(title), app.now()
+    bars: list[Bar] = []
+    for row in app.list_issues(code):
+        if row.outcome not in FAILED_OUTCOMES or matter_key(row.title) != key:
+            continue
+        name, _, version = row.procedure.rpartition("@")
+        try:
+            period = procedures.get(name, int(version)).bar_after_failure
+        except (GovflowError, ValueError):
+            continue  # a procedure no longer loaded states no bar here
+        if period is None:
+            continue
+        closed_at = row.updated_at or row.proposed_at
+        until = deadline(
+            closed_at,
+            period.days,
+            period.day_type,
+            calendar=app.holiday_calendar,
+            timezone=council.timezone,
+        )
+        if now < until:
+            bars.append(Bar(row.number, closed_at, until))
+    return max(bars, key=lambda b: b.until, default=None)
+
+
+def refuse_if_barred(
+    app: Governance, procedures: ProcedureLibrary, code: str, number: int, title: str
+) -> None:
+    """Refuse (``issue.barred``) proposing ``title`` while a failed item bars its matter. An
+    item already recorded under ``number`` is left to the proposal (a retry, or a clash)."""
+    try:
+        app.issue(code, number)
+        return
+    except NotFoundError:
+        pass
+    bar = bar_on(app, procedures, code, title)
+    if bar is not None:
+        raise MatterBarredError(
+            f"the same matter failed as item {code}/{bar.number}: it may not be proposed again "
+            f"before {bar.until.isoformat()}",
+            council=code,
+            number=number,
+            failed_item=bar.number,
+            until=bar.until.isoformat(),
+        )

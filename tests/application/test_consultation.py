@@ -1,0 +1,100 @@
+"""Written consultation (书面征求意见) in the application: the bar on a failed matter coming
+back within its procedure's period, refused at the command door with ``issue.barred``."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from govflow.application import Governance
+from govflow.application import commands as c
+from govflow.application.consultation import bar_on
+from govflow.application.procedures import ProcedureLibrary
+from govflow.application.specimens import SteppingClock
+from govflow.domain.consultation import MatterBarredError, matter_key
+from govflow.domain.errors import NotFoundError
+from govflow.domain.issue import IssueOutcome, StageOutcome
+from govflow.orchestration.door import CommandDoor
+from tests.application.scenario import COUNCIL, set_up_council
+
+WORKFLOWS = Path(__file__).parents[2] / "workflows"
+WRITTEN = "owners-written-consultation"
+
+
+class _Workflows:
+    """Stands in for the workflow client: proposing through the door starts nothing here."""
+
+    async def start(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def fail_item(app: Governance, number: int, title: str, procedure: str = WRITTEN) -> None:
+    """An item proposed and ended rejected, as the workflow ends a failed vote."""
+    library = ProcedureLibrary(WORKFLOWS)
+    app.propose_issue(COUNCIL, number, title, library.get(procedure), actor="o1")
+    app.open_stage(COUNCIL, number, "propose", deadline=None, actor="system")
+    app.close_stage(COUNCIL, number, "propose", StageOutcome.COMPLETED, actor="system")
+    app.close_issue(COUNCIL, number, IssueOutcome.REJECTED, actor="system")
+
+
+def propose(app: Governance, number: int, title: str, procedure: str = WRITTEN) -> Any:
+    door = CommandDoor(app, _Workflows(), ProcedureLibrary(WORKFLOWS))  # type: ignore[arg-type]
+    command = c.ProposeIssue(council=COUNCIL, number=number, title=title, procedure=procedure)
+    return asyncio.run(door.handle(command, app.principal(COUNCIL, "o2")))
+
+
+def test_same_matter_is_the_same_title_but_for_width_case_and_spaces() -> None:
+    assert matter_key(" 更换 电梯 ") == matter_key("更换　电梯") == matter_key("更换电梯")
+    assert matter_key("Lift  REPLACEMENT") == matter_key("lift replacement")
+    assert matter_key("ＬＩＦＴ") == matter_key("lift")
+    assert matter_key("更换电梯") != matter_key("维修电梯")
+
+
+def test_a_failed_matter_is_barred_for_the_period_and_accepted_after(
+    app: Governance, clock: SteppingClock
+) -> None:
+    set_up_council(app)
+    fail_item(app, 1, "更换电梯")
+    closed = app.list_issues(COUNCIL)[0].updated_at
+    assert closed is not None
+
+    with pytest.raises(MatterBarredError) as refused:
+        propose(app, 2, "更换 电梯")
+    assert refused.value.code == "issue.barred"
+    assert refused.value.details["failed_item"] == 1
+    with pytest.raises(NotFoundError):  # the refusal recorded nothing
+        app.issue(COUNCIL, 2)
+
+    # another matter, or the same matter under a procedure without a bar, is not barred
+    assert propose(app, 3, "维修电梯").number == 3
+    bar = bar_on(app, ProcedureLibrary(WORKFLOWS), COUNCIL, "更换电梯")
+    assert bar is not None and bar.number == 1
+    # 365 natural days, ending at the end of the last day in the council's time zone
+    assert closed + timedelta(days=365) <= bar.until < closed + timedelta(days=366)
+
+    clock.current = bar.until - timedelta(hours=2)  # read: an hour before the end
+    with pytest.raises(MatterBarredError):
+        propose(app, 2, "更换电梯")
+    clock.current = bar.until  # read: an hour after
+    assert bar_on(app, ProcedureLibrary(WORKFLOWS), COUNCIL, "更换电梯") is None
+    assert propose(app, 2, "更换电梯").number == 2
+
+
+def test_a_failure_under_a_procedure_without_a_bar_bars_nothing(app: Governance) -> None:
+    set_up_council(app)
+    fail_item(app, 1, "更换电梯", procedure="owners-assembly-art278")
+    assert propose(app, 2, "更换电梯").number == 2
+
+
+def test_a_retry_of_a_recorded_proposal_is_not_barred(app: Governance) -> None:
+    """An item recorded before its matter failed completes its proposal when proposed again."""
+    set_up_council(app)
+    assert propose(app, 2, "更换电梯").number == 2
+    fail_item(app, 1, "更换电梯")
+    assert propose(app, 2, "更换电梯").number == 2
+    with pytest.raises(MatterBarredError):
+        propose(app, 3, "更换电梯")
