@@ -129,6 +129,30 @@ class RevokeProxy(ItemCommand):
     reason: Name = Field(default="revoked by the principal", min_length=1, max_length=500)
 
 
+class PaperBallotLine(BaseModel):
+    """One paper ballot (纸质选票) read from the box: the voter, the choice, the scan's sha256."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    voter: MemberId
+    choice: Choice
+    scan_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class EnterPaperBallots(ItemCommand):
+    """Enter a batch of paper ballots for the item's open vote by ballots (by default its
+    first); it counts once a scrutineer (监票人) confirms it (:class:`ConfirmPaperBallots`)."""
+
+    ballots: list[PaperBallotLine] = Field(min_length=1, max_length=2000)
+    stage: Name | None = Field(default=None, max_length=64)
+
+
+class ConfirmPaperBallots(ItemCommand):
+    """A scrutineer (监票人), not the person who entered it, confirms a pending batch."""
+
+    batch: Number
+
+
 class RateIssue(ItemCommand):
     rating: Satisfaction
 

@@ -201,7 +201,7 @@ class Directory:
     def disclose(self, topic: str, data: dict[str, Any]) -> dict[str, Any]:
         """``data`` (an event's or a ballot's state) as it may be shown: while a vote is open
         no choice is shown, and a secret vote never shows one (only who took part)."""
-        ballots = (b.BallotCast.TOPIC, b.ProxyBallotCast.TOPIC)  # a proxy's too (委托)
+        ballots = (b.BallotCast.TOPIC, b.ProxyBallotCast.TOPIC, b.PaperBallotCast.TOPIC)
         return self.disclose_ballot(data) if topic in ballots else data
 
     def disclose_ballot(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from govflow.application.issues import IssueCases
 from govflow.application.listing import ListingCases
 from govflow.application.meetings import MeetingCases
 from govflow.application.notification_sending import NotificationSending
+from govflow.application.paper_ballots import PaperBallotCases
 from govflow.application.proxies import ProxyCases
 from govflow.application.resolutions import ResolutionCases
 from govflow.application.spending import SpendingCases
@@ -22,6 +23,7 @@ from govflow.application.webhooks import WebhookCases
 class Governance(
     CouncilCases,
     IssueCases,
+    PaperBallotCases,  # before VotingCases, which it extends
     VotingCases,
     ProxyCases,
     EvaluationCases,

@@ -24,7 +24,8 @@ from govflow.domain.ids import issue_id
 from govflow.domain.invitation import invitation_uuid
 from govflow.domain.issue import IssueOutcome, StageOutcome
 from govflow.domain.notice import NoticeKind, NoticePeriod
-from govflow.domain.procedure import Procedure, Proxies
+from govflow.domain.paper import PaperEntry
+from govflow.domain.procedure import Paper, Procedure, Proxies
 from govflow.domain.rating import Satisfaction
 from govflow.domain.voting import Base, Comparison, Threshold, VotingRule
 from govflow.domain.webhook import Subscriber
@@ -286,6 +287,7 @@ def play(app: Governance) -> None:
     # The joint owners of 1-101 designate the other one to vote for the unit.
     app.change_household(c, "1-101", "m3", actor=clerk, co_owners=("m2",))
     proxies(app)
+    paper_ballots(app)
 
 
 def proxies(app: Governance) -> None:
@@ -315,6 +317,39 @@ def proxies(app: Governance) -> None:
     app.appoint_proxy(c, 4, "resolve", "m4", "m1", form, proxies=allowed, actor=clerk)
     app.cast_ballots([Cast(c, 4, "m1", Choice.YES), Cast(c, 4, "m1", Choice.NO, for_member="m4")])
     app.close_voting(c, 4, "deadline", actor="system")
+
+
+def paper_ballots(app: Governance) -> None:
+    """Paper ballots (纸质选票), in a council of their own: m1 votes online; the clerk enters a
+    batch of m1's and m2's paper ballots, m3 confirms it as scrutineer (监票人); m1's paper
+    ballot counts (the procedure's winner), the online one is refused as a double channel."""
+    c, clerk = "specimen-paper", "clerk"
+    app.register_council(c, "纸质选票样例社区", actor=clerk)
+    for i in range(1, 4):
+        app.enroll_member(
+            c, f"m{i}", f"成员{i}", actor=clerk, bodies=(Body.PARTY_MEMBERS_ASSEMBLY,)
+        )
+    app.propose_issue(c, 5, "纸质选票", specimen_procedure(), actor="m1")
+    for stage in ("propose", "deliberate"):
+        app.open_stage(c, 5, stage, deadline=None, actor="m1")
+        app.close_stage(c, 5, stage, StageOutcome.COMPLETED, actor="m1")
+    app.skip_stage(c, 5, "review", "not over the threshold", actor="system")
+    app.open_stage(c, 5, "resolve", deadline=START + timedelta(days=90), actor="system")
+    app.open_voting(
+        c, 5, "resolve", body=Body.PARTY_MEMBERS_ASSEMBLY, rule=PARTY_RULE,
+        closes_at=START + timedelta(days=90), actor="system",
+    )  # fmt: skip
+    app.cast_ballots([Cast(c, 5, "m1", Choice.NO)])
+    entries = [
+        PaperEntry(
+            voter=voter, choice="yes", scan_sha256=hashlib.sha256(voter.encode()).hexdigest()
+        )
+        for voter in ("m1", "m2")
+    ]
+    paper = Paper(allowed=True, wins="paper")
+    app.enter_paper_ballots(c, 5, "resolve", entries, paper=paper, actor=clerk)
+    app.confirm_paper_ballots(c, 5, 1, actor="m3")
+    app.close_voting(c, 5, "deadline", actor="system")
 
 
 def specimen_events(app: Governance) -> Iterator[DomainEvent]:

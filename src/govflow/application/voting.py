@@ -18,7 +18,14 @@ from eventsourcing.persistence import IntegrityError
 from govflow.application.core import GovernanceCore
 from govflow.application.log_reader import scan
 from govflow.application.views import BallotReceipt, ReceiptCheck, TallyView
-from govflow.domain.ballot import Ballot, BallotCast, Choice, ProxyBallotCast, tally
+from govflow.domain.ballot import (
+    Ballot,
+    BallotCast,
+    Choice,
+    PaperBallotCast,
+    ProxyBallotCast,
+    tally,
+)
 from govflow.domain.base import Aggregate
 from govflow.domain.council import Body
 from govflow.domain.errors import (
@@ -33,7 +40,18 @@ from govflow.domain.issue import Issue, OpenVoting, VotingClosed, VotingOpened, 
 from govflow.domain.proxy import Proxy, proxy_id
 from govflow.domain.voting import VotingRule
 
-_BALLOT_TOPICS = (BallotCast.TOPIC, ProxyBallotCast.TOPIC)
+_BALLOT_TOPICS = (BallotCast.TOPIC, ProxyBallotCast.TOPIC, PaperBallotCast.TOPIC)
+
+
+class RoundBallot(NamedTuple):
+    """One ballot of a round as the log holds it: ``channel`` is ``online`` (the voter's
+    own), ``paper`` (纸质选票, from a confirmed batch; ``wins`` is then the procedure's word on
+    which of a voter's two ballots counts) or ``proxy`` (委托)."""
+
+    voter: str
+    choice: str
+    channel: str
+    wins: str | None = None
 
 
 class Cast(NamedTuple):
@@ -219,8 +237,10 @@ class VotingCases(GovernanceCore):
             ballots = list(self._round_ballots(issue.id, voting.ballot_key, opened, closed))
             result = tally(
                 voting,
-                ((voter, choice) for voter, choice, proxied in ballots if not proxied),
-                by_proxy=((voter, choice) for voter, choice, proxied in ballots if proxied),
+                ((b.voter, b.choice) for b in ballots if b.channel == "online"),
+                by_proxy=((b.voter, b.choice) for b in ballots if b.channel == "proxy"),
+                on_paper=((b.voter, b.choice) for b in ballots if b.channel == "paper"),
+                paper_wins=any(b.wins == "paper" for b in ballots),
                 counted_up_to=closed,
             )
             issue.record_tally(result, at=self.now(), actor=actor, step=tally_step)
@@ -279,22 +299,29 @@ class VotingCases(GovernanceCore):
     def _ballots(
         self, issue_uuid: UUID, ballot_key: str, after: int, before: int | None
     ) -> Iterator[tuple[str, str]]:
-        """``(voter, choice)`` of the voters' own ballots of the round in the range."""
-        for voter, choice, proxied in self._round_ballots(issue_uuid, ballot_key, after, before):
-            if not proxied:
-                yield voter, choice
+        """``(voter, choice)`` of the voters' own ballots (online or paper) of the round in
+        the range."""
+        for found in self._round_ballots(issue_uuid, ballot_key, after, before):
+            if found.channel != "proxy":
+                yield found.voter, found.choice
 
     def _round_ballots(
         self, issue_uuid: UUID, ballot_key: str, after: int, before: int | None
-    ) -> Iterator[tuple[str, str, bool]]:
-        """``(voter, choice, by proxy)`` of the round's ballots in the range, in log order (a
-        proxy's ballot names the voter it was cast for)."""
+    ) -> Iterator[RoundBallot]:
+        """The round's ballots in the range, in log order (a proxy's ballot names the voter it
+        was cast for)."""
         wanted_issue = str(issue_uuid)
         stop = None if before is None else before - 1
         for record in scan(self.log_reader, after, stop=stop, topics=_BALLOT_TOPICS):
             state = orjson.loads(self.payload(record.state))
             if state["issue_id"] == wanted_issue and state["ballot_key"] == ballot_key:
-                yield state["voter"], state["choice"], record.topic == ProxyBallotCast.TOPIC
+                channel = {ProxyBallotCast.TOPIC: "proxy", PaperBallotCast.TOPIC: "paper"}
+                yield RoundBallot(
+                    state["voter"],
+                    state["choice"],
+                    channel.get(record.topic, "online"),
+                    state.get("wins"),
+                )
 
     def check_receipt(
         self, code: str, number: int, ballot_id: UUID, notification_id: int

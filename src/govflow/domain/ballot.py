@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 from uuid import UUID, uuid5
 
 from govflow.domain.base import Aggregate, DomainEvent
@@ -43,6 +44,29 @@ class ProxyBallotCast(DomainEvent):
     weight: Decimal
 
 
+class PaperBallotCast(DomainEvent):
+    """A paper ballot (纸质选票) from the box, recorded when a scrutineer (监票人) confirmed its
+    batch; ``wins`` (the procedure's) says whether it or the voter's online ballot counts when
+    the voter has both."""
+
+    TOPIC = "govflow.ballot.cast_on_paper"
+    issue_id: UUID
+    ballot_key: str
+    voter: str
+    choice: Choice
+    weight: Decimal
+    scan_sha256: str  # the ballot's scan
+    batch: int
+    entered_by: str
+    scrutineer: str
+    wins: Literal["online", "paper"]
+
+
+def paper_ballot_id(issue: UUID, ballot_key: str, voter: str) -> UUID:
+    """The voter's paper ballot: apart from their online one, one per round."""
+    return uuid5(NAMESPACE, f"ballot:{issue}:{ballot_key}:{voter}:paper")
+
+
 def proxy_ballot_id(issue: UUID, ballot_key: str, principal: str) -> UUID:
     """The proxy's ballot for ``principal``: apart from the principal's own, one per round."""
     return uuid5(NAMESPACE, f"ballot:{issue}:{ballot_key}:{principal}:proxy")
@@ -54,7 +78,7 @@ def _check_open(voting: OpenVoting, at: datetime) -> None:
 
 
 class Ballot(Aggregate):
-    created_by = (BallotCast, ProxyBallotCast)
+    created_by = (BallotCast, ProxyBallotCast, PaperBallotCast)
 
     @classmethod
     def cast(
@@ -122,13 +146,52 @@ class Ballot(Aggregate):
             weight=weight,
         )
 
+    @classmethod
+    def cast_on_paper(
+        cls,
+        voting: OpenVoting,
+        voter: str,
+        choice: Choice,
+        *,
+        scan_sha256: str,
+        batch: int,
+        entered_by: str,
+        scrutineer: str,
+        wins: Literal["online", "paper"],
+        at: datetime,
+    ) -> Ballot:
+        """Record ``voter``'s paper ballot as its batch is confirmed (save with the batch)."""
+        _check_open(voting, at)
+        weight = voting.roll.get(voter)
+        if weight is None:
+            raise NotOnRollError(
+                f"{voter} is not on the roll frozen when voting opened", voter=voter
+            )
+        return cls._create(
+            PaperBallotCast,
+            paper_ballot_id(voting.issue_id, voting.ballot_key, voter),
+            at=at,
+            actor=scrutineer,
+            issue_id=voting.issue_id,
+            ballot_key=voting.ballot_key,
+            voter=voter,
+            choice=choice,
+            weight=weight,
+            scan_sha256=scan_sha256,
+            batch=batch,
+            entered_by=entered_by,
+            scrutineer=scrutineer,
+            wins=wins,
+        )
+
     def apply(self, event: DomainEvent) -> None:
-        if isinstance(event, BallotCast | ProxyBallotCast):
+        if isinstance(event, BallotCast | ProxyBallotCast | PaperBallotCast):
             self.issue_id = event.issue_id
             self.ballot_key = event.ballot_key
             self.voter = event.voter
             self.choice = event.choice
             self.proxy = event.proxy if isinstance(event, ProxyBallotCast) else None
+            self.on_paper = isinstance(event, PaperBallotCast)
 
 
 def tally(
@@ -137,25 +200,32 @@ def tally(
     *,
     counted_up_to: int,
     by_proxy: Iterable[tuple[str, str]] = (),
+    on_paper: Iterable[tuple[str, str]] = (),
+    paper_wins: bool = False,
 ) -> Tally:
-    """Count ``(voter, choice)`` pairs against the frozen roll and the round's rule; then,
-    for each voter on the roll without a ballot of their own, their proxy's (``by_proxy``:
-    ``(principal, choice)``): the voter's own ballot overrides the proxy's.
+    """Count ``(voter, choice)`` pairs against the frozen roll and the round's rule: each
+    voter's own ballots first, online (``ballots``) and paper (``on_paper``), and of a voter
+    with both only the one the procedure says wins (``paper_wins``); then, for each voter on
+    the roll without a ballot of their own, their proxy's (``by_proxy``: ``(principal,
+    choice)``): the voter's own ballot overrides the proxy's.
 
     Voters off the roll and second ballots of a voter are ignored: the store already refuses
     them, this keeps the count right even if it did not.
     """
     seen: set[str] = set()
-    own = [(voter, choice, False) for voter, choice in ballots]
-    proxied = [(voter, choice, True) for voter, choice in by_proxy]
-    yes = no = abstain = proxies = 0
+    online = [(voter, choice, "online") for voter, choice in ballots]
+    paper = [(voter, choice, "paper") for voter, choice in on_paper]
+    proxied = [(voter, choice, "proxy") for voter, choice in by_proxy]
+    own = (*paper, *online) if paper_wins else (*online, *paper)
+    yes = no = abstain = proxies = papers = 0
     yes_area = present_area = Decimal(0)
-    for voter, choice, proxied_ballot in (*own, *proxied):
+    for voter, choice, channel in (*own, *proxied):
         weight = voting.roll.get(voter)
         if weight is None or voter in seen:
             continue
         seen.add(voter)
-        proxies += proxied_ballot
+        proxies += channel == "proxy"
+        papers += channel == "paper"
         present_area += weight
         if choice == Choice.YES:
             yes += 1
@@ -190,4 +260,16 @@ def tally(
         rule=decision.rule,
         counted_up_to=counted_up_to,
         by_proxy=proxies,
+        by_paper=papers,
     )
+
+
+def double_channel(
+    online: Iterable[str], on_paper: Iterable[str], *, paper_wins: bool
+) -> list[tuple[str, str]]:
+    """``(voter, refused channel)`` of the voters with both an online and a paper ballot:
+    the procedure's winner counts, the other is refused ("double channel") and listed for the
+    scrutineers."""
+    both = sorted(set(online) & set(on_paper))
+    refused = "online" if paper_wins else "paper"
+    return [(voter, refused) for voter in both]

@@ -148,13 +148,19 @@ class VotingTallied(DomainEvent):
     rule: str
     counted_up_to: int
     by_proxy: int = 0  # how many of the counted ballots a proxy (委托) cast
+    by_paper: int = 0  # how many of the counted ballots were paper ballots (纸质选票)
 
-    class_version = 2
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         """Version 1 had no proxies: no ballot came by proxy."""
         state.setdefault("by_proxy", 0)
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """Version 2 had no paper ballots: none was counted."""
+        state.setdefault("by_paper", 0)
 
 
 class ResolutionRecorded(DomainEvent):
@@ -754,6 +760,7 @@ class Tally:
     rule: str
     counted_up_to: int
     by_proxy: int = 0
+    by_paper: int = 0
 
     def fields(self) -> dict[str, object]:
         return dict(self.__dict__)

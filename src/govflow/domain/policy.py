@@ -73,6 +73,8 @@ class Action(StrEnum):
     PROPOSE = "propose"
     CAST_BALLOT = "cast_ballot"
     APPOINT_PROXY = "appoint_proxy"
+    ENTER_PAPER_BALLOTS = "enter_paper_ballots"
+    CONFIRM_PAPER_BALLOTS = "confirm_paper_ballots"
     GIVE_OPINION = "give_opinion"
     RATE = "rate"
     FILE_OBJECTION = "file_objection"
@@ -129,6 +131,16 @@ RULES: dict[Action, tuple[str, str]] = {
         "appointment before the proxy has voted",
         "the voter themself, or the clerk recording a paper 委托书 for them, where the "
         "procedure allows proxies (at most its cap per proxy)",
+    ),
+    Action.ENTER_PAPER_BALLOTS: (
+        "enter a batch of paper ballots (纸质选票: voter, choice, the scan's sha256) for an "
+        "open vote by ballots",
+        "the clerk, or the chair of the voting body, where the procedure takes paper ballots",
+    ),
+    Action.CONFIRM_PAPER_BALLOTS: (
+        "confirm a batch of paper ballots as scrutineer (监票人); only then do they count",
+        "any member of the council other than the person who entered the batch (auditors "
+        "and integrations write nothing here)",
     ),
     Action.GIVE_OPINION: (
         "give an opinion in a discussion stage (群议), or reply to one",
@@ -248,6 +260,13 @@ def authorize(
         if not chairs:
             raise ForbiddenError(
                 f"only a chair of {body or 'a body'} can take this action",
+                action=action.value,
+                body=body,
+            )
+    elif action is Action.ENTER_PAPER_BALLOTS:
+        if body not in who.chairs and not who.is_clerk:
+            raise ForbiddenError(
+                f"only the clerk or the chair of {body} can enter paper ballots",
                 action=action.value,
                 body=body,
             )

@@ -83,6 +83,15 @@ class WrittenConsultation(_Frozen):
     extension_cap_days: int = Field(default=0, ge=0, le=366)
 
 
+class Paper(_Frozen):
+    """Whether paper ballots (纸质选票) are entered beside online ones in a vote by ballots
+    (线上线下), each batch confirmed by a scrutineer (监票人), and which ballot counts when a
+    voter has both (``wins``); the other is refused and listed for the scrutineers."""
+
+    allowed: bool = False
+    wins: Literal["online", "paper"] = "paper"
+
+
 class Stage(_Frozen):
     id: Slug
     kind: StageKind
@@ -97,6 +106,8 @@ class Stage(_Frozen):
     ballot: Literal["secret", "named"] = "secret"
     # proxies (委托投票): not allowed unless the procedure says so (物业管理条例, local rules)
     proxies: Proxies = Proxies()
+    # paper ballots beside online ones (线上线下): not allowed unless the procedure says so
+    paper: Paper = Paper()
     # a vote by ballots held as a written consultation (forms delivered, signed replies)
     written_consultation: WrittenConsultation | None = None
     duration: Period
@@ -114,6 +125,8 @@ class Stage(_Frozen):
             raise ValueError(f"vote stage {self.id!r} needs a rule and vote_by")
         if self.proxies.allowed and self.kind is not StageKind.VOTE:
             raise ValueError(f"stage {self.id!r} allows proxies but is not a vote stage")
+        if self.paper.allowed and (self.kind is not StageKind.VOTE or self.vote_by != "ballots"):
+            raise ValueError(f"stage {self.id!r}: paper ballots are for a vote by ballots")
         if self.written_consultation is not None and (
             self.kind is not StageKind.VOTE or self.vote_by != "ballots"
         ):
@@ -193,6 +206,8 @@ class Procedure(_Frozen):
         no_extras: dict[int, set[str]] = {}
         for i, s in enumerate(self.stages):
             names = {"proxies"} if s.proxies == Proxies() else set()
+            if s.paper == Paper():
+                names.add("paper")
             if s.written_consultation is None:
                 names.add("written_consultation")
             if names:

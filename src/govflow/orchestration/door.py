@@ -34,8 +34,9 @@ from govflow.domain.errors import (
 )
 from govflow.domain.ids import issue_id
 from govflow.domain.issue import IssueProposed
+from govflow.domain.paper import PaperEntry
 from govflow.domain.policy import Action, Principal, authorize
-from govflow.domain.procedure import Proxies, StageKind
+from govflow.domain.procedure import Paper, Proxies, StageKind
 from govflow.orchestration.client import IssueClient
 
 Handler = Callable[[Any, Principal], Awaitable[Any]]
@@ -63,6 +64,8 @@ class CommandDoor:
             c.CastBallot: self._cast_ballot,
             c.AppointProxy: self._appoint_proxy,
             c.RevokeProxy: self._revoke_proxy,
+            c.EnterPaperBallots: self._enter_paper_ballots,
+            c.ConfirmPaperBallots: self._confirm_paper_ballots,
             c.RateIssue: self._rate,
             c.GiveOpinion: self._opinion,
             c.CloseStage: self._close_stage,
@@ -294,6 +297,49 @@ class CommandDoor:
             return True
 
         return await asyncio.to_thread(revoke)
+
+    # -- paper ballots (纸质选票) ----------------------------------------------------------------
+
+    def paper_stage(
+        self, council: str, number: int, stage: str | None
+    ) -> tuple[str, Paper, str | None]:
+        """The item's vote stage by ballots (``stage``, or its first), what its procedure, as
+        the item began with it, says of paper ballots, and the stage's body (blocking)."""
+        if self.procedures is None:
+            raise WorkflowUnavailableError("no procedure library is loaded")
+        proposed = next(self.app.domain_events(issue_id(council, number)), None)
+        if not isinstance(proposed, IssueProposed):
+            raise NotFoundError(f"issue {council}/{number} not found")
+        procedure = self.procedures.get(proposed.procedure_name, proposed.procedure_version)
+        votes = [s for s in procedure.stages if s.kind is StageKind.VOTE and s.vote_by == "ballots"]
+        found = next((s for s in votes if stage in (None, s.id)), None)
+        if found is None:
+            raise InvalidInputError(
+                f"item {number} has no vote by ballots {stage or ''}".strip(), stage=stage
+            )
+        body = procedure.acting_body(found)
+        same = procedure.digest == proposed.procedure_hash  # the procedure the item began with
+        return found.id, found.paper if same else Paper(), body.value if body else None
+
+    async def _enter_paper_ballots(self, cmd: c.EnterPaperBallots, who: Principal) -> int:
+        stage, paper, body = await asyncio.to_thread(
+            self.paper_stage, cmd.council, cmd.number, cmd.stage
+        )
+        actor = authorize(who, Action.ENTER_PAPER_BALLOTS, cmd.council, body=body)
+        entries = [
+            PaperEntry(voter=b.voter, choice=b.choice.value, scan_sha256=b.scan_sha256)
+            for b in cmd.ballots
+        ]
+        return await asyncio.to_thread(
+            self.app.enter_paper_ballots,
+            cmd.council, cmd.number, stage, entries, paper=paper, actor=actor,
+        )  # fmt: skip
+
+    async def _confirm_paper_ballots(self, cmd: c.ConfirmPaperBallots, who: Principal) -> int:
+        actor = authorize(who, Action.CONFIRM_PAPER_BALLOTS, cmd.council)
+        return await asyncio.to_thread(
+            self.app.confirm_paper_ballots, cmd.council, cmd.number, cmd.batch, actor=actor
+        )
 
     async def _rate(self, cmd: c.RateIssue, who: Principal) -> str:
         rater = authorize(who, Action.RATE, cmd.council)
