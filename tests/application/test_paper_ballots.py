@@ -241,3 +241,18 @@ def test_a_paper_ballot_of_a_secret_vote_never_shows_the_choice(app: Governance)
     tallied(app)
     (entry,) = app.get_history(ballot)
     assert entry.data["choice"] is None
+
+
+def test_a_batch_never_shows_the_choices_of_a_secret_vote(app: Governance) -> None:
+    """The batch's history and state show who is in it, never what they chose."""
+    door = residents_vote(app)
+    run(door, app, "k1", enter(("a3", Choice.YES)))
+    (entry,) = app.get_history(_batch_id(app, 1))
+    assert entry.data["entries"] == [{"voter": "a3", "choice": None, "scan_sha256": scan("a3")}]
+    assert entry.data["choice_withheld"] == "voting_open"
+    state = app.get_state_as_of(_batch_id(app, 1), app.now())
+    assert state["voters"] == ["a3"] and "yes" not in str(state)
+    run(door, app, "a5", confirm())
+    tallied(app)
+    (entry, _) = app.get_history(_batch_id(app, 1))
+    assert entry.data["entries"][0]["choice"] is None

@@ -27,6 +27,7 @@ from govflow.domain import notice as n
 from govflow.domain import spending as s
 from govflow.domain import webhook as w
 from govflow.domain.base import DomainEvent
+from govflow.domain.paper import PaperBatchEntered
 
 
 @dataclass
@@ -202,6 +203,13 @@ class Directory:
         """``data`` (an event's or a ballot's state) as it may be shown: while a vote is open
         no choice is shown, and a secret vote never shows one (only who took part)."""
         ballots = (b.BallotCast.TOPIC, b.ProxyBallotCast.TOPIC, b.PaperBallotCast.TOPIC)
+        if topic == PaperBatchEntered.TOPIC:  # a batch of paper ballots: each entry's choice
+            withheld = self.choice_withheld(UUID(str(data["issue_id"])), str(data["ballot_key"]))
+            if withheld is not None:
+                entries = data.get("entries") or []
+                data["entries"] = [{**entry, "choice": None} for entry in entries]
+                data["choice_withheld"] = withheld
+            return data
         return self.disclose_ballot(data) if topic in ballots else data
 
     def disclose_ballot(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -127,6 +127,10 @@ class PaperBatch(Aggregate):
             )
         self._trigger(PaperBatchConfirmed, at=at, actor=scrutineer, scrutineer=scrutineer)
 
+    @property
+    def entries(self) -> tuple[PaperEntry, ...]:
+        return self._entries
+
     def apply(self, event: DomainEvent) -> None:
         match event:
             case PaperBatchEntered():
@@ -134,7 +138,10 @@ class PaperBatch(Aggregate):
                 self.issue_id = event.issue_id
                 self.ballot_key = event.ballot_key
                 self.number = event.number
-                self.entries = event.entries
+                # the choices are kept out of the aggregate's public state (a state view shows
+                # who is in the batch, never what they chose)
+                self._entries = event.entries
+                self.voters = tuple(entry.voter for entry in event.entries)
                 self.wins = event.wins
                 self.entered_by = event.actor
                 self.entered_at = event.timestamp
