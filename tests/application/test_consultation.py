@@ -12,12 +12,16 @@ import pytest
 
 from govflow.application import Governance
 from govflow.application import commands as c
-from govflow.application.consultation import bar_on
+from govflow.application.consultation import bar_on, extend_consultation
 from govflow.application.procedures import ProcedureLibrary
 from govflow.application.specimens import SteppingClock
-from govflow.domain.consultation import MatterBarredError, matter_key
+from govflow.application.voting import Cast
+from govflow.domain.ballot import Choice
+from govflow.domain.consultation import ExtensionOverCapError, MatterBarredError, matter_key
+from govflow.domain.council import Body
 from govflow.domain.errors import NotFoundError
-from govflow.domain.issue import IssueOutcome, StageOutcome
+from govflow.domain.ids import issue_id
+from govflow.domain.issue import ConsultationExtended, IssueOutcome, StageOutcome
 from govflow.orchestration.door import CommandDoor
 from tests.application.scenario import COUNCIL, set_up_council
 
@@ -98,3 +102,45 @@ def test_a_retry_of_a_recorded_proposal_is_not_barred(app: Governance) -> None:
     assert propose(app, 2, "更换电梯").number == 2
     with pytest.raises(MatterBarredError):
         propose(app, 3, "更换电梯")
+
+
+def test_an_extension_is_recorded_within_the_cap_and_refused_over_it(
+    app: Governance, clock: SteppingClock
+) -> None:
+    """Extensions of a round total at most the cap; one over it records nothing; a reply after
+    the first closing time counts once the consultation was extended past it."""
+    set_up_council(app)
+    library = ProcedureLibrary(WORKFLOWS)
+    procedure = library.get(WRITTEN)
+    app.propose_issue(COUNCIL, 1, "加装电梯", procedure, actor="o1")
+    app.open_stage(COUNCIL, 1, "propose", deadline=None, actor="system")
+    app.close_stage(COUNCIL, 1, "propose", StageOutcome.COMPLETED, actor="system")
+    first = app.now() + timedelta(days=30)
+    app.open_stage(COUNCIL, 1, "resolve", deadline=first, actor="system")
+    app.open_voting(
+        COUNCIL, 1, "resolve", body=Body.OWNERS_ASSEMBLY, rule=procedure.rules["ordinary"],
+        closes_at=first, actor="system",
+    )  # fmt: skip
+    cap = procedure.stage("resolve").written_consultation
+    assert cap is not None and cap.extension_cap_days == 90
+
+    assert extend_consultation(
+        app, COUNCIL, 1, 30, cap_days=90, actor="clerk"
+    ) == first + timedelta(days=30)
+    version = app.issue(COUNCIL, 1).version
+    with pytest.raises(ExtensionOverCapError) as over:
+        extend_consultation(app, COUNCIL, 1, 61, cap_days=90, actor="clerk")
+    assert over.value.details == {"cap_days": 90, "extended_days": 30, "days": 61}
+    assert app.issue(COUNCIL, 1).version == version  # nothing recorded
+    assert extend_consultation(
+        app, COUNCIL, 1, 60, cap_days=90, actor="clerk"
+    ) == first + timedelta(days=90)
+    extended = [
+        e for e in app.domain_events(issue_id(COUNCIL, 1)) if isinstance(e, ConsultationExtended)
+    ]
+    assert [(e.days, e.extended_days) for e in extended] == [(30, 30), (60, 90)]
+
+    clock.current = first + timedelta(days=1)  # past the first closing time
+    app.cast_ballots([Cast(COUNCIL, 1, "o2", Choice.YES)])
+    issue = app.issue(COUNCIL, 1)
+    assert issue.voting is not None and issue.deadline == issue.voting.closes_at

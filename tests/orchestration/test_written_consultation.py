@@ -4,12 +4,15 @@ procedure's cap; a matter that failed is barred from coming back for its period.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from govflow.application import commands as c
 from govflow.domain.ballot import Choice
-from govflow.domain.consultation import MatterBarredError
-from govflow.domain.errors import NotFoundError
+from govflow.domain.consultation import ExtensionOverCapError, MatterBarredError
+from govflow.domain.errors import ForbiddenError, NotFoundError
+from govflow.domain.issue import ConsultationExtended
 from govflow.orchestration.door import CommandDoor
 from tests.orchestration.conftest import CHAIR, COUNCIL, Stack
 
@@ -19,21 +22,61 @@ NAME = "owners-written-consultation"
 OWNERS = ["o1", "o2", "o3", "o4", "o5"]
 
 
-async def test_a_failed_consultation_bars_its_matter(stack: Stack) -> None:
-    """The owners reject the matter; proposing it again within the year is refused."""
+async def test_an_extended_consultation_fails_and_bars_its_matter(stack: Stack) -> None:
+    """The chair extends the consultation by 30 of its 90 days (61 more are refused); replies
+    after the first deadline still count; the owners reject the matter, and proposing it again
+    within the year is refused."""
     procedure = stack.procedures.get(NAME)
+    door = CommandDoor(stack.app, stack.issues, stack.procedures)
     stack.app.propose_issue(COUNCIL, 30, "加装电梯", procedure, actor=CHAIR)
     handle = await stack.issues.start(COUNCIL, 30, procedure)
-    await stack.until(30, lambda s: s.ballot_key == "resolve#1")
+    first = (await stack.until(30, lambda s: s.ballot_key == "resolve#1")).deadline
+    assert first is not None
+
+    def extend(days: int) -> c.ExtendConsultation:
+        return c.ExtendConsultation(council=COUNCIL, number=30, days=days)
+
+    with pytest.raises(ForbiddenError):  # an owner is not the chair of the acting body
+        await door.handle(extend(10), stack.app.principal(COUNCIL, "o2"))
+    moved = await door.handle(extend(30), stack.app.principal(COUNCIL, CHAIR))
+    assert moved == (first + timedelta(days=30)).isoformat()
+    with pytest.raises(ExtensionOverCapError) as over:  # 30 + 61 > 90
+        await door.handle(extend(61), stack.app.principal(COUNCIL, CHAIR))
+    assert over.value.code == "consultation.extension_over_cap"
+    recorded = [
+        e for e in stack.app.domain_events(stack.app.issue(COUNCIL, 30).id)
+        if isinstance(e, ConsultationExtended)
+    ]  # fmt: skip
+    assert [(e.days, e.extended_days, e.cap_days) for e in recorded] == [(30, 30, 90)]
+    status = await stack.issues.status(COUNCIL, 30)
+    assert status.deadline == first + timedelta(days=30)
+
+    await stack.skip(30, 31)  # past the first deadline: the consultation is still open
+    assert (await stack.issues.status(COUNCIL, 30)).stage == "resolve"
     for voter in OWNERS:
         await stack.issues.cast_ballot(COUNCIL, 30, voter, Choice.NO)
     assert (await stack.result(handle)).outcome == "rejected"
     await stack.keep_history(handle, NAME)
 
-    door = CommandDoor(stack.app, stack.issues, stack.procedures)
     again = c.ProposeIssue(council=COUNCIL, number=31, title="加装 电梯", procedure=NAME)
     with pytest.raises(MatterBarredError) as refused:
         await door.handle(again, stack.app.principal(COUNCIL, "o2"))
     assert refused.value.code == "issue.barred" and refused.value.details["failed_item"] == 30
     with pytest.raises(NotFoundError):
         stack.app.issue(COUNCIL, 31)
+
+
+async def test_only_a_written_consultation_is_extended(stack: Stack) -> None:
+    """A vote by ballots that is not a written consultation has no extension to record."""
+    procedure = stack.procedures.get("owners-assembly-art278")
+    stack.app.propose_issue(COUNCIL, 32, "外墙维修", procedure, actor=CHAIR)
+    await stack.issues.start(COUNCIL, 32, procedure)
+    await stack.until(32, lambda s: s.stage == "announce" and s.notice_id is not None)
+    await stack.skip_past_deadline(32)
+    await stack.until(32, lambda s: s.ballot_key == "resolve#1")
+    door = CommandDoor(stack.app, stack.issues, stack.procedures)
+    with pytest.raises(Exception, match="only a written consultation"):
+        await door.handle(
+            c.ExtendConsultation(council=COUNCIL, number=32, days=5),
+            stack.app.principal(COUNCIL, CHAIR),
+        )

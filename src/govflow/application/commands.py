@@ -205,6 +205,12 @@ class CompleteImplementation(ItemCommand):
     actual_cost: Yuan | None = None
 
 
+class ExtendConsultation(ItemCommand):
+    """Extend the item's open written consultation (书面征求意见) by ``days``."""
+
+    days: int = Field(ge=1, le=366)
+
+
 class Withdraw(ItemCommand):
     reason: Text = Field(min_length=1, max_length=10_000)
 

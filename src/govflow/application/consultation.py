@@ -17,6 +17,7 @@ from govflow.application.procedures import ProcedureLibrary
 from govflow.domain.calendar import deadline
 from govflow.domain.consultation import MatterBarredError, matter_key
 from govflow.domain.errors import GovflowError, NotFoundError
+from govflow.domain.issue import Issue
 
 FAILED_OUTCOMES = frozenset({"rejected", "failed"})
 
@@ -78,3 +79,21 @@ def refuse_if_barred(
             failed_item=bar.number,
             until=bar.until.isoformat(),
         )
+
+
+def extend_consultation(
+    app: Governance,
+    code: str,
+    number: int,
+    days: int,
+    *,
+    cap_days: int,
+    actor: str,
+    step: str | None = None,
+) -> datetime:
+    """Record the extension of item ``number``'s open written consultation by ``days`` (the
+    round's extensions within ``cap_days`` in total); its new closing time."""
+    issue: Issue = app.issue(code, number)
+    due = issue.extend_consultation(days, cap_days=cap_days, at=app.now(), actor=actor, step=step)
+    app._save(issue)
+    return due

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from govflow.application.consultation import extend_consultation
 from govflow.application.governance import Governance
 from govflow.application.voting import Cast
 from govflow.domain.access import HolderKind, Scope
@@ -287,6 +288,7 @@ def play(app: Governance) -> None:
     # The joint owners of 1-101 designate the other one to vote for the unit.
     app.change_household(c, "1-101", "m3", actor=clerk, co_owners=("m2",))
     proxies(app)
+    written_consultation(app)
     paper_ballots(app)
 
 
@@ -350,6 +352,25 @@ def paper_ballots(app: Governance) -> None:
     app.enter_paper_ballots(c, 5, "resolve", entries, paper=paper, actor=clerk)
     app.confirm_paper_ballots(c, 5, 1, actor="m3")
     app.close_voting(c, 5, "deadline", actor="system")
+
+
+def written_consultation(app: Governance) -> None:
+    """A written consultation (书面征求意见) extended by 30 of its 90 days, in a council of its
+    own."""
+    c, clerk = "specimen-consultation", "clerk"
+    app.register_council(c, "书面征求意见样例社区", actor=clerk)
+    app.enroll_member(c, "m1", "成员1", actor=clerk, bodies=(Body.PARTY_MEMBERS_ASSEMBLY,))
+    app.propose_issue(c, 6, "书面征求意见", specimen_procedure(), actor="m1")
+    for stage in ("propose", "deliberate"):
+        app.open_stage(c, 6, stage, deadline=None, actor="m1")
+        app.close_stage(c, 6, stage, StageOutcome.COMPLETED, actor="m1")
+    app.skip_stage(c, 6, "review", "not over the threshold", actor="system")
+    app.open_stage(c, 6, "resolve", deadline=START + timedelta(days=90), actor="system")
+    app.open_voting(
+        c, 6, "resolve", body=Body.PARTY_MEMBERS_ASSEMBLY, rule=PARTY_RULE,
+        closes_at=START + timedelta(days=90), actor="system",
+    )  # fmt: skip
+    extend_consultation(app, c, 6, 30, cap_days=90, actor=clerk)
 
 
 def specimen_events(app: Governance) -> Iterator[DomainEvent]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -12,6 +12,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from govflow.domain.base import Aggregate, DomainEvent
+from govflow.domain.consultation import ExtensionOverCapError
 from govflow.domain.errors import (
     EmptyRollError,
     InvalidInputError,
@@ -221,6 +222,18 @@ class IssueReopened(DomainEvent):
     reason: str
 
 
+class ConsultationExtended(DomainEvent):
+    """A written consultation's voting period extended, within its procedure's cap."""
+
+    TOPIC = "govflow.issue.consultation_extended"
+    stage: str
+    ballot_key: str
+    days: int
+    closes_at: AwareDatetime
+    extended_days: int  # the round's extensions in total, this one included
+    cap_days: int
+
+
 class IssueWithdrawn(DomainEvent):
     TOPIC = "govflow.issue.withdrawn"
     reason: str
@@ -255,6 +268,7 @@ class OpenVoting:
     closes_at: datetime
     is_open: bool = True
     council_version: int | None = None
+    extended_days: int = 0  # a written consultation's extensions so far (days)
 
 
 def proposal_of(event: IssueProposed) -> dict[str, object]:
@@ -365,6 +379,11 @@ class Issue(Aggregate):
                     council_version=event.council_version,
                 )
                 self.voting_rounds[event.stage] = self.voting_rounds.get(event.stage, 0) + 1
+            case ConsultationExtended():
+                self.deadline = event.closes_at
+                if self.voting is not None:
+                    self.voting.closes_at = event.closes_at
+                    self.voting.extended_days = event.extended_days
             case VotingClosed():
                 if self.voting is not None:
                     self.voting.is_open = False
@@ -727,6 +746,44 @@ class Issue(Aggregate):
         self._trigger(
             IssueReopened, at=at, actor=actor, step=step, at_stage=at_stage, reason=reason
         )
+
+    def extend_consultation(
+        self, days: int, *, cap_days: int, at: datetime, actor: str, step: str | None = None
+    ) -> datetime:
+        """Extend the open written consultation by ``days``; the new closing time. The
+        extensions of a round total at most ``cap_days`` (the procedure's cap)."""
+        if self.has_applied(step):
+            assert self.voting is not None
+            return self.voting.closes_at
+        self._require_active()
+        voting = self.voting
+        if voting is None or not voting.is_open or self.open_stage is None:
+            raise VotingNotOpenError("no written consultation is open on this item")
+        if days < 1:
+            raise InvalidInputError("an extension is of at least one day")
+        total = voting.extended_days + days
+        if total > cap_days:
+            raise ExtensionOverCapError(
+                f"extensions may total at most {cap_days} days: {voting.extended_days} used, "
+                f"{days} more asked for",
+                cap_days=cap_days,
+                extended_days=voting.extended_days,
+                days=days,
+            )
+        closes_at = voting.closes_at + timedelta(days=days)
+        self._trigger(
+            ConsultationExtended,
+            at=at,
+            actor=actor,
+            step=step,
+            stage=self.open_stage,
+            ballot_key=voting.ballot_key,
+            days=days,
+            closes_at=closes_at,
+            extended_days=total,
+            cap_days=cap_days,
+        )
+        return closes_at
 
     def withdraw(self, reason: str, *, at: datetime, actor: str, step: str | None = None) -> None:
         if self.has_applied(step):

@@ -79,6 +79,7 @@ class Action(StrEnum):
     RATE = "rate"
     FILE_OBJECTION = "file_objection"
     CHAIR_STAGE = "chair_stage"
+    EXTEND_CONSULTATION = "extend_consultation"
     RUN_MEETING = "run_meeting"
     EXCUSE_MEMBER = "excuse_member"
     REQUEST_SPENDING = "request_spending"
@@ -152,6 +153,11 @@ RULES: dict[Action, tuple[str, str]] = {
         "close a stage, record a resolution, answer objections, correct a notice, report "
         "progress, complete, re-approve, withdraw",
         "a chair of the stage's acting body as the roll records it now",
+    ),
+    Action.EXTEND_CONSULTATION: (
+        "extend a written consultation's voting period (书面征求意见), within the procedure's "
+        "cap in total",
+        "the chair of the stage's acting body, or the clerk",
     ),
     Action.RUN_MEETING: (
         "schedule a meeting, give notice, record attendance, motions, minutes, evidence",
@@ -270,7 +276,7 @@ def authorize(
                 action=action.value,
                 body=body,
             )
-    elif action is Action.RUN_MEETING:
+    elif action in (Action.RUN_MEETING, Action.EXTEND_CONSULTATION):
         if body not in who.chairs and not who.is_clerk:
             raise ForbiddenError(
                 f"only the chair of {body} or the clerk can take this action",

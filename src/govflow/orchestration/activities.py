@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, TemporalError
 
 from govflow.application import Governance
+from govflow.application.consultation import extend_consultation
 from govflow.application.views import TallyView
 from govflow.domain.calendar import DayType
 from govflow.domain.council import Body
@@ -164,6 +166,19 @@ class GovernanceActivities:
                 secret=i.secret,
             )
         return m.VotingOpenedResult(ballot_key=key)
+
+    @defn("extend_consultation")
+    def extend_consultation(self, i: m.ExtendConsultationInput) -> datetime:
+        with self.app.acting_at(i.ref.at):
+            return extend_consultation(
+                self.app,
+                i.ref.council,
+                i.ref.number,
+                i.days,
+                cap_days=i.cap_days,
+                actor=i.ref.actor,
+                step=i.ref.step,
+            )
 
     @defn("close_voting")
     def close_voting(self, i: m.CloseVotingInput) -> TallyView:

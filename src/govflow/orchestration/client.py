@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -374,6 +374,17 @@ class IssueClient:
             who=acting,
         )
         await self._update(council, number, IssueWorkflow.reapprove, request)
+
+    async def extend_consultation(
+        self, council: str, number: int, who: Principal | str, days: int
+    ) -> datetime:
+        """Extend the item's open written consultation by ``days``; its new deadline."""
+        acting = await self._acting(council, who)
+        request = m.ExtensionRequest(member_id=acting.holder, days=days, who=acting)
+        result: datetime = await self._update(
+            council, number, IssueWorkflow.extend_consultation, request
+        )
+        return result
 
     async def withdraw(self, council: str, number: int, who: Principal | str, reason: str) -> None:
         acting = await self._acting(council, who)

@@ -77,6 +77,7 @@ class CommandDoor:
             c.ReportProgress: self._progress,
             c.CompleteImplementation: self._complete,
             c.Withdraw: self._withdraw,
+            c.ExtendConsultation: self._extend_consultation,
             c.AdvanceClock: self._advance,
             c.ScheduleMeeting: self._schedule,
             c.GiveMeetingNotice: self._meeting_notice,
@@ -415,6 +416,15 @@ class CommandDoor:
         return await (await self._chair(cmd, who)).complete(
             cmd.council, cmd.number, who, cmd.actual_cost
         )
+
+    async def _extend_consultation(self, cmd: c.ExtendConsultation, who: Principal) -> str:
+        """Extend the open written consultation (the chair of its body, or the clerk); the
+        new deadline. The workflow asks the policy and the procedure's cap again."""
+        workflows = self._workflows()
+        status = await workflows.status(cmd.council, cmd.number)
+        authorize(who, Action.EXTEND_CONSULTATION, cmd.council, body=status.body)
+        due = await workflows.extend_consultation(cmd.council, cmd.number, who, cmd.days)
+        return due.isoformat()
 
     async def _withdraw(self, cmd: c.Withdraw, who: Principal) -> str:
         await (await self._chair(cmd, who)).withdraw(cmd.council, cmd.number, who, cmd.reason)

@@ -303,6 +303,20 @@ class CompletionRequest(Message):
     who: Acting | None = None
 
 
+class ExtensionRequest(Message):
+    """Extend the open written consultation by ``days`` (the chair or the clerk)."""
+
+    member_id: str
+    days: int
+    who: Acting | None = None
+
+
+class ExtendConsultationInput(Message):
+    ref: Ref
+    days: int
+    cap_days: int
+
+
 class WithdrawRequest(Message):
     member_id: str
     reason: str

@@ -18,6 +18,7 @@ from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from govflow.domain.consultation import ExtensionOverCapError
     from govflow.domain.errors import EmptyRollError, ForbiddenError
     from govflow.domain.notice import NoticeKind
     from govflow.domain.policy import Action, authorize
@@ -88,6 +89,8 @@ class IssueWorkflow:
         self.completed_by: str | None = None
         self.reapproval_needed = False
         self.escalated = False
+        self.extended_days = 0  # a written consultation's extensions so far
+        self.extending = False  # an extension is being recorded
 
     # -- the interpreter --------------------------------------------------------------------
 
@@ -193,9 +196,12 @@ class IssueWorkflow:
             await self._close_stage(stage, "failed")
             return await self._finish("failed")
         self.ballot_key = opened.ballot_key
-        await self._wait_until(
-            lambda: self.all_voted or self.closed_by is not None, self.deadline, stage
-        )
+        if stage.written_consultation is not None:
+            await self._consultation(stage)
+        else:
+            await self._wait_until(
+                lambda: self.all_voted or self.closed_by is not None, self.deadline, stage
+            )
         if self.withdrawn:
             return Next.END
         reason = "all_voted" if self.all_voted else "closed_early" if self.closed_by else "deadline"
@@ -212,6 +218,22 @@ class IssueWorkflow:
         if not tally.passed:
             return await self._finish("rejected")
         return Next.ADVANCE
+
+    async def _consultation(self, stage: Stage) -> None:
+        """Wait for the replies until the deadline, which a recorded extension may move (then
+        the new one is waited for).
+        Only a written consultation stage comes here (no recorded history of another does)."""
+        while True:
+            deadline = self.deadline
+            assert deadline is not None
+
+            def done(waited_for: datetime = deadline) -> bool:
+                moved = self.deadline != waited_for
+                return self.all_voted or self.closed_by is not None or moved
+
+            await self._wait_until(done, deadline, stage)
+            if self.deadline == deadline or self.all_voted or self.closed_by or self.withdrawn:
+                return
 
     async def _meeting_vote(self, stage: Stage) -> Next:
         done = await self._wait(lambda: self.resolution is not None, stage)
@@ -526,6 +548,47 @@ class IssueWorkflow:
         if stage.kind is StageKind.PROPOSE and stage.duration.days == 0:
             raise ValueError("this stage closes by itself")
         self._authorize(request.who)
+
+    @workflow.update(name="extend_consultation")
+    async def extend_consultation(self, request: m.ExtensionRequest) -> datetime:
+        """Extend the open written consultation; its new deadline (recorded, then waited for)."""
+        stage = self._require_stage(StageKind.VOTE)
+        assert stage.written_consultation is not None
+        self.extending = True
+        try:
+            self.deadline = await self._act(
+                A.extend_consultation,
+                m.ExtendConsultationInput(
+                    ref=self._ref(request.member_id),
+                    days=request.days,
+                    cap_days=stage.written_consultation.extension_cap_days,
+                ),
+            )
+        finally:
+            self.extending = False
+        self.extended_days += request.days
+        assert self.deadline is not None
+        return self.deadline
+
+    @extend_consultation.validator
+    def _validate_extension(self, request: m.ExtensionRequest) -> None:
+        stage = self._require_stage(StageKind.VOTE)
+        consultation = stage.written_consultation
+        if consultation is None:
+            raise ValueError("only a written consultation can be extended")
+        if self.ballot_key is None or self.all_voted or self.closed_by is not None:
+            raise ValueError("the consultation is not open")
+        if self.extending:
+            raise ValueError("an extension is being recorded")
+        self._authorize(request.who, Action.EXTEND_CONSULTATION)
+        if request.days < 1:
+            raise ValueError("an extension is of at least one day")
+        if self.extended_days + request.days > consultation.extension_cap_days:
+            raise ApplicationError(
+                f"extensions may total at most {consultation.extension_cap_days} days: "
+                f"{self.extended_days} used, {request.days} more asked for",
+                type=ExtensionOverCapError.code,
+            )
 
     @workflow.signal(name="all_voted")
     def all_voted_signal(self, ballot_key: str) -> None:
