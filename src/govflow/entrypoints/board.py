@@ -834,11 +834,21 @@ def create_board(
             )
             lines = tally_lines(e.data, opened.get(key), lang)
             tallies.append({"name": name, "lines": lines, **e.data})
-            if by_proxy := int(e.data.get("by_proxy") or 0):  # 委托: how many came by proxy
+            by_proxy = int(e.data.get("by_proxy") or 0)  # 委托: how many came by proxy
+            by_paper = int(e.data.get("by_paper") or 0)  # 纸质选票: how many were on paper
+            channels = [
+                (f"其中委托投票 {by_proxy} 票" if lang == "zh" else f"{by_proxy} of them by proxy")
+                if by_proxy
+                else "",
+                (f"其中纸质选票 {by_paper} 票" if lang == "zh" else f"{by_paper} of them on paper")
+                if by_paper
+                else "",
+            ]
+            if said := [c for c in channels if c]:
                 tallies[-1]["participating"] = (
-                    f"{e.data['participating']}（其中委托投票 {by_proxy} 票）"
+                    f"{e.data['participating']}（{'，'.join(said)}）"
                     if lang == "zh"
-                    else f"{e.data['participating']} ({by_proxy} of them by proxy)"
+                    else f"{e.data['participating']} ({'; '.join(said)})"
                 )
         evaluations = [e.data for e in history if e.topic == "govflow.issue.evaluation_recorded"]
         tz = ZoneInfo(app.timezone)

@@ -271,3 +271,51 @@ async def item_file(request: Request, number: int, sha256: str, caller: AppCalle
         media_type=kind,
         headers={"X-Content-Type-Options": "nosniff", "Content-Disposition": "inline"},
     )
+
+
+_CHOICES = {"赞成": "yes", "同意": "yes", "反对": "no", "弃权": "abstain"}
+
+
+def _paper_lines(text: str) -> list[c.PaperBallotLine]:
+    """One paper ballot a line: ``member id, choice, sha256 of the scan`` (commas, Chinese
+    commas, tabs or spaces between; the choice in English or Chinese)."""
+    lines = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        parts = line.replace("，", ",").replace("\t", ",").replace(" ", ",").split(",")
+        fields = [part.strip() for part in parts if part.strip()]
+        if not fields:
+            continue
+        if len(fields) != 3:
+            raise InvalidInputError(
+                f"line {n}: write the member id, the choice and the scan's sha256", line=n
+            )
+        voter, choice, digest = fields
+        lines.append(
+            c.PaperBallotLine(
+                voter=voter, choice=_CHOICES.get(choice, choice.lower()), scan_sha256=digest.lower()
+            )
+        )
+    return lines
+
+
+@router.post("/paper")
+async def enter_paper(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
+    """Enter a batch of paper ballots (纸质选票), pending until a scrutineer confirms it."""
+
+    def build() -> c.Command:
+        return c.EnterPaperBallots(
+            council=caller.council, number=number, ballots=_paper_lines(form.get("lines", ""))
+        )
+
+    return await _act(request, caller, number, build, "paper")
+
+
+@router.post("/paper/confirm")
+async def confirm_paper(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
+    """A scrutineer (监票人), not the person who entered it, confirms a batch."""
+
+    def build() -> c.Command:
+        batch = _number(form.get("batch", ""), "batch")
+        return c.ConfirmPaperBallots(council=caller.council, number=number, batch=batch or 0)
+
+    return await _act(request, caller, number, build, "confirm_paper")

@@ -89,6 +89,12 @@ class ItemRead:
     my_proxy: dict[str, Any] | None = None  # the reader's live appointment of a proxy
     # the voters who appointed the reader, each with whether the reader may still vote for them
     held_for: list[dict[str, Any]] = field(default_factory=list)
+    # paper ballots (纸质选票): the open vote's stage that takes them, its body, its batches
+    # (pending until a scrutineer confirms them) and the ballots refused as a double channel
+    paper_stage: str | None = None
+    paper_body: str | None = None
+    paper_batches: list[dict[str, Any]] = field(default_factory=list)
+    refused_ballots: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def files(self) -> set[str]:
@@ -131,7 +137,10 @@ def read_item(
             stage = key.partition("#")[0]
             lines = tally_lines(data, opened.get(key), lang)
             by_proxy = int(data.get("by_proxy") or 0)
-            read.tallies.append({**data, "stage": stage, "lines": lines, "by_proxy": by_proxy})
+            by_paper = int(data.get("by_paper") or 0)  # 纸质选票
+            read.tallies.append(
+                {**data, "stage": stage, "lines": lines, "by_proxy": by_proxy, "by_paper": by_paper}
+            )
         elif e.topic == RESOLUTION:
             read.decided.append(_resolution(app, data))
         elif e.topic == PROGRESS:
@@ -153,6 +162,7 @@ def read_item(
         read.voted = _recorded(app, ballot_id(issue.id, voting.ballot_key, holder))
         read.rule = voting.rule.model_dump(mode="json")
     _proxies(app, code, number, holder, read)
+    _paper(app, code, number, read)
     evaluation = issue.evaluation
     if evaluation is not None and evaluation.is_open:
         read.asked_to_rate = holder in evaluation.raters
@@ -202,6 +212,41 @@ def _proxies(app: Governance, code: str, number: int, holder: str, read: ItemRea
                 "name": read.names.get(principal, principal),
                 "may_vote": open_here and not voted,
                 "voted": voted,
+            }
+        )
+
+
+def _paper(app: Governance, code: str, number: int, read: ItemRead) -> None:
+    """The open vote's paper ballots (纸质选票), where its stage takes them: the batches (who
+    is in each, never what they chose) and the ballots refused as a double channel."""
+    procedure = read.procedure
+    if procedure is None or read.view.outcome is not None:
+        return
+    voting = app.issue(code, number).voting
+    if voting is None:
+        return
+    stage_id = voting.ballot_key.rsplit("#", 1)[0]
+    stage = next((s for s in procedure.stages if s.id == stage_id and s.paper.allowed), None)
+    if stage is None:
+        return
+    read.refused_ballots = [
+        {"voter": r.voter, "name": read.names.get(r.voter, r.voter), "refused": r.refused}
+        for r in app.refused_ballots(code, number, voting.ballot_key)
+    ]
+    if not voting.is_open:
+        return
+    read.paper_stage = stage.id
+    body = procedure.acting_body(stage)
+    read.paper_body = body.value if body else None
+    for batch in app.paper_batches(code, number, voting.ballot_key):
+        read.paper_batches.append(
+            {
+                "number": batch.number,
+                "entered_by": batch.entered_by,
+                "entered_by_name": read.names.get(batch.entered_by, batch.entered_by),
+                "confirmed_by": batch.confirmed_by,
+                "confirmed_by_name": read.names.get(batch.confirmed_by or "", batch.confirmed_by),
+                "voters": [read.names.get(e.voter, e.voter) for e in batch.entries],
             }
         )
 

@@ -145,6 +145,23 @@ WORDS: Words = {
         "voted_for": "您已代 {name} 投票。",
         "done_proxy": "委托已记录。",
         "done_revoke_proxy": "委托已撤销。",
+        "by_paper": "其中纸质选票 {n} 票",
+        "paper": "纸质选票",
+        "paper_why": "从票箱取出的纸质选票分批录入，每行一张：成员编号，选择（赞成、反对或弃权），"
+        "选票扫描件的指纹（六十四位十六进制）。录入后须由另一位监票人确认，确认后才计票。",
+        "paper_lines": "本批选票",
+        "enter_paper": "录入本批",
+        "paper_batch": "第 {n} 批",
+        "paper_entered_by": "录入人",
+        "paper_pending": "待监票人确认",
+        "paper_confirmed": "已由 {name} 确认",
+        "paper_not_yours": "本批由您录入，须由另一位监票人确认。",
+        "confirm_paper": "作为监票人确认本批",
+        "refused_ballots": "不计入的选票（重复投票）",
+        "refused_online": "{name} 的线上投票",
+        "refused_paper": "{name} 的纸质选票",
+        "done_paper": "本批纸质选票已录入，待监票人确认。",
+        "done_confirm_paper": "本批纸质选票已确认并计入。",
     },
     "en": {
         "items": "Items",
@@ -261,6 +278,24 @@ WORDS: Words = {
         "voted_for": "You have voted for {name}.",
         "done_proxy": "The appointment is recorded.",
         "done_revoke_proxy": "The appointment is revoked.",
+        "by_paper": "{n} of them on paper",
+        "paper": "Paper ballots",
+        "paper_why": "Enter the paper ballots from the box in batches, one per line: member id, "
+        "choice (yes, no or abstain), the sha256 of the ballot's scan. Another person, a "
+        "scrutineer, confirms each batch; only then does it count.",
+        "paper_lines": "This batch",
+        "enter_paper": "Enter the batch",
+        "paper_batch": "Batch {n}",
+        "paper_entered_by": "entered by",
+        "paper_pending": "waiting for a scrutineer",
+        "paper_confirmed": "confirmed by {name}",
+        "paper_not_yours": "You entered this batch: another scrutineer confirms it.",
+        "confirm_paper": "Confirm this batch as scrutineer",
+        "refused_ballots": "Ballots not counted (double channel)",
+        "refused_online": "{name}'s online ballot",
+        "refused_paper": "{name}'s paper ballot",
+        "done_paper": "The batch is entered and waits for a scrutineer.",
+        "done_confirm_paper": "The batch is confirmed and counted.",
     },
 }
 
@@ -342,6 +377,15 @@ def open_forms(read: ItemRead, status: m.Status | None, caller: Principal) -> se
         forms.add("proxy_vote")
     if read.proxy_stage and may_appoint_proxy(caller):
         forms.add("proxy")
+    if read.paper_stage and allows(
+        caller, Action.ENTER_PAPER_BALLOTS, code, body=read.paper_body
+    ):  # 纸质选票: the clerk or the voting body's chair enters a batch
+        forms.add("paper_enter")
+    confirming = allows(caller, Action.CONFIRM_PAPER_BALLOTS, code)
+    if read.paper_stage and confirming:  # a scrutineer (监票人) sees the batches
+        forms.add("paper_confirm")
+    if read.refused_ballots and ("paper_enter" in forms or confirming):
+        forms.add("paper_refused")
     if "file_objection" in actions and allows(caller, Action.FILE_OBJECTION, code):
         forms.add("object")
     if "rate" in actions and read.asked_to_rate and allows(caller, Action.RATE, code):
