@@ -12,7 +12,14 @@ import pytest
 
 from govflow.application import Governance
 from govflow.application import commands as c
-from govflow.application.consultation import bar_on, extend_consultation
+from govflow.application.consultation import (
+    address_consultation_forms,
+    bar_on,
+    consultation_deliveries,
+    extend_consultation,
+)
+from govflow.application.notification_channels import Message
+from govflow.application.notification_sending import NotifierConfig
 from govflow.application.procedures import ProcedureLibrary
 from govflow.application.specimens import SteppingClock
 from govflow.application.voting import Cast
@@ -144,3 +151,38 @@ def test_an_extension_is_recorded_within_the_cap_and_refused_over_it(
     app.cast_ballots([Cast(COUNCIL, 1, "o2", Choice.YES)])
     issue = app.issue(COUNCIL, 1)
     assert issue.voting is not None and issue.deadline == issue.voting.closes_at
+
+
+def test_the_form_reaches_every_voter_or_the_board(app: Governance) -> None:
+    """Addressed once to each voter on the frozen roll; the notifier delivers it to o1 and
+    posts it on the board (公告) for the owners it cannot reach."""
+    set_up_council(app)
+    procedure = ProcedureLibrary(WORKFLOWS).get(WRITTEN)
+    app.set_contact(COUNCIL, "o1", email="o1@example.org", gateway="", follows=False, actor="o1")
+    app.tell_people([], NotifierConfig())  # the notifier starts here
+    app.propose_issue(COUNCIL, 1, "加装电梯", procedure, actor="o1")
+    app.open_stage(COUNCIL, 1, "propose", deadline=None, actor="system")
+    app.close_stage(COUNCIL, 1, "propose", StageOutcome.COMPLETED, actor="system")
+    closes = app.now() + timedelta(days=30)
+    app.open_stage(COUNCIL, 1, "resolve", deadline=closes, actor="system")
+    app.open_voting(
+        COUNCIL, 1, "resolve", body=Body.OWNERS_ASSEMBLY, rule=procedure.rules["ordinary"],
+        closes_at=closes, actor="system",
+    )  # fmt: skip
+    assert consultation_deliveries(app, COUNCIL, 1).not_addressed == ["o1", "o2", "o3"]
+    assert address_consultation_forms(app, COUNCIL, 1) == 3
+    assert address_consultation_forms(app, COUNCIL, 1) == 3  # a retry addresses nobody twice
+    assert consultation_deliveries(app, COUNCIL, 1).pending == ["o1", "o2", "o3"]
+
+    sent: list[str] = []
+
+    class Email:
+        name = "email"
+
+        def send(self, address: str, message: Message) -> None:
+            sent.append(address)
+
+    app.tell_people([Email()], NotifierConfig(), reminders=False)
+    forms = consultation_deliveries(app, COUNCIL, 1)
+    assert (forms.delivered, forms.posted_on_board, forms.pending) == (["o1"], ["o2", "o3"], [])
+    assert sent == ["o1@example.org"]

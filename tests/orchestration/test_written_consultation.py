@@ -4,11 +4,15 @@ procedure's cap; a matter that failed is barred from coming back for its period.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 
 from govflow.application import commands as c
+from govflow.application.consultation import ConsultationDeliveries, consultation_deliveries
+from govflow.application.notification_channels import Message
+from govflow.application.notification_sending import NotifierConfig
 from govflow.domain.ballot import Choice
 from govflow.domain.consultation import ExtensionOverCapError, MatterBarredError
 from govflow.domain.errors import ForbiddenError, NotFoundError
@@ -22,16 +26,46 @@ NAME = "owners-written-consultation"
 OWNERS = ["o1", "o2", "o3", "o4", "o5"]
 
 
+class Outbox:
+    """An email channel that delivers everything, keeping what it sent."""
+
+    name = "email"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Message]] = []
+
+    def send(self, address: str, message: Message) -> None:
+        self.sent.append((address, message))
+
+
 async def test_an_extended_consultation_fails_and_bars_its_matter(stack: Stack) -> None:
-    """The chair extends the consultation by 30 of its 90 days (61 more are refused); replies
-    after the first deadline still count; the owners reject the matter, and proposing it again
-    within the year is refused."""
+    """The form reaches o1 by email and is posted on the board (公告) for the owners without a
+    contact; the chair extends the consultation by 30 of its 90 days (61 more are refused);
+    replies after the first deadline still count; the owners reject the matter, and proposing
+    it again within the year is refused."""
     procedure = stack.procedures.get(NAME)
     door = CommandDoor(stack.app, stack.issues, stack.procedures)
+    stack.app.set_contact(
+        COUNCIL, "o1", email="o1@example.org", gateway="", follows=False, actor="o1"
+    )
     stack.app.propose_issue(COUNCIL, 30, "加装电梯", procedure, actor=CHAIR)
     handle = await stack.issues.start(COUNCIL, 30, procedure)
     first = (await stack.until(30, lambda s: s.ballot_key == "resolve#1")).deadline
     assert first is not None
+
+    forms = await _until_addressed(stack, 30)
+    assert forms.pending == OWNERS and forms.delivered == forms.posted_on_board == []
+    outbox = Outbox()
+    stack.app.tell_people(
+        [outbox], NotifierConfig(public_url="https://yst.example"), reminders=False
+    )
+    forms = consultation_deliveries(stack.app, COUNCIL, 30)
+    assert forms.delivered == ["o1"] and forms.posted_on_board == ["o2", "o3", "o4", "o5"]
+    assert forms.pending == forms.not_addressed == []
+    [(address, message)] = outbox.sent
+    assert address == "o1@example.org" and "书面征求意见" in message.subject
+    assert "加装电梯" in message.text and "签字" in message.text
+    assert "https://yst.example/app/items/30" in message.text
 
     def extend(days: int) -> c.ExtendConsultation:
         return c.ExtendConsultation(council=COUNCIL, number=30, days=days)
@@ -80,3 +114,13 @@ async def test_only_a_written_consultation_is_extended(stack: Stack) -> None:
             c.ExtendConsultation(council=COUNCIL, number=32, days=5),
             stack.app.principal(COUNCIL, CHAIR),
         )
+
+
+async def _until_addressed(stack: Stack, number: int) -> ConsultationDeliveries:
+    """The forms once the workflow has addressed them to the whole roll."""
+    for _ in range(100):
+        forms = consultation_deliveries(stack.app, COUNCIL, number)
+        if not forms.not_addressed:
+            return forms
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the forms were not addressed: {forms}")

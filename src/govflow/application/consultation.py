@@ -1,4 +1,10 @@
-"""Written consultation (书面征求意见) and the bar on a failed matter: application queries.
+"""Written consultation (书面征求意见) and the bar on a failed matter: application cases.
+
+The forms: when a written consultation opens, the form is addressed (a :class:`Delivery` of
+kind ``consultation_form``) to every voter on the frozen roll; the notifier sends it through
+the voter's channels, and a voter without a contact, or unreached after its attempts, is told
+by the board instead (公告, 指导规则 Art. 22), each recorded on the delivery.
+:func:`consultation_deliveries` lists them by outcome.
 
 The bar period: when an item whose procedure states ``bar_after_failure`` ends failed (its
 outcome ``rejected`` or ``failed``), the same matter — an item of the same council with the same
@@ -16,10 +22,22 @@ from govflow.application.governance import Governance
 from govflow.application.procedures import ProcedureLibrary
 from govflow.domain.calendar import deadline
 from govflow.domain.consultation import MatterBarredError, matter_key
-from govflow.domain.errors import GovflowError, NotFoundError
+from govflow.domain.delivery import Delivery, DeliveryStatus, MessageKind, delivery_id
+from govflow.domain.errors import GovflowError, NotFoundError, VotingNotOpenError
 from govflow.domain.issue import Issue
 
 FAILED_OUTCOMES = frozenset({"rejected", "failed"})
+
+
+@dataclass(frozen=True)
+class ConsultationDeliveries:
+    """The forms of one consultation round by outcome: voter ids, sorted."""
+
+    ballot_key: str
+    delivered: list[str]
+    posted_on_board: list[str]  # told by the board (公告): no contact, or undeliverable
+    pending: list[str]  # addressed, not yet sent (or being retried)
+    not_addressed: list[str]
 
 
 @dataclass(frozen=True)
@@ -97,3 +115,45 @@ def extend_consultation(
     due = issue.extend_consultation(days, cap_days=cap_days, at=app.now(), actor=actor, step=step)
     app._save(issue)
     return due
+
+
+def address_consultation_forms(app: Governance, code: str, number: int) -> int:
+    """Address the open consultation's form to every voter on its frozen roll (once each: a
+    second addressing of the same form to the same voter is refused by the store, and ignored
+    here); how many voters the roll holds."""
+    issue = app.issue(code, number)
+    voting = issue.voting
+    if voting is None or not voting.is_open:
+        raise VotingNotOpenError("no written consultation is open on this item")
+    for voter in sorted(voting.roll):
+        app._address(
+            code, voter, MessageKind.CONSULTATION_FORM, issue.id, voting.ballot_key, number,
+            voting.closes_at,
+        )  # fmt: skip
+    return len(voting.roll)
+
+
+def consultation_deliveries(
+    app: Governance, code: str, number: int, ballot_key: str | None = None
+) -> ConsultationDeliveries:
+    """The forms of item ``number``'s consultation round (by default its latest) by outcome."""
+    issue = app.issue(code, number)
+    voting = issue.voting
+    if voting is None or (ballot_key is not None and ballot_key != voting.ballot_key):
+        raise NotFoundError(f"no consultation round {ballot_key or ''} on item {code}/{number}")
+    by: dict[str, list[str]] = {"delivered": [], "posted": [], "pending": [], "none": []}
+    for voter in sorted(voting.roll):
+        did = delivery_id(code, MessageKind.CONSULTATION_FORM, voting.ballot_key, voter)
+        try:
+            status = app._get(Delivery, did, "delivery").status
+        except NotFoundError:
+            by["none"].append(voter)
+            continue
+        outcome = {
+            DeliveryStatus.DELIVERED: "delivered",
+            DeliveryStatus.POSTED_ON_BOARD: "posted",
+        }.get(status, "pending")
+        by[outcome].append(voter)
+    return ConsultationDeliveries(
+        voting.ballot_key, by["delivered"], by["posted"], by["pending"], by["none"]
+    )

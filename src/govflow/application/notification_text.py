@@ -70,6 +70,15 @@ def compose(about: About) -> tuple[str, str]:
             lines = [f"{item}正在表决，您还没有投票。"]
             if deadline:
                 lines.append(f"请在{deadline}前投票。")
+        case MessageKind.CONSULTATION_FORM:
+            subject = f"{head}书面征求意见：{item}"
+            lines = [
+                f"{item}以书面征求意见方式表决，这是送达您的征求意见表。",
+                "请对该事项表示同意、反对或弃权，并在表决票上签字：在议事通中提交时附上签字"
+                "表决票的扫描件，或将签字的纸质表决票交回。未签字的表决票不计入。",
+            ]
+            if deadline:
+                lines.append(f"请在{deadline}前回复。")
         case MessageKind.RATING_REMINDER:
             subject = f"{head}请评议：{item}"
             lines = [f"{item}已实施完成，请您评议（满意、基本满意或不满意），您还没有评议。"]

@@ -23,6 +23,8 @@ class MessageKind(StrEnum):
     ANSWER = "answer"  # an objection answered, to the objector
     VOTE_REMINDER = "vote_reminder"  # to voters on the frozen roll who have not voted
     RATING_REMINDER = "rating_reminder"  # to those asked to rate who have not rated
+    # a written consultation's form (书面征求意见表), to each voter on the frozen roll
+    CONSULTATION_FORM = "consultation_form"
 
 
 class DeliveryStatus(StrEnum):

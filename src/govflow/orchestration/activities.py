@@ -21,7 +21,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, TemporalError
 
 from govflow.application import Governance
-from govflow.application.consultation import extend_consultation
+from govflow.application.consultation import address_consultation_forms, extend_consultation
 from govflow.application.views import TallyView
 from govflow.domain.calendar import DayType
 from govflow.domain.council import Body
@@ -179,6 +179,12 @@ class GovernanceActivities:
                 actor=i.ref.actor,
                 step=i.ref.step,
             )
+
+    @defn("deliver_consultation_forms")
+    def deliver_consultation_forms(self, ref: m.Ref) -> int:
+        """Address the form to every voter on the frozen roll (the notifier sends it, or posts
+        it on the board); at the notifier's clock, which sends what is due by it."""
+        return address_consultation_forms(self.app, ref.council, ref.number)
 
     @defn("close_voting")
     def close_voting(self, i: m.CloseVotingInput) -> TallyView:

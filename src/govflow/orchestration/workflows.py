@@ -222,7 +222,11 @@ class IssueWorkflow:
     async def _consultation(self, stage: Stage) -> None:
         """Wait for the replies until the deadline, which a recorded extension may move (then
         the new one is waited for).
-        Only a written consultation stage comes here (no recorded history of another does)."""
+        Only a written consultation stage comes here (no recorded history of another does).
+        The form goes to every voter on the frozen roll first (items that opened their
+        consultation before forms were delivered wait without)."""
+        if workflow.patched("consultation-forms-delivered"):
+            await self._act(A.deliver_consultation_forms, self._ref())
         while True:
             deadline = self.deadline
             assert deadline is not None
