@@ -4,6 +4,7 @@ back within its procedure's period, refused at the command door with ``issue.bar
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,17 @@ from govflow.application.procedures import ProcedureLibrary
 from govflow.application.specimens import SteppingClock
 from govflow.application.voting import Cast
 from govflow.domain.ballot import Choice
-from govflow.domain.consultation import ExtensionOverCapError, MatterBarredError, matter_key
+from govflow.domain.consultation import (
+    ExtensionOverCapError,
+    MatterBarredError,
+    ReplySigned,
+    SignatureRequiredError,
+    SignedReply,
+    matter_key,
+    signed_reply_id,
+)
 from govflow.domain.council import Body
-from govflow.domain.errors import NotFoundError
+from govflow.domain.errors import DoubleVoteError, ForbiddenError, InvalidInputError, NotFoundError
 from govflow.domain.ids import issue_id
 from govflow.domain.issue import ConsultationExtended, IssueOutcome, StageOutcome
 from govflow.orchestration.door import CommandDoor
@@ -37,10 +46,17 @@ WRITTEN = "owners-written-consultation"
 
 
 class _Workflows:
-    """Stands in for the workflow client: proposing through the door starts nothing here."""
+    """Stands in for the workflow client: proposing through the door starts nothing here, and
+    a complete roll is only noted."""
+
+    def __init__(self) -> None:
+        self.told: list[str] = []
 
     async def start(self, *args: Any, **kwargs: Any) -> None:
         return None
+
+    async def all_voted(self, council: str, number: int, ballot_key: str) -> None:
+        self.told.append(ballot_key)
 
 
 def fail_item(app: Governance, number: int, title: str, procedure: str = WRITTEN) -> None:
@@ -186,3 +202,87 @@ def test_the_form_reaches_every_voter_or_the_board(app: Governance) -> None:
     forms = consultation_deliveries(app, COUNCIL, 1)
     assert (forms.delivered, forms.posted_on_board, forms.pending) == (["o1"], ["o2", "o3"], [])
     assert sent == ["o1@example.org"]
+
+
+def open_consultation(app: Governance, procedure_name: str = WRITTEN) -> None:
+    """Item 1 of ``procedure_name`` at its vote by ballots, open for 30 days."""
+    procedure = ProcedureLibrary(WORKFLOWS).get(procedure_name)
+    app.propose_issue(COUNCIL, 1, "加装电梯", procedure, actor="o1")
+    ids = [s.id for s in procedure.stages]
+    for stage in ids[: ids.index("resolve")]:
+        app.open_stage(COUNCIL, 1, stage, deadline=None, actor="system")
+        app.close_stage(COUNCIL, 1, stage, StageOutcome.COMPLETED, actor="system")
+    closes = app.now() + timedelta(days=30)
+    app.open_stage(COUNCIL, 1, "resolve", deadline=closes, actor="system")
+    app.open_voting(
+        COUNCIL, 1, "resolve", body=Body.OWNERS_ASSEMBLY, rule=procedure.rules["ordinary"],
+        closes_at=closes, actor="system",
+    )  # fmt: skip
+
+
+SIGNED = hashlib.sha256(b"signed form").hexdigest()
+
+
+def test_replies_are_signed_once_each_by_the_voter_or_entered_by_the_clerk(
+    app: Governance,
+) -> None:
+    set_up_council(app)
+    app.enroll_member(COUNCIL, "k1", "书记员", actor="clerk", roles=("clerk",))
+    open_consultation(app)
+    workflows = _Workflows()
+    door = CommandDoor(app, workflows, ProcedureLibrary(WORKFLOWS))  # type: ignore[arg-type]
+
+    def run(who: str, command: c.Command) -> Any:
+        return asyncio.run(door.handle(command, app.principal(COUNCIL, who)))
+
+    def reply(choice: Choice, voter: str | None = None) -> c.ReplyToConsultation:
+        return c.ReplyToConsultation(
+            council=COUNCIL, number=1, choice=choice, signature_sha256=SIGNED, voter=voter
+        )
+
+    version = app.issue(COUNCIL, 1).version
+    with pytest.raises(SignatureRequiredError):  # an unsigned ballot does not count here
+        run("o1", c.CastBallot(council=COUNCIL, number=1, choice=Choice.YES))
+    assert run("o1", reply(Choice.YES)).ballot_key == "resolve#1"
+    with pytest.raises(DoubleVoteError):  # one reply per voter: the store refuses a second
+        run("o1", reply(Choice.NO))
+    with pytest.raises(ForbiddenError):  # only the clerk enters another voter's paper reply
+        run("o2", reply(Choice.NO, voter="o3"))
+    run("k1", reply(Choice.NO, voter="o3"))
+    assert workflows.told == []
+    run("o2", reply(Choice.ABSTAIN))
+    assert workflows.told == ["resolve#1"]  # the whole roll has replied
+
+    signed = {
+        voter: app._get(SignedReply, signed_reply_id(issue_id(COUNCIL, 1), "resolve#1", voter), "r")
+        for voter in ("o1", "o2", "o3")
+    }
+    assert {v: (r.signature_sha256, r.entered_by) for v, r in signed.items()} == {
+        "o1": (SIGNED, "voter"), "o2": (SIGNED, "voter"), "o3": (SIGNED, "clerk"),
+    }  # fmt: skip
+    reply_id = signed_reply_id(issue_id(COUNCIL, 1), "resolve#1", "o3")
+    [entered] = list(app.domain_events(reply_id))
+    assert isinstance(entered, ReplySigned) and entered.actor == "k1"
+    assert app.issue(COUNCIL, 1).version == version  # ballots are not the item's events
+    tally = app.close_voting(COUNCIL, 1, "all_voted", actor="system")
+    assert (tally.yes, tally.no, tally.abstain, tally.participating) == (1, 1, 1, 3)
+
+
+def test_a_vote_that_is_not_a_written_consultation_takes_no_signed_reply(
+    app: Governance,
+) -> None:
+    set_up_council(app)
+    open_consultation(app, "owners-assembly-art278")
+    door = CommandDoor(app, _Workflows(), ProcedureLibrary(WORKFLOWS))  # type: ignore[arg-type]
+    command = c.ReplyToConsultation(
+        council=COUNCIL, number=1, choice=Choice.YES, signature_sha256=SIGNED
+    )
+    with pytest.raises(InvalidInputError):
+        asyncio.run(door.handle(command, app.principal(COUNCIL, "o1")))
+    receipt = asyncio.run(
+        door.handle(
+            c.CastBallot(council=COUNCIL, number=1, choice=Choice.YES),
+            app.principal(COUNCIL, "o1"),
+        )
+    )
+    assert receipt.ballot_key == "resolve#1"

@@ -5,6 +5,7 @@ procedure's cap; a matter that failed is barred from coming back for its period.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,11 @@ from govflow.application.consultation import ConsultationDeliveries, consultatio
 from govflow.application.notification_channels import Message
 from govflow.application.notification_sending import NotifierConfig
 from govflow.domain.ballot import Choice
-from govflow.domain.consultation import ExtensionOverCapError, MatterBarredError
+from govflow.domain.consultation import (
+    ExtensionOverCapError,
+    MatterBarredError,
+    SignatureRequiredError,
+)
 from govflow.domain.errors import ForbiddenError, NotFoundError
 from govflow.domain.issue import ConsultationExtended
 from govflow.orchestration.door import CommandDoor
@@ -41,8 +46,8 @@ class Outbox:
 async def test_an_extended_consultation_fails_and_bars_its_matter(stack: Stack) -> None:
     """The form reaches o1 by email and is posted on the board (公告) for the owners without a
     contact; the chair extends the consultation by 30 of its 90 days (61 more are refused);
-    replies after the first deadline still count; the owners reject the matter, and proposing
-    it again within the year is refused."""
+    signed replies after the first deadline still count (an unsigned ballot does not); the
+    owners reject the matter, and proposing it again within the year is refused."""
     procedure = stack.procedures.get(NAME)
     door = CommandDoor(stack.app, stack.issues, stack.procedures)
     stack.app.set_contact(
@@ -87,9 +92,18 @@ async def test_an_extended_consultation_fails_and_bars_its_matter(stack: Stack) 
 
     await stack.skip(30, 31)  # past the first deadline: the consultation is still open
     assert (await stack.issues.status(COUNCIL, 30)).stage == "resolve"
-    for voter in OWNERS:
-        await stack.issues.cast_ballot(COUNCIL, 30, voter, Choice.NO)
+    unsigned = c.CastBallot(council=COUNCIL, number=30, choice=Choice.YES)
+    with pytest.raises(SignatureRequiredError):
+        await door.handle(unsigned, stack.app.principal(COUNCIL, "o1"))
+    for voter in OWNERS:  # signed replies, counted as ballots; the last one ends the vote
+        signed = hashlib.sha256(f"form of {voter}".encode()).hexdigest()
+        reply = c.ReplyToConsultation(
+            council=COUNCIL, number=30, choice=Choice.NO, signature_sha256=signed
+        )
+        await door.handle(reply, stack.app.principal(COUNCIL, voter))
     assert (await stack.result(handle)).outcome == "rejected"
+    tally = stack.app.get_tally(COUNCIL, 30, "resolve#1")
+    assert tally.quorum_met and not tally.passed
     await stack.keep_history(handle, NAME)
 
     again = c.ProposeIssue(council=COUNCIL, number=31, title="加装 电梯", procedure=NAME)

@@ -113,6 +113,15 @@ class CastBallot(ItemCommand):
     for_member: MemberId | None = None  # vote as this voter's proxy (委托), for them
 
 
+class ReplyToConsultation(ItemCommand):
+    """A signed reply to the item's written consultation (书面征求意见): the voter's ballot
+    with the sha256 of the signed form's scan; the clerk enters a paper one for ``voter``."""
+
+    choice: Choice
+    signature_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    voter: MemberId | None = None  # default: the caller
+
+
 class AppointProxy(ItemCommand):
     """Appoint a proxy (委托) for the item's vote stage (by default its vote by ballots), on a
     委托书 kept by its scan's sha256; the clerk records a paper one for ``principal``."""

@@ -17,14 +17,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
+
+from eventsourcing.persistence import IntegrityError
 
 from govflow.application.governance import Governance
 from govflow.application.procedures import ProcedureLibrary
+from govflow.application.views import BallotReceipt
+from govflow.domain.ballot import Ballot, Choice
 from govflow.domain.calendar import deadline
-from govflow.domain.consultation import MatterBarredError, matter_key
+from govflow.domain.consultation import MatterBarredError, SignedReply, matter_key
 from govflow.domain.delivery import Delivery, DeliveryStatus, MessageKind, delivery_id
-from govflow.domain.errors import GovflowError, NotFoundError, VotingNotOpenError
-from govflow.domain.issue import Issue
+from govflow.domain.errors import (
+    DoubleVoteError,
+    GovflowError,
+    NotFoundError,
+    VotingNotOpenError,
+)
+from govflow.domain.ids import issue_id
+from govflow.domain.issue import Issue, IssueProposed
 
 FAILED_OUTCOMES = frozenset({"rejected", "failed"})
 
@@ -156,4 +167,70 @@ def consultation_deliveries(
         by[outcome].append(voter)
     return ConsultationDeliveries(
         voting.ballot_key, by["delivered"], by["posted"], by["pending"], by["none"]
+    )
+
+
+def takes_signed_replies(
+    app: Governance, procedures: ProcedureLibrary | None, code: str, number: int
+) -> bool:
+    """Whether item ``number``'s current vote is a written consultation (which counts only
+    signed replies), by the procedure the item began with."""
+    if procedures is None:
+        return False
+    events = app.domain_events(issue_id(code, number))
+    proposed = next(events, None)
+    if not isinstance(proposed, IssueProposed):
+        return False
+    voting = app.issue(code, number).voting
+    if voting is None:
+        return False
+    try:
+        procedure = procedures.get(proposed.procedure_name, proposed.procedure_version)
+        stage = procedure.stage(voting.ballot_key.rsplit("#", 1)[0])
+    except (GovflowError, KeyError):
+        return False
+    return procedure.digest == proposed.procedure_hash and stage.written_consultation is not None
+
+
+def record_signed_reply(
+    app: Governance,
+    code: str,
+    number: int,
+    voter: str,
+    choice: Choice,
+    signature_sha256: str,
+    *,
+    entered_by: Literal["voter", "clerk"],
+    actor: str,
+    enrolment: int | None = None,
+) -> BallotReceipt:
+    """Record ``voter``'s signed reply: their ballot and the signature (the scan's sha256),
+    saved together; a second reply of the voter in the round is refused by the store
+    (``ballot.double_vote``) and records nothing."""
+    issue = app.issue(code, number)
+    voting = issue.voting
+    if voting is None or not voting.is_open:
+        raise VotingNotOpenError("no written consultation is open on this item")
+    at = app.now()
+    ballot = Ballot.cast(voting, voter, choice, at=at, enrolment=enrolment)
+    reply = SignedReply.record(
+        code, number, issue.id, voting.ballot_key, voter, signature_sha256,
+        entered_by=entered_by, at=at, actor=actor,
+    )  # fmt: skip
+    try:
+        recorded = app.save(ballot, reply)
+    except IntegrityError:
+        raise DoubleVoteError(
+            f"{voter} has already replied in {voting.ballot_key}",
+            voter=voter,
+            ballot_key=voting.ballot_key,
+        ) from None
+    position = next(
+        r.notification.id for r in recorded if r.domain_event.originator_id == ballot.id
+    )
+    return BallotReceipt(
+        ballot_id=ballot.id,
+        ballot_key=voting.ballot_key,
+        notification_id=position,
+        all_voted=app._count_ballot(voting),
     )

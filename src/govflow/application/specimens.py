@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from govflow.application.consultation import extend_consultation
+from govflow.application.consultation import extend_consultation, record_signed_reply
 from govflow.application.governance import Governance
 from govflow.application.voting import Cast
 from govflow.domain.access import HolderKind, Scope
@@ -371,6 +371,10 @@ def written_consultation(app: Governance) -> None:
         closes_at=START + timedelta(days=90), actor="system",
     )  # fmt: skip
     extend_consultation(app, c, 6, 30, cap_days=90, actor=clerk)
+    signed = hashlib.sha256(b"signed consultation form").hexdigest()
+    record_signed_reply(
+        app, c, 6, "m1", Choice.YES, signed, entered_by="clerk", actor=clerk
+    )  # fmt: skip
 
 
 def specimen_events(app: Governance) -> Iterator[DomainEvent]:

@@ -73,6 +73,7 @@ class Action(StrEnum):
     PROPOSE = "propose"
     CAST_BALLOT = "cast_ballot"
     APPOINT_PROXY = "appoint_proxy"
+    ENTER_SIGNED_REPLY = "enter_signed_reply"
     ENTER_PAPER_BALLOTS = "enter_paper_ballots"
     CONFIRM_PAPER_BALLOTS = "confirm_paper_ballots"
     GIVE_OPINION = "give_opinion"
@@ -126,6 +127,11 @@ RULES: dict[Action, tuple[str, str]] = {
         "cast a ballot (for oneself, or for a voter as their proxy)",
         "the member themself, if on the frozen roll; their proxy (委托), with a live "
         "appointment, until the voter's own ballot overrides it",
+    ),
+    Action.ENTER_SIGNED_REPLY: (
+        "enter a voter's signed paper reply to a written consultation (书面征求意见: choice and "
+        "the signed form's sha256)",
+        "the clerk (a voter enters their own signed reply as a ballot: cast a ballot)",
     ),
     Action.APPOINT_PROXY: (
         "appoint a proxy (委托) for a vote on a 委托书 (its scan's sha256), or revoke the "
@@ -250,6 +256,7 @@ def authorize(
         )
     if action in (
         Action.KEEP_ROLL,
+        Action.ENTER_SIGNED_REPLY,
         Action.ISSUE_TOKEN,
         Action.INVITE,
         Action.MANAGE_WEBHOOKS,

@@ -18,13 +18,18 @@ from temporalio.service import RPCError
 
 from govflow.application import Governance
 from govflow.application import commands as c
-from govflow.application.consultation import refuse_if_barred
+from govflow.application.consultation import (
+    record_signed_reply,
+    refuse_if_barred,
+    takes_signed_replies,
+)
 from govflow.application.invitations import NewInvitation
 from govflow.application.notifications import ContactView
 from govflow.application.procedures import ProcedureLibrary
 from govflow.application.views import BallotReceipt, IssueView, SpendingView
 from govflow.application.voting import Cast
 from govflow.domain.access import token_uuid
+from govflow.domain.consultation import SignatureRequiredError
 from govflow.domain.errors import (
     DemoOnlyError,
     GovflowError,
@@ -62,6 +67,7 @@ class CommandDoor:
         self._handlers: dict[type[c.Command], Handler] = {
             c.ProposeIssue: self._propose,
             c.CastBallot: self._cast_ballot,
+            c.ReplyToConsultation: self._reply_to_consultation,
             c.AppointProxy: self._appoint_proxy,
             c.RevokeProxy: self._revoke_proxy,
             c.EnterPaperBallots: self._enter_paper_ballots,
@@ -212,10 +218,21 @@ class CommandDoor:
     ) -> list[BallotReceipt | GovflowError]:
         outcomes: list[BallotReceipt | GovflowError | None] = [None] * len(casts)
         allowed: list[tuple[int, Cast]] = []
+        signed_only: dict[tuple[str, int], bool] = {}  # written consultations: signed replies
         for i, (who, cmd) in enumerate(casts):
             try:
                 principal = who if isinstance(who, Principal) else self.app.authenticate(who)
                 voter = authorize(principal, Action.CAST_BALLOT, cmd.council)
+                item = (cmd.council, cmd.number)
+                if item not in signed_only:
+                    signed_only[item] = takes_signed_replies(self.app, self.procedures, *item)
+                if signed_only[item]:
+                    raise SignatureRequiredError(
+                        "this vote is a written consultation: reply with the signed form "
+                        "(its scan's sha256)",
+                        council=cmd.council,
+                        number=cmd.number,
+                    )
             except GovflowError as refused:
                 outcomes[i] = refused
                 continue
@@ -237,7 +254,33 @@ class CommandDoor:
             outcomes[i] = outcome
         return [outcome for outcome in outcomes if outcome is not None]
 
-    async def counted(self, cmd: c.CastBallot, receipt: BallotReceipt) -> BallotReceipt:
+    async def _reply_to_consultation(
+        self, cmd: c.ReplyToConsultation, who: Principal
+    ) -> BallotReceipt:
+        """A signed reply: the voter's own (as a ballot), or a paper one the clerk enters."""
+        by_clerk = cmd.voter is not None and cmd.voter != who.holder
+        action = Action.ENTER_SIGNED_REPLY if by_clerk else Action.CAST_BALLOT
+        actor = authorize(who, action, cmd.council)
+        voter = cmd.voter if cmd.voter is not None and by_clerk else who.holder
+        enrolment = None if by_clerk else who.enrolment
+
+        def record() -> BallotReceipt:
+            if not takes_signed_replies(self.app, self.procedures, cmd.council, cmd.number):
+                raise InvalidInputError(
+                    f"item {cmd.number}'s vote is not a written consultation: cast a ballot",
+                    number=cmd.number,
+                )
+            return record_signed_reply(
+                self.app, cmd.council, cmd.number, voter, cmd.choice, cmd.signature_sha256,
+                entered_by="clerk" if by_clerk else "voter", actor=actor, enrolment=enrolment,
+            )  # fmt: skip
+
+        receipt = await asyncio.to_thread(record)
+        return await self.counted(cmd, receipt)
+
+    async def counted(
+        self, cmd: c.CastBallot | c.ReplyToConsultation, receipt: BallotReceipt
+    ) -> BallotReceipt:
         """Tell the workflow once the whole roll has voted (never once per ballot). The ballot
         is recorded whatever happens here: if the workflow cannot be told, the vote closes at
         its deadline instead of at once."""
