@@ -41,7 +41,7 @@ from govflow.domain.ids import issue_id
 from govflow.domain.issue import IssueProposed
 from govflow.domain.paper import PaperEntry
 from govflow.domain.policy import Action, Principal, authorize
-from govflow.domain.procedure import Paper, Proxies, StageKind
+from govflow.domain.procedure import Paper, Procedure, Proxies, Stage, StageKind
 from govflow.orchestration.client import IssueClient
 
 Handler = Callable[[Any, Principal], Awaitable[Any]]
@@ -296,9 +296,11 @@ class CommandDoor:
 
     # -- proxies (委托) ---------------------------------------------------------------------------
 
-    def proxy_stage(self, council: str, number: int, stage: str | None) -> tuple[str, Proxies]:
-        """The item's vote stage by ballots (``stage``, or its first) and what its procedure,
-        as the item began with it, says of proxies (blocking)."""
+    def ballot_stage(
+        self, council: str, number: int, stage: str | None
+    ) -> tuple[Procedure, Stage, bool]:
+        """The item's vote stage by ballots (``stage``, or its first), its procedure, and
+        whether that is still the procedure the item began with (blocking)."""
         if self.procedures is None:
             raise WorkflowUnavailableError("no procedure library is loaded")
         proposed = next(self.app.domain_events(issue_id(council, number)), None)
@@ -311,9 +313,13 @@ class CommandDoor:
             raise InvalidInputError(
                 f"item {number} has no vote by ballots {stage or ''}".strip(), stage=stage
             )
-        if procedure.digest != proposed.procedure_hash:  # not the procedure the item began with
-            return found.id, Proxies()
-        return found.id, found.proxies
+        return procedure, found, procedure.digest == proposed.procedure_hash
+
+    def proxy_stage(self, council: str, number: int, stage: str | None) -> tuple[str, Proxies]:
+        """The vote stage and what its procedure, as the item began with it, says of proxies
+        (none, if the library's copy changed since)."""
+        _, found, same = self.ballot_stage(council, number, stage)
+        return found.id, found.proxies if same else Proxies()
 
     async def _appoint_proxy(self, cmd: c.AppointProxy, who: Principal) -> str:
         principal = cmd.principal or who.holder
@@ -347,22 +353,10 @@ class CommandDoor:
     def paper_stage(
         self, council: str, number: int, stage: str | None
     ) -> tuple[str, Paper, str | None]:
-        """The item's vote stage by ballots (``stage``, or its first), what its procedure, as
-        the item began with it, says of paper ballots, and the stage's body (blocking)."""
-        if self.procedures is None:
-            raise WorkflowUnavailableError("no procedure library is loaded")
-        proposed = next(self.app.domain_events(issue_id(council, number)), None)
-        if not isinstance(proposed, IssueProposed):
-            raise NotFoundError(f"issue {council}/{number} not found")
-        procedure = self.procedures.get(proposed.procedure_name, proposed.procedure_version)
-        votes = [s for s in procedure.stages if s.kind is StageKind.VOTE and s.vote_by == "ballots"]
-        found = next((s for s in votes if stage in (None, s.id)), None)
-        if found is None:
-            raise InvalidInputError(
-                f"item {number} has no vote by ballots {stage or ''}".strip(), stage=stage
-            )
+        """The vote stage, what its procedure, as the item began with it, says of paper
+        ballots, and the stage's body (blocking)."""
+        procedure, found, same = self.ballot_stage(council, number, stage)
         body = procedure.acting_body(found)
-        same = procedure.digest == proposed.procedure_hash  # the procedure the item began with
         return found.id, found.paper if same else Paper(), body.value if body else None
 
     async def _enter_paper_ballots(self, cmd: c.EnterPaperBallots, who: Principal) -> int:
