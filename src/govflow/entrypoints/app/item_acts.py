@@ -96,6 +96,11 @@ async def _vote(
         receipt: BallotReceipt = await door_of(request).handle(command, caller)
     except (GovflowError, ValidationError) as error:
         return await _refused(request, caller, number, error)
+    return _receipt(number, receipt)
+
+
+def _receipt(number: int, receipt: BallotReceipt) -> RedirectResponse:
+    """To the receipt page, for the voter to keep their receipt."""
     query = urlencode(
         {
             "number": number,
@@ -105,6 +110,53 @@ async def _vote(
         }
     )
     return RedirectResponse(f"/app/receipts?{query}", status_code=303)
+
+
+@router.post("/reply")
+async def reply(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
+    """A signed reply to a written consultation (书面征求意见): the voter's own (then the
+    receipt to keep), or a paper one the clerk enters for ``voter`` (then the item again).
+    The signed form's scan is kept (by its sha256) once the policy would let the caller reply,
+    and the reply records its digest; the door decides who may."""
+    voter = form.get("voter", "").strip() or None
+    for_other = voter is not None and voter != caller.holder
+    action = Action.ENTER_SIGNED_REPLY if for_other else Action.CAST_BALLOT
+    digest = "0" * 64  # never recorded: the door refuses a caller the policy refuses
+    try:
+        if form.get("choice") is None:
+            raise InvalidInputError("choose an answer", field="choice")
+        if allows(caller, action, caller.council):
+            upload = (await request.form()).get("signed_form")
+            content = await upload.read() if isinstance(upload, UploadFile) else b""
+            if not content:
+                raise InvalidInputError("upload the scan of the signed form", field="signed_form")
+            digest = await keep_file(request, content)
+        command = c.ReplyToConsultation(
+            council=caller.council,
+            number=number,
+            choice=form.get("choice"),
+            signature_sha256=digest,
+            voter=voter,
+        )
+        receipt: BallotReceipt = await door_of(request).handle(command, caller)
+    except (GovflowError, ValidationError) as error:
+        return await _refused(request, caller, number, error)
+    if for_other:
+        return RedirectResponse(f"/app/items/{number}?done=reply", status_code=303)
+    return _receipt(number, receipt)
+
+
+@router.post("/extend")
+async def extend(request: Request, number: int, caller: AppCaller, form: Form) -> Response:
+    """Extend the open written consultation by a number of days (within the cap)."""
+
+    def build() -> c.Command:
+        days = _number(form.get("days", ""), "days")
+        if days is None or not 1 <= days <= 366:
+            raise InvalidInputError("extend by at least one day", field="days")
+        return c.ExtendConsultation(council=caller.council, number=number, days=days)
+
+    return await _act(request, caller, number, build, "extend")
 
 
 @router.post("/proxy")

@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from govflow.application import Governance
+from govflow.application.consultation import takes_signed_replies
 from govflow.application.procedures import ProcedureLibrary
 from govflow.application.views import IssueView
 from govflow.domain.ballot import proxy_ballot_id
@@ -95,6 +96,9 @@ class ItemRead:
     paper_body: str | None = None
     paper_batches: list[dict[str, Any]] = field(default_factory=list)
     refused_ballots: list[dict[str, Any]] = field(default_factory=list)
+    # the open vote when it is a written consultation (书面征求意见): its closing time, the
+    # days extended so far and the cap, and the roll (name, member id) for a paper reply
+    consultation: dict[str, Any] | None = None
 
     @property
     def files(self) -> set[str]:
@@ -163,6 +167,7 @@ def read_item(
         read.rule = voting.rule.model_dump(mode="json")
     _proxies(app, code, number, holder, read)
     _paper(app, code, number, read)
+    _consultation(app, code, number, procedures, read)
     evaluation = issue.evaluation
     if evaluation is not None and evaluation.is_open:
         read.asked_to_rate = holder in evaluation.raters
@@ -249,6 +254,30 @@ def _paper(app: Governance, code: str, number: int, read: ItemRead) -> None:
                 "voters": [read.names.get(e.voter, e.voter) for e in batch.entries],
             }
         )
+
+
+def _consultation(
+    app: Governance, code: str, number: int, procedures: ProcedureLibrary | None, read: ItemRead
+) -> None:
+    """The open written consultation (书面征求意见), if the open vote is one."""
+    voting = app.issue(code, number).voting
+    if voting is None or not voting.is_open or read.view.outcome is not None:
+        return
+    if not takes_signed_replies(app, procedures, code, number):
+        return
+    cap = 0
+    if read.procedure is not None:
+        stage = read.procedure.stage(voting.ballot_key.rsplit("#", 1)[0])
+        if stage.written_consultation is not None:
+            cap = stage.written_consultation.extension_cap_days
+    read.consultation = {
+        "ballot_key": voting.ballot_key,
+        "closes_at": voting.closes_at,
+        "extended_days": voting.extended_days,
+        "cap_days": cap,
+        "cap_left": max(cap - voting.extended_days, 0),
+        "roll": sorted((read.names.get(v, v), v) for v in voting.roll),
+    }
 
 
 def _recorded(app: Governance, aggregate_id: UUID) -> bool:

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
+from govflow.application import Governance
+from govflow.application.consultation import consultation_deliveries
 from govflow.domain.ballot import Choice
 from govflow.domain.errors import GovflowError
 from govflow.domain.issue import DISCUSSION_KINDS
@@ -162,6 +164,33 @@ WORDS: Words = {
         "refused_paper": "{name} 的纸质选票",
         "done_paper": "本批纸质选票已录入，待监票人确认。",
         "done_confirm_paper": "本批纸质选票已确认并计入。",
+        "consultation": "书面征求意见",
+        "consultation_why": "本次表决以书面征求意见方式进行：请选择您的意见，"
+        "并上传您签字的征求意见表的扫描件或照片。没有签字的征求意见表不计票。",
+        "reply_legend": "您的意见",
+        "signed_form": "签字的征求意见表（扫描件或照片）",
+        "send_reply": "提交书面意见",
+        "already_replied": "您已经提交过书面意见了。",
+        "enter_reply": "录入纸质书面意见",
+        "enter_reply_why": "业主交回签字的纸质征求意见表时，由书记员代为录入："
+        "选择业主和意见，并上传签字的征求意见表扫描件。",
+        "reply_voter": "业主",
+        "reply_choice": "征求意见表上的意见",
+        "enter": "录入",
+        "extend": "延长征求意见期限",
+        "extend_days": "延长天数",
+        "extend_button": "延长",
+        "consultation_deadline": "当前截止时间",
+        "extended_so_far": "已延长 {used} 天，最多可延长 {cap} 天，还可延长 {left} 天。",
+        "done_extend": "征求意见期限已延长。",
+        "done_reply": "书面意见已录入。",
+        "deliveries": "征求意见表送达情况",
+        "delivered": "已送达",
+        "posted_on_board": "已公告",
+        "pending": "待送达",
+        "not_addressed": "尚未发出",
+        "how_many": "人数",
+        "who": "业主",
     },
     "en": {
         "items": "Items",
@@ -296,6 +325,33 @@ WORDS: Words = {
         "refused_paper": "{name}'s paper ballot",
         "done_paper": "The batch is entered and waits for a scrutineer.",
         "done_confirm_paper": "The batch is confirmed and counted.",
+        "consultation": "Written consultation",
+        "consultation_why": "This vote is a written consultation: choose your answer and upload "
+        "the scan or photo of your signed form. A reply without the signed form does not count.",
+        "reply_legend": "Your answer",
+        "signed_form": "The signed form (scan or photo)",
+        "send_reply": "Send my signed reply",
+        "already_replied": "You have replied.",
+        "enter_reply": "Enter a signed paper reply",
+        "enter_reply_why": "When an owner hands in the signed paper form, the clerk enters it: "
+        "choose the owner and the answer, and upload the scan of the signed form.",
+        "reply_voter": "Owner",
+        "reply_choice": "The answer on the form",
+        "enter": "Enter",
+        "extend": "Extend the consultation",
+        "extend_days": "Days to add",
+        "extend_button": "Extend",
+        "consultation_deadline": "Current deadline",
+        "extended_so_far": "Extended by {used} days so far; at most {cap} in all, {left} left.",
+        "done_extend": "The consultation is extended.",
+        "done_reply": "The signed reply is entered.",
+        "deliveries": "Who was sent the form",
+        "delivered": "delivered",
+        "posted_on_board": "posted on the board",
+        "pending": "pending",
+        "not_addressed": "not sent yet",
+        "how_many": "How many",
+        "who": "Owners",
     },
 }
 
@@ -370,11 +426,22 @@ def open_forms(read: ItemRead, status: m.Status | None, caller: Principal) -> se
     if discussing and allows(caller, Action.GIVE_OPINION, code):
         forms.add("opinion")
     actions = {a.action for a in status.actions} if status else set()
-    if "cast_ballot" in actions and read.on_roll and allows(caller, Action.CAST_BALLOT, code):
-        forms.add("vote")
     voting = "cast_ballot" in actions and allows(caller, Action.CAST_BALLOT, code)
-    if voting and read.held_for:
-        forms.add("proxy_vote")
+    if read.consultation is not None:  # 书面征求意见: signed replies only, never a plain vote
+        if voting and read.on_roll:
+            forms.add("reply")
+        if "cast_ballot" in actions and allows(caller, Action.ENTER_SIGNED_REPLY, code):
+            forms.add("reply_enter")
+        body = status.body if status else None
+        if allows(caller, Action.EXTEND_CONSULTATION, code, body=body):
+            forms.add("extend")
+        if caller.is_clerk or caller.is_auditor:
+            forms.add("deliveries")
+    elif voting:
+        if read.on_roll:
+            forms.add("vote")
+        if read.held_for:
+            forms.add("proxy_vote")
     if read.proxy_stage and may_appoint_proxy(caller):
         forms.add("proxy")
     if read.paper_stage and allows(
@@ -414,6 +481,9 @@ async def render_item(
     forms = open_forms(read, status, caller)
     tz = app.council_to_read(caller.council).timezone
     body = status.body if status else None
+    deliveries = None
+    if "deliveries" in forms:
+        deliveries = await run_in_threadpool(_deliveries, app, caller.council, number, read)
     context: dict[str, Any] = {
         "caller": caller,
         "read": read,
@@ -435,6 +505,7 @@ async def render_item(
             (name, mid) for mid, name in read.names.items() if mid != caller.holder
         ),
         "motions": [mo for mo in read.motions if body is None or mo["body"] == body],
+        "deliveries": deliveries,
         "open_objections": [
             o
             for n in read.notices
@@ -444,3 +515,19 @@ async def render_item(
         ],
     }
     return page(request, "app/item.html", WORDS, status=status_code, **context)
+
+
+def _deliveries(app: Governance, code: str, number: int, read: ItemRead) -> list[dict[str, Any]]:
+    """Who was sent the consultation's form, by outcome (names; empty outcomes left out)."""
+    forms = consultation_deliveries(app, code, number)
+    rows = [
+        ("delivered", forms.delivered),
+        ("posted_on_board", forms.posted_on_board),
+        ("pending", forms.pending),
+        ("not_addressed", forms.not_addressed),
+    ]
+    return [
+        {"outcome": outcome, "names": [read.names.get(v, v) for v in voters]}
+        for outcome, voters in rows
+        if voters
+    ]

@@ -130,6 +130,18 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     ),
     "voting.empty_roll": ("该组织的名册上没有人。", "Nobody is on that body's roll."),
     "procedure.invalid": ("找不到该议事规则。", "No such procedure."),
+    "consultation.signature_required": (
+        "本次表决以书面征求意见方式进行：请上传签字的征求意见表提交书面意见。",
+        "This vote is a written consultation: reply with the scan of your signed form.",
+    ),
+    "consultation.extension_over_cap": (
+        "延长的天数超过了议事规则允许的上限。",
+        "The extensions would exceed the most the procedure allows.",
+    ),
+    "issue.barred": (
+        "同一事项表决未通过后，在规定期限内不得再次提出。",
+        "The same matter failed a vote: it may not be proposed again before its period ends.",
+    ),
 }
 
 
