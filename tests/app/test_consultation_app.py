@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,9 @@ from govflow.application.consultation import consultation_deliveries
 from govflow.application.notification_sending import NotifierConfig
 from govflow.domain.consultation import ReplySigned, signed_reply_id
 from govflow.domain.issue import ConsultationExtended
+from tests.app.browser import chromium, live_app
 from tests.app.conftest import COUNCIL, SignIn
+from tests.app.test_app_a11y import Pages
 from tests.orchestration.conftest import CHAIR, Stack
 from tests.orchestration.test_written_consultation import Outbox, _until_addressed
 
@@ -143,3 +146,19 @@ async def test_the_chair_extends_within_the_cap(people: SignIn, stack: Stack) ->
         if isinstance(e, ConsultationExtended)
     ]
     assert [e.extended_days for e in extended] == [30]
+
+
+@pytest.mark.e2e
+async def test_the_consultation_forms_pass_axe_on_a_phone(stack: Stack, tmp_path: Path) -> None:
+    """The voter's signed reply form, and the clerk's paper reply, extension and deliveries,
+    in both languages: no serious WCAG 2.1 AA violation on a phone."""
+    await consultation_open(stack, 953)
+    tokens = {who: stack.app.issue_token(COUNCIL, who, actor="clerk") for who in ("o1", "k1")}
+    async with live_app(stack, tmp_path / "evidence") as base, chromium() as browser:
+        pages = Pages(base, browser)
+        for who, token in tokens.items():
+            await pages.tab(who, token)
+        await pages.visit("o1", "/app/items/953", "item-consultation", shows="#reply-form")
+        await pages.visit("k1", "/app/items/953", "item-consultation-clerk", shows="#deliveries")
+    assert pages.errors == []
+    assert pages.found == {}, "\n".join(f"{k}: {v}" for k, v in pages.found.items())
