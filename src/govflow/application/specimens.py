@@ -292,26 +292,32 @@ def play(app: Governance) -> None:
     paper_ballots(app)
 
 
+def _at_vote(app: Governance, c: str, name: str, members: int, number: int, title: str) -> None:
+    """A council of its own (``members`` on the party members' assembly) with item ``number``
+    walked to an open vote (the specimens after the first leave the first council as it is)."""
+    app.register_council(c, name, actor="clerk")
+    for i in range(1, members + 1):
+        app.enroll_member(
+            c, f"m{i}", f"成员{i}", actor="clerk", bodies=(Body.PARTY_MEMBERS_ASSEMBLY,)
+        )
+    app.propose_issue(c, number, title, specimen_procedure(), actor="m1")
+    for stage in ("propose", "deliberate"):
+        app.open_stage(c, number, stage, deadline=None, actor="m1")
+        app.close_stage(c, number, stage, StageOutcome.COMPLETED, actor="m1")
+    app.skip_stage(c, number, "review", "not over the threshold", actor="system")
+    app.open_stage(c, number, "resolve", deadline=START + timedelta(days=90), actor="system")
+    app.open_voting(
+        c, number, "resolve", body=Body.PARTY_MEMBERS_ASSEMBLY, rule=PARTY_RULE,
+        closes_at=START + timedelta(days=90), actor="system",
+    )  # fmt: skip
+
+
 def proxies(app: Governance) -> None:
     """Proxies (委托), in a council of their own so that nothing of the first one moves: m3
     appoints m2 and revokes it; the clerk records m4's paper 委托书 appointing m1, who votes
     for m4."""
     c, clerk = "specimen-proxies", "clerk"
-    app.register_council(c, "委托样例社区", actor=clerk)
-    for i in range(1, 5):
-        app.enroll_member(
-            c, f"m{i}", f"成员{i}", actor=clerk, bodies=(Body.PARTY_MEMBERS_ASSEMBLY,)
-        )
-    app.propose_issue(c, 4, "委托投票", specimen_procedure(), actor="m1")
-    for stage in ("propose", "deliberate"):
-        app.open_stage(c, 4, stage, deadline=None, actor="m1")
-        app.close_stage(c, 4, stage, StageOutcome.COMPLETED, actor="m1")
-    app.skip_stage(c, 4, "review", "not over the threshold", actor="system")
-    app.open_stage(c, 4, "resolve", deadline=START + timedelta(days=90), actor="system")
-    app.open_voting(
-        c, 4, "resolve", body=Body.PARTY_MEMBERS_ASSEMBLY, rule=PARTY_RULE,
-        closes_at=START + timedelta(days=90), actor="system",
-    )  # fmt: skip
+    _at_vote(app, c, "委托样例社区", 4, 4, "委托投票")
     form = hashlib.sha256(b"proxy form").hexdigest()
     allowed = Proxies(allowed=True, cap=1)
     app.appoint_proxy(c, 4, "resolve", "m3", "m2", form, proxies=allowed, actor="m3")
@@ -326,21 +332,7 @@ def paper_ballots(app: Governance) -> None:
     batch of m1's and m2's paper ballots, m3 confirms it as scrutineer (监票人); m1's paper
     ballot counts (the procedure's winner), the online one is refused as a double channel."""
     c, clerk = "specimen-paper", "clerk"
-    app.register_council(c, "纸质选票样例社区", actor=clerk)
-    for i in range(1, 4):
-        app.enroll_member(
-            c, f"m{i}", f"成员{i}", actor=clerk, bodies=(Body.PARTY_MEMBERS_ASSEMBLY,)
-        )
-    app.propose_issue(c, 5, "纸质选票", specimen_procedure(), actor="m1")
-    for stage in ("propose", "deliberate"):
-        app.open_stage(c, 5, stage, deadline=None, actor="m1")
-        app.close_stage(c, 5, stage, StageOutcome.COMPLETED, actor="m1")
-    app.skip_stage(c, 5, "review", "not over the threshold", actor="system")
-    app.open_stage(c, 5, "resolve", deadline=START + timedelta(days=90), actor="system")
-    app.open_voting(
-        c, 5, "resolve", body=Body.PARTY_MEMBERS_ASSEMBLY, rule=PARTY_RULE,
-        closes_at=START + timedelta(days=90), actor="system",
-    )  # fmt: skip
+    _at_vote(app, c, "纸质选票样例社区", 3, 5, "纸质选票")
     app.cast_ballots([Cast(c, 5, "m1", Choice.NO)])
     entries = [
         PaperEntry(
@@ -358,18 +350,7 @@ def written_consultation(app: Governance) -> None:
     """A written consultation (书面征求意见) extended by 30 of its 90 days, in a council of its
     own."""
     c, clerk = "specimen-consultation", "clerk"
-    app.register_council(c, "书面征求意见样例社区", actor=clerk)
-    app.enroll_member(c, "m1", "成员1", actor=clerk, bodies=(Body.PARTY_MEMBERS_ASSEMBLY,))
-    app.propose_issue(c, 6, "书面征求意见", specimen_procedure(), actor="m1")
-    for stage in ("propose", "deliberate"):
-        app.open_stage(c, 6, stage, deadline=None, actor="m1")
-        app.close_stage(c, 6, stage, StageOutcome.COMPLETED, actor="m1")
-    app.skip_stage(c, 6, "review", "not over the threshold", actor="system")
-    app.open_stage(c, 6, "resolve", deadline=START + timedelta(days=90), actor="system")
-    app.open_voting(
-        c, 6, "resolve", body=Body.PARTY_MEMBERS_ASSEMBLY, rule=PARTY_RULE,
-        closes_at=START + timedelta(days=90), actor="system",
-    )  # fmt: skip
+    _at_vote(app, c, "书面征求意见样例社区", 1, 6, "书面征求意见")
     extend_consultation(app, c, 6, 30, cap_days=90, actor=clerk)
     signed = hashlib.sha256(b"signed consultation form").hexdigest()
     record_signed_reply(
