@@ -39,6 +39,7 @@ from govflow.entrypoints.board import board_root, create_board
 from govflow.entrypoints.guard import PROBLEM, BodyGuard, problem_body
 from govflow.entrypoints.openapi_links import add_links
 from govflow.entrypoints.routes import (
+    assemblies,
     audit,
     issues,
     lists,
@@ -58,6 +59,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     me.router,
     roll.router,
     issues.router,
+    assemblies.router,
     meetings.router,
     spending.router,
     lists.router,

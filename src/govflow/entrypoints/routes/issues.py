@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from govflow.application import commands as c
 from govflow.application.views import BallotReceipt, HistoryEntry, IssueView, ReceiptCheck
 from govflow.domain.ballot import Choice
+from govflow.domain.council import MemberId
 from govflow.domain.money import Yuan
 from govflow.domain.rating import Satisfaction
 from govflow.entrypoints.api_bodies import Name, Number, PathNumber, Strict, Text, TextBody
@@ -38,6 +39,9 @@ class ProposeBody(Strict):
 
 class BallotBody(Strict):
     choice: Choice
+    for_member: MemberId | None = Field(
+        default=None, description="vote as this voter's proxy (委托), for them"
+    )
 
 
 class ResolutionBody(Strict):
@@ -89,8 +93,11 @@ async def get_status(code: str, number: PathNumber, caller: Caller, issues: Work
 async def cast_ballot(
     code: str, number: PathNumber, body: BallotBody, token: Credential, door: Door
 ) -> BallotReceipt:
-    """Cast the caller's own ballot; keep the receipt to check against the tally."""
-    command = c.CastBallot(council=code, number=number, choice=body.choice)
+    """Cast the caller's own ballot, or with ``for_member`` one for the voter whose proxy
+    (委托) the caller is; keep the receipt to check against the tally."""
+    command = c.CastBallot(
+        council=code, number=number, choice=body.choice, for_member=body.for_member
+    )
     return await door.cast_ballot(token, command)
 
 
