@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from govflow.application import Governance
 from govflow.application.procedures import ProcedureLibrary
 from govflow.application.specimens import SteppingClock
+from govflow.domain.access import HolderKind, Scope
 from govflow.domain.council import Body
 from govflow.domain.issue import StageOutcome
 from govflow.entrypoints.api import create_api
@@ -163,6 +164,14 @@ def as_(client: TestClient, who: str, council: str = COUNCIL) -> dict[str, str]:
     return {"Authorization": f"Bearer {app.issue_token(council, who, actor='clerk')}"}
 
 
+def integration(app: Governance, council: str = COUNCIL) -> dict[str, str]:
+    """An integration's token with the read scope (integrations write none of these)."""
+    token = app.issue_token(
+        council, "dashboard", kind=HolderKind.INTEGRATION, scopes=(Scope.READ,), actor="clerk"
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
 def refused(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -284,8 +293,13 @@ def test_a_paper_batch_counts_once_another_member_confirms_it(client: TestClient
     # another council are refused; the auditor does not see the batches either
     refused(client.post(f"{V1}/2/paper-batches", headers=clerk, json=second), 409,
             "already_exists")  # fmt: skip
-    for who, council in (("a4", COUNCIL), ("au", COUNCIL), ("e1", "elsewhere")):
-        headers = as_(client, who, council)
+    app: Governance = client.app.state.governance  # type: ignore[attr-defined]
+    for headers in (
+        as_(client, "a4"),
+        as_(client, "au"),
+        as_(client, "e1", "elsewhere"),
+        integration(app),
+    ):
         refused(client.post(f"{V1}/2/paper-batches", headers=headers, json=second), 403,
                 "auth.forbidden")  # fmt: skip
     for who, council in (("au", COUNCIL), ("e1", "elsewhere")):
@@ -345,7 +359,8 @@ async def test_the_chair_extends_a_consultation_within_its_cap(
     stack: Stack, tmp_path: Path
 ) -> None:
     """Through the workflow (item 1100 on the dev server): the chair extends by 30 of the 90
-    days; 61 more are over the cap; an owner, the auditor and another council are refused."""
+    days; 61 more are over the cap; an owner, the auditor, an integration and another council
+    are refused."""
     from tests.orchestration.conftest import COUNCIL as XINHUA
 
     app = stack.app
@@ -375,8 +390,9 @@ async def test_the_chair_extends_a_consultation_within_its_cap(
         assert moved.json() == {"closes_at": (first + timedelta(days=30)).isoformat()}
         over = await client.post(extend, headers=token(CHAIR), json={"days": 61})
         refused(over, 409, "consultation.extension_over_cap")
-        for who, council in (("o2", XINHUA), ("au", XINHUA), ("e1", "elsewhere")):
-            response = await client.post(extend, headers=token(who, council), json={"days": 1})
+        strangers = (token("o2"), token("au"), token("e1", "elsewhere"), integration(app, XINHUA))
+        for headers in strangers:
+            response = await client.post(extend, headers=headers, json={"days": 1})
             refused(response, 403, "auth.forbidden")
         refused(await client.post(extend, headers=token(CHAIR), json={"days": 0}), 422,
                 "input.invalid")  # fmt: skip
