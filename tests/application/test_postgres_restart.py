@@ -18,7 +18,7 @@ from eventsourcing.persistence import PersistenceError
 
 from govflow.application import Governance
 from govflow.bench.store import MAJORITY, _at_vote, _council
-from govflow.domain.ballot import BallotCast, Choice
+from govflow.domain.ballot import Choice, SecretChoiceCast, TookPart
 from govflow.domain.council import Body
 from govflow.domain.errors import DoubleVoteError
 from tests.conftest import IN_CI, postgres_env
@@ -133,8 +133,11 @@ def test_ballots_survive_a_postgresql_restart(app: Governance) -> None:
     # (the store's own retries and pre-ping usually hide the outage: retries may be 0)
     assert retries < VOTERS
     issue = app.issue("bench", 1)
-    recorded = app.log_reader.records(0, 1_000_000, topics=[BallotCast.TOPIC])
-    assert len(recorded) == len({r.originator for r in recorded}) == VOTERS  # none lost or doubled
+    # a secret vote: who took part, and the choices apart, one for one; none lost or doubled
+    recorded = app.log_reader.records(0, 1_000_000, topics=[TookPart.TOPIC])
+    assert len(recorded) == len({r.originator for r in recorded}) == VOTERS
+    choices = app.log_reader.records(0, 1_000_000, topics=[SecretChoiceCast.TOPIC])
+    assert len(choices) == len({r.originator for r in choices}) == VOTERS
     tally = app.close_voting("bench", 1, "deadline", actor="system")
     assert tally.participating == VOTERS
     assert tally.yes + tally.no == VOTERS

@@ -5,14 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 
 from govflow.application import Governance
 from govflow.application.procedures import ProcedureLibrary
-from govflow.domain.ballot import Ballot, Choice
+from govflow.application.views import BallotReceipt
+from govflow.application.voting import Cast
+from govflow.domain.ballot import Ballot, Choice, SecretChoiceCast, TookPart
 from govflow.domain.council import Body
 from govflow.domain.errors import DoubleVoteError, NotOnRollError, VotingNotOpenError
+from govflow.domain.ids import ballot_id, issue_id
 from govflow.domain.issue import StageOutcome
 from govflow.domain.voting import Base, Comparison, Threshold, VotingRule
 from tests.application.scenario import (
@@ -30,6 +35,8 @@ def at_vote(
     number: int = 1,
     body: Body = Body.RESIDENTS_REPRESENTATIVES,
     rule: VotingRule = MAJORITY_OF_PRESENT,
+    *,
+    secret: bool = True,
 ) -> str:
     if number == 1:
         set_up_council(app)
@@ -47,6 +54,7 @@ def at_vote(
         rule=rule,
         closes_at=app.now() + timedelta(days=7),
         actor="system",
+        secret=secret,
     )
 
 
@@ -172,3 +180,72 @@ def test_owner_with_two_units_votes_once_with_both_areas(app: Governance) -> Non
     # 2 of 3 owners (exactly 2/3) with 247 of 330 m² take part: quorum. Yes: 1 of 2 owners is
     # not more than half by head, although 165 of 247 m² is more than half by area.
     assert result.quorum_met and not result.passed
+
+
+def _round_records(app: Governance) -> list[tuple[str, dict[str, Any]]]:
+    """Every stored record of the ballots of item 1 (topic and decoded state), as the
+    database holds them."""
+    topics = (TookPart.TOPIC, SecretChoiceCast.TOPIC, "govflow.ballot.cast")
+    return [
+        (r.topic, orjson.loads(app.payload(r.state)))
+        for r in app.log_reader.records(0, 100_000, topics=topics)
+    ]
+
+
+def test_a_secret_votes_stored_ballots_hold_no_voter_next_to_a_choice(app: Governance) -> None:
+    """Who took part is recorded apart from what was chosen: no stored record of the round
+    holds both a voter and a choice, no choice names its voter as actor, and a batch's
+    choices are written after all of its voters; the tally counts them all."""
+    at_vote(app)  # a secret vote (the default)
+    app.cast_ballot(COUNCIL, 1, "r1", Choice.YES)
+    receipts = app.cast_ballots(
+        [Cast(COUNCIL, 1, voter, Choice.NO) for voter in ("r2", "r3", "r4")]
+    )
+    records = _round_records(app)
+    took_part = [state for topic, state in records if topic == TookPart.TOPIC]
+    choices = [state for topic, state in records if topic == SecretChoiceCast.TOPIC]
+    assert [t for t, _ in records if t == "govflow.ballot.cast"] == []
+    assert sorted(s["voter"] for s in took_part) == ["r1", "r2", "r3", "r4"]
+    assert all("choice" not in s for s in took_part)
+    assert sorted(s["choice"] for s in choices) == ["no", "no", "no", "yes"]
+    voters = {"r1", "r2", "r3", "r4"}
+    assert all(not (voters & set(map(str, s.values()))) for s in choices)
+    assert all(s["actor"] == "secret-ballot" for s in choices)
+    batch = [t for t, _ in records][2:]  # after r1's pair: the batch's three voters first
+    assert batch == [TookPart.TOPIC] * 3 + [SecretChoiceCast.TOPIC] * 3
+    # each receipt points at a choice (not at who took part) and proves it was counted
+    result = app.close_voting(COUNCIL, 1, "deadline", actor="system")
+    assert (result.yes, result.no, result.participating) == (1, 3, 4)
+    for receipt in receipts:
+        assert isinstance(receipt, BallotReceipt)
+        check = app.check_receipt(COUNCIL, 1, receipt.ballot_id, receipt.notification_id)
+        assert check.in_log and check.counted
+        whose = {ballot_id(issue_id(COUNCIL, 1), "resolve#1", v) for v in voters}
+        assert receipt.ballot_id not in whose
+    # a second ballot of a voter is still refused by the store, recording nothing
+    with pytest.raises((DoubleVoteError, VotingNotOpenError)):
+        app.cast_ballot(COUNCIL, 1, "r1", Choice.NO)
+    assert len(_round_records(app)) == len(records)
+
+
+def test_a_named_vote_keeps_the_voter_with_the_choice(app: Governance) -> None:
+    """A named vote (记名表决) records each ballot whole: shown once the vote is closed."""
+    at_vote(app, secret=False)
+    app.cast_ballot(COUNCIL, 1, "r1", Choice.YES)
+    ((topic, state),) = _round_records(app)
+    assert topic == "govflow.ballot.cast" and (state["voter"], state["choice"]) == ("r1", "yes")
+
+
+def test_a_secret_vote_takes_no_proxy_and_no_paper_ballot() -> None:
+    """Both need a choice linked to its voter: the procedure refuses the combination, and the
+    ballot itself refuses it for a round opened secret."""
+    from govflow.domain.procedure import Stage
+
+    for linked in ({"proxies": {"allowed": True}}, {"paper": {"allowed": True}}):
+        with pytest.raises(ValueError, match="ballot: named"):
+            Stage.model_validate(
+                {
+                    "id": "resolve", "kind": "vote", "title": "表决", "body": "owners_assembly",
+                    "rule": "r", "vote_by": "ballots", "duration": {"days": 7}, **linked,
+                }
+            )  # fmt: skip

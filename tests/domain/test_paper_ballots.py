@@ -117,7 +117,7 @@ def _stage(**paper: object) -> Stage:
     return Stage.model_validate(
         {
             "id": "resolve", "kind": "vote", "title": "表决", "body": "residents_assembly",
-            "rule": "r", "vote_by": "ballots", "duration": {"days": 7},
+            "rule": "r", "vote_by": "ballots", "duration": {"days": 7}, "ballot": "named",
             **({"paper": paper} if paper else {}),
         }
     )  # fmt: skip

@@ -110,7 +110,8 @@ def _stage(**proxies: object) -> Stage:
     return Stage.model_validate(
         {
             "id": "resolve", "kind": "vote", "title": "表决", "body": "owners_assembly",
-            "rule": "r", "vote_by": "ballots", "duration": {"days": 7}, "proxies": proxies,
+            "rule": "r", "vote_by": "ballots", "duration": {"days": 7}, "ballot": "named",
+            "proxies": proxies,
         }
     )  # fmt: skip
 

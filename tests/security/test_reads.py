@@ -89,20 +89,31 @@ def open_vote(app: Governance, number: int, *, named: bool = False) -> str:
     return key
 
 
+CHOICE_TOPICS = ("govflow.ballot.cast", "govflow.ballot.secret_choice")
+
+
 def choices_shown(site: Site, number: int, key: str) -> list[object]:
     """Every choice of item ``number``'s ballots that a member or auditor can read: feed,
     history, as-of and export."""
     seen: list[object] = []
-    feed = site.client.get(
-        f"/v1/councils/{C}/events",
-        params={"topic": "govflow.ballot.cast", "limit": 500},
-        headers=site.as_("m2"),
-    ).json()["events"]
-    seen += [e["data"]["choice"] for e in feed if e["data"]["issue_id"] == str(issue_id(C, number))]
+    for topic in CHOICE_TOPICS:
+        feed = site.client.get(
+            f"/v1/councils/{C}/events",
+            params={"topic": topic, "limit": 500},
+            headers=site.as_("m2"),
+        ).json()["events"]
+        ours = [e for e in feed if e["data"]["issue_id"] == str(issue_id(C, number))]
+        seen += [e["data"]["choice"] for e in ours]
+        for event in ours if topic == "govflow.ballot.secret_choice" else ():
+            history = site.client.get(
+                f"/v1/audit/history/{event['aggregate_id']}", headers=site.as_("m2")
+            ).json()
+            seen += [entry["data"]["choice"] for entry in history]
     for voter in ("m1", "m2"):
         ballot = ballot_id(issue_id(C, number), key, voter)
         history = site.client.get(f"/v1/audit/history/{ballot}", headers=site.as_("m2")).json()
-        seen += [entry["data"]["choice"] for entry in history]
+        # a secret vote's record of who took part holds no choice at all
+        seen += [entry["data"]["choice"] for entry in history if "choice" in entry["data"]]
         state = site.client.get(
             f"/v1/audit/as-of/{ballot}",
             params={"at": (START + timedelta(days=999)).isoformat()},
@@ -113,8 +124,7 @@ def choices_shown(site: Site, number: int, key: str) -> list[object]:
     seen += [
         line["data"]["choice"]
         for line in map(orjson.loads, export)
-        if line["topic"] == "govflow.ballot.cast"
-        and line["data"]["issue_id"] == str(issue_id(C, number))
+        if line["topic"] in CHOICE_TOPICS and line["data"]["issue_id"] == str(issue_id(C, number))
     ]
     return seen
 
@@ -129,17 +139,19 @@ def test_a_secret_vote_never_shows_choices_a_named_vote_does_once_closed(site: S
     secret, named = open_vote(site.app, 11), open_vote(site.app, 12, named=True)
     for number in (11, 12):
         site.app.close_voting(C, number, "deadline", actor="system")
-    assert set(choices_shown(site, 11, secret)) == {None}
+    hidden = choices_shown(site, 11, secret)
+    assert len(hidden) == 8 and set(hidden) == {None}  # feed, history, as-of, export
     assert sorted(map(str, choices_shown(site, 12, named))) == ["no"] * 4 + ["yes"] * 4
     # who took part stays public for both
-    feed = site.client.get(
-        f"/v1/councils/{C}/events",
-        params={"topic": "govflow.ballot.cast", "limit": 500},
-        headers=site.as_("m2"),
-    ).json()["events"]
-    ours = str(issue_id(C, 11))
-    voters = {e["data"]["voter"] for e in feed if e["data"]["issue_id"] == ours}
-    assert voters == {"m1", "m2"}
+    for number, topic in ((11, "govflow.ballot.took_part"), (12, "govflow.ballot.cast")):
+        feed = site.client.get(
+            f"/v1/councils/{C}/events",
+            params={"topic": topic, "limit": 500},
+            headers=site.as_("m2"),
+        ).json()["events"]
+        ours = str(issue_id(C, number))
+        voters = {e["data"]["voter"] for e in feed if e["data"]["issue_id"] == ours}
+        assert voters == {"m1", "m2"}
 
 
 def test_private_aggregates_are_never_served_by_audit_reads(site: Site) -> None:

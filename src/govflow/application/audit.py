@@ -36,7 +36,7 @@ from govflow.application.listing import FEED_LIMIT, ListingCases
 from govflow.application.log_reader import Record, scan
 from govflow.application.mapper import upcast
 from govflow.application.views import HistoryEntry
-from govflow.domain.ballot import Ballot
+from govflow.domain.ballot import Ballot, SecretChoice
 from govflow.domain.base import DomainEvent, event_class
 from govflow.domain.errors import NotFoundError
 
@@ -193,7 +193,7 @@ class AuditCases(ListingCases):
         state = {k: v for k, v in vars(aggregate).items() if not k.startswith("_")}
         state.pop("applied_steps", None)
         jsonable: dict[str, Any] = to_jsonable_python(state)
-        if isinstance(aggregate, Ballot):
+        if isinstance(aggregate, Ballot | SecretChoice):
             self.directory.disclose_ballot(jsonable)
         return jsonable
 

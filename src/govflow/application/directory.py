@@ -201,8 +201,14 @@ class Directory:
 
     def disclose(self, topic: str, data: dict[str, Any]) -> dict[str, Any]:
         """``data`` (an event's or a ballot's state) as it may be shown: while a vote is open
-        no choice is shown, and a secret vote never shows one (only who took part)."""
-        ballots = (b.BallotCast.TOPIC, b.ProxyBallotCast.TOPIC, b.PaperBallotCast.TOPIC)
+        no choice is shown, and a secret vote never shows one (only who took part: its choices,
+        recorded apart, are withheld too, or their place in the log would pair them again)."""
+        ballots = (
+            b.BallotCast.TOPIC,
+            b.ProxyBallotCast.TOPIC,
+            b.PaperBallotCast.TOPIC,
+            b.SecretChoiceCast.TOPIC,
+        )
         if topic == PaperBatchEntered.TOPIC:  # a batch of paper ballots: each entry's choice
             withheld = self.choice_withheld(UUID(str(data["issue_id"])), str(data["ballot_key"]))
             if withheld is not None:

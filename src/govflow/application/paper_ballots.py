@@ -172,8 +172,8 @@ class PaperBallotCases(VotingCases):
         opened, closed = self._round_positions(issue_uuid, ballot_key)
         ballots = list(self._round_ballots(issue_uuid, ballot_key, opened, closed or None))
         refused = double_channel(
-            (b.voter for b in ballots if b.channel == "online"),
-            (b.voter for b in ballots if b.channel == "paper"),
+            (b.voter for b in ballots if b.channel == "online" and b.voter),
+            (b.voter for b in ballots if b.channel == "paper" and b.voter),
             paper_wins=any(b.wins == "paper" for b in ballots),
         )
         return [RefusedBallot(voter, channel) for voter, channel in refused]

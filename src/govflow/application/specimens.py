@@ -294,7 +294,8 @@ def play(app: Governance) -> None:
 
 def _at_vote(app: Governance, c: str, name: str, members: int, number: int, title: str) -> None:
     """A council of its own (``members`` on the party members' assembly) with item ``number``
-    walked to an open vote (the specimens after the first leave the first council as it is)."""
+    walked to an open named vote (the specimens after the first leave the first council as it
+    is; proxies, paper ballots and signed replies need a named vote)."""
     app.register_council(c, name, actor="clerk")
     for i in range(1, members + 1):
         app.enroll_member(
@@ -308,7 +309,7 @@ def _at_vote(app: Governance, c: str, name: str, members: int, number: int, titl
     app.open_stage(c, number, "resolve", deadline=START + timedelta(days=90), actor="system")
     app.open_voting(
         c, number, "resolve", body=Body.PARTY_MEMBERS_ASSEMBLY, rule=PARTY_RULE,
-        closes_at=START + timedelta(days=90), actor="system",
+        closes_at=START + timedelta(days=90), actor="system", secret=False,
     )  # fmt: skip
 
 

@@ -7,10 +7,12 @@ counts, whatever its timestamp says.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import NamedTuple
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import orjson
 from eventsourcing.persistence import IntegrityError
@@ -24,6 +26,9 @@ from govflow.domain.ballot import (
     Choice,
     PaperBallotCast,
     ProxyBallotCast,
+    SecretChoice,
+    SecretChoiceCast,
+    TookPart,
     tally,
 )
 from govflow.domain.base import Aggregate
@@ -36,22 +41,41 @@ from govflow.domain.errors import (
     VotingNotOpenError,
 )
 from govflow.domain.ids import issue_id
-from govflow.domain.issue import Issue, OpenVoting, VotingClosed, VotingOpened, VotingTallied
+from govflow.domain.issue import (
+    Issue,
+    OpenVoting,
+    Tally,
+    VotingClosed,
+    VotingOpened,
+    VotingTallied,
+)
 from govflow.domain.proxy import Proxy, proxy_id
 from govflow.domain.voting import VotingRule
 
 _BALLOT_TOPICS = (BallotCast.TOPIC, ProxyBallotCast.TOPIC, PaperBallotCast.TOPIC)
+# a receipt points at a ballot, or at a secret vote's choice (never at who took part)
+_RECEIPT_TOPICS = (*_BALLOT_TOPICS, SecretChoiceCast.TOPIC)
+_ROUND_TOPICS = (*_RECEIPT_TOPICS, TookPart.TOPIC)
+_CHANNELS = {
+    ProxyBallotCast.TOPIC: "proxy",
+    PaperBallotCast.TOPIC: "paper",
+    TookPart.TOPIC: "took_part",
+    SecretChoiceCast.TOPIC: "secret",
+}
+_shuffle = random.SystemRandom().shuffle
 
 
 class RoundBallot(NamedTuple):
     """One ballot of a round as the log holds it: ``channel`` is ``online`` (the voter's
     own), ``paper`` (纸质选票, from a confirmed batch; ``wins`` is then the procedure's word on
-    which of a voter's two ballots counts) or ``proxy`` (委托)."""
+    which of a voter's two ballots counts) or ``proxy`` (委托); in a secret vote,
+    ``took_part`` (a voter, no choice) or ``secret`` (a choice and its weight, no voter)."""
 
-    voter: str
-    choice: str
+    voter: str | None
+    choice: str | None
     channel: str
     wins: str | None = None
+    weight: Decimal | None = None
 
 
 class Cast(NamedTuple):
@@ -131,7 +155,9 @@ class VotingCases(GovernanceCore):
         (someone in it had voted already), each ballot is saved on its own."""
         outcomes: list[BallotReceipt | GovflowError | None] = [None] * len(casts)
         ready: list[tuple[int, Ballot, OpenVoting]] = []
-        uses: list[Aggregate] = []  # the appointments proxies' ballots used
+        # the appointments proxies' ballots used, and a secret vote's choices
+        uses: list[Aggregate] = []
+        receipts: dict[UUID, UUID] = {}  # ballot -> the record its receipt points at
         seen: set[UUID] = set()
         for i, cast in enumerate(casts):
             try:
@@ -147,8 +173,13 @@ class VotingCases(GovernanceCore):
             if used is not None:
                 seen.add(used.id)
                 uses.append(used)
+                if isinstance(used, SecretChoice):
+                    receipts[ballot.id] = used.id
             ready.append((i, ballot, voting))
         positions: dict[UUID, int] = {}
+        # Who took part first, then the choices in no order of theirs: within a batch the
+        # log's order does not pair a voter with a secret choice.
+        _shuffle(uses)
         try:
             saving = (*(ballot for _, ballot, _ in ready), *uses)
             for recording in self.save(*saving) if ready else ():
@@ -158,25 +189,40 @@ class VotingCases(GovernanceCore):
                 try:
                     ballot, used = self._ballot(casts[i], voting)
                     recorded = self.save(ballot, *([used] if used is not None else []))
-                    positions[ballot.id] = recorded[0].notification.id
+                    for recording in recorded:
+                        event = recording.domain_event
+                        positions[event.originator_id] = recording.notification.id
+                    if isinstance(used, SecretChoice):
+                        receipts[ballot.id] = used.id
                 except IntegrityError:
                     outcomes[i] = _double_vote(casts[i], voting)
                 except GovflowError as refused:
                     outcomes[i] = refused
         for i, ballot, voting in ready:
             if outcomes[i] is None:
+                kept = receipts.get(ballot.id, ballot.id)
                 outcomes[i] = BallotReceipt(
-                    ballot_id=ballot.id,
+                    ballot_id=kept,
                     ballot_key=voting.ballot_key,
-                    notification_id=positions[ballot.id],
+                    notification_id=positions[kept],
                     all_voted=self._count_ballot(voting),
                 )
         done = [outcome for outcome in outcomes if outcome is not None]
         assert len(done) == len(casts)
         return done
 
-    def _ballot(self, cast: Cast, voting: OpenVoting) -> tuple[Ballot, Proxy | None]:
-        """The ballot to save and, for a proxy's, the appointment it used (save both)."""
+    def _ballot(self, cast: Cast, voting: OpenVoting) -> tuple[Ballot, Proxy | SecretChoice | None]:
+        """The ballot to save and, for a proxy's, the appointment it used, or for a secret
+        vote, the choice apart from who took part (save both)."""
+        if cast.for_member is None and voting.secret:
+            return Ballot.cast_secretly(
+                voting,
+                cast.voter,
+                cast.choice,
+                choice_id=uuid4(),
+                at=self.now(),
+                enrolment=cast.enrolment,
+            )
         if cast.for_member is None:
             ballot = Ballot.cast(
                 voting, cast.voter, cast.choice, at=self.now(), enrolment=cast.enrolment
@@ -216,8 +262,7 @@ class VotingCases(GovernanceCore):
         """How many voters have cast their own ballot: a proxy's ballot (委托) does not end
         the vote early, so its principal may still override it until the vote closes."""
         opened, _ = self._round_positions(issue_uuid, ballot_key)
-        voters = {voter for voter, _ in self._ballots(issue_uuid, ballot_key, opened, None)}
-        return len(voters)
+        return len(set(self._voters(issue_uuid, ballot_key, opened, None)))
 
     def close_voting(
         self, code: str, number: int, reason: str, *, actor: str, step: str | None = None
@@ -235,14 +280,7 @@ class VotingCases(GovernanceCore):
         if not issue.has_applied(tally_step):
             opened, closed = self._round_positions(issue.id, voting.ballot_key)
             ballots = list(self._round_ballots(issue.id, voting.ballot_key, opened, closed))
-            result = tally(
-                voting,
-                ((b.voter, b.choice) for b in ballots if b.channel == "online"),
-                by_proxy=((b.voter, b.choice) for b in ballots if b.channel == "proxy"),
-                on_paper=((b.voter, b.choice) for b in ballots if b.channel == "paper"),
-                paper_wins=any(b.wins == "paper" for b in ballots),
-                counted_up_to=closed,
-            )
+            result = count_round(voting, ballots, counted_up_to=closed)
             issue.record_tally(result, at=self.now(), actor=actor, step=tally_step)
             self._save(issue)
         return self.get_tally(code, number, voting.ballot_key)
@@ -296,14 +334,14 @@ class VotingCases(GovernanceCore):
                     closed = record.id
         return opened, closed
 
-    def _ballots(
+    def _voters(
         self, issue_uuid: UUID, ballot_key: str, after: int, before: int | None
-    ) -> Iterator[tuple[str, str]]:
-        """``(voter, choice)`` of the voters' own ballots (online or paper) of the round in
+    ) -> Iterator[str]:
+        """The voters who cast their own ballot (online, on paper, or in a secret vote) in
         the range."""
         for found in self._round_ballots(issue_uuid, ballot_key, after, before):
-            if found.channel != "proxy":
-                yield found.voter, found.choice
+            if found.channel != "proxy" and found.voter is not None:
+                yield found.voter
 
     def _round_ballots(
         self, issue_uuid: UUID, ballot_key: str, after: int, before: int | None
@@ -312,15 +350,16 @@ class VotingCases(GovernanceCore):
         was cast for)."""
         wanted_issue = str(issue_uuid)
         stop = None if before is None else before - 1
-        for record in scan(self.log_reader, after, stop=stop, topics=_BALLOT_TOPICS):
+        for record in scan(self.log_reader, after, stop=stop, topics=_ROUND_TOPICS):
             state = orjson.loads(self.payload(record.state))
             if state["issue_id"] == wanted_issue and state["ballot_key"] == ballot_key:
-                channel = {ProxyBallotCast.TOPIC: "proxy", PaperBallotCast.TOPIC: "paper"}
+                channel = _CHANNELS.get(record.topic, "online")
                 yield RoundBallot(
-                    state["voter"],
-                    state["choice"],
-                    channel.get(record.topic, "online"),
+                    state.get("voter"),
+                    None if channel == "took_part" else state["choice"],
+                    channel,
                     state.get("wins"),
+                    Decimal(state["weight"]) if channel == "secret" else None,
                 )
 
     def check_receipt(
@@ -335,7 +374,7 @@ class VotingCases(GovernanceCore):
             bool(records)
             and records[0].id == notification_id
             and records[0].originator == ballot_id.hex
-            and records[0].topic in _BALLOT_TOPICS
+            and records[0].topic in _RECEIPT_TOPICS
         )
         if not found:
             return ReceiptCheck(in_log=False, ballot_key=None, tallied=False, counted=False)
@@ -350,3 +389,27 @@ class VotingCases(GovernanceCore):
         ]
         counted = bool(tallies) and notification_id <= tallies[-1].counted_up_to
         return ReceiptCheck(in_log=True, ballot_key=key, tallied=bool(tallies), counted=counted)
+
+
+def count_round(voting: OpenVoting, ballots: Sequence[RoundBallot], *, counted_up_to: int) -> Tally:
+    """The tally of a round's ballots as the log holds them (see :func:`tally`)."""
+
+    def pairs(channel: str) -> Iterator[tuple[str, str]]:
+        for b in ballots:
+            if b.channel == channel and b.voter is not None and b.choice is not None:
+                yield b.voter, b.choice
+
+    return tally(
+        voting,
+        pairs("online"),
+        by_proxy=pairs("proxy"),
+        on_paper=pairs("paper"),
+        paper_wins=any(b.wins == "paper" for b in ballots),
+        took_part=(b.voter for b in ballots if b.channel == "took_part" and b.voter),
+        secret=(
+            (b.choice, b.weight)
+            for b in ballots
+            if b.channel == "secret" and b.choice is not None and b.weight is not None
+        ),
+        counted_up_to=counted_up_to,
+    )

@@ -182,7 +182,11 @@ def tally_and_verify() -> dict[str, Any]:
         tracemalloc.start()
         tally(
             voting,
-            app._ballots(voting.issue_id, voting.ballot_key, opened, closed),
+            (
+                (b.voter, b.choice)
+                for b in app._round_ballots(voting.issue_id, voting.ballot_key, opened, closed)
+                if b.voter is not None and b.choice is not None
+            ),
             counted_up_to=closed,
         )
         peak = tracemalloc.get_traced_memory()[1]

@@ -10,7 +10,12 @@ from typing import Literal
 from uuid import UUID, uuid5
 
 from govflow.domain.base import Aggregate, DomainEvent
-from govflow.domain.errors import NotOnRollError, RuleViolationError, VotingNotOpenError
+from govflow.domain.errors import (
+    NotOnRollError,
+    RuleViolationError,
+    SecretVoteError,
+    VotingNotOpenError,
+)
 from govflow.domain.ids import NAMESPACE, ballot_id
 from govflow.domain.issue import OpenVoting, Tally
 from govflow.domain.proxy import Proxy
@@ -62,6 +67,31 @@ class PaperBallotCast(DomainEvent):
     wins: Literal["online", "paper"]
 
 
+class TookPart(DomainEvent):
+    """A voter took part in a secret vote: who, never what. Their choice is a
+    :class:`SecretChoice` of its own, saved in the same transaction, that names no voter."""
+
+    TOPIC = "govflow.ballot.took_part"
+    issue_id: UUID
+    ballot_key: str
+    voter: str
+    weight: Decimal
+
+
+class SecretChoiceCast(DomainEvent):
+    """One choice in a secret vote, with no voter: a random id (the voter's receipt holds it),
+    the choice and its weight on the frozen roll (for an area-weighted count)."""
+
+    TOPIC = "govflow.ballot.secret_choice"
+    issue_id: UUID
+    ballot_key: str
+    choice: Choice
+    weight: Decimal
+
+
+SECRET_ACTOR = "secret-ballot"  # a secret choice's actor: never the voter
+
+
 def paper_ballot_id(issue: UUID, ballot_key: str, voter: str) -> UUID:
     """The voter's paper ballot: apart from their online one, one per round."""
     return uuid5(NAMESPACE, f"ballot:{issue}:{ballot_key}:{voter}:paper")
@@ -77,8 +107,41 @@ def _check_open(voting: OpenVoting, at: datetime) -> None:
         raise VotingNotOpenError("voting is not open", ballot_key=voting.ballot_key)
 
 
+def _named_only(voting: OpenVoting, what: str) -> None:
+    """Proxies and paper ballots need a choice linked to its voter (an override, a double
+    channel): a secret vote takes neither (procedures refuse the combination too)."""
+    if voting.secret:
+        raise SecretVoteError(f"a secret vote takes no {what}", ballot_key=voting.ballot_key)
+
+
+def _weight_on_roll(voting: OpenVoting, voter: str, enrolment: int | None = None) -> Decimal:
+    """``voter``'s weight on the frozen roll, as the person enrolled when it was frozen."""
+    weight = voting.roll.get(voter)
+    if weight is None:
+        raise NotOnRollError(f"{voter} is not on the roll frozen when voting opened", voter=voter)
+    frozen = voting.council_version
+    if enrolment is not None and frozen is not None and enrolment > frozen:
+        raise NotOnRollError(
+            f"{voter} was enrolled after the roll was frozen: the seat is another person's",
+            voter=voter,
+        )
+    return weight
+
+
+class SecretChoice(Aggregate):
+    """A choice in a secret vote (see :class:`SecretChoiceCast`)."""
+
+    created_by = (SecretChoiceCast,)
+
+    def apply(self, event: DomainEvent) -> None:
+        if isinstance(event, SecretChoiceCast):
+            self.issue_id = event.issue_id
+            self.ballot_key = event.ballot_key
+            self.choice = event.choice
+
+
 class Ballot(Aggregate):
-    created_by = (BallotCast, ProxyBallotCast, PaperBallotCast)
+    created_by = (BallotCast, ProxyBallotCast, PaperBallotCast, TookPart)
 
     @classmethod
     def cast(
@@ -93,17 +156,7 @@ class Ballot(Aggregate):
         """Cast ``voter``'s ballot; refused unless voting is open and they are on the roll, as
         the person enrolled when it was frozen (``enrolment``, when the caller is known)."""
         _check_open(voting, at)
-        weight = voting.roll.get(voter)
-        if weight is None:
-            raise NotOnRollError(
-                f"{voter} is not on the roll frozen when voting opened", voter=voter
-            )
-        frozen = voting.council_version
-        if enrolment is not None and frozen is not None and enrolment > frozen:
-            raise NotOnRollError(
-                f"{voter} was enrolled after the roll was frozen: the seat is another person's",
-                voter=voter,
-            )
+        weight = _weight_on_roll(voting, voter, enrolment)
         return cls._create(
             BallotCast,
             ballot_id(voting.issue_id, voting.ballot_key, voter),
@@ -117,11 +170,53 @@ class Ballot(Aggregate):
         )
 
     @classmethod
+    def cast_secretly(
+        cls,
+        voting: OpenVoting,
+        voter: str,
+        choice: Choice,
+        *,
+        choice_id: UUID,
+        at: datetime,
+        enrolment: int | None = None,
+    ) -> tuple[Ballot, SecretChoice]:
+        """``voter``'s part in a secret vote and their choice, apart: the ballot (its id from
+        the voter, so the store refuses a second) records who took part; the choice
+        (``choice_id``: random, for the voter's receipt) records what, naming no one. Save
+        both together."""
+        if not voting.secret:
+            raise RuleViolationError("a named vote records the voter with the choice")
+        _check_open(voting, at)
+        weight = _weight_on_roll(voting, voter, enrolment)
+        ballot = cls._create(
+            TookPart,
+            ballot_id(voting.issue_id, voting.ballot_key, voter),
+            at=at,
+            actor=voter,
+            issue_id=voting.issue_id,
+            ballot_key=voting.ballot_key,
+            voter=voter,
+            weight=weight,
+        )
+        secret = SecretChoice._create(
+            SecretChoiceCast,
+            choice_id,
+            at=at,
+            actor=SECRET_ACTOR,
+            issue_id=voting.issue_id,
+            ballot_key=voting.ballot_key,
+            choice=choice,
+            weight=weight,
+        )
+        return ballot, secret
+
+    @classmethod
     def cast_by_proxy(
         cls, voting: OpenVoting, appointment: Proxy, proxy: str, choice: Choice, *, at: datetime
     ) -> Ballot:
         """Cast the principal's ballot as their ``proxy``, recording its use on the live
         ``appointment`` (save both together)."""
+        _named_only(voting, "proxies")
         _check_open(voting, at)
         principal = appointment.principal
         stage = voting.ballot_key.rsplit("#", 1)[0]
@@ -161,6 +256,7 @@ class Ballot(Aggregate):
         at: datetime,
     ) -> Ballot:
         """Record ``voter``'s paper ballot as its batch is confirmed (save with the batch)."""
+        _named_only(voting, "paper ballots")
         _check_open(voting, at)
         weight = voting.roll.get(voter)
         if weight is None:
@@ -185,11 +281,11 @@ class Ballot(Aggregate):
         )
 
     def apply(self, event: DomainEvent) -> None:
-        if isinstance(event, BallotCast | ProxyBallotCast | PaperBallotCast):
+        if isinstance(event, BallotCast | ProxyBallotCast | PaperBallotCast | TookPart):
             self.issue_id = event.issue_id
             self.ballot_key = event.ballot_key
             self.voter = event.voter
-            self.choice = event.choice
+            self.choice = None if isinstance(event, TookPart) else event.choice
             self.proxy = event.proxy if isinstance(event, ProxyBallotCast) else None
             self.on_paper = isinstance(event, PaperBallotCast)
 
@@ -202,12 +298,17 @@ def tally(
     by_proxy: Iterable[tuple[str, str]] = (),
     on_paper: Iterable[tuple[str, str]] = (),
     paper_wins: bool = False,
+    took_part: Iterable[str] = (),
+    secret: Iterable[tuple[str, Decimal]] = (),
 ) -> Tally:
     """Count ``(voter, choice)`` pairs against the frozen roll and the round's rule: each
     voter's own ballots first, online (``ballots``) and paper (``on_paper``), and of a voter
     with both only the one the procedure says wins (``paper_wins``); then, for each voter on
     the roll without a ballot of their own, their proxy's (``by_proxy``: ``(principal,
     choice)``): the voter's own ballot overrides the proxy's.
+
+    A secret vote's ballots come apart: ``took_part`` (the voters) and ``secret`` (``(choice,
+    weight)`` pairs naming no one), saved together one for one.
 
     Voters off the roll and second ballots of a voter are ignored: the store already refuses
     them, this keeps the count right even if it did not.
@@ -217,16 +318,12 @@ def tally(
     paper = [(voter, choice, "paper") for voter, choice in on_paper]
     proxied = [(voter, choice, "proxy") for voter, choice in by_proxy]
     own = (*paper, *online) if paper_wins else (*online, *paper)
+    hidden = [(voter, None, "secret") for voter in took_part]
     yes = no = abstain = proxies = papers = 0
     yes_area = present_area = Decimal(0)
-    for voter, choice, channel in (*own, *proxied):
-        weight = voting.roll.get(voter)
-        if weight is None or voter in seen:
-            continue
-        seen.add(voter)
-        proxies += channel == "proxy"
-        papers += channel == "paper"
-        present_area += weight
+
+    def count(choice: str, weight: Decimal) -> None:
+        nonlocal yes, no, abstain, yes_area
         if choice == Choice.YES:
             yes += 1
             yes_area += weight
@@ -234,6 +331,19 @@ def tally(
             no += 1
         else:
             abstain += 1
+
+    for voter, choice, channel in (*hidden, *own, *proxied):
+        weight = voting.roll.get(voter)
+        if weight is None or voter in seen:
+            continue
+        seen.add(voter)
+        proxies += channel == "proxy"
+        papers += channel == "paper"
+        present_area += weight
+        if choice is not None:
+            count(choice, weight)
+    for choice, weight in secret:
+        count(choice, weight)
     electorate = Electorate(
         members_of_record=voting.members_of_record,
         expected=voting.expected,

@@ -117,6 +117,13 @@ class DoubleVoteError(RuleViolationError):
     code = "ballot.double_vote"
 
 
+class SecretVoteError(RuleViolationError):
+    """A secret vote takes no proxies and no paper ballots: each needs a choice linked to its
+    voter."""
+
+    code = "ballot.secret_vote"
+
+
 class ObjectionWindowClosedError(RuleViolationError):
     code = "notice.objection_window_closed"
 

@@ -269,6 +269,8 @@ class OpenVoting:
     is_open: bool = True
     council_version: int | None = None
     extended_days: int = 0  # a written consultation's extensions so far (days)
+    # a secret vote: who took part is recorded apart from what was chosen (named: together)
+    secret: bool = False
 
 
 def proposal_of(event: IssueProposed) -> dict[str, object]:
@@ -377,6 +379,7 @@ class Issue(Aggregate):
                     event.rule,
                     event.closes_at,
                     council_version=event.council_version,
+                    secret=event.secret,
                 )
                 self.voting_rounds[event.stage] = self.voting_rounds.get(event.stage, 0) + 1
             case ConsultationExtended():

@@ -24,6 +24,7 @@ from govflow.domain.errors import (
     InvalidInputError,
     NotOnRollError,
     RuleViolationError,
+    SecretVoteError,
     VotingNotOpenError,
 )
 from govflow.domain.ids import NAMESPACE
@@ -84,7 +85,10 @@ class PaperBatch(Aggregate):
         actor: str,
     ) -> PaperBatch:
         """Enter a batch for the open round; refused when voting is not open, when a voter is
-        off the frozen roll, or when a voter appears twice in the batch."""
+        off the frozen roll, or when a voter appears twice in the batch; a secret vote takes
+        no paper ballots (a line pairs a voter with a choice)."""
+        if voting.secret:
+            raise SecretVoteError("a secret vote takes no paper ballots")
         if not voting.is_open or at >= voting.closes_at:
             raise VotingNotOpenError("voting is not open", ballot_key=voting.ballot_key)
         if not 1 <= len(entries) <= MAX_BATCH:

@@ -131,6 +131,14 @@ class Stage(_Frozen):
             self.kind is not StageKind.VOTE or self.vote_by != "ballots"
         ):
             raise ValueError(f"stage {self.id!r}: a written consultation is a vote by ballots")
+        linked = self.proxies.allowed or self.paper.allowed or self.written_consultation
+        if self.ballot == "secret" and linked:
+            # an override, a double channel and a signed reply each need a choice linked to
+            # its voter, which a secret vote never records
+            raise ValueError(
+                f"stage {self.id!r}: proxies, paper ballots and written consultation need a "
+                "named vote (ballot: named)"
+            )
         if self.kind is StageKind.REVIEW and self.rule is None:
             raise ValueError(f"review stage {self.id!r} needs a rule")
         if self.kind is StageKind.PUBLISH and self.notice is None:

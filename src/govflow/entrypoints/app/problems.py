@@ -29,6 +29,10 @@ PROBLEMS: dict[str, tuple[str, str]] = {
         "You are not on the roll of this vote.",
     ),
     "ballot.double_vote": ("您已经投过票了，每人只能投一次。", "You have already voted."),
+    "ballot.secret_vote": (
+        "无记名投票不接受委托投票或纸质选票。",
+        "A secret vote takes no proxies and no paper ballots.",
+    ),
     "notice.objection_window_closed": (
         "异议期已过，不能再提出异议。",
         "The objection window has closed.",
