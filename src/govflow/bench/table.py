@@ -102,6 +102,8 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 f"< 100 ms: {met(live['worst_p95_ms'] < 100)}",
             )
         )
+    if "merkle_1000000" in r:
+        out.extend(merkle_rows(r["merkle_1000000"]))
     c = r.get("full_cycle", {})
     if c:
         out.append(
@@ -110,6 +112,36 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 str(c["govflow_items_per_s"]),
                 f"bare workflow {c['bare_items_per_s']} (ratio {c['ratio']})",
                 "(no target)",
+            )
+        )
+    return out
+
+
+def merkle_rows(m: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """The Merkle tree's rows (govflow.bench.merkle): appends, and each kind of proof."""
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    out: list[tuple[str, str, str, str]] = []
+    out.append(
+        (
+            f"Merkle appends/s ({m['leaves']:,}-leaf tree, leaf hashed)",
+            f"{m['append_per_s']:,} (Frontier: {m['frontier_append_per_s']:,})",
+            f"bare leaf SHA-256 {m['bare_leaf_hash_per_s']:,} (ratio {m['append_vs_bare']})",
+            f">= 5,000 (tree part of sealing): {met(m['append_per_s'] >= 5_000)}",
+        )
+    )
+    for kind in ("inclusion", "consistency"):
+        p = m[kind]
+        out.append(
+            (
+                f"{kind} proof, generated + verified ({m['leaves']:,} leaves)",
+                f"{p['ms_per_proof']} ms, {p['max_hashes']} hashes ({p['max_bytes']} B) at most",
+                f"as many bare node hashes {p['bare_hashes_ms_per_proof']} ms "
+                f"(ratio {p['vs_bare_hashes']})",
+                f"< 1 ms, <= 2 log2 n hashes: "
+                f"{met(p['ms_per_proof'] < 1 and p['max_hashes'] <= 2 * p['log2_leaves'])}",
             )
         )
     return out

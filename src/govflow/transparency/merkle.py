@@ -103,6 +103,11 @@ class MerkleTree:
     def size(self) -> int:
         return self._size
 
+    @property
+    def stored_bytes(self) -> int:
+        """The bytes of hashes kept: about 64 a leaf (each leaf's, and each subtree's)."""
+        return sum(len(level) for level in self._levels)
+
     def append(self, leaf: bytes) -> int:
         """Add a leaf hash (``leaf_hash(data)``); return its index."""
         _check_hash(leaf, "leaf hash")
