@@ -5,6 +5,10 @@ Whether a stage allows proxies, and how many voters one proxy may stand for, is 
 refused, recording nothing, when the procedure does not allow proxies, when the proxy already
 holds its cap of live appointments for that vote, when a voter names themself, or when the vote
 is open and the principal is not on its frozen roll.
+
+Each appointment and revocation also writes a new version of the proxy's holder record (whom it
+stands for), in the same save: two appointments counted against the cap from the same state
+race on that version, and the store takes only one (the other counts again).
 """
 
 from __future__ import annotations
@@ -13,13 +17,26 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import orjson
+from eventsourcing.persistence import IntegrityError
 
 from govflow.application.core import GovernanceCore
 from govflow.application.log_reader import scan
-from govflow.domain.errors import NotFoundError, NotOnRollError, RuleViolationError
+from govflow.domain.errors import (
+    ConcurrentChangeError,
+    NotFoundError,
+    NotOnRollError,
+    RuleViolationError,
+)
 from govflow.domain.ids import issue_id
 from govflow.domain.procedure import Proxies
-from govflow.domain.proxy import Proxy, ProxyAppointed, ProxyRevoked, proxy_id
+from govflow.domain.proxy import (
+    Proxy,
+    ProxyAppointed,
+    ProxyHolder,
+    ProxyRevoked,
+    holder_id,
+    proxy_id,
+)
 
 
 @dataclass(frozen=True)
@@ -65,31 +82,49 @@ class ProxyCases(GovernanceCore):
             raise NotOnRollError(
                 f"{principal} is not on the roll frozen when voting opened", voter=principal
             )
-        held = [
-            other
-            for other, appointment in self.appointments(code, number, stage).items()
-            if appointment.proxy == proxy and other != principal
-        ]
-        if len(held) >= proxies.cap:
-            raise RuleViolationError(
-                f"{proxy} already stands for {len(held)} voter(s) in this vote, the most the "
-                f"procedure allows",
+        holder = holder_id(proxy, issue=issue.id, stage=stage, meeting=None)
+        for _ in range(3):  # a racing appointment for the same proxy: count again
+            # the holder record first: the count below is of its version or a later one, so
+            # an appointment landing meanwhile makes this one's save of it fail
+            record = self._holder(holder)
+            held = [
+                other
+                for other, appointment in self.appointments(code, number, stage).items()
+                if appointment.proxy == proxy and other != principal
+            ]
+            if len(held) >= proxies.cap:
+                raise RuleViolationError(
+                    f"{proxy} already stands for {len(held)} voter(s) in this vote, the most "
+                    "the procedure allows",
+                    proxy=proxy,
+                    cap=proxies.cap,
+                )
+            appointment = Proxy.appoint(
+                self._appointment(code, number, stage, principal),
+                council=code,
+                issue=issue.id,
+                stage=stage,
+                principal=principal,
                 proxy=proxy,
-                cap=proxies.cap,
+                proxy_form_sha256=proxy_form_sha256,
+                at=self.now(),
+                actor=actor,
             )
-        appointment = Proxy.appoint(
-            self._appointment(code, number, stage, principal),
-            council=code,
-            issue=issue.id,
-            stage=stage,
-            principal=principal,
-            proxy=proxy,
-            proxy_form_sha256=proxy_form_sha256,
-            at=self.now(),
-            actor=actor,
-        )
-        self._save(appointment)
-        return appointment.id
+            holding = ProxyHolder.holding(
+                record, holder, proxy, [*held, principal], at=self.now(), actor=actor
+            )
+            try:
+                self.save(appointment, holding)
+            except IntegrityError:
+                continue
+            return appointment.id
+        raise ConcurrentChangeError("appointments for this proxy changed concurrently: try again")
+
+    def _holder(self, holder: UUID) -> ProxyHolder | None:
+        try:
+            return self._get(ProxyHolder, holder, "holder")
+        except NotFoundError:
+            return None
 
     def revoke_proxy(
         self, code: str, number: int, stage: str, principal: str, *, reason: str, actor: str
@@ -98,8 +133,20 @@ class ProxyCases(GovernanceCore):
         appointment = self._appointment(code, number, stage, principal)
         if appointment is None:
             raise NotFoundError(f"{principal} has appointed no proxy for this vote")
+        holder = holder_id(
+            appointment.proxy, issue=issue_id(code, number), stage=stage, meeting=None
+        )
+        record = self._holder(holder)  # before the count (see appoint_proxy)
         appointment.revoke(reason, at=self.now(), actor=actor)
-        self._save(appointment)
+        stays = [
+            other
+            for other, held in self.appointments(code, number, stage).items()
+            if held.proxy == appointment.proxy and other != principal
+        ]
+        holding = ProxyHolder.holding(
+            record, holder, appointment.proxy, stays, at=self.now(), actor=actor
+        )
+        self._save(appointment, holding)
 
     def _appointment(self, code: str, number: int, stage: str, principal: str) -> Proxy | None:
         try:

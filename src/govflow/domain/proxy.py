@@ -147,3 +147,49 @@ class Proxy(Aggregate):
                 self.live = False
             case ProxyUsed():
                 self.used_in.add(event.ballot_key)
+
+
+def holder_id(proxy: str, *, issue: UUID | None, stage: str | None, meeting: UUID | None) -> UUID:
+    """The record of whom ``proxy`` stands for in one item's vote stage or one meeting."""
+    scope = f"meeting:{meeting}" if meeting is not None else f"{issue}:{stage}"
+    return uuid5(NAMESPACE, f"proxy-holder:{scope}:{proxy}")
+
+
+class ProxyHoldingsChanged(DomainEvent):
+    """Whom a proxy stands for now (after an appointment or a revocation): every change for
+    one proxy is a new version of one record, so two appointments racing past the cap
+    cannot both be saved (the store refuses the second version)."""
+
+    TOPIC = "govflow.proxy.holdings_changed"
+    proxy: str
+    principals: list[str]
+
+
+class ProxyHolder(Aggregate):
+    """The principals one proxy stands for in one vote stage or meeting."""
+
+    created_by = (ProxyHoldingsChanged,)
+
+    @classmethod
+    def holding(
+        cls,
+        existing: ProxyHolder | None,
+        holder: UUID,
+        proxy: str,
+        principals: list[str],
+        *,
+        at: datetime,
+        actor: str,
+    ) -> ProxyHolder:
+        """Record that ``proxy`` now stands for ``principals`` (a new version of the record:
+        saved with the appointment or revocation that changed it)."""
+        fields: dict[str, Any] = {"proxy": proxy, "principals": sorted(principals)}
+        if existing is None:
+            return cls._create(ProxyHoldingsChanged, holder, at=at, actor=actor, **fields)
+        existing._trigger(ProxyHoldingsChanged, at=at, actor=actor, **fields)
+        return existing
+
+    def apply(self, event: DomainEvent) -> None:
+        if isinstance(event, ProxyHoldingsChanged):
+            self.proxy = event.proxy
+            self.principals = list(event.principals)
