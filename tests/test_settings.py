@@ -136,7 +136,7 @@ def test_the_workflows_dir_adds_to_and_overrides_the_presets(tmp_path: Path) -> 
     (own / "calendars" / "local.yaml").write_text("holidays: [2026-07-15]\n", encoding="utf-8")
     settings = Settings(workflows_dir=own)
     library = build_procedures(settings)
-    assert library.get("residents-assembly").title.startswith("本社区版")
+    assert library.get("residents-assembly", 1).title.startswith("本社区版")
     assert library.get("street-assembly").version == 1
     assert library.get("major-spending").name == "major-spending"  # the presets are still there
     calendar = build_calendar(settings)

@@ -24,7 +24,7 @@ def scan(voter: str) -> str:
 
 
 async def residents_vote_open(stack: Stack, number: int) -> None:
-    procedure = stack.procedures.get(RESIDENTS)
+    procedure = stack.procedures.get(RESIDENTS, 2)  # the version that takes paper ballots
     stack.app.propose_issue(COUNCIL, number, "加装电梯", procedure, actor=CHAIR)
     await stack.issues.start(COUNCIL, number, procedure)
     await stack.at_stage(number, "public_deliberation")

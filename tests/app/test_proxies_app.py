@@ -23,7 +23,7 @@ NUMBER = 480
 
 
 async def owners_vote_open(stack: Stack, number: int) -> None:
-    procedure = stack.procedures.get(OWNERS)
+    procedure = stack.procedures.get(OWNERS, 2)  # the version that allows proxies
     stack.app.propose_issue(COUNCIL, number, "更换电梯", procedure, actor=CHAIR)
     await stack.issues.start(COUNCIL, number, procedure)
     await stack.until(number, lambda s: s.stage == "announce" and s.notice_id is not None)

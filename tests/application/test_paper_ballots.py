@@ -56,7 +56,7 @@ def residents_vote(app: Governance) -> CommandDoor:
             chairs=chairs,
         )
     library = ProcedureLibrary(WORKFLOWS)
-    procedure = library.get("residents-assembly")
+    procedure = library.get("residents-assembly", 2)
     app.propose_issue(COUNCIL, 1, "加装电梯", procedure, actor="a2")
     for stage in ("propose", "public_deliberation"):
         app.open_stage(COUNCIL, 1, stage, deadline=None, actor="a2")
@@ -70,6 +70,7 @@ def residents_vote(app: Governance) -> CommandDoor:
         rule=procedure.rules["residents_assembly"],
         closes_at=app.now() + timedelta(days=7),
         actor="system",
+        secret=procedure.stage("resolve").ballot == "secret",  # named, as the preset says
     )
     return CommandDoor(app, None, library)
 

@@ -37,7 +37,7 @@ def owners_vote(app: Governance, number: int = 1, *, open_vote: bool = True) -> 
     """An owners' assembly item (proxies allowed, cap 1) at its vote by ballots."""
     set_up_council(app)
     library = ProcedureLibrary(WORKFLOWS)
-    procedure = library.get("owners-assembly-art278")
+    procedure = library.get("owners-assembly-art278", 2)
     app.propose_issue(COUNCIL, number, "更换电梯", procedure, actor="o1")
     for stage in ("propose", "announce"):
         app.open_stage(COUNCIL, number, stage, deadline=None, actor="o1")
@@ -49,14 +49,16 @@ def owners_vote(app: Governance, number: int = 1, *, open_vote: bool = True) -> 
 
 
 def open_voting(app: Governance, number: int = 1) -> str:
+    procedure = ProcedureLibrary(WORKFLOWS).get("owners-assembly-art278", 2)
     return app.open_voting(
         COUNCIL,
         number,
         "resolve",
         body=Body.OWNERS_ASSEMBLY,
-        rule=ProcedureLibrary(WORKFLOWS).get("owners-assembly-art278").rules["ordinary"],
+        rule=procedure.rules["ordinary"],
         closes_at=app.now() + timedelta(days=7),
         actor="system",
+        secret=procedure.stage("resolve").ballot == "secret",  # named, as the preset says
     )
 
 
