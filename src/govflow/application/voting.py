@@ -258,6 +258,18 @@ class VotingCases(GovernanceCore):
                 self._ballot_counts[key] = count
         return count >= len(voting.roll)
 
+    def whole_roll_voted(self, code: str, number: int) -> str | None:
+        """The open round's key if every voter on its roll has now cast their own ballot
+        (online, on paper or secretly), else None: for callers that record several voters'
+        ballots at once (a confirmed paper batch) to tell the workflow."""
+        voting = self._read_voting(issue_id(code, number))
+        if not voting.is_open:
+            return None
+        count = self._count_round(voting.issue_id, voting.ballot_key)
+        with self._votings_lock:
+            self._ballot_counts[(voting.issue_id, voting.ballot_key)] = count
+        return voting.ballot_key if count >= len(voting.roll) else None
+
     def _count_round(self, issue_uuid: UUID, ballot_key: str) -> int:
         """How many voters have cast their own ballot: a proxy's ballot (委托) does not end
         the vote early, so its principal may still override it until the vote closes."""

@@ -285,14 +285,16 @@ class CommandDoor:
         is recorded whatever happens here: if the workflow cannot be told, the vote closes at
         its deadline instead of at once."""
         if receipt.all_voted:
-            try:
-                await self._workflows().all_voted(cmd.council, cmd.number, receipt.ballot_key)
-            except GovflowError as unheard:
-                logger.warning(
-                    "all_voted_not_delivered", council=cmd.council, issue=cmd.number,
-                    code=unheard.code,
-                )  # fmt: skip
+            await self.tell_all_voted(cmd.council, cmd.number, receipt.ballot_key)
         return receipt
+
+    async def tell_all_voted(self, council: str, number: int, ballot_key: str) -> None:
+        try:
+            await self._workflows().all_voted(council, number, ballot_key)
+        except GovflowError as unheard:
+            logger.warning(
+                "all_voted_not_delivered", council=council, issue=number, code=unheard.code
+            )
 
     # -- proxies (委托) ---------------------------------------------------------------------------
 
@@ -374,10 +376,18 @@ class CommandDoor:
         )  # fmt: skip
 
     async def _confirm_paper_ballots(self, cmd: c.ConfirmPaperBallots, who: Principal) -> int:
+        """Confirm a batch; if its ballots complete the roll, tell the workflow (as the last
+        online ballot would)."""
         actor = authorize(who, Action.CONFIRM_PAPER_BALLOTS, cmd.council)
-        return await asyncio.to_thread(
-            self.app.confirm_paper_ballots, cmd.council, cmd.number, cmd.batch, actor=actor
-        )
+
+        def confirm() -> tuple[int, str | None]:
+            count = self.app.confirm_paper_ballots(cmd.council, cmd.number, cmd.batch, actor=actor)
+            return count, self.app.whole_roll_voted(cmd.council, cmd.number)
+
+        count, completed = await asyncio.to_thread(confirm)
+        if completed is not None:
+            await self.tell_all_voted(cmd.council, cmd.number, completed)
+        return count
 
     async def _rate(self, cmd: c.RateIssue, who: Principal) -> str:
         rater = authorize(who, Action.RATE, cmd.council)
