@@ -7,15 +7,7 @@ from govflow.domain.errors import InvalidProcedureError
 from govflow.domain.procedure_lint import lint
 
 WORKFLOWS = Path(__file__).parents[2] / "workflows"
-PRESETS = [
-    "four-deliberations-two-disclosures",
-    "five-step-consultation",
-    "residents-assembly",
-    "villagers-representatives",
-    "party-members-assembly",
-    "owners-assembly-art278",
-    "major-spending",
-]
+PRESET_FILES = sorted(WORKFLOWS.glob("*.v*.yaml"))
 
 
 def spending_yaml(extra_stage: str = "") -> str:
@@ -44,10 +36,10 @@ stages:
 {extra_stage}"""
 
 
-@pytest.mark.parametrize("name", PRESETS)
-def test_every_preset_is_valid_lint_clean_and_cites_sources(name: str) -> None:
-    """Each preset loads, breaks no statutory minimum and cites at least one source."""
-    procedure = ProcedureLibrary(WORKFLOWS).get(name)
+@pytest.mark.parametrize("path", PRESET_FILES, ids=lambda p: p.stem)
+def test_every_preset_is_valid_lint_clean_and_cites_sources(path: Path) -> None:
+    """Each version of each preset loads, breaks no statutory minimum and cites a source."""
+    procedure = load_procedure(path)
     assert procedure.sources
     assert lint(procedure) == []
 
@@ -132,3 +124,54 @@ def test_every_stage_has_an_acting_body_and_spending_a_review_stage() -> None:
     assert spending.acting_body(publish) == first
     review = spending.review_stage()
     assert review is not None and review.body == spending.defaults.review_body
+
+
+def test_proxies_and_paper_ballots_came_as_second_versions() -> None:
+    """Version 1 of the owners' and residents' assemblies is as released (no proxies, no paper
+    ballots); version 2 adds them, with a named vote, and is what a new item gets."""
+    library = ProcedureLibrary(WORKFLOWS)
+    for name in ("owners-assembly-art278", "residents-assembly"):
+        first, second = library.get(name, 1).stage("resolve"), library.get(name, 2).stage("resolve")
+        assert not first.proxies.allowed and not first.paper.allowed and first.ballot == "secret"
+        assert second.ballot == "named" and library.get(name).version == 2
+    assert library.get("owners-assembly-art278", 2).stage("resolve").proxies.cap == 1
+    assert library.get("residents-assembly", 2).stage("resolve").paper.wins == "paper"
+
+
+def test_a_vote_with_proxies_paper_or_written_replies_is_named() -> None:
+    """Proxies, paper ballots and written consultation each link a choice to its voter: every
+    preset stage that has one is a named vote (记名表决)."""
+    for path in PRESET_FILES:
+        for stage in load_procedure(path).stages:
+            if stage.proxies.allowed or stage.paper.allowed or stage.written_consultation:
+                assert stage.ballot == "named", f"{path.name}: {stage.id}"
+
+
+def test_the_villagers_assembly_follows_the_organic_law() -> None:
+    """村民委员会组织法 Arts. 21-22: 10 days' notice; more than half of the adult villagers
+    present; more than half of those present decide; paper ballots beside online ones."""
+    procedure = ProcedureLibrary(WORKFLOWS).get("villagers-assembly")
+    rule = procedure.rules["villagers_assembly"]
+    assert (
+        rule.quorum is not None and rule.quorum.describe() == "more than 1/2 of members of record"
+    )
+    assert rule.passes.describe() == "more than 1/2 of present"
+    announce, resolve = procedure.stage("announce"), procedure.stage("resolve")
+    assert announce.notice is not None and announce.notice.display.days == 10
+    assert resolve.body is not None and resolve.body.value == "villagers_assembly"
+    assert resolve.vote_by == "ballots" and resolve.ballot == "named"
+    assert resolve.paper.allowed and resolve.paper.wins == "paper"
+    assert {s.article for s in procedure.sources} >= {"Art. 21", "Art. 22", "Art. 24", "Art. 30"}
+
+
+# What an item started under each released preset holds (IssueProposed.procedure_hash), one
+# line per file: the procedure's digest, then name.vN.
+RELEASED_DIGESTS = Path(__file__).parent / "preset_digests.txt"
+
+
+def test_a_released_preset_is_never_edited_in_place() -> None:
+    """Items started under a preset hold its digest, so a released file never changes: a change
+    is a new version file (``name.vN+1.yaml``) with its own line in preset_digests.txt."""
+    library = ProcedureLibrary(WORKFLOWS)
+    digests = {f"{p.digest}  {p.name}.v{p.version}" for p in library.all()}
+    assert digests == set(RELEASED_DIGESTS.read_text(encoding="utf-8").splitlines())
