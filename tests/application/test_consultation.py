@@ -18,6 +18,7 @@ from govflow.application.consultation import (
     bar_on,
     consultation_deliveries,
     extend_consultation,
+    record_signed_reply,
 )
 from govflow.application.notification_channels import Message
 from govflow.application.notification_sending import NotifierConfig
@@ -35,6 +36,7 @@ from govflow.domain.consultation import (
     signed_reply_id,
 )
 from govflow.domain.council import Body
+from govflow.domain.delivery import Delivery, MessageKind, delivery_id
 from govflow.domain.errors import DoubleVoteError, ForbiddenError, InvalidInputError, NotFoundError
 from govflow.domain.ids import issue_id
 from govflow.domain.issue import ConsultationExtended, IssueOutcome, StageOutcome
@@ -142,7 +144,7 @@ def test_an_extension_is_recorded_within_the_cap_and_refused_over_it(
     app.open_stage(COUNCIL, 1, "resolve", deadline=first, actor="system")
     app.open_voting(
         COUNCIL, 1, "resolve", body=Body.OWNERS_ASSEMBLY, rule=procedure.rules["ordinary"],
-        closes_at=first, actor="system",
+        closes_at=first, actor="system", secret=False,
     )  # fmt: skip
     cap = procedure.stage("resolve").written_consultation
     assert cap is not None and cap.extension_cap_days == 90
@@ -183,7 +185,7 @@ def test_the_form_reaches_every_voter_or_the_board(app: Governance) -> None:
     app.open_stage(COUNCIL, 1, "resolve", deadline=closes, actor="system")
     app.open_voting(
         COUNCIL, 1, "resolve", body=Body.OWNERS_ASSEMBLY, rule=procedure.rules["ordinary"],
-        closes_at=closes, actor="system",
+        closes_at=closes, actor="system", secret=False,
     )  # fmt: skip
     assert consultation_deliveries(app, COUNCIL, 1).not_addressed == ["o1", "o2", "o3"]
     assert address_consultation_forms(app, COUNCIL, 1) == 3
@@ -216,11 +218,49 @@ def open_consultation(app: Governance, procedure_name: str = WRITTEN) -> None:
     app.open_stage(COUNCIL, 1, "resolve", deadline=closes, actor="system")
     app.open_voting(
         COUNCIL, 1, "resolve", body=Body.OWNERS_ASSEMBLY, rule=procedure.rules["ordinary"],
-        closes_at=closes, actor="system",
+        closes_at=closes, actor="system", secret=False,
     )  # fmt: skip
 
 
 SIGNED = hashlib.sha256(b"signed form").hexdigest()
+
+
+def test_an_extension_is_told_to_every_voter_who_has_not_replied(app: Governance) -> None:
+    """Each extension addresses a message with the new deadline to the voters still to reply
+    (o1 replied: not told); the notifier sends it like the form; a retried extension tells
+    nobody twice."""
+    set_up_council(app)
+    app.set_contact(COUNCIL, "o2", email="o2@example.org", gateway="", follows=False, actor="o2")
+    app.tell_people([], NotifierConfig())  # the notifier starts here
+    open_consultation(app)
+    record_signed_reply(app, COUNCIL, 1, "o1", Choice.YES, SIGNED, entered_by="voter", actor="o1")
+    due = extend_consultation(app, COUNCIL, 1, 30, cap_days=90, actor="clerk", step="ext-1")
+    assert extend_consultation(app, COUNCIL, 1, 30, cap_days=90, actor="clerk", step="ext-1") == due
+    told = {
+        (d.recipient, d.key, d.deadline)
+        for d in (
+            app._get(Delivery, delivery_id(COUNCIL, kind, key, voter), "delivery")
+            for voter in ("o1", "o2", "o3")
+            for kind, key in ((MessageKind.CONSULTATION_EXTENDED, "resolve#1+30d"),)
+            if app.recorder.select_events(delivery_id(COUNCIL, kind, key, voter), limit=1)
+        )
+    }
+    assert told == {("o2", "resolve#1+30d", due), ("o3", "resolve#1+30d", due)}
+    sent: list[Message] = []
+
+    class Email:
+        name = "email"
+
+        def send(self, address: str, message: Message) -> None:
+            sent.append(message)
+
+    app.tell_people([Email()], NotifierConfig(), reminders=False)
+    (message,) = sent
+    assert "延长" in message.text and "新的回复截止时间" in message.text
+    # a second extension is a new message to those still waiting
+    extend_consultation(app, COUNCIL, 1, 10, cap_days=90, actor="clerk", step="ext-2")
+    again = delivery_id(COUNCIL, MessageKind.CONSULTATION_EXTENDED, "resolve#1+40d", "o3")
+    assert app._get(Delivery, again, "delivery").recipient == "o3"
 
 
 def test_replies_are_signed_once_each_by_the_voter_or_entered_by_the_clerk(

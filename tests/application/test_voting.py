@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import orjson
 import pytest
@@ -117,7 +118,7 @@ def test_ballot_recorded_after_voting_closed_never_counts(app: Governance) -> No
     issue.close_voting("deadline", at=app.now(), actor="system", step="close-1:close")
     app.save(issue)
     stale_voting.is_open = True  # another process still believes voting is open
-    app.save(Ballot.cast(stale_voting, "r2", Choice.YES, at=app.now()))
+    app.save(*Ballot.cast_secretly(stale_voting, "r2", Choice.YES, choice_id=uuid4(), at=app.now()))
     result = app.close_voting(COUNCIL, 1, "deadline", actor="system", step="close-1")
     assert (result.yes, result.no, result.participating) == (0, 1, 1)
 

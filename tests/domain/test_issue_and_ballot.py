@@ -58,6 +58,7 @@ def at_vote(roll: dict[str, Decimal]) -> Issue:
         closes_at=T0 + timedelta(days=7),
         at=T0,
         actor="system",
+        secret=False,  # a named vote: its ballots are whole
     )
     return issue
 

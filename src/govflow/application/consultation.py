@@ -34,7 +34,7 @@ from govflow.domain.errors import (
     NotFoundError,
     VotingNotOpenError,
 )
-from govflow.domain.ids import issue_id
+from govflow.domain.ids import ballot_id, issue_id
 from govflow.domain.issue import Issue, IssueProposed
 
 FAILED_OUTCOMES = frozenset({"rejected", "failed"})
@@ -125,7 +125,31 @@ def extend_consultation(
     issue: Issue = app.issue(code, number)
     due = issue.extend_consultation(days, cap_days=cap_days, at=app.now(), actor=actor, step=step)
     app._save(issue)
+    retell_extension(app, code, number)
     return due
+
+
+def retell_extension(app: Governance, code: str, number: int) -> list[str]:
+    """Tell each voter on the round's roll who has not replied that the consultation was
+    extended, with its new deadline (a delivery of kind ``consultation_extended`` per
+    extension: addressing it again, as a retried activity does, records nothing new); the
+    voters told."""
+    issue = app.issue(code, number)
+    voting = issue.voting
+    if voting is None or not voting.is_open:
+        return []
+    key = f"{voting.ballot_key}+{voting.extended_days}d"  # one message per extension
+    waiting = [
+        voter
+        for voter in sorted(voting.roll)
+        if not app.recorder.select_events(ballot_id(issue.id, voting.ballot_key, voter), limit=1)
+    ]
+    for voter in waiting:
+        app._address(
+            code, voter, MessageKind.CONSULTATION_EXTENDED, issue.id, key, number,
+            voting.closes_at,
+        )  # fmt: skip
+    return waiting
 
 
 def address_consultation_forms(app: Governance, code: str, number: int) -> int:

@@ -79,6 +79,14 @@ def compose(about: About) -> tuple[str, str]:
             ]
             if deadline:
                 lines.append(f"请在{deadline}前回复。")
+        case MessageKind.CONSULTATION_EXTENDED:
+            subject = f"{head}书面征求意见延期：{item}"
+            lines = [
+                f"{item}的书面征求意见已延长回复期限，您还没有回复。",
+                "回复方式不变：同意、反对或弃权，并在表决票上签字；未签字的表决票不计入。",
+            ]
+            if deadline:
+                lines.append(f"新的回复截止时间：{deadline}。")
         case MessageKind.RATING_REMINDER:
             subject = f"{head}请评议：{item}"
             lines = [f"{item}已实施完成，请您评议（满意、基本满意或不满意），您还没有评议。"]

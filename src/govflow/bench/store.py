@@ -125,7 +125,7 @@ def _council(app: Governance, voters: int, *, households: bool = False) -> None:
     app.save(council)
 
 
-def _at_vote(app: Governance, body: Body, rule: VotingRule) -> None:
+def _at_vote(app: Governance, body: Body, rule: VotingRule, *, secret: bool = True) -> None:
     procedure = ProcedureLibrary(Path("workflows")).get("residents-assembly")
     app.propose_issue("bench", 1, "bench", procedure, actor="system")
     for stage in ("propose", "public_deliberation"):
@@ -140,6 +140,7 @@ def _at_vote(app: Governance, body: Body, rule: VotingRule) -> None:
         rule=rule,
         closes_at=app.now() + timedelta(days=7),
         actor="system",
+        secret=secret,
     )
 
 
@@ -167,7 +168,7 @@ def tally_and_verify() -> dict[str, Any]:
     with _stores("sqlite") as store:
         app = Governance(store("tally"))
         _council(app, HOUSEHOLDS, households=True)
-        _at_vote(app, Body.OWNERS_ASSEMBLY, OWNERS_RULE)
+        _at_vote(app, Body.OWNERS_ASSEMBLY, OWNERS_RULE, secret=False)  # whole ballots
         voting = app.issue("bench", 1).voting
         assert voting is not None
         cast = [

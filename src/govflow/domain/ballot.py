@@ -154,7 +154,13 @@ class Ballot(Aggregate):
         enrolment: int | None = None,
     ) -> Ballot:
         """Cast ``voter``'s ballot; refused unless voting is open and they are on the roll, as
-        the person enrolled when it was frozen (``enrolment``, when the caller is known)."""
+        the person enrolled when it was frozen (``enrolment``, when the caller is known). A
+        named vote only: a secret vote's ballot is :meth:`cast_secretly`."""
+        if voting.secret:
+            raise SecretVoteError(
+                "a secret vote records who took part apart from the choice",
+                ballot_key=voting.ballot_key,
+            )
         _check_open(voting, at)
         weight = _weight_on_roll(voting, voter, enrolment)
         return cls._create(

@@ -25,6 +25,8 @@ class MessageKind(StrEnum):
     RATING_REMINDER = "rating_reminder"  # to those asked to rate who have not rated
     # a written consultation's form (书面征求意见表), to each voter on the frozen roll
     CONSULTATION_FORM = "consultation_form"
+    # the consultation was extended: its new deadline, to each voter who has not replied
+    CONSULTATION_EXTENDED = "consultation_extended"
 
 
 class DeliveryStatus(StrEnum):
