@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from govflow.application.oidc import OidcConfig
     from govflow.application.procedures import ProcedureLibrary
     from govflow.domain.calendar import HolidayCalendar
+    from govflow.transparency import Signer
 
 DEFAULT_SECRETS = frozenset(
     {"change-me", "postgres", "govflow", "password", "change-me-to-32-or-more-random-characters"}
@@ -90,6 +91,10 @@ class Settings(BaseSettings):
     # Every checkpoint digest ever handed out, appended to a file outside the event store;
     # verification holds the chain to it. Unset: published-digests.txt in the data directory.
     published_digests: Path | None = None
+    # The verifiable log's signing key (Ed25519, a signed-note signer key
+    # PRIVATE+KEY+<name>+<id>+<key>; its name is the log's origin): checkpoints of the Merkle
+    # tree over the log are signed with it. `govflow keys new` makes one. Unset: no sealing.
+    log_signing_key: SecretStr | None = None
     # Sign-in with the city's identity provider (OpenID Connect), beside the invitation links:
     # its issuer URL (https), and govflow's client id and secret there; all three or none.
     # The pending sign-in is sealed under a key derived from TOKEN_KEY (several API processes
@@ -131,6 +136,19 @@ class Settings(BaseSettings):
             if len(raw) not in (16, 24, 32):
                 raise ValueError("must be 16, 24 or 32 bytes, base64 encoded (32 advised)")
         return value
+
+    @field_validator("log_signing_key")
+    @classmethod
+    def _a_note_signer_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from govflow.transparency import Signer, TransparencyError
+
+        try:
+            Signer.from_skey(value.get_secret_value().strip())
+        except TransparencyError as error:
+            raise ValueError(f"{error.message} (make one with `govflow keys new`)") from None
+        return SecretStr(value.get_secret_value().strip())
 
     @field_validator("workflows_dir")
     @classmethod
@@ -241,6 +259,15 @@ def build_governance(settings: Settings | None = None) -> Governance:
         token_key=settings.token_key.get_secret_value() if settings.token_key else None,
         published_digests=settings.published_digests_file,
     )
+
+
+def build_log_signer(settings: Settings) -> Signer | None:
+    """The verifiable log's signer, if a key is set (its name is the log's origin)."""
+    if settings.log_signing_key is None:
+        return None
+    from govflow.transparency import Signer
+
+    return Signer.from_skey(settings.log_signing_key.get_secret_value())
 
 
 def build_channels(settings: Settings) -> list[Channel]:

@@ -12,6 +12,7 @@ import hashlib
 import pickle
 import threading
 import time
+from base64 import b64encode
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -376,22 +377,22 @@ class AuditCases(ListingCases):
 
     def export_lines(self) -> Iterator[bytes]:
         """The whole log, one JSON line per record, in log order (the operator's export:
-        everything, private records included)."""
+        everything, private records included). Each line holds what the verifiable log's leaf
+        is made of (see :mod:`govflow.transparency.records`): ``data`` is the stored payload
+        byte for byte, or, where the store keeps other bytes (encrypted), they are given in
+        ``stored`` (base64) before ``data``."""
         for notification in self._notifications(0):
-            yield (
-                orjson.dumps(
-                    {
-                        "notification_id": notification.id,
-                        "originator_id": str(UUID(notification.originator)),
-                        "originator_version": notification.version,
-                        "topic": notification.topic,
-                        "data": orjson.Fragment(
-                            self.payload(notification.state, notification.topic)
-                        ),
-                    }
-                )
-                + b"\n"
-            )
+            data = self.payload(notification.state, notification.topic)
+            line: dict[str, Any] = {
+                "notification_id": notification.id,
+                "originator_id": str(UUID(notification.originator)),
+                "originator_version": notification.version,
+                "topic": notification.topic,
+            }
+            if data != notification.state:
+                line["stored"] = b64encode(notification.state).decode()
+            line["data"] = orjson.Fragment(data)
+            yield orjson.dumps(line) + b"\n"
 
     def export_council_lines(self, code: str) -> Iterator[bytes]:
         """One council's public events, one JSON line each, in log order, as its feed shows

@@ -310,21 +310,39 @@ app.add_typer(keys_app, name="keys")
 
 
 @keys_app.command("new")
-def keys_new(as_json: JsonFlag = False) -> None:
-    """Print fresh random values for GOVFLOW_TOKEN_KEY and GOVFLOW_CIPHER_KEY (keep them safe:
-    a lost cipher key makes the encrypted log unreadable, a changed one too)."""
+def keys_new(
+    origin: Annotated[
+        str,
+        typer.Option(
+            help="The verifiable log's name (its checkpoints' origin), e.g. govflow/<site>."
+        ),
+    ] = "govflow/council",
+    as_json: JsonFlag = False,
+) -> None:
+    """Print fresh random values for GOVFLOW_TOKEN_KEY, GOVFLOW_CIPHER_KEY and
+    GOVFLOW_LOG_SIGNING_KEY, and the log's public key to publish (residents and witnesses
+    check checkpoints with it). Keep the secrets safe: a lost cipher key makes the
+    encrypted log unreadable, a changed one too."""
     import secrets
     from base64 import b64encode
 
+    from govflow.transparency import TransparencyError, generate_key
+
+    try:
+        signing, public = generate_key(origin)
+    except TransparencyError as error:
+        raise typer.BadParameter(error.message, param_hint="--origin") from None
     keys = {
         "GOVFLOW_TOKEN_KEY": secrets.token_hex(32),
         "GOVFLOW_CIPHER_KEY": b64encode(secrets.token_bytes(32)).decode(),
+        "GOVFLOW_LOG_SIGNING_KEY": signing,
     }
     if as_json:
-        emit_json(keys)
+        emit_json({**keys, "log_public_key": public})
         return
     for name, value in keys.items():
         out.print(f"{name}={value}", highlight=False, soft_wrap=True)
+    out.print(f"# the log's public key, to publish: {public}", highlight=False, soft_wrap=True)
 
 
 @app.command("up")

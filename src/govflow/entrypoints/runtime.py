@@ -27,12 +27,14 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from govflow.application import Governance
+from govflow.application.sealer import Sealer
 from govflow.application.webhooks import http_sender
 from govflow.bootstrap import (
     Settings,
     build_calendar,
     build_channels,
     build_governance,
+    build_log_signer,
     build_notifier_config,
     build_oidc,
     build_procedures,
@@ -109,6 +111,19 @@ async def seal_audit_chain(app: Governance, every: float = 2.0) -> None:
             await asyncio.to_thread(app.extend_audit_chain)
         except Exception:  # keep polling: a busy database is retried on the next round
             logger.exception("sealing the audit chain failed")
+        await asyncio.sleep(every)
+
+
+async def seal_log(sealer: Sealer, every: float = 5.0) -> None:
+    """The verifiable log's sealer: new records into the Merkle tree, a signed checkpoint per
+    round with anything new (a crashed round is sealed again on the next)."""
+    while True:
+        try:
+            checkpoint = await asyncio.to_thread(sealer.seal)
+            if checkpoint is not None:
+                logger.info("sealed the log up to %d record(s)", checkpoint.size)
+        except Exception:  # keep polling: a busy database is retried on the next round
+            logger.exception("sealing the verifiable log failed")
         await asyncio.sleep(every)
 
 
@@ -194,6 +209,9 @@ async def serve(
     background = []
     if worker:
         background.append(asyncio.create_task(seal_audit_chain(app)))
+        signer = build_log_signer(settings)
+        if signer is not None:
+            background.append(asyncio.create_task(seal_log(Sealer.of(app, signer))))
     if api and settings.webhooks_enabled:
         background.append(asyncio.create_task(deliver_webhooks(app)))
     if api and settings.notify_enabled:

@@ -1,0 +1,248 @@
+"""Where the verifiable log's Merkle tree and its signed checkpoints are kept: beside the
+events, in the same database.
+
+Three tables: ``log_leaves`` (each sealed record's leaf hash at its index, with its
+notification id), ``log_nodes`` (the hash of every complete subtree of 2**level leaves above
+the leaves: what makes any root or proof O(log n) reads) and ``log_checkpoints`` (every signed
+checkpoint, never deleted). A sealed batch writes all three in one transaction, so the tree,
+its position in the log (the last leaf's notification id) and its checkpoint never disagree;
+the leaf index's primary key refuses a second sealer's overlapping batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from govflow.application.sql_tables import SqlTables, postgres_connector, sqlite_connector
+
+Node = tuple[
+    int, int
+]  # (level, index): the subtree of leaves [index * 2**level, (index+1) * 2**level)
+
+
+@dataclass(frozen=True)
+class SealedLeaf:
+    index: int
+    notification_id: int
+    hash: bytes
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A signed checkpoint: the tree of ``size`` leaves, the last sealed record's notification
+    id, the root, the signed note as published, and when it was signed."""
+
+    size: int
+    notification_id: int
+    root: bytes
+    note: str
+    signed_at: datetime
+
+
+class SealConflictError(RuntimeError):
+    """Another sealer extended the tree first: this batch was not written."""
+
+
+class LogStore(Protocol):
+    def size(self) -> tuple[int, int]:
+        """The tree's size and the last sealed record's notification id (0, 0 when empty)."""
+        ...
+
+    def nodes(self, keys: Iterable[Node]) -> dict[Node, bytes]: ...
+    def seal(
+        self,
+        leaves: Sequence[SealedLeaf],
+        nodes: Sequence[tuple[int, int, bytes]],
+        checkpoint: StoredCheckpoint,
+    ) -> None: ...
+    def leaf_index(self, notification_id: int) -> int | None: ...
+    def checkpoints(self, after_size: int = 0, limit: int = 1000) -> list[StoredCheckpoint]: ...
+    def checkpoint(self, size: int | None = None) -> StoredCheckpoint | None:
+        """The checkpoint at ``size`` (default: the latest)."""
+        ...
+
+
+class InMemoryLogStore:
+    def __init__(self) -> None:
+        self._leaves: list[SealedLeaf] = []
+        self._by_id: dict[int, int] = {}
+        self._nodes: dict[Node, bytes] = {}
+        self._checkpoints: dict[int, StoredCheckpoint] = {}
+
+    def size(self) -> tuple[int, int]:
+        return (len(self._leaves), self._leaves[-1].notification_id) if self._leaves else (0, 0)
+
+    def nodes(self, keys: Iterable[Node]) -> dict[Node, bytes]:
+        found: dict[Node, bytes] = {}
+        for level, index in keys:
+            if level == 0:
+                if 0 <= index < len(self._leaves):
+                    found[(0, index)] = self._leaves[index].hash
+            elif (level, index) in self._nodes:
+                found[(level, index)] = self._nodes[(level, index)]
+        return found
+
+    def seal(
+        self,
+        leaves: Sequence[SealedLeaf],
+        nodes: Sequence[tuple[int, int, bytes]],
+        checkpoint: StoredCheckpoint,
+    ) -> None:
+        if leaves and leaves[0].index != len(self._leaves):
+            raise SealConflictError("the tree was extended concurrently")
+        for leaf in leaves:
+            self._leaves.append(leaf)
+            self._by_id[leaf.notification_id] = leaf.index
+        for level, index, value in nodes:
+            self._nodes[(level, index)] = value
+        self._checkpoints.setdefault(checkpoint.size, checkpoint)
+
+    def leaf_index(self, notification_id: int) -> int | None:
+        return self._by_id.get(notification_id)
+
+    def checkpoints(self, after_size: int = 0, limit: int = 1000) -> list[StoredCheckpoint]:
+        sizes = sorted(s for s in self._checkpoints if s > after_size)[:limit]
+        return [self._checkpoints[s] for s in sizes]
+
+    def checkpoint(self, size: int | None = None) -> StoredCheckpoint | None:
+        if size is None:
+            return self._checkpoints[max(self._checkpoints)] if self._checkpoints else None
+        return self._checkpoints.get(size)
+
+
+def _schema(blob: str) -> tuple[str, ...]:
+    return (
+        "CREATE TABLE IF NOT EXISTS log_leaves (leaf_index BIGINT PRIMARY KEY, "
+        f"notification_id BIGINT NOT NULL UNIQUE, hash {blob} NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS log_nodes (level INTEGER NOT NULL, node_index BIGINT NOT NULL, "
+        f"hash {blob} NOT NULL, PRIMARY KEY (level, node_index))",
+        "CREATE TABLE IF NOT EXISTS log_checkpoints (size BIGINT PRIMARY KEY, "
+        f"notification_id BIGINT NOT NULL, root {blob} NOT NULL, note TEXT NOT NULL, "
+        "signed_at TEXT NOT NULL)",
+    )
+
+
+class SqlLogStore(SqlTables):
+    """The tree in three tables, through any DB-API connection factory (SQLite, PostgreSQL)."""
+
+    def __init__(
+        self, connect: Callable[[], Any], placeholder: str, integrity: type[Exception], blob: str
+    ) -> None:
+        super().__init__(connect, placeholder, _schema(blob))
+        self._integrity = integrity
+
+    def size(self) -> tuple[int, int]:
+        with self._transaction() as cursor:
+            cursor.execute(
+                "SELECT leaf_index, notification_id FROM log_leaves "
+                "ORDER BY leaf_index DESC LIMIT 1"
+            )
+            row = cursor.fetchone()
+        return (int(row[0]) + 1, int(row[1])) if row else (0, 0)
+
+    def nodes(self, keys: Iterable[Node]) -> dict[Node, bytes]:
+        wanted = sorted(set(keys))
+        found: dict[Node, bytes] = {}
+        leaves = [index for level, index in wanted if level == 0]
+        inner = [(level, index) for level, index in wanted if level > 0]
+        p = self._p
+        with self._transaction() as cursor:
+            for start in range(0, len(leaves), 500):
+                chunk = leaves[start : start + 500]
+                cursor.execute(
+                    "SELECT leaf_index, hash FROM log_leaves "
+                    f"WHERE leaf_index IN ({','.join(p for _ in chunk)})",
+                    chunk,
+                )
+                found.update(((0, int(i)), bytes(h)) for i, h in cursor.fetchall())
+            for start in range(0, len(inner), 250):
+                chunk2 = inner[start : start + 250]
+                where = " OR ".join(f"(level = {p} AND node_index = {p})" for _ in chunk2)
+                cursor.execute(
+                    f"SELECT level, node_index, hash FROM log_nodes WHERE {where}",
+                    [v for key in chunk2 for v in key],
+                )
+                found.update(((int(lv), int(i)), bytes(h)) for lv, i, h in cursor.fetchall())
+        return found
+
+    def seal(
+        self,
+        leaves: Sequence[SealedLeaf],
+        nodes: Sequence[tuple[int, int, bytes]],
+        checkpoint: StoredCheckpoint,
+    ) -> None:
+        p = self._p
+        try:
+            with self._transaction() as cursor:
+                cursor.executemany(
+                    "INSERT INTO log_leaves (leaf_index, notification_id, hash) "
+                    f"VALUES ({p},{p},{p})",
+                    [(leaf.index, leaf.notification_id, leaf.hash) for leaf in leaves],
+                )
+                cursor.executemany(
+                    f"INSERT INTO log_nodes (level, node_index, hash) VALUES ({p},{p},{p})",
+                    list(nodes),
+                )
+                cursor.execute(
+                    "INSERT INTO log_checkpoints (size, notification_id, root, note, signed_at) "
+                    f"VALUES ({p},{p},{p},{p},{p})",
+                    (
+                        checkpoint.size,
+                        checkpoint.notification_id,
+                        checkpoint.root,
+                        checkpoint.note,
+                        checkpoint.signed_at.isoformat(),
+                    ),
+                )
+        except self._integrity as error:
+            raise SealConflictError("the tree was extended concurrently") from error
+
+    def leaf_index(self, notification_id: int) -> int | None:
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"SELECT leaf_index FROM log_leaves WHERE notification_id = {self._p}",
+                (notification_id,),
+            )
+            row = cursor.fetchone()
+        return int(row[0]) if row else None
+
+    def checkpoints(self, after_size: int = 0, limit: int = 1000) -> list[StoredCheckpoint]:
+        p = self._p
+        with self._transaction() as cursor:
+            cursor.execute(
+                "SELECT size, notification_id, root, note, signed_at FROM log_checkpoints "
+                f"WHERE size > {p} ORDER BY size LIMIT {p}",
+                (after_size, limit),
+            )
+            return [_checkpoint(row) for row in cursor.fetchall()]
+
+    def checkpoint(self, size: int | None = None) -> StoredCheckpoint | None:
+        sql = "SELECT size, notification_id, root, note, signed_at FROM log_checkpoints "
+        with self._transaction() as cursor:
+            if size is None:
+                cursor.execute(sql + "ORDER BY size DESC LIMIT 1")
+            else:
+                cursor.execute(sql + f"WHERE size = {self._p}", (size,))
+            row = cursor.fetchone()
+        return _checkpoint(row) if row else None
+
+
+def _checkpoint(row: Sequence[Any]) -> StoredCheckpoint:
+    return StoredCheckpoint(
+        int(row[0]), int(row[1]), bytes(row[2]), str(row[3]), datetime.fromisoformat(row[4])
+    )
+
+
+def sqlite_log_store(path: str) -> SqlLogStore:
+    import sqlite3
+
+    return SqlLogStore(sqlite_connector(path), "?", sqlite3.IntegrityError, "BLOB")
+
+
+def postgres_log_store(conninfo: str) -> SqlLogStore:
+    import psycopg
+
+    return SqlLogStore(postgres_connector(conninfo), "%s", psycopg.errors.IntegrityError, "BYTEA")

@@ -1,0 +1,226 @@
+"""The verifiable log: seal the notification log into an RFC 9162 Merkle tree, sign a
+checkpoint per sealed batch, and answer inclusion and consistency proofs.
+
+One consumer (:class:`Sealer`) reads new records in log order, hashes each into a leaf (every
+record, private ones included: the log is complete, and a leaf hash shows nothing of the
+record; see :mod:`govflow.transparency.records`), and writes the leaves, the new subtree
+hashes, its position and a checkpoint signed with the log's key in one transaction per batch
+(:mod:`govflow.application.log_store`). Killed mid-batch, it loses that batch only and seals
+it again on the next run; a second sealer racing it writes nothing. Proofs
+(:class:`LogProofs`) read O(log n) stored hashes and need no key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+from govflow.application.log_reader import LogReader
+from govflow.application.log_store import (
+    InMemoryLogStore,
+    LogStore,
+    Node,
+    SealedLeaf,
+    StoredCheckpoint,
+    postgres_log_store,
+    sqlite_log_store,
+)
+from govflow.domain.errors import InvalidInputError, NotFoundError
+from govflow.transparency import EMPTY_ROOT, Checkpoint, MerkleTree, Signer, node_hash
+from govflow.transparency.records import hyphenated, record_leaf_hash
+
+if TYPE_CHECKING:
+    from govflow.application.core import GovernanceCore
+
+BATCH = 10_000
+Progress = Callable[[int], None]
+_stores: WeakKeyDictionary[GovernanceCore, LogStore] = WeakKeyDictionary()
+
+
+def log_store_of(app: GovernanceCore) -> LogStore:
+    """The log's tables beside ``app``'s events (one store per application)."""
+    store = _stores.get(app)
+    if store is None:
+
+        def memory() -> LogStore:
+            return InMemoryLogStore()
+
+        store = _stores[app] = app.side_store(sqlite_log_store, postgres_log_store, memory)
+    return store
+
+
+def peak_nodes(size: int) -> list[Node]:
+    """The complete subtrees of a tree of ``size`` leaves' right edge (one per set bit of the
+    size), largest (leftmost) first: all a sealer needs to go on appending."""
+    return [
+        (level, (size >> level) - 1)
+        for level in reversed(range(size.bit_length()))
+        if size >> level & 1
+    ]
+
+
+class Sealer:
+    """Seals new records of the notification log into the tree and signs checkpoints.
+
+    Args:
+        reader: the notification log.
+        store: where the tree and the checkpoints are kept.
+        signer: the log's key; its name is the checkpoints' origin.
+        clock: when a checkpoint is signed.
+        batch: records per transaction (and per checkpoint).
+    """
+
+    def __init__(
+        self,
+        reader: LogReader,
+        store: LogStore,
+        signer: Signer,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        batch: int = BATCH,
+    ) -> None:
+        self.reader, self.store, self.signer = reader, store, signer
+        self.clock, self.batch = clock, batch
+
+    @classmethod
+    def of(cls, app: GovernanceCore, signer: Signer, batch: int = BATCH) -> Sealer:
+        return cls(app.log_reader, log_store_of(app), signer, app.clock, batch)
+
+    @property
+    def origin(self) -> str:
+        return self.signer.name
+
+    def seal(self, progress: Progress | None = None) -> StoredCheckpoint | None:
+        """Seal every record not yet in the tree, one signed checkpoint per batch; returns the
+        last checkpoint written (None if there was nothing new)."""
+        size, after = self.store.size()
+        found = self.store.nodes(peak_nodes(size))
+        peaks = [found[key] for key in peak_nodes(size)]  # KeyError: a damaged tree, loudly
+        latest = None
+        while True:
+            records = self.reader.records(after, self.batch)
+            if not records:
+                return latest
+            leaves: list[SealedLeaf] = []
+            nodes: list[tuple[int, int, bytes]] = []
+            for record in records:
+                leaf = record_leaf_hash(
+                    record.id,
+                    hyphenated(record.originator),
+                    record.version,
+                    record.topic,
+                    record.state,
+                )
+                leaves.append(SealedLeaf(size, record.id, leaf))
+                node, index, level = leaf, size, 0
+                while index & 1:  # the new leaf completes a subtree at each level
+                    node = node_hash(peaks.pop(), node)
+                    index >>= 1
+                    level += 1
+                    nodes.append((level, index, node))
+                peaks.append(node)
+                size += 1
+            checkpoint = self._sign(size, records[-1].id, _root(peaks))
+            self.store.seal(leaves, nodes, checkpoint)
+            latest, after = checkpoint, records[-1].id
+            if progress:
+                progress(len(records))
+            if len(records) < self.batch:
+                return latest
+
+    def _sign(self, size: int, notification_id: int, root: bytes) -> StoredCheckpoint:
+        note = Checkpoint(self.origin, size, root).sign(self.signer)
+        return StoredCheckpoint(size, notification_id, root, note, self.clock())
+
+
+def _root(peaks: list[bytes]) -> bytes:
+    if not peaks:
+        return EMPTY_ROOT
+    acc = peaks[-1]
+    for peak in reversed(peaks[:-1]):
+        acc = node_hash(peak, acc)
+    return acc
+
+
+class _StoredTree(MerkleTree):
+    """The stored tree seen through MerkleTree's proof algorithms: its nodes come from
+    ``lookup`` instead of memory (MerkleTree reads every node through ``_node``)."""
+
+    def __init__(self, size: int, lookup: Callable[[int, int], bytes]) -> None:
+        super().__init__()
+        self._size = size
+        self._lookup = lookup
+
+    def _node(self, level: int, index: int) -> bytes:
+        return self._lookup(level, index)
+
+
+class LogProofs:
+    """Checkpoints and proofs of the stored tree: public reads, no key needed."""
+
+    def __init__(self, store: LogStore) -> None:
+        self.store = store
+
+    @classmethod
+    def of(cls, app: GovernanceCore) -> LogProofs:
+        return cls(log_store_of(app))
+
+    def list_checkpoints(self, after_size: int = 0, limit: int = 1000) -> list[StoredCheckpoint]:
+        return self.store.checkpoints(after_size, limit)
+
+    def get_checkpoint(self, size: int | None = None) -> StoredCheckpoint:
+        """The checkpoint of ``size`` leaves (default: the latest)."""
+        checkpoint = self.store.checkpoint(size)
+        if checkpoint is None:
+            raise NotFoundError(
+                "no checkpoint of that size" if size is not None else "nothing is sealed yet",
+                size=size,
+            )
+        return checkpoint
+
+    def get_inclusion_proof(
+        self, notification_id: int, size: int | None = None
+    ) -> tuple[int, list[bytes], StoredCheckpoint]:
+        """The leaf index of a record and the proof that it is in the checkpoint of ``size``
+        leaves (default: the latest), with that checkpoint."""
+        checkpoint = self.get_checkpoint(size)
+        index = self.store.leaf_index(notification_id)
+        if index is None:
+            raise NotFoundError("that record is not sealed yet", notification_id=notification_id)
+        if index >= checkpoint.size:
+            raise InvalidInputError(
+                "that record was sealed after this checkpoint",
+                notification_id=notification_id,
+                size=checkpoint.size,
+            )
+        proof = self._prove(checkpoint.size, lambda tree: tree.inclusion_proof(index))
+        return index, proof, checkpoint
+
+    def get_consistency_proof(
+        self, old_size: int, new_size: int
+    ) -> tuple[list[bytes], StoredCheckpoint, StoredCheckpoint]:
+        """The proof that the checkpoint of ``old_size`` leaves is a prefix of that of
+        ``new_size``, with both checkpoints."""
+        if not 0 < old_size <= new_size:
+            raise InvalidInputError(
+                "a consistency proof goes from a smaller non-empty tree to a larger one",
+                old_size=old_size,
+                new_size=new_size,
+            )
+        old, new = self.get_checkpoint(old_size), self.get_checkpoint(new_size)
+        proof = self._prove(new_size, lambda tree: tree.consistency_proof(old_size))
+        return proof, old, new
+
+    def _prove(self, size: int, make: Callable[[MerkleTree], list[bytes]]) -> list[bytes]:
+        """Run a proof twice: once to learn which stored hashes it reads, then on them, read
+        in one query."""
+        wanted: list[Node] = []
+
+        def record(level: int, index: int) -> bytes:
+            wanted.append((level, index))
+            return bytes(32)
+
+        make(_StoredTree(size, record))
+        found = self.store.nodes(wanted)
+        return make(_StoredTree(size, lambda level, index: found[(level, index)]))
