@@ -43,6 +43,7 @@ from govflow.entrypoints.routes import (
     audit,
     issues,
     lists,
+    log,
     me,
     meetings,
     ops,
@@ -65,6 +66,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     lists.router,
     webhooks.router,
     audit.router,
+    log.router,
 )
 DESCRIPTION = """Event-sourced governance workflows for residents' councils.
 

@@ -1,0 +1,85 @@
+"""``/v1/log``: signed checkpoints and proofs, public, on every store."""
+
+from __future__ import annotations
+
+from base64 import b64decode
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from govflow.application import Governance
+from govflow.application.sealer import Sealer
+from govflow.application.specimens import play
+from govflow.entrypoints.api import create_api
+from govflow.transparency import (
+    Signer,
+    Verifier,
+    generate_key,
+    open_checkpoint,
+    verify_consistency,
+    verify_inclusion,
+)
+from tests.application.test_sealer import exported_tree
+
+ORIGIN = "govflow/api-test"
+SKEY, VKEY = generate_key(ORIGIN)
+
+
+@pytest.fixture
+def sealed(app: Governance) -> Iterator[tuple[TestClient, Governance]]:
+    play(app)
+    Sealer.of(app, Signer.from_skey(SKEY), batch=20).seal()
+    with TestClient(create_api(app)) as client:  # no token: these reads are public
+        yield client, app
+
+
+def hashes(values: list[str]) -> list[bytes]:
+    return [b64decode(v) for v in values]
+
+
+def test_checkpoints_are_listed_signed_and_paged(sealed: tuple[TestClient, Governance]) -> None:
+    """Every checkpoint is served with its note, which opens with the log's public key."""
+    client, app = sealed
+    listed = client.get("/v1/log/checkpoints").json()
+    total = app.recorder.max_notification_id()
+    assert listed[-1]["size"] == total and [c["size"] for c in listed][:2] == [20, 40]
+    for item in listed:
+        checkpoint, _ = open_checkpoint(item["note"], [Verifier.from_vkey(VKEY)], origin=ORIGIN)
+        assert checkpoint.size == item["size"] and checkpoint.root == b64decode(item["root"])
+    page = client.get("/v1/log/checkpoints", params={"after": 20, "limit": 1}).json()
+    assert [c["size"] for c in page] == [40]
+    assert client.get("/v1/log/checkpoints/40").json() == listed[1]
+    assert client.get("/v1/log/checkpoints/latest").json() == listed[-1]
+
+
+def test_an_inclusion_proof_leads_to_the_signed_root(sealed: tuple[TestClient, Governance]) -> None:
+    """A record's proof, from the leaf recomputed from the export, reaches the checkpoint."""
+    client, app = sealed
+    tree, ids = exported_tree(app)
+    for index in (0, 5, 33, len(ids) - 1):
+        body = client.get("/v1/log/proofs/inclusion", params={"id": ids[index]}).json()
+        assert body["leaf_index"] == index and body["tree_size"] == tree.size
+        root = b64decode(body["checkpoint"]["root"])
+        verify_inclusion(tree.leaf(index), index, tree.size, hashes(body["proof"]), root)
+    body = client.get("/v1/log/proofs/inclusion", params={"id": ids[3], "size": 20}).json()
+    verify_inclusion(tree.leaf(3), 3, 20, hashes(body["proof"]), tree.root(20))
+
+
+def test_a_consistency_proof_links_two_checkpoints(sealed: tuple[TestClient, Governance]) -> None:
+    """The older checkpoint is a prefix of the newer one, by the served proof."""
+    client, app = sealed
+    total = app.recorder.max_notification_id()
+    body = client.get("/v1/log/proofs/consistency", params={"from": 20, "to": total}).json()
+    old, new = b64decode(body["old"]["root"]), b64decode(body["new"]["root"])
+    verify_consistency(20, total, old, new, hashes(body["proof"]))
+
+
+def test_refusals_are_problem_json(sealed: tuple[TestClient, Governance]) -> None:
+    """An unknown checkpoint or record is 404, sizes the wrong way round 422."""
+    client, _ = sealed
+    missing = client.get("/v1/log/checkpoints/21")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    assert client.get("/v1/log/proofs/inclusion", params={"id": 10**9}).status_code == 404
+    wrong = client.get("/v1/log/proofs/consistency", params={"from": 40, "to": 20})
+    assert wrong.status_code == 422 and wrong.json()["code"] == "input.invalid"
