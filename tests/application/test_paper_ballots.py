@@ -40,9 +40,10 @@ def scan(n: str) -> str:
     return hashlib.sha256(f"scan of ballot {n}".encode()).hexdigest()
 
 
-def residents_vote(app: Governance) -> CommandDoor:
+def residents_vote(app: Governance, *, secret: bool = False) -> CommandDoor:
     """A residents' assembly item (paper ballots allowed, paper wins) at its vote by ballots;
-    a1 chairs the assembly, k1 is the council's clerk."""
+    a1 chairs the assembly, k1 is the council's clerk. ``secret``: the round opens secret, as
+    a running item's did under a procedure recorded before secret votes refused paper."""
     set_up_council(app)
     app.enroll_member(COUNCIL, "k1", "书记员", actor="clerk", roles=("clerk",))
     for resident in RESIDENTS:
@@ -70,7 +71,7 @@ def residents_vote(app: Governance) -> CommandDoor:
         rule=procedure.rules["residents_assembly"],
         closes_at=app.now() + timedelta(days=7),
         actor="system",
-        secret=procedure.stage("resolve").ballot == "secret",  # named, as the preset says
+        secret=secret or procedure.stage("resolve").ballot == "secret",  # named by the preset
     )
     return CommandDoor(app, None, library)
 
@@ -232,20 +233,20 @@ def test_paper_ballots_not_allowed_by_the_procedure_are_refused(app: Governance)
     assert app.recorder.max_notification_id() == before
 
 
-def test_a_paper_ballot_of_a_secret_vote_never_shows_the_choice(app: Governance) -> None:
-    door = residents_vote(app)
-    run(door, app, "k1", enter(("a3", Choice.YES)))
-    run(door, app, "a5", confirm())
-    ballot = paper_ballot_id(issue_id(COUNCIL, 1), "resolve#1", "a3")
-    (entry,) = app.get_history(ballot)
-    assert entry.data["choice"] is None and entry.data["voter"] == "a3"
-    tallied(app)
-    (entry,) = app.get_history(ballot)
-    assert entry.data["choice"] is None
+def test_a_secret_vote_takes_no_paper_ballots(app: Governance) -> None:
+    """A paper ballot pairs a voter with a choice, which a secret vote never records: a
+    round opened secret refuses a batch (ballot.secret_vote), recording nothing."""
+    door = residents_vote(app, secret=True)
+    before = app.recorder.max_notification_id()
+    with pytest.raises(GovflowError) as refused:
+        run(door, app, "k1", enter(("a3", Choice.YES)))
+    assert refused.value.code == "ballot.secret_vote"
+    assert app.recorder.max_notification_id() == before
 
 
-def test_a_batch_never_shows_the_choices_of_a_secret_vote(app: Governance) -> None:
-    """The batch's history and state show who is in it, never what they chose."""
+def test_a_batch_shows_its_choices_only_once_the_named_vote_closed(app: Governance) -> None:
+    """The batch's history and state show who is in it, never what they chose while the vote
+    is open; once the named vote (记名表决) has closed, each choice is shown."""
     door = residents_vote(app)
     run(door, app, "k1", enter(("a3", Choice.YES)))
     (entry,) = app.get_history(_batch_id(app, 1))
@@ -254,6 +255,11 @@ def test_a_batch_never_shows_the_choices_of_a_secret_vote(app: Governance) -> No
     state = app.get_state_as_of(_batch_id(app, 1), app.now())
     assert state["voters"] == ["a3"] and "yes" not in str(state)
     run(door, app, "a5", confirm())
+    ballot = paper_ballot_id(issue_id(COUNCIL, 1), "resolve#1", "a3")
+    (entry,) = app.get_history(ballot)
+    assert entry.data["choice"] is None and entry.data["voter"] == "a3"
     tallied(app)
     (entry, _) = app.get_history(_batch_id(app, 1))
-    assert entry.data["entries"][0]["choice"] is None
+    assert entry.data["entries"][0]["choice"] == "yes"
+    (entry,) = app.get_history(ballot)
+    assert entry.data["choice"] == "yes"

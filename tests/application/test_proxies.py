@@ -187,9 +187,11 @@ def test_proxies_not_allowed_by_the_procedure_are_refused(app: Governance) -> No
     assert app.recorder.max_notification_id() == before
 
 
-def test_a_proxys_ballot_never_shows_the_choice_of_a_secret_vote(app: Governance) -> None:
-    """The owners' vote is secret: the proxy's ballot shows who took part, never the choice,
-    while the vote is open or after."""
+def test_a_proxys_ballot_shows_its_choice_only_once_the_named_vote_closed(
+    app: Governance,
+) -> None:
+    """The owners' vote is named (记名表决): the proxy's ballot shows who took part and for
+    whom, and its choice only once the vote has closed."""
     door = owners_vote(app)
     run(door, app, "o3", appoint("o2"))
     receipt = run(door, app, "o2", vote(Choice.YES, for_member="o3"))
@@ -198,4 +200,22 @@ def test_a_proxys_ballot_never_shows_the_choice_of_a_secret_vote(app: Governance
     assert entry.data["voter"] == "o3" and entry.data["proxy"] == "o2"
     tallied(app)
     (entry,) = app.get_history(receipt.ballot_id)
-    assert entry.data["choice"] is None and entry.data["choice_withheld"] == "secret_ballot"
+    assert entry.data["choice"] == "yes"
+
+
+def test_a_secret_vote_takes_no_proxys_ballot(app: Governance) -> None:
+    """A proxy's ballot is overridden by the voter's own, which needs a choice linked to its
+    voter: a round opened secret (a running item whose procedure was recorded before secret
+    votes refused proxies) refuses it (ballot.secret_vote), recording nothing."""
+    door = owners_vote(app, open_vote=False)
+    run(door, app, "o3", appoint("o2"))
+    app.open_voting(
+        COUNCIL, 1, "resolve", body=Body.OWNERS_ASSEMBLY,
+        rule=ProcedureLibrary(WORKFLOWS).get("owners-assembly-art278", 2).rules["ordinary"],
+        closes_at=app.now() + timedelta(days=7), actor="system", secret=True,
+    )  # fmt: skip
+    before = app.recorder.max_notification_id()
+    with pytest.raises(GovflowError) as refused:
+        run(door, app, "o2", vote(Choice.YES, for_member="o3"))
+    assert refused.value.code == "ballot.secret_vote"
+    assert app.recorder.max_notification_id() == before

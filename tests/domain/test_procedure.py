@@ -1,9 +1,11 @@
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from govflow.application.procedures import ProcedureLibrary, load_procedure, parse_procedure
 from govflow.domain.errors import InvalidProcedureError
+from govflow.domain.procedure import RECORDED, Stage
 from govflow.domain.procedure_lint import lint
 
 WORKFLOWS = Path(__file__).parents[2] / "workflows"
@@ -175,3 +177,33 @@ def test_a_released_preset_is_never_edited_in_place() -> None:
     library = ProcedureLibrary(WORKFLOWS)
     digests = {f"{p.digest}  {p.name}.v{p.version}" for p in library.all()}
     assert digests == set(RELEASED_DIGESTS.read_text(encoding="utf-8").splitlines())
+
+
+# Digests items recorded when the presets first shipped (c57fda3), before stages had a
+# ``ballot`` field: a secret vote went unsaid then.
+FIRST_DIGESTS = {
+    "owners-assembly-art278": "766372b522271a0716414db524cfc2ad270a8aa4fc2e4b0dc143d2953df1a6bf",
+    "residents-assembly": "5e8a3fb5c71c9563b92638d10d1fc761660ebd5a98b4d5a82506363c959a8c69",
+    "party-members-assembly": "c01b547bf0cd180514cc2fdeaeb5beadcc2f3893b3192cadcd9963a12d8a4f41",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIRST_DIGESTS))
+def test_an_item_recorded_before_the_ballot_field_still_matches_its_procedure(name: str) -> None:
+    procedure = ProcedureLibrary(WORKFLOWS).get(name, 1)
+    assert procedure.digest != FIRST_DIGESTS[name]  # the field is stated in today's digest
+    assert procedure.matches(FIRST_DIGESTS[name]) and procedure.matches(procedure.digest)
+    assert not procedure.matches("0" * 64)
+
+
+def test_a_recorded_procedure_keeps_a_secret_vote_with_proxies_a_new_one_may_not() -> None:
+    """A running item's procedure, recorded before secret votes refused proxies, validates
+    again as it was (the workflow's context); a new procedure with both is refused."""
+    stage = {
+        "id": "resolve", "kind": "vote", "title": "表决", "body": "owners_assembly",
+        "rule": "r", "vote_by": "ballots", "duration": {"days": 7},
+        "proxies": {"allowed": True, "cap": 1},
+    }  # fmt: skip
+    with pytest.raises(ValidationError, match="ballot: named"):
+        Stage.model_validate(stage)
+    assert Stage.model_validate(stage, context={RECORDED: True}).proxies.allowed

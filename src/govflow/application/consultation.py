@@ -213,7 +213,7 @@ def takes_signed_replies(
         stage = procedure.stage(voting.ballot_key.rsplit("#", 1)[0])
     except (GovflowError, KeyError):
         return False
-    return procedure.digest == proposed.procedure_hash and stage.written_consultation is not None
+    return procedure.matches(proposed.procedure_hash) and stage.written_consultation is not None
 
 
 def record_signed_reply(

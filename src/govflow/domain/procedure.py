@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from govflow.domain.calendar import DayType
 from govflow.domain.council import Body
@@ -92,6 +92,12 @@ class Paper(_Frozen):
     wins: Literal["online", "paper"] = "paper"
 
 
+# Validation context: a procedure as an item or a workflow recorded it when it began, checked
+# again. Rules added since (a secret vote refuses proxies, paper ballots and written
+# consultation) are not applied to it: a running item keeps the procedure it began with.
+RECORDED = "recorded"
+
+
 class Stage(_Frozen):
     id: Slug
     kind: StageKind
@@ -120,7 +126,7 @@ class Stage(_Frozen):
     when: Condition | None = None
 
     @model_validator(mode="after")
-    def _kind_needs(self) -> Stage:
+    def _kind_needs(self, info: ValidationInfo) -> Stage:
         if self.kind is StageKind.VOTE and (self.rule is None or self.vote_by is None):
             raise ValueError(f"vote stage {self.id!r} needs a rule and vote_by")
         if self.proxies.allowed and self.kind is not StageKind.VOTE:
@@ -132,7 +138,8 @@ class Stage(_Frozen):
         ):
             raise ValueError(f"stage {self.id!r}: a written consultation is a vote by ballots")
         linked = self.proxies.allowed or self.paper.allowed or self.written_consultation
-        if self.ballot == "secret" and linked:
+        recorded = bool(info.context and info.context.get(RECORDED))
+        if self.ballot == "secret" and linked and not recorded:
             # an override, a double channel and a signed reply each need a choice linked to
             # its voter, which a secret vote never records
             raise ValueError(
@@ -206,6 +213,15 @@ class Procedure(_Frozen):
     @property
     def digest(self) -> str:
         """sha256 of the canonical JSON form: what an issue records it started with."""
+        return self._digest(secret_stated=True)
+
+    def matches(self, recorded: str) -> bool:
+        """Whether ``recorded`` (an item's procedure hash) is this procedure's digest, as
+        computed now or before stages had a ``ballot`` field (a secret vote then went
+        unsaid)."""
+        return recorded in (self.digest, self._digest(secret_stated=False))
+
+    def _digest(self, *, secret_stated: bool) -> str:
         # Unstated defaults are left out, so a procedure's digest did not change when they
         # gained a name here.
         unstated: dict[str, Any] = {"defaults": True} if self.defaults == Defaults() else {}
@@ -218,6 +234,8 @@ class Procedure(_Frozen):
                 names.add("paper")
             if s.written_consultation is None:
                 names.add("written_consultation")
+            if not secret_stated and s.ballot == "secret":
+                names.add("ballot")
             if names:
                 no_extras[i] = names
         if no_extras:

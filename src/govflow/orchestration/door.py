@@ -315,7 +315,7 @@ class CommandDoor:
             raise InvalidInputError(
                 f"item {number} has no vote by ballots {stage or ''}".strip(), stage=stage
             )
-        return procedure, found, procedure.digest == proposed.procedure_hash
+        return procedure, found, procedure.matches(proposed.procedure_hash)
 
     def proxy_stage(self, council: str, number: int, stage: str | None) -> tuple[str, Proxies]:
         """The vote stage and what its procedure, as the item began with it, says of proxies

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from govflow.domain.notice import NoticeKind
     from govflow.domain.policy import Action, authorize
     from govflow.domain.procedure import (
+        RECORDED,
         Condition,
         Procedure,
         QuorumFailure,
@@ -97,7 +98,7 @@ class IssueWorkflow:
     @workflow.run
     async def run(self, input: m.IssueInput) -> m.IssueResult:
         self.input = input
-        self.procedure = Procedure.model_validate(input.procedure)
+        self.procedure = Procedure.model_validate(input.procedure, context={RECORDED: True})
         self.index, self.seq = input.progress.index, input.progress.seq
         self.revotes = dict(input.progress.revotes)
         stages_run = 0
