@@ -32,6 +32,7 @@ from govflow.entrypoints.cli_council import council_app, token_app
 from govflow.entrypoints.cli_issues import issue_app
 from govflow.entrypoints.cli_login import login, logout, whoami_command
 from govflow.entrypoints.cli_meetings import meeting_app, spending_app
+from govflow.entrypoints.cli_verify import verify
 from govflow.entrypoints.console import (
     EXIT_AUDIT,
     EXIT_INVALID,
@@ -78,6 +79,7 @@ app.add_typer(webhook_app, name="webhook")
 app.add_typer(list_app, name="list")
 app.command("demo")(demo)
 app.command("events")(events)
+app.command("verify")(verify)
 DemoFlag = Annotated[
     bool, typer.Option("--demo", help="Demo mode: items' clocks may be fast-forwarded.")
 ]

@@ -1,0 +1,129 @@
+"""``govflow verify``: check an export of the log against signed checkpoints, without the
+database (anyone can run it: a resident, a witness, an auditor). Pure Python on
+:mod:`govflow.transparency`; it opens no store and reads no settings."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Annotated
+
+import typer
+from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+from govflow.entrypoints.console import EXIT_AUDIT, EXIT_INVALID, err, fail, report
+
+ExportArg = Annotated[
+    Path, typer.Argument(help="The export (`govflow audit export`; '-' for stdin).")
+]
+NoteArg = Annotated[Path, typer.Argument(help="The checkpoint: a signed note, as published.")]
+KeyOption = Annotated[
+    list[str],
+    typer.Option(
+        "--key",
+        help="The log's public key (name+id+key, as published; repeatable, e.g. a rotated key).",
+    ),
+]
+WitnessOption = Annotated[
+    list[str] | None,
+    typer.Option("--witness", help="A witness's public key that must have co-signed (repeatable)."),
+]
+InclusionOption = Annotated[
+    int | None, typer.Option("--inclusion", help="Also prove this record (its notification id).")
+]
+ConsistencyOption = Annotated[
+    Path | None,
+    typer.Option("--consistency", help="An older checkpoint note: check the log only grew since."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+# Problems with what was given (not a verdict on the log): a key or note that does not parse.
+_INPUT_CODES = ("note.malformed", "note.invalid_key", "note.ambiguous_key", "checkpoint.malformed")
+
+
+@contextmanager
+def _counter(enabled: bool) -> Iterator[Callable[[int], None]]:
+    with Progress(
+        TextColumn("verifying: {task.completed:,} records"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not (enabled and err.is_terminal),
+    ) as bar:
+        task = bar.add_task("verifying", total=None)
+        yield lambda n: bar.advance(task, n)
+
+
+def _open(path: Path) -> IO[bytes]:
+    return sys.stdin.buffer if str(path) == "-" else path.open("rb")
+
+
+def verify(
+    export: ExportArg,
+    checkpoint: NoteArg,
+    key: KeyOption,
+    witness: WitnessOption = None,
+    inclusion: InclusionOption = None,
+    consistency: ConsistencyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Verify an export against a signed checkpoint: the signature (and witnesses'), every
+    record's leaf and the root; optionally one record's inclusion and an older checkpoint's
+    consistency. Exit 0 when it holds, 3 when the log does not match, 6 on unusable input."""
+    from govflow.transparency import TransparencyError, Verifier
+    from govflow.transparency.export_verify import verify_export
+
+    try:
+        log_keys = [Verifier.from_vkey(k) for k in key]
+        witness_keys = [Verifier.from_vkey(k) for k in witness or []]
+        note = checkpoint.read_bytes()
+        older = consistency.read_bytes() if consistency is not None else None
+        with _open(export) as lines, _counter(not as_json) as advance:
+            verdict = verify_export(
+                lines,
+                note,
+                log_keys,
+                witness_keys=witness_keys,
+                inclusion=inclusion,
+                older_note=older,
+                progress=advance,
+            )
+    except OSError as error:
+        fail(f"{error.strerror or error}: {error.filename}", "io.error", EXIT_INVALID)
+    except TransparencyError as error:
+        if as_json:
+            report(True, {"ok": False, **error.to_dict()}, "")
+            raise typer.Exit(EXIT_INVALID if error.code in _INPUT_CODES else EXIT_AUDIT) from None
+        exit_with = EXIT_INVALID if error.code in _INPUT_CODES else EXIT_AUDIT
+        fail(f"FAILED: {error.message}", error.code, exit_with)
+    c = verdict.checkpoint
+    lines_out = [
+        f"ok: {verdict.checked:,} records make the root of checkpoint {c.size} of {c.origin}, "
+        f"signed by its key"
+        + (f" and {', '.join(verdict.witnesses)}" if verdict.witnesses else ""),
+    ]
+    if verdict.beyond:
+        lines_out.append(f"{verdict.beyond:,} later records are not in this checkpoint (unchecked)")
+    if verdict.inclusion is not None:
+        i = verdict.inclusion
+        lines_out.append(
+            f"record {i.notification_id} ({i.topic}) is leaf {i.leaf_index}: its inclusion "
+            f"proof ({i.proof_length} hashes) leads to the signed root"
+        )
+    if verdict.older is not None:
+        lines_out.append(
+            f"checkpoint {verdict.older.size} is a prefix of checkpoint {c.size}: consistent"
+        )
+    data = {
+        "ok": True,
+        "origin": c.origin,
+        "size": c.size,
+        "root": c.root.hex(),
+        "checked": verdict.checked,
+        "beyond": verdict.beyond,
+        "witnesses": list(verdict.witnesses),
+        "inclusion": verdict.inclusion.__dict__ if verdict.inclusion else None,
+        "consistent_with": verdict.older.size if verdict.older else None,
+    }
+    report(as_json, data, "\n".join(lines_out))

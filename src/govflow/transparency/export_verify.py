@@ -1,0 +1,184 @@
+"""Check an export of govflow's log against signed checkpoints, without the database.
+
+``verify_export`` opens the checkpoint (its log signature, and each expected witness's),
+recomputes every leaf from the export (:mod:`govflow.transparency.records`), folds them into
+the tree and compares the root at the checkpoint's size; optionally it proves one record's
+inclusion, and recomputes an older checkpoint's root from the same records (the older log is
+then a prefix of the newer: consistency). Records beyond the checkpoint are counted, not
+checked. Every failure is a ``TransparencyError`` with a stable code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from govflow.transparency.checkpoint import Checkpoint, open_checkpoint
+from govflow.transparency.errors import TransparencyError
+from govflow.transparency.merkle import Frontier, MerkleTree, verify_inclusion
+from govflow.transparency.note import Verifier
+from govflow.transparency.records import ExportedRecord, read_export
+
+PROGRESS_EVERY = 10_000
+
+
+class VerificationError(TransparencyError):
+    """The export does not match a checkpoint."""
+
+    code = "verify.failed"
+
+
+class RootMismatchError(VerificationError):
+    """The export's records do not make the checkpoint's root: a record was changed,
+    removed, inserted or reordered, or the checkpoint is of another history."""
+
+    code = "verify.root_mismatch"
+
+
+class ExportTooShortError(VerificationError):
+    code = "verify.export_too_short"
+
+
+class RecordNotFoundError(VerificationError):
+    code = "verify.no_such_record"
+
+
+class MissingWitnessError(VerificationError):
+    code = "verify.missing_witness"
+
+
+class CheckpointOrderError(VerificationError):
+    code = "verify.checkpoint_order"
+
+
+@dataclass(frozen=True)
+class Inclusion:
+    notification_id: int
+    leaf_index: int
+    topic: str
+    proof_length: int
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What was checked: the checkpoint, the records in it and those after it, witnesses
+    whose signatures verified, and the optional inclusion and older checkpoint."""
+
+    checkpoint: Checkpoint
+    checked: int
+    beyond: int
+    witnesses: tuple[str, ...]
+    inclusion: Inclusion | None = None
+    older: Checkpoint | None = None
+
+
+def open_signed(
+    note: str | bytes, log_keys: Sequence[Verifier], witness_keys: Sequence[Verifier] = ()
+) -> tuple[Checkpoint, tuple[str, ...]]:
+    """Open a checkpoint signed by one of ``log_keys`` (its origin is that key's name) and
+    co-signed by every one of ``witness_keys``."""
+    checkpoint, opened = open_checkpoint(note, [*log_keys, *witness_keys])
+    by = opened.verified_by()
+    if not by & {key.name for key in log_keys}:
+        raise VerificationError(
+            "the checkpoint is not signed by the log's key", signed_by=sorted(by)
+        )
+    if checkpoint.origin not in {key.name for key in log_keys} & by:
+        raise VerificationError(
+            "the checkpoint's origin is not the name of the log key that signed it",
+            origin=checkpoint.origin,
+        )
+    missing = sorted({key.name for key in witness_keys} - by)
+    if missing:
+        raise MissingWitnessError("an expected witness did not co-sign", missing=missing)
+    return checkpoint, tuple(sorted({key.name for key in witness_keys}))
+
+
+def verify_export(
+    lines: Iterable[bytes],
+    note: str | bytes,
+    log_keys: Sequence[Verifier],
+    *,
+    witness_keys: Sequence[Verifier] = (),
+    inclusion: int | None = None,
+    older_note: str | bytes | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Verdict:
+    """Check the export ``lines`` (binary, in log order) against the signed checkpoint
+    ``note``; see the module's docstring.
+
+    Raises:
+        TransparencyError: a bad signature or note (``note.*``, ``checkpoint.*``), a malformed
+            export (``export.malformed``) or a mismatch (``verify.*``).
+    """
+    checkpoint, witnesses = open_signed(note, log_keys, witness_keys)
+    older = None
+    if older_note is not None:
+        older, _ = open_signed(older_note, log_keys)
+        if older.origin != checkpoint.origin or not 0 < older.size <= checkpoint.size:
+            raise CheckpointOrderError(
+                "the older checkpoint is not an earlier state of the same log",
+                older=older.size,
+                newer=checkpoint.size,
+            )
+    size = checkpoint.size
+    frontier = Frontier()
+    # Only to prove one record's inclusion: every leaf hash (32 bytes each) up to the size.
+    tree = MerkleTree() if inclusion is not None else None
+    found: tuple[int, ExportedRecord] | None = None
+    beyond = 0
+    for record in read_export(lines):
+        if frontier.size == size:
+            beyond += 1
+            continue
+        frontier.append(record.leaf)
+        if tree is not None:
+            tree.append(record.leaf)
+        if record.notification_id == inclusion:
+            found = (frontier.size - 1, record)
+        if older is not None and frontier.size == older.size:
+            _check_root(frontier.root(), older, "the older checkpoint")
+        if progress and frontier.size % PROGRESS_EVERY == 0:
+            progress(PROGRESS_EVERY)
+    if progress:
+        progress(frontier.size % PROGRESS_EVERY)
+    if frontier.size < size:
+        raise ExportTooShortError(
+            f"the export holds {frontier.size} records, the checkpoint {size}",
+            records=frontier.size,
+            size=size,
+        )
+    _check_root(frontier.root(), checkpoint, "the checkpoint")
+    proved = None
+    if inclusion is not None:
+        proved = _prove(tree, found, inclusion, checkpoint)
+    return Verdict(checkpoint, size, beyond, witnesses, proved, older)
+
+
+def _check_root(root: bytes, checkpoint: Checkpoint, what: str) -> None:
+    if root != checkpoint.root:
+        raise RootMismatchError(
+            f"the export's first {checkpoint.size} records do not make {what}'s root: "
+            "the log was rewritten, or this export is of another history",
+            size=checkpoint.size,
+            expected=checkpoint.root.hex(),
+            calculated=root.hex(),
+        )
+
+
+def _prove(
+    tree: MerkleTree | None,
+    found: tuple[int, ExportedRecord] | None,
+    wanted: int,
+    checkpoint: Checkpoint,
+) -> Inclusion:
+    """The record's inclusion proof, made from the export's tree and checked on its own
+    against the signed root, as a resident holding only that record and proof would."""
+    if tree is None or found is None:
+        raise RecordNotFoundError(
+            f"record {wanted} is not among the checkpoint's records", notification_id=wanted
+        )
+    index, record = found
+    proof = tree.inclusion_proof(index)
+    verify_inclusion(record.leaf, index, checkpoint.size, proof, checkpoint.root)
+    return Inclusion(record.notification_id, index, record.topic, len(proof))
