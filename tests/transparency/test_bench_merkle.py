@@ -15,3 +15,13 @@ def test_the_merkle_figures_are_measured_and_tabled() -> None:
         assert figures[kind]["ms_per_proof"] > 0
     table = [row for row in merkle_rows(figures) if "proof" in row[0]]
     assert len(table) == 2 and all(row[3].endswith("met") for row in table)
+
+
+def test_the_sealing_figures_are_measured_and_tabled() -> None:
+    """A small SQLite log is sealed and verified, and the table shows both rows."""
+    from govflow.bench.table import sealing_rows
+
+    figures = merkle.sealing(events=500)
+    assert figures["events"] == 500 and figures["sealed_per_s"] > 0
+    assert figures["seal_vs_read"] > 0 and figures["verify_vs_parse"] > 0
+    assert [row[0].split(" ")[0] for row in sealing_rows(figures)] == ["records", "whole"]
