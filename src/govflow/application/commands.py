@@ -138,6 +138,20 @@ class RevokeProxy(ItemCommand):
     reason: Name = Field(default="revoked by the principal", min_length=1, max_length=500)
 
 
+class AppointMeetingProxy(ItemCommand):
+    """Appoint a proxy to attend meeting ``number`` for the principal (委托出席), on a 委托书
+    kept by its scan's sha256; the clerk records a paper one for ``principal``."""
+
+    proxy: MemberId
+    proxy_form_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    principal: MemberId | None = None  # default: the caller
+
+
+class RevokeMeetingProxy(ItemCommand):
+    principal: MemberId | None = None  # default: the caller
+    reason: Name = Field(default="revoked by the principal", min_length=1, max_length=500)
+
+
 class PaperBallotLine(BaseModel):
     """One paper ballot (纸质选票) read from the box: the voter, the choice, the scan's sha256."""
 

@@ -25,9 +25,9 @@ class Governance(
     IssueCases,
     PaperBallotCases,  # before VotingCases, which it extends
     VotingCases,
+    MeetingCases,  # before ProxyCases, which it extends
     ProxyCases,
     EvaluationCases,
-    MeetingCases,
     ResolutionCases,
     SpendingCases,
     AuditCases,

@@ -6,15 +6,16 @@ import hashlib
 from datetime import datetime
 from uuid import UUID
 
-from govflow.application.core import GovernanceCore
+from govflow.application.proxies import ProxyCases
 from govflow.application.views import MeetingView
 from govflow.domain.council import Body
 from govflow.domain.ids import meeting_id
 from govflow.domain.meeting import Meeting
+from govflow.domain.proxy import meeting_proxy_id
 from govflow.domain.voting import VotingRule
 
 
-class MeetingCases(GovernanceCore):
+class MeetingCases(ProxyCases):
     def schedule_meeting(
         self,
         code: str,
@@ -66,12 +67,33 @@ class MeetingCases(GovernanceCore):
         self._save(meeting)
 
     def record_attendance(self, code: str, number: int, present: list[str], *, actor: str) -> bool:
-        """Record attendance against the body's roll as recorded; returns quorum."""
+        """Record attendance against the body's roll as recorded; returns quorum. A member
+        who did not attend but whose proxy did attends through the proxy (委托出席), by the
+        live appointments on record, never by the caller's word; those appointments are
+        recorded as used in the same save (no revocation after)."""
         council = self.council_to_read(code)
         meeting = self.meeting(code, number)
         roll = frozenset(council.roll_of(meeting.body).weights)
-        quorum = meeting.record_attendance(tuple(present), roll=roll, at=self.now(), actor=actor)
-        self._save(meeting)
+        attending = set(present)
+        used = [
+            appointment
+            for principal, held in sorted(self.meeting_appointments(code, number).items())
+            if held.proxy in attending
+            and principal not in attending
+            and principal in roll
+            and principal not in meeting.excused
+            and (appointment := self._find(meeting_proxy_id(meeting.id, principal))) is not None
+        ]
+        for appointment in used:
+            appointment.use(f"meeting:{number}", appointment.proxy, at=self.now())
+        quorum = meeting.record_attendance(
+            tuple(present),
+            roll=roll,
+            at=self.now(),
+            actor=actor,
+            by_proxy={a.principal: a.proxy for a in used},
+        )
+        self._save(meeting, *used)
         return quorum
 
     def record_motion(
@@ -110,6 +132,7 @@ class MeetingCases(GovernanceCore):
             members_of_record=m.attendance.members_of_record if m.attendance else None,
             expected=m.attendance.expected if m.attendance else None,
             present=len(m.attendance.present) if m.attendance else None,
+            by_proxy=dict(m.attendance.by_proxy) if m.attendance else {},
             excused=dict(m.excused),
             motions=dict(m.motion_results),
             evidence=dict(m.evidence),

@@ -119,8 +119,9 @@ class MeetingView(View):
     evidence: dict[str, str] = {}  # sha256 -> file name
     members_of_record: int | None = None  # the body's roll when attendance was taken
     expected: int | None = None  # 应到: the roll less those excused
-    present: int | None = None  # 实到
+    present: int | None = None  # 实到 in person
     excused: dict[str, str] = {}  # member id -> reason
+    by_proxy: dict[str, str] = {}  # 委托出席: member id -> the proxy who attended for them
 
 
 class HistoryEntry(View):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from govflow.domain.base import Aggregate, DomainEvent
 from govflow.domain.council import Body
@@ -48,11 +50,27 @@ class MemberExcused(DomainEvent):
 
 
 class AttendanceRecorded(DomainEvent):
+    """Who attended in person (``present``) and who through a proxy who attended
+    (``by_proxy``: principal -> proxy, 委托出席); quorum counts both."""
+
     TOPIC = "govflow.meeting.attendance_recorded"
     present: tuple[str, ...]
     members_of_record: int
     expected: int
     quorum_met: bool
+    by_proxy: dict[str, str] = Field(default_factory=dict)
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 had no proxies: nobody attended through one."""
+        state.setdefault("by_proxy", {})
+
+    @property
+    def attending(self) -> int:
+        """How many members of the body attended, in person or through a proxy."""
+        return len(self.present) + len(self.by_proxy)
 
 
 class MotionRecorded(DomainEvent):
@@ -166,10 +184,19 @@ class Meeting(Aggregate):
         self._trigger(MemberExcused, at=at, actor=actor, member_id=member_id, reason=reason)
 
     def record_attendance(
-        self, present: tuple[str, ...], *, roll: frozenset[str], at: datetime, actor: str
+        self,
+        present: tuple[str, ...],
+        *,
+        roll: frozenset[str],
+        at: datetime,
+        actor: str,
+        by_proxy: Mapping[str, str] | None = None,
     ) -> bool:
         """Record who attended, against the body's roll as recorded: members of record are
-        the roll, expected (应到) the roll less those excused. Returns whether quorum is met."""
+        the roll, expected (应到) the roll less those excused. ``by_proxy`` (principal ->
+        proxy, from live appointments) counts a member whose proxy attended and who did not
+        attend themself. Returns whether quorum is met."""
+        represented = dict(by_proxy or {})
         if self.attendance is not None:
             raise MeetingStateError("attendance is already recorded")
         if len(set(present)) != len(present):
@@ -186,10 +213,20 @@ class Meeting(Aggregate):
                 f"excused but listed as present: {', '.join(excused_present)}",
                 excused=excused_present,
             )
+        for principal, proxy in represented.items():
+            if principal in present or proxy not in present or principal not in roll:
+                raise InvalidInputError(
+                    f"{principal} attends through {proxy} only if {proxy} attends and "
+                    f"{principal} does not",
+                    principal=principal,
+                )
+            if principal in self.excused:
+                raise InvalidInputError(f"{principal} was excused", principal=principal)
         members_of_record = len(roll)
         expected = members_of_record - len(set(self.excused) & roll)
         electorate = Electorate(members_of_record=members_of_record, expected=expected)
-        decision = decide(self.rule, electorate, Counts(present=len(present), yes=0))
+        attending = len(present) + len(represented)
+        decision = decide(self.rule, electorate, Counts(present=attending, yes=0))
         self._trigger(
             AttendanceRecorded,
             at=at,
@@ -198,6 +235,7 @@ class Meeting(Aggregate):
             members_of_record=members_of_record,
             expected=expected,
             quorum_met=decision.quorum_met,
+            by_proxy=represented,
         )
         return decision.quorum_met
 
@@ -218,15 +256,18 @@ class Meeting(Aggregate):
             raise MeetingStateError("record attendance before any motion")
         if not attendance.quorum_met:
             raise QuorumNotMetError("the meeting has no quorum: no motion can be carried")
-        if min(yes, no, abstain) < 0 or yes + no + abstain > len(attendance.present):
-            raise InvalidInputError("the counts must be non-negative and within those present")
+        if min(yes, no, abstain) < 0 or yes + no + abstain > attendance.attending:
+            raise InvalidInputError(
+                "the counts must be non-negative and within those attending (in person or "
+                "through a proxy)"
+            )
         electorate = Electorate(
             members_of_record=attendance.members_of_record, expected=attendance.expected
         )
         decision = decide(
             self.rule,
             electorate,
-            Counts(present=len(attendance.present), yes=yes, no=no, abstain=abstain),
+            Counts(present=attendance.attending, yes=yes, no=no, abstain=abstain),
         )
         event = self._trigger(
             MotionRecorded,

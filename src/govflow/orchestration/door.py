@@ -70,6 +70,8 @@ class CommandDoor:
             c.ReplyToConsultation: self._reply_to_consultation,
             c.AppointProxy: self._appoint_proxy,
             c.RevokeProxy: self._revoke_proxy,
+            c.AppointMeetingProxy: self._appoint_meeting_proxy,
+            c.RevokeMeetingProxy: self._revoke_meeting_proxy,
             c.EnterPaperBallots: self._enter_paper_ballots,
             c.ConfirmPaperBallots: self._confirm_paper_ballots,
             c.RateIssue: self._rate,
@@ -349,6 +351,50 @@ class CommandDoor:
             return True
 
         return await asyncio.to_thread(revoke)
+
+    def meeting_proxies(self, council: str, number: int) -> Proxies:
+        """What the procedure of meeting ``number``'s item, as the item began with it, says of
+        proxies at its vote by meeting (none for a meeting of no item, or a changed
+        procedure): the first such stage that allows them (blocking)."""
+        meeting = self.app.meeting(council, number)
+        if meeting.issue_id is None or self.procedures is None:
+            return Proxies()
+        proposed = next(self.app.domain_events(meeting.issue_id), None)
+        if not isinstance(proposed, IssueProposed):
+            return Proxies()
+        procedure = self.procedures.get(proposed.procedure_name, proposed.procedure_version)
+        if not procedure.matches(proposed.procedure_hash):
+            return Proxies()
+        at_meeting = [
+            s.proxies
+            for s in procedure.stages
+            if s.kind is StageKind.VOTE and s.vote_by == "meeting" and s.proxies.allowed
+        ]
+        return at_meeting[0] if at_meeting else Proxies()
+
+    async def _appoint_meeting_proxy(self, cmd: c.AppointMeetingProxy, who: Principal) -> str:
+        principal = cmd.principal or who.holder
+        actor = authorize(who, Action.APPOINT_PROXY, cmd.council, owner=(principal, None))
+
+        def appoint() -> str:
+            proxies = self.meeting_proxies(cmd.council, cmd.number)
+            appointment = self.app.appoint_meeting_proxy(
+                cmd.council, cmd.number, principal, cmd.proxy, cmd.proxy_form_sha256,
+                proxies=proxies, actor=actor,
+            )  # fmt: skip
+            return str(appointment)
+
+        return await asyncio.to_thread(appoint)
+
+    async def _revoke_meeting_proxy(self, cmd: c.RevokeMeetingProxy, who: Principal) -> bool:
+        principal = cmd.principal or who.holder
+        actor = authorize(who, Action.APPOINT_PROXY, cmd.council, owner=(principal, None))
+        await asyncio.to_thread(
+            lambda: self.app.revoke_meeting_proxy(
+                cmd.council, cmd.number, principal, reason=cmd.reason, actor=actor
+            )
+        )
+        return True
 
     # -- paper ballots (纸质选票) ----------------------------------------------------------------
 
