@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from govflow.application import Governance
-from govflow.application.sealer import Sealer
+from govflow.application.sealer import Sealer, log_store_of
 from govflow.application.specimens import play
 from govflow.entrypoints.api import create_api
 from govflow.transparency import (
@@ -83,3 +83,28 @@ def test_refusals_are_problem_json(sealed: tuple[TestClient, Governance]) -> Non
     assert client.get("/v1/log/proofs/inclusion", params={"id": 10**9}).status_code == 404
     wrong = client.get("/v1/log/proofs/consistency", params={"from": 40, "to": 20})
     assert wrong.status_code == 422 and wrong.json()["code"] == "input.invalid"
+
+
+def test_the_running_stack_seals_as_records_land(app: Governance) -> None:
+    """The worker's poller seals what is new each round and keeps going after a failure."""
+    import asyncio
+
+    from govflow.entrypoints.runtime import seal_log
+
+    play(app)
+    sealer = Sealer.of(app, Signer.from_skey(SKEY))
+
+    async def two_rounds() -> None:
+        task = asyncio.create_task(seal_log(sealer, every=0.01))
+        while log_store_of(app).checkpoint() is None:
+            await asyncio.sleep(0.01)
+        app.enroll_member("specimen", "m21", "新成员", actor="clerk")
+        total = app.recorder.max_notification_id()
+        while log_store_of(app).size()[0] < total:
+            await asyncio.sleep(0.01)
+        task.cancel()
+
+    asyncio.run(asyncio.wait_for(two_rounds(), 30))
+    assert [c.size for c in log_store_of(app).checkpoints()][
+        -1
+    ] == app.recorder.max_notification_id()
