@@ -1,5 +1,6 @@
 """``/v1/councils/{code}/meetings``: meetings, their notice, excuses, attendance, motions,
-minutes and evidence (the chair of the meeting's body, or the clerk)."""
+minutes and evidence (the chair of the meeting's body, or the clerk), and the proxies who
+attend for members (委托出席) where the procedure of the meeting's item allows them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import hashlib
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from govflow.application import commands as c
 from govflow.application.views import MeetingView
@@ -25,6 +26,7 @@ from govflow.entrypoints.api_bodies import (
     Text,
     TextBody,
 )
+from govflow.entrypoints.app.acting import allows
 from govflow.entrypoints.deps import App, Caller, Door, EvidenceDir, reader
 from govflow.entrypoints.evidence import store_evidence
 
@@ -108,6 +110,83 @@ async def attendance(
     """Record who attended; the quorum's bases come from the body's roll as recorded."""
     command = c.RecordAttendance(council=code, number=number, present=tuple(body.present))
     return {"quorum_met": await door.handle(command, caller)}
+
+
+# -- proxies (委托出席) --------------------------------------------------------------------------
+
+
+class AppointProxyBody(Strict):
+    proxy: MemberId
+    proxy_form_sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="the SHA-256 of the 委托书's scan"
+    )
+    principal: MemberId | None = Field(
+        default=None, description="the member (default: the caller; the clerk records another's)"
+    )
+
+
+class RevokeProxyBody(Strict):
+    principal: MemberId | None = Field(default=None, description="default: the caller")
+    reason: Name = Field(default="revoked by the principal", min_length=1, max_length=500)
+
+
+class MeetingProxyAppointment(BaseModel):
+    principal: str
+    proxy: str
+    proxy_form_sha256: str
+    used: bool = Field(description="attendance counted the principal through the proxy")
+
+
+class MeetingProxiesView(BaseModel):
+    appointments: list[MeetingProxyAppointment]
+
+
+@router.post("/{number}/proxies", status_code=201)
+async def appoint_proxy(
+    code: str, number: PathNumber, body: AppointProxyBody, caller: Caller, door: Door
+) -> dict[str, str]:
+    """Before attendance, appoint a member of the meeting's body to attend for the principal
+    (the member themself, or the clerk recording a paper 委托书 for ``principal``), where the
+    procedure of the meeting's item allows proxies at its vote by meeting, within its cap."""
+    command = c.AppointMeetingProxy(council=code, number=number, **body.model_dump())
+    return {"appointment_id": await door.handle(command, caller)}
+
+
+@router.post("/{number}/proxies/revoke")
+async def revoke_proxy(
+    code: str, number: PathNumber, body: RevokeProxyBody, caller: Caller, door: Door
+) -> dict[str, bool]:
+    """Revoke an appointment (the member or the clerk), until attendance is recorded."""
+    command = c.RevokeMeetingProxy(council=code, number=number, **body.model_dump())
+    return {"revoked": await door.handle(command, caller)}
+
+
+@router.get("/{number}/proxies")
+async def list_proxies(
+    code: str, number: PathNumber, caller: Caller, app: App
+) -> MeetingProxiesView:
+    """The meeting's live appointments: the clerk and auditors see every one; any other
+    reader the ones they made or hold, as in the members' app."""
+    reader(caller, code)
+    everyone = allows(caller, Action.EXPORT, code)
+
+    def read() -> MeetingProxiesView:
+        app.meeting(code, number)  # not_found for a meeting that does not exist
+        live = app.meeting_appointments(code, number)
+        return MeetingProxiesView(
+            appointments=[
+                MeetingProxyAppointment(
+                    principal=a.principal,
+                    proxy=a.proxy,
+                    proxy_form_sha256=a.proxy_form_sha256,
+                    used=a.used,
+                )
+                for _, a in sorted(live.items())
+                if everyone or caller.holder in (a.principal, a.proxy)
+            ]
+        )
+
+    return await run_in_threadpool(read)
 
 
 @router.post("/{number}/motions", status_code=201)
