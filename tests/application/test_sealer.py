@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -14,8 +15,9 @@ from govflow.application.log_store import (
     SealedLeaf,
     StoredCheckpoint,
 )
-from govflow.application.sealer import LogProofs, Sealer, log_store_of
-from govflow.application.specimens import play
+from govflow.application.migration import migrate
+from govflow.application.sealer import LogProofs, Sealer, copy_log_tree, log_store_of
+from govflow.application.specimens import SteppingClock, play
 from govflow.domain.errors import InvalidInputError, NotFoundError
 from govflow.transparency import (
     MerkleTree,
@@ -27,6 +29,7 @@ from govflow.transparency import (
     verify_inclusion,
 )
 from govflow.transparency.records import read_export
+from tests.conftest import postgres_env
 
 ORIGIN = "govflow/test-site"
 SKEY, VKEY = generate_key(ORIGIN)
@@ -199,3 +202,38 @@ def test_the_signing_key_setting_takes_a_note_signer_key_only() -> None:
     assert build_log_signer(Settings(log_signing_key="")) is None  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="keys new"):
         Settings(log_signing_key="PRIVATE+KEY+nonsense")  # type: ignore[arg-type]
+
+
+@pytest.mark.postgres
+def test_a_migrated_store_keeps_the_tree_and_every_signed_checkpoint(
+    tmp_path: Path, postgres_db: str
+) -> None:
+    """govflow migrate rebuilds the same tree on the target and keeps every checkpoint signed
+    on the source; proofs against them hold there, and sealing goes on consistently."""
+    source = Governance(
+        {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "e.db")},
+        clock=SteppingClock(),
+    )
+    target = Governance(postgres_env(postgres_db))
+    try:
+        play(source)
+        Sealer.of(source, signer(), batch=20).seal()
+        source.enroll_member("specimen", "late", "后来者", actor="clerk")  # not yet sealed
+        signed = log_store_of(source).checkpoints()
+        report = migrate(source, target)
+        assert report.log_checkpoints == len(signed)
+        assert log_store_of(target).checkpoints() == signed
+        assert copy_log_tree(source, target) == len(signed)  # again: nothing doubled
+        proofs = LogProofs.of(target)
+        first, last = signed[0], signed[-1]
+        proof, _, _ = proofs.get_consistency_proof(first.size, last.size)
+        verify_consistency(first.size, last.size, first.root, last.root, proof)
+        target.enroll_member("specimen", "new", "新成员", actor="clerk")
+        newest = Sealer.of(target, signer()).seal()
+        assert newest is not None and newest.size == target.recorder.max_notification_id()
+        proof, _, _ = proofs.get_consistency_proof(last.size, newest.size)
+        verify_consistency(last.size, newest.size, last.root, newest.root, proof)
+        assert exported_tree(target)[0].root() == newest.root
+    finally:
+        source.close()
+        target.close()

@@ -56,8 +56,12 @@ class LogStore(Protocol):
         self,
         leaves: Sequence[SealedLeaf],
         nodes: Sequence[tuple[int, int, bytes]],
-        checkpoint: StoredCheckpoint,
+        checkpoint: StoredCheckpoint | None,
     ) -> None: ...
+    def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        """Keep a checkpoint signed elsewhere (a migration's); one already kept stays."""
+        ...
+
     def leaf_index(self, notification_id: int) -> int | None: ...
     def checkpoints(self, after_size: int = 0, limit: int = 1000) -> list[StoredCheckpoint]: ...
     def checkpoint(self, size: int | None = None) -> StoredCheckpoint | None:
@@ -89,7 +93,7 @@ class InMemoryLogStore:
         self,
         leaves: Sequence[SealedLeaf],
         nodes: Sequence[tuple[int, int, bytes]],
-        checkpoint: StoredCheckpoint,
+        checkpoint: StoredCheckpoint | None,
     ) -> None:
         if leaves and leaves[0].index != len(self._leaves):
             raise SealConflictError("the tree was extended concurrently")
@@ -98,6 +102,10 @@ class InMemoryLogStore:
             self._by_id[leaf.notification_id] = leaf.index
         for level, index, value in nodes:
             self._nodes[(level, index)] = value
+        if checkpoint is not None:
+            self.add_checkpoint(checkpoint)
+
+    def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         self._checkpoints.setdefault(checkpoint.size, checkpoint)
 
     def leaf_index(self, notification_id: int) -> int | None:
@@ -172,7 +180,7 @@ class SqlLogStore(SqlTables):
         self,
         leaves: Sequence[SealedLeaf],
         nodes: Sequence[tuple[int, int, bytes]],
-        checkpoint: StoredCheckpoint,
+        checkpoint: StoredCheckpoint | None,
     ) -> None:
         p = self._p
         try:
@@ -186,19 +194,32 @@ class SqlLogStore(SqlTables):
                     f"INSERT INTO log_nodes (level, node_index, hash) VALUES ({p},{p},{p})",
                     list(nodes),
                 )
-                cursor.execute(
-                    "INSERT INTO log_checkpoints (size, notification_id, root, note, signed_at) "
-                    f"VALUES ({p},{p},{p},{p},{p})",
-                    (
-                        checkpoint.size,
-                        checkpoint.notification_id,
-                        checkpoint.root,
-                        checkpoint.note,
-                        checkpoint.signed_at.isoformat(),
-                    ),
-                )
+                if checkpoint is not None:
+                    self._insert_checkpoint(cursor, checkpoint)
         except self._integrity as error:
             raise SealConflictError("the tree was extended concurrently") from error
+
+    def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM log_checkpoints WHERE size = {self._p}", (checkpoint.size,)
+            )
+            if cursor.fetchone() is None:
+                self._insert_checkpoint(cursor, checkpoint)
+
+    def _insert_checkpoint(self, cursor: Any, checkpoint: StoredCheckpoint) -> None:
+        p = self._p
+        cursor.execute(
+            "INSERT INTO log_checkpoints (size, notification_id, root, note, signed_at) "
+            f"VALUES ({p},{p},{p},{p},{p})",
+            (
+                checkpoint.size,
+                checkpoint.notification_id,
+                checkpoint.root,
+                checkpoint.note,
+                checkpoint.signed_at.isoformat(),
+            ),
+        )
 
     def leaf_index(self, notification_id: int) -> int | None:
         with self._transaction() as cursor:

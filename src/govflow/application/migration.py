@@ -7,10 +7,11 @@ batches, one transaction each, and resumes after the target's last record.
 Once the log is complete, what is kept beside it follows: the webhook subscriptions' signing
 secrets, their delivery cursors and recent failures, the answered Idempotency-Key requests
 (reservations still in progress are not copied), and members' contacts with the notifier's
-position and pending deliveries. Secrets and answers are copied sealed, as
-they are: with ``GOVFLOW_CIPHER_KEY`` set, the target must use the same key (as for the
-events themselves, which the same key encrypts; ``govflow migrate`` opens both stores with the
-one configuration, so it does).
+position and pending deliveries; then the verifiable log's tree, rebuilt from the copied
+records (the same leaves), and every signed checkpoint, each checked against it. Secrets and
+answers are copied sealed, as they are: with ``GOVFLOW_CIPHER_KEY`` set, the target must use
+the same key (as for the events themselves, which the same key encrypts; ``govflow migrate``
+opens both stores with the one configuration, so it does).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from eventsourcing.persistence import Notification
 from govflow.application.audit_store import iterate_links
 from govflow.application.core import postgres_conninfo
 from govflow.application.governance import Governance
+from govflow.application.sealer import copy_log_tree
 from govflow.application.webhook_store import DeliveryState, Failure
 from govflow.domain.errors import InvalidInputError, TargetNotEmptyError
 
@@ -42,6 +44,7 @@ class MigrationReport:
     webhook_cursors: int = 0
     idempotency_answers: int = 0
     contacts: int = 0
+    log_checkpoints: int = 0  # the verifiable log's signed checkpoints
 
 
 def _kind(app: Governance) -> str:
@@ -147,6 +150,7 @@ def migrate(
         target.audit_store.add_checkpoint(checkpoint)
         report.checkpoints += 1
     _copy_side_tables(source, target, report)
+    report.log_checkpoints = copy_log_tree(source, target)
     return report
 
 

@@ -12,7 +12,7 @@ it again on the next run; a second sealer racing it writes nothing. Proofs
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
@@ -94,44 +94,89 @@ class Sealer:
     def seal(self, progress: Progress | None = None) -> StoredCheckpoint | None:
         """Seal every record not yet in the tree, one signed checkpoint per batch; returns the
         last checkpoint written (None if there was nothing new)."""
-        size, after = self.store.size()
-        found = self.store.nodes(peak_nodes(size))
-        peaks = [found[key] for key in peak_nodes(size)]  # KeyError: a damaged tree, loudly
-        latest = None
-        while True:
-            records = self.reader.records(after, self.batch)
-            if not records:
-                return latest
-            leaves: list[SealedLeaf] = []
-            nodes: list[tuple[int, int, bytes]] = []
-            for record in records:
-                leaf = record_leaf_hash(
-                    record.id,
-                    hyphenated(record.originator),
-                    record.version,
-                    record.topic,
-                    record.state,
-                )
-                leaves.append(SealedLeaf(size, record.id, leaf))
-                node, index, level = leaf, size, 0
-                while index & 1:  # the new leaf completes a subtree at each level
-                    node = node_hash(peaks.pop(), node)
-                    index >>= 1
-                    level += 1
-                    nodes.append((level, index, node))
-                peaks.append(node)
-                size += 1
-            checkpoint = self._sign(size, records[-1].id, _root(peaks))
-            self.store.seal(leaves, nodes, checkpoint)
-            latest, after = checkpoint, records[-1].id
-            if progress:
-                progress(len(records))
-            if len(records) < self.batch:
-                return latest
+        return extend_tree(self.reader, self.store, self._sign, self.batch, progress)
 
     def _sign(self, size: int, notification_id: int, root: bytes) -> StoredCheckpoint:
         note = Checkpoint(self.origin, size, root).sign(self.signer)
         return StoredCheckpoint(size, notification_id, root, note, self.clock())
+
+
+def extend_tree(
+    reader: LogReader,
+    store: LogStore,
+    sign: Callable[[int, int, bytes], StoredCheckpoint] | None,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+) -> StoredCheckpoint | None:
+    """Append every record after the tree's position, a batch per transaction, each batch
+    with the checkpoint ``sign`` makes of it (none without ``sign``: a rebuilt tree)."""
+    size, after = store.size()
+    found = store.nodes(peak_nodes(size))
+    peaks = [found[key] for key in peak_nodes(size)]  # KeyError: a damaged tree, loudly
+    latest = None
+    while True:
+        records = reader.records(after, batch)
+        if not records:
+            return latest
+        leaves: list[SealedLeaf] = []
+        nodes: list[tuple[int, int, bytes]] = []
+        for record in records:
+            leaf = record_leaf_hash(
+                record.id,
+                hyphenated(record.originator),
+                record.version,
+                record.topic,
+                record.state,
+            )
+            leaves.append(SealedLeaf(size, record.id, leaf))
+            node, index, level = leaf, size, 0
+            while index & 1:  # the new leaf completes a subtree at each level
+                node = node_hash(peaks.pop(), node)
+                index >>= 1
+                level += 1
+                nodes.append((level, index, node))
+            peaks.append(node)
+            size += 1
+        checkpoint = sign(size, records[-1].id, _root(peaks)) if sign else None
+        store.seal(leaves, nodes, checkpoint)
+        latest, after = checkpoint or latest, records[-1].id
+        if progress:
+            progress(len(records))
+        if len(records) < batch:
+            return latest
+
+
+def copy_log_tree(source: GovernanceCore, target: GovernanceCore) -> int:
+    """After a migration: build the target's tree from its own records (the same ids and
+    bytes, so the same leaves) and copy every signed checkpoint of the source, each checked
+    against the rebuilt tree first. Returns how many checkpoints were copied; safe to re-run.
+
+    Raises:
+        RuntimeError: a source checkpoint's root is not the target's at that size: the
+            copied log differs from the one that was signed.
+    """
+    store = log_store_of(target)
+    extend_tree(target.log_reader, store, None)
+    proofs, copied = LogProofs(store), 0
+    size = store.size()[0]
+    for checkpoint in iterate_checkpoints(log_store_of(source)):
+        if checkpoint.size > size or proofs.root(checkpoint.size) != checkpoint.root:
+            raise RuntimeError(
+                f"checkpoint {checkpoint.size} of the source does not match the copied log"
+            )
+        store.add_checkpoint(checkpoint)
+        copied += 1
+    return copied
+
+
+def iterate_checkpoints(store: LogStore, batch: int = 1000) -> Iterator[StoredCheckpoint]:
+    after = 0
+    while True:
+        page = store.checkpoints(after, batch)
+        yield from page
+        if len(page) < batch:
+            return
+        after = page[-1].size
 
 
 def _root(peaks: list[bytes]) -> bytes:
@@ -211,6 +256,10 @@ class LogProofs:
         old, new = self.get_checkpoint(old_size), self.get_checkpoint(new_size)
         proof = self._prove(new_size, lambda tree: tree.consistency_proof(old_size))
         return proof, old, new
+
+    def root(self, size: int) -> bytes:
+        """The stored tree's root at ``size`` (at most its size) leaves."""
+        return self._prove(size, lambda tree: [tree.root()])[0]
 
     def _prove(self, size: int, make: Callable[[MerkleTree], list[bytes]]) -> list[bytes]:
         """Run a proof twice: once to learn which stored hashes it reads, then on them, read

@@ -410,7 +410,8 @@ def migrate_log(
         as_json,
         result.__dict__,
         f"copied {result.copied} record(s) after {result.already_there} already there; "
-        f"{result.chain_links} chain link(s), {result.checkpoints} checkpoint(s)",
+        f"{result.chain_links} chain link(s), {result.checkpoints} checkpoint(s), "
+        f"{result.log_checkpoints} signed log checkpoint(s)",
     )
 
 
