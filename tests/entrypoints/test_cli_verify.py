@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from govflow.application import Governance
 from govflow.application.log_store import StoredCheckpoint
 from govflow.application.sealer import Sealer, log_store_of
-from govflow.application.specimens import play
+from govflow.application.specimens import SteppingClock, play
 from govflow.entrypoints.cli import app as cli
 from govflow.entrypoints.console import EXIT_AUDIT, EXIT_INVALID
 from govflow.transparency import Signer, generate_key, parse_note, sign_note
@@ -151,3 +151,29 @@ def test_records_after_the_checkpoint_are_counted_not_checked(
         app.enroll_member("specimen", f"m{30 + i}", "新成员", actor="clerk")
     code, out, _ = run("verify", export(app, tmp_path), note, "--key", VKEY, "--json")
     assert code == 0 and json.loads(out)["beyond"] == later
+
+
+def test_the_operator_seals_now_and_the_note_verifies(tmp_path: Path) -> None:
+    """govflow audit seal seals with the key from the settings and writes the checkpoint that
+    govflow verify then accepts; without a key it says which setting is missing."""
+    data = tmp_path / "var"
+    data.mkdir()
+    app = Governance(
+        {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(data / "events.db")},
+        clock=SteppingClock(),
+    )
+    play(app)
+    log = export(app, tmp_path)
+    app.close()
+    env = {"GOVFLOW_DATA_DIR": str(data), "GOVFLOW_PERSISTENCE": "sqlite"}
+    missing = CliRunner().invoke(cli, ["audit", "seal"], env=env)
+    assert missing.exit_code == EXIT_INVALID and "GOVFLOW_LOG_SIGNING_KEY" in missing.stderr
+    note = tmp_path / "checkpoint.txt"
+    env["GOVFLOW_LOG_SIGNING_KEY"] = SKEY
+    sealed = CliRunner().invoke(cli, ["audit", "seal", "--out", str(note), "--json"], env=env)
+    assert sealed.exit_code == 0, sealed.stderr
+    assert json.loads(sealed.stdout)["sealed"] > 0
+    again = CliRunner().invoke(cli, ["audit", "seal", "--json"], env=env)
+    assert json.loads(again.stdout)["sealed"] == 0  # nothing new: nothing sealed twice
+    code, out, _ = run("verify", log, note, "--key", VKEY)
+    assert code == 0 and out.startswith("ok:")

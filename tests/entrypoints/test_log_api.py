@@ -51,6 +51,9 @@ def test_checkpoints_are_listed_signed_and_paged(sealed: tuple[TestClient, Gover
     assert [c["size"] for c in page] == [40]
     assert client.get("/v1/log/checkpoints/40").json() == listed[1]
     assert client.get("/v1/log/checkpoints/latest").json() == listed[-1]
+    note = client.get("/v1/log/checkpoint")
+    assert note.headers["content-type"].startswith("text/plain")
+    assert note.text == listed[-1]["note"]
 
 
 def test_an_inclusion_proof_leads_to_the_signed_root(sealed: tuple[TestClient, Governance]) -> None:

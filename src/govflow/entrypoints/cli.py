@@ -30,6 +30,7 @@ from govflow.domain.errors import GovflowError
 from govflow.entrypoints.cli_admin import demo, events, list_app, webhook_app
 from govflow.entrypoints.cli_council import council_app, token_app
 from govflow.entrypoints.cli_issues import issue_app
+from govflow.entrypoints.cli_log import seal
 from govflow.entrypoints.cli_login import login, logout, whoami_command
 from govflow.entrypoints.cli_meetings import meeting_app, spending_app
 from govflow.entrypoints.cli_verify import verify
@@ -68,6 +69,7 @@ app.command("logout")(logout)
 app.command("whoami")(whoami_command)
 app.add_typer(procedure_app, name="procedure")
 app.add_typer(audit_app, name="audit")
+audit_app.command("seal")(seal)
 app.add_typer(schema_app, name="schema")
 app.add_typer(council_app, name="council")
 app.add_typer(token_app, name="token")

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from govflow.application.log_store import StoredCheckpoint
@@ -67,6 +68,17 @@ def list_checkpoints(
     """Every signed checkpoint, oldest first, in pages: continue with ``after`` = the last
     size received. None is ever removed."""
     return [_view(c) for c in LogProofs.of(app).list_checkpoints(after, limit)]
+
+
+@router.get(
+    "/checkpoint",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}, "description": "a C2SP signed note"}},
+)
+def checkpoint_note(app: App) -> PlainTextResponse:
+    """The newest checkpoint as its signed note, plain text (as C2SP tlog logs serve it):
+    save it and give it to ``govflow verify``."""
+    return PlainTextResponse(LogProofs.of(app).get_checkpoint().note)
 
 
 @router.get("/checkpoints/latest")
