@@ -11,11 +11,14 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from govflow.application.meeting_record import body_roll, read_meeting
+from govflow.application.meeting_record import MeetingRecord, body_roll, read_meeting
 from govflow.application.roll_csv import BODY_NAMES
 from govflow.domain.council import Body
+from govflow.domain.errors import GovflowError
 from govflow.domain.policy import Action, Principal, authorize
+from govflow.domain.procedure import Proxies
 from govflow.entrypoints.app.acting import allows, door_of, form_page, governance
+from govflow.entrypoints.app.items import may_appoint_proxy
 from govflow.entrypoints.app.render import Words, lang_of, when
 from govflow.entrypoints.board import describe_threshold
 
@@ -102,6 +105,29 @@ WORDS: Words = {
         "done_minutes": "已保存会议记录。",
         "done_evidence": "附件已上传。",
         "item": "所议议题",
+        "proxies": "委托出席",
+        "proxy_why": "不能亲自出席时，可以委托本组织的另一位成员代为出席，"
+        "并上传签字的委托书扫描件。记录出席情况后不能再委托或撤销。",
+        "proxy_cap": "每位受托人最多代 {cap} 人出席。",
+        "appoint_proxy": "委托他人出席",
+        "proxy_member": "受托人",
+        "proxy_form": "委托书扫描件",
+        "choose_member": "请选择",
+        "appoint_button": "提交委托",
+        "my_proxy": "您已委托 {name} 代为出席。",
+        "revoke_proxy": "撤销委托",
+        "revoke_for": "撤销 {name} 的委托",
+        "paper_proxy": "登记纸质委托书（书记员）",
+        "principal": "委托人",
+        "paper_button": "登记委托",
+        "appointments": "委托情况",
+        "appointment": "{principal} 委托 {proxy} 代为出席",
+        "appointment_used": "已计入出席",
+        "appointments_none": "尚无委托",
+        "present_with_proxies": "实到 {n} 人，其中委托出席 {m} 人",
+        "attended_for": "{proxy} 代 {principal} 出席",
+        "done_proxy": "委托已记录。",
+        "done_revoke_proxy": "委托已撤销。",
     },
     "en": {
         "title": "Meetings",
@@ -176,6 +202,30 @@ WORDS: Words = {
         "done_minutes": "The minutes are saved.",
         "done_evidence": "The file is uploaded.",
         "item": "Item",
+        "proxies": "Attending by proxy",
+        "proxy_why": "If you cannot attend, appoint another member of the body to attend for you "
+        "and upload the scan of your signed proxy form (委托书). Once attendance is recorded, no "
+        "appointment can be made or revoked.",
+        "proxy_cap": "A proxy may attend for at most {cap} member(s).",
+        "appoint_proxy": "Appoint a proxy to attend",
+        "proxy_member": "Your proxy",
+        "proxy_form": "Scan of the signed proxy form",
+        "choose_member": "Choose",
+        "appoint_button": "Appoint",
+        "my_proxy": "{name} will attend for you.",
+        "revoke_proxy": "Revoke the appointment",
+        "revoke_for": "Revoke {name}'s appointment",
+        "paper_proxy": "Record a paper proxy form (clerk)",
+        "principal": "Member",
+        "paper_button": "Record the appointment",
+        "appointments": "Appointments",
+        "appointment": "{proxy} attends for {principal}",
+        "appointment_used": "counted at attendance",
+        "appointments_none": "No appointments",
+        "present_with_proxies": "{n} present, {m} of them by proxy",
+        "attended_for": "{proxy} attended for {principal}",
+        "done_proxy": "The appointment is recorded.",
+        "done_revoke_proxy": "The appointment is revoked.",
     },
 }
 
@@ -249,6 +299,8 @@ async def meeting_page(
     who = dict(roll) | {m.member_id: m.name for m in council.members}
     tz = council.timezone
     rule = record.rule
+    expected = [mid for mid, _ in roll if mid not in record.excused]
+    proxies = await asyncio.to_thread(_proxies, request, caller, record, expected, who)
     return form_page(
         request,
         "app/meeting.html",
@@ -274,4 +326,62 @@ async def meeting_page(
         minutes=[(when(at, tz), text) for at, text in record.minutes],
         may_run=allows(caller, Action.RUN_MEETING, code, body=record.body),
         may_excuse=allows(caller, Action.EXCUSE_MEMBER, code),
+        proxies=proxies,
     )
+
+
+def _proxies(
+    request: Request,
+    caller: Principal,
+    record: MeetingRecord,
+    roll: list[str],
+    who: dict[str, str],
+) -> dict[str, Any]:
+    """What the page shows of proxies for the meeting (委托出席): the appointments (the clerk
+    and auditors see all, others those they made or hold), the forms the policy would let the
+    caller use while attendance is not recorded and the procedure allows proxies, and after
+    attendance who attended for whom (blocking; ``roll``: the body's roll less those excused)."""
+    app, door, code, number = governance(request), door_of(request), caller.council, record.number
+    try:
+        allowed = door.meeting_proxies(code, number)
+    except GovflowError:  # the item's procedure is not loaded here: no forms, the record stays
+        allowed = Proxies()
+    everyone = allows(caller, Action.EXPORT, code)
+    live = app.meeting_appointments(code, number)
+    present = record.present
+    by_proxy = app.get_meeting(code, number).by_proxy if present is not None else {}
+    open_ = allowed.allowed and present is None
+    mine = live.get(caller.holder)
+    forms: set[str] = set()
+    if open_ and mine is None and caller.holder in roll and may_appoint_proxy(caller):
+        forms.add("appoint")
+    if open_ and mine is not None and not mine.used and may_appoint_proxy(caller):
+        forms.add("revoke")
+    if open_ and allows(caller, Action.APPOINT_PROXY, code):  # the clerk: a paper 委托书
+        forms.add("paper")
+    return {
+        "shown": allowed.allowed or bool(live) or bool(by_proxy),
+        "cap": allowed.cap,
+        "forms": forms,
+        "mine": who.get(mine.proxy, mine.proxy) if mine is not None else None,
+        "appointments": [
+            {
+                "principal": a.principal,
+                "principal_name": who.get(a.principal, a.principal),
+                "proxy_name": who.get(a.proxy, a.proxy),
+                "used": a.used,
+            }
+            for _, a in sorted(live.items())
+            if everyone or caller.holder in (a.principal, a.proxy)
+        ],
+        "candidates": [(mid, who.get(mid, mid)) for mid in roll if mid != caller.holder],
+        "roll": [(mid, who.get(mid, mid)) for mid in roll],
+        "attended": len(present or ()) + len(by_proxy),
+        "by_proxy": len(by_proxy),
+        "attended_for": [
+            (who.get(principal, principal), who.get(proxy, proxy))
+            for principal, proxy in sorted(by_proxy.items())
+        ]
+        if everyone
+        else [],
+    }

@@ -1,7 +1,10 @@
 """Meetings (``/app/meetings``): schedule one, give its notice, excuse members, take attendance
 by tapping names, record motions with their counts and the minutes, and upload the scanned
 sign-in sheet (kept by its sha256). The chair of the meeting's body or the clerk acts (the
-clerk alone excuses); every member reads the record. Each form is one command to the door.
+clerk alone excuses); every member reads the record. Before attendance, where the procedure of
+the meeting's item allows it, a member of the body appoints a proxy to attend for them on the
+scan of the signed 委托书 (委托出席), or revokes them; the clerk records a paper one. Each form
+is one command to the door.
 """
 
 from __future__ import annotations
@@ -170,6 +173,51 @@ async def minutes(request: Request, caller: AppCaller, form: Form, number: int) 
         )
 
     return await _act(request, caller, number, build, "minutes", form)
+
+
+@router.post("/{number}/proxy")
+async def proxy(request: Request, caller: AppCaller, form: Form, number: int) -> Response:
+    """Appoint a proxy to attend for a member (fields: proxy, proxy_form (the 委托书's scan),
+    principal (the clerk, recording a paper one; default: the caller)). The scan is kept by
+    its sha256 once the policy would let the caller appoint for the principal; the door
+    decides the rest (the procedure, the roll, the cap, attendance not yet taken)."""
+    again = again_with(meeting_page, request, caller, number, form=form)
+    principal = form.get("principal", "").strip() or None
+    try:
+        owner = (principal or caller.holder, None)
+        await door_of(request).may(caller, Action.APPOINT_PROXY, caller.council, owner=owner)
+        upload = (await request.form()).get("proxy_form")
+        content = await upload.read(MAX_SHEET + 1) if isinstance(upload, UploadFile) else b""
+        if not content:
+            raise InvalidInputError("upload the scan of the signed 委托书", field="proxy_form")
+        if len(content) > MAX_SHEET:
+            raise InvalidInputError("the file is too large", field="proxy_form")
+        digest = await keep_file(request, content)
+    except GovflowError as error:
+        return await again(*refusal(error, lang_of(request)))
+
+    def build() -> c.Command:
+        return c.AppointMeetingProxy(
+            council=caller.council,
+            number=number,
+            proxy=form.get("proxy", ""),
+            proxy_form_sha256=digest,
+            principal=principal,
+        )
+
+    return await _act(request, caller, number, build, "proxy", form)
+
+
+@router.post("/{number}/proxy/revoke")
+async def revoke_proxy(request: Request, caller: AppCaller, form: Form, number: int) -> Response:
+    """Revoke an appointment before attendance (field: principal, for the clerk; default:
+    the caller)."""
+
+    def build() -> c.Command:
+        principal = form.get("principal", "").strip() or None
+        return c.RevokeMeetingProxy(council=caller.council, number=number, principal=principal)
+
+    return await _act(request, caller, number, build, "revoke_proxy", form)
 
 
 def _file_name(given: str, upload: UploadFile) -> str:
