@@ -75,17 +75,22 @@ def test_a_rewritten_event_is_caught(sql_app: Governance, sql_store: Store, tmp_
     assert code == EXIT_AUDIT and "verify.root_mismatch" in err
 
 
+def edited(line: bytes) -> bytes:
+    """The export line with one byte of what its leaf is made of changed."""
+    record = orjson.loads(line)
+    if "stored" in record:  # encrypted: the ciphertext is what the leaf is made of
+        stored = record["stored"]
+        changed = stored[:10] + ("A" if stored[10] != "A" else "B") + stored[11:]
+        return line.replace(stored.encode(), changed.encode())
+    assert b'"timestamp":"20' in line
+    return line.replace(b'"timestamp":"20', b'"timestamp":"19', 1)
+
+
 def test_an_edited_export_line_is_caught(app: Governance, tmp_path: Path) -> None:
     """Changing one record's stored bytes in the export file breaks the root."""
     log, note = sealed(app, tmp_path)
     lines = log.read_bytes().splitlines(keepends=True)
-    record = orjson.loads(lines[4])
-    if "stored" in record:  # encrypted: the ciphertext is what the leaf is made of
-        stored = record["stored"]
-        edited = stored[:10] + ("A" if stored[10] != "A" else "B") + stored[11:]
-        lines[4] = lines[4].replace(stored.encode(), edited.encode())
-    else:
-        lines[4] = lines[4].replace(b'"actor":"clerk"', b'"actor":"clerq"')
+    lines[4] = edited(lines[4])
     log.write_bytes(b"".join(lines))
     code, _, err = run("verify", log, note, "--key", VKEY)
     assert code == EXIT_AUDIT and "verify.root_mismatch" in err
@@ -177,3 +182,46 @@ def test_the_operator_seals_now_and_the_note_verifies(tmp_path: Path) -> None:
     assert json.loads(again.stdout)["sealed"] == 0  # nothing new: nothing sealed twice
     code, out, _ = run("verify", log, note, "--key", VKEY)
     assert code == 0 and out.startswith("ok:")
+
+
+def test_a_record_and_two_checkpoints_check_with_served_proofs(
+    app: Governance, tmp_path: Path
+) -> None:
+    """With the proofs /v1/log serves, one record's line and a checkpoint suffice, and two
+    checkpoints suffice for their consistency: no whole export (a resident, a witness)."""
+    from fastapi.testclient import TestClient
+
+    from govflow.entrypoints.api import create_api
+
+    log, note = sealed(app, tmp_path, batch=20)
+    lines = log.read_bytes().splitlines(keepends=True)
+    record = tmp_path / "record.jsonl"
+    record.write_bytes(lines[30])  # record 31 (notification ids start at 1 on every store here)
+    nid = orjson.loads(lines[30])["notification_id"]
+    size = log_store_of(app).checkpoint().size  # type: ignore[union-attr]
+    with TestClient(create_api(app)) as client:
+        inclusion = client.get("/v1/log/proofs/inclusion", params={"id": nid}).json()
+        consistency = client.get("/v1/log/proofs/consistency", params={"from": 40, "to": size})
+    proof = tmp_path / "inclusion.json"
+    proof.write_text(json.dumps(inclusion))
+    code, out, err = run("verify-proof", note, proof, "--key", VKEY, "--record", record)
+    assert code == 0 and f"record {nid}" in out, err
+    record.write_bytes(edited(lines[30]))  # the record rewritten
+    code, _, err = run("verify-proof", note, proof, "--key", VKEY, "--record", record)
+    assert code == EXIT_AUDIT and "merkle.root_mismatch" in err
+    record.write_bytes(lines[31])  # another record with this proof
+    code, _, err = run("verify-proof", note, proof, "--key", VKEY, "--record", record)
+    assert code == EXIT_AUDIT and "verify.proof_mismatch" in err
+    (tmp_path / "consistency.json").write_text(consistency.text)
+    older = note_file(log_store_of(app).checkpoint(40), tmp_path / "older.txt")  # type: ignore[arg-type]
+    code, out, _ = run(
+        "verify-proof", note, tmp_path / "consistency.json", "--key", VKEY, "--old", older
+    )
+    assert code == 0 and "checkpoint 40 is a prefix" in out
+    other = note_file(log_store_of(app).checkpoint(20), tmp_path / "other.txt")  # type: ignore[arg-type]
+    code, _, err = run(
+        "verify-proof", note, tmp_path / "consistency.json", "--key", VKEY, "--old", other
+    )
+    assert code == EXIT_AUDIT and "verify.proof_mismatch" in err
+    code, _, err = run("verify-proof", note, record, "--key", VKEY)
+    assert code == EXIT_INVALID and "input.malformed" in err

@@ -33,7 +33,7 @@ from govflow.entrypoints.cli_issues import issue_app
 from govflow.entrypoints.cli_log import seal
 from govflow.entrypoints.cli_login import login, logout, whoami_command
 from govflow.entrypoints.cli_meetings import meeting_app, spending_app
-from govflow.entrypoints.cli_verify import verify
+from govflow.entrypoints.cli_verify import verify, verify_proof
 from govflow.entrypoints.console import (
     EXIT_AUDIT,
     EXIT_INVALID,
@@ -82,6 +82,7 @@ app.add_typer(list_app, name="list")
 app.command("demo")(demo)
 app.command("events")(events)
 app.command("verify")(verify)
+app.command("verify-proof")(verify_proof)
 DemoFlag = Annotated[
     bool, typer.Option("--demo", help="Demo mode: items' clocks may be fast-forwarded.")
 ]

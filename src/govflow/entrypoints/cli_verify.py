@@ -55,6 +55,26 @@ def _counter(enabled: bool) -> Iterator[Callable[[int], None]]:
         yield lambda n: bar.advance(task, n)
 
 
+@contextmanager
+def _verdict_errors(as_json: bool) -> Iterator[None]:
+    """A failed check as one line (or JSON) and its exit code: 3 when the log does not hold,
+    6 when what was given cannot be read."""
+    from govflow.transparency import TransparencyError
+
+    try:
+        yield
+    except OSError as error:
+        fail(f"{error.strerror or error}: {error.filename}", "io.error", EXIT_INVALID)
+    except (ValueError, UnicodeDecodeError) as error:  # a proof file that is not JSON
+        fail(f"unreadable input: {error}", "input.malformed", EXIT_INVALID)
+    except TransparencyError as error:
+        exit_with = EXIT_INVALID if error.code in _INPUT_CODES else EXIT_AUDIT
+        if as_json:
+            report(True, {"ok": False, **error.to_dict()}, "")
+            raise typer.Exit(exit_with) from None
+        fail(f"FAILED: {error.message}", error.code, exit_with)
+
+
 def _open(path: Path) -> IO[bytes]:
     return sys.stdin.buffer if str(path) == "-" else path.open("rb")
 
@@ -71,10 +91,10 @@ def verify(
     """Verify an export against a signed checkpoint: the signature (and witnesses'), every
     record's leaf and the root; optionally one record's inclusion and an older checkpoint's
     consistency. Exit 0 when it holds, 3 when the log does not match, 6 on unusable input."""
-    from govflow.transparency import TransparencyError, Verifier
+    from govflow.transparency import Verifier
     from govflow.transparency.export_verify import verify_export
 
-    try:
+    with _verdict_errors(as_json):
         log_keys = [Verifier.from_vkey(k) for k in key]
         witness_keys = [Verifier.from_vkey(k) for k in witness or []]
         note = checkpoint.read_bytes()
@@ -89,14 +109,6 @@ def verify(
                 older_note=older,
                 progress=advance,
             )
-    except OSError as error:
-        fail(f"{error.strerror or error}: {error.filename}", "io.error", EXIT_INVALID)
-    except TransparencyError as error:
-        if as_json:
-            report(True, {"ok": False, **error.to_dict()}, "")
-            raise typer.Exit(EXIT_INVALID if error.code in _INPUT_CODES else EXIT_AUDIT) from None
-        exit_with = EXIT_INVALID if error.code in _INPUT_CODES else EXIT_AUDIT
-        fail(f"FAILED: {error.message}", error.code, exit_with)
     c = verdict.checkpoint
     lines_out = [
         f"ok: {verdict.checked:,} records make the root of checkpoint {c.size} of {c.origin}, "
@@ -127,3 +139,67 @@ def verify(
         "consistent_with": verdict.older.size if verdict.older else None,
     }
     report(as_json, data, "\n".join(lines_out))
+
+
+ProofArg = Annotated[
+    Path, typer.Argument(help="A proof as the log serves it (/v1/log/proofs/..., JSON).")
+]
+RecordOption = Annotated[
+    Path | None,
+    typer.Option("--record", help="Inclusion: the record's line of an export (its own file)."),
+]
+OldOption = Annotated[
+    Path | None, typer.Option("--old", help="Consistency: the older checkpoint note.")
+]
+
+
+def verify_proof(
+    checkpoint: NoteArg,
+    proof: ProofArg,
+    key: KeyOption,
+    record: RecordOption = None,
+    old: OldOption = None,
+    witness: WitnessOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check one record (--record, with an inclusion proof) or an older checkpoint (--old,
+    with a consistency proof) against a signed checkpoint, with a proof the log served: no
+    export needed. Exit 0 when it holds, 3 when not, 6 on unusable input."""
+    import json
+
+    from govflow.transparency import Verifier
+    from govflow.transparency.export_verify import (
+        check_consistency_proof,
+        check_inclusion_proof,
+    )
+
+    with _verdict_errors(as_json):
+        log_keys = [Verifier.from_vkey(k) for k in key]
+        witness_keys = [Verifier.from_vkey(k) for k in witness or []]
+        served = json.loads(proof.read_bytes())
+        if not isinstance(served, dict) or ("leaf_index" in served) == ("old_size" in served):
+            fail("not a proof from /v1/log/proofs/...", "input.malformed", EXIT_INVALID)
+        if "leaf_index" in served:
+            if record is None:
+                fail("an inclusion proof needs --record", "input.malformed", EXIT_INVALID)
+            line = next((x for x in record.read_bytes().splitlines() if x.strip()), b"")
+            found = check_inclusion_proof(
+                line, checkpoint.read_bytes(), served, log_keys, witness_keys
+            )
+            report(
+                as_json,
+                {"ok": True, "inclusion": found.__dict__},
+                f"ok: record {found.notification_id} ({found.topic}) is leaf "
+                f"{found.leaf_index} of checkpoint {served['tree_size']}, signed",
+            )
+            return
+        if old is None:
+            fail("a consistency proof needs --old", "input.malformed", EXIT_INVALID)
+        older, newer = check_consistency_proof(
+            old.read_bytes(), checkpoint.read_bytes(), served, log_keys
+        )
+        report(
+            as_json,
+            {"ok": True, "old_size": older.size, "new_size": newer.size},
+            f"ok: checkpoint {older.size} is a prefix of checkpoint {newer.size}: consistent",
+        )

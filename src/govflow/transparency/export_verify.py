@@ -5,19 +5,29 @@ recomputes every leaf from the export (:mod:`govflow.transparency.records`), fol
 the tree and compares the root at the checkpoint's size; optionally it proves one record's
 inclusion, and recomputes an older checkpoint's root from the same records (the older log is
 then a prefix of the newer: consistency). Records beyond the checkpoint are counted, not
-checked. Every failure is a ``TransparencyError`` with a stable code.
+checked. ``check_inclusion_proof`` and ``check_consistency_proof`` check one record, or two
+checkpoints, with the proofs the log serves instead of a whole export. Every failure is a
+``TransparencyError`` with a stable code.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from govflow.transparency.checkpoint import Checkpoint, open_checkpoint
 from govflow.transparency.errors import TransparencyError
-from govflow.transparency.merkle import Frontier, MerkleTree, verify_inclusion
+from govflow.transparency.merkle import (
+    Frontier,
+    MerkleTree,
+    verify_consistency,
+    verify_inclusion,
+)
 from govflow.transparency.note import Verifier
-from govflow.transparency.records import ExportedRecord, read_export
+from govflow.transparency.records import ExportedRecord, read_export, read_line
 
 PROGRESS_EVERY = 10_000
 
@@ -182,3 +192,87 @@ def _prove(
     proof = tree.inclusion_proof(index)
     verify_inclusion(record.leaf, index, checkpoint.size, proof, checkpoint.root)
     return Inclusion(record.notification_id, index, record.topic, len(proof))
+
+
+class ProofMismatchError(VerificationError):
+    """A proof (as served by /v1/log/proofs/...) that does not fit the record or the
+    checkpoints it is checked with."""
+
+    code = "verify.proof_mismatch"
+
+
+def _hashes(values: Any) -> list[bytes]:
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ProofMismatchError("the proof's hashes are not a list of base64 strings")
+    try:
+        return [base64.b64decode(v, validate=True) for v in values]
+    except (binascii.Error, ValueError) as error:
+        raise ProofMismatchError("a hash of the proof is not base64") from error
+
+
+def check_inclusion_proof(
+    record_line: bytes,
+    note: str | bytes,
+    proof: dict[str, Any],
+    log_keys: Sequence[Verifier],
+    witness_keys: Sequence[Verifier] = (),
+) -> Inclusion:
+    """Check one record (its export line) against a signed checkpoint with the inclusion
+    proof the log served for it (``GET /v1/log/proofs/inclusion``): no whole export needed.
+
+    Raises:
+        TransparencyError: a bad note, a proof of another record or checkpoint
+            (``verify.proof_mismatch``), or a proof that does not reach the signed root.
+    """
+    checkpoint, _ = open_signed(note, log_keys, witness_keys)
+    record = read_line(record_line, 1)
+    if proof.get("notification_id") != record.notification_id:
+        raise ProofMismatchError(
+            "the proof is for another record",
+            record=record.notification_id,
+            proof=proof.get("notification_id"),
+        )
+    if proof.get("tree_size") != checkpoint.size:
+        raise ProofMismatchError(
+            "the proof is for another checkpoint",
+            checkpoint=checkpoint.size,
+            proof=proof.get("tree_size"),
+        )
+    index = proof.get("leaf_index")
+    if not isinstance(index, int):
+        raise ProofMismatchError("the proof has no leaf index")
+    hashes = _hashes(proof.get("proof"))
+    verify_inclusion(record.leaf, index, checkpoint.size, hashes, checkpoint.root)
+    return Inclusion(record.notification_id, index, record.topic, len(hashes))
+
+
+def check_consistency_proof(
+    old_note: str | bytes,
+    new_note: str | bytes,
+    proof: dict[str, Any],
+    log_keys: Sequence[Verifier],
+) -> tuple[Checkpoint, Checkpoint]:
+    """Check that a newer signed checkpoint extends an older one with the consistency proof
+    the log served (``GET /v1/log/proofs/consistency``): what a witness checks before it
+    co-signs, no export needed.
+
+    Raises:
+        TransparencyError: a bad note, a proof of other sizes (``verify.proof_mismatch``),
+            checkpoints of two logs or the wrong way round, or a proof that fails.
+    """
+    old, _ = open_signed(old_note, log_keys)
+    new, _ = open_signed(new_note, log_keys)
+    if old.origin != new.origin or not 0 < old.size <= new.size:
+        raise CheckpointOrderError(
+            "the older checkpoint is not an earlier state of the same log",
+            older=old.size,
+            newer=new.size,
+        )
+    if (proof.get("old_size"), proof.get("new_size")) != (old.size, new.size):
+        raise ProofMismatchError(
+            "the proof is for other checkpoints",
+            proof=[proof.get("old_size"), proof.get("new_size")],
+            checkpoints=[old.size, new.size],
+        )
+    verify_consistency(old.size, new.size, old.root, new.root, _hashes(proof.get("proof")))
+    return old, new
