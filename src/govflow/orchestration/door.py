@@ -10,45 +10,35 @@ validators ask the same policy). A refused command records nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import structlog
 from temporalio.service import RPCError
 
 from govflow.application import Governance
 from govflow.application import commands as c
 from govflow.application.consultation import (
-    record_signed_reply,
     refuse_if_barred,
     takes_signed_replies,
 )
-from govflow.application.invitations import NewInvitation
-from govflow.application.notifications import ContactView
 from govflow.application.procedures import ProcedureLibrary
-from govflow.application.views import BallotReceipt, IssueView, SpendingView
+from govflow.application.views import BallotReceipt, IssueView
 from govflow.application.voting import Cast
-from govflow.domain.access import token_uuid
 from govflow.domain.consultation import SignatureRequiredError
 from govflow.domain.errors import (
     DemoOnlyError,
     GovflowError,
     InvalidInputError,
-    NotFoundError,
     WorkflowUnavailableError,
 )
-from govflow.domain.ids import issue_id
-from govflow.domain.issue import IssueProposed
-from govflow.domain.paper import PaperEntry
 from govflow.domain.policy import Action, Principal, authorize
-from govflow.domain.procedure import Paper, Procedure, Proxies, Stage, StageKind
 from govflow.orchestration.client import IssueClient
+from govflow.orchestration.door_assemblies import AssemblyActs
+from govflow.orchestration.door_base import Handler
+from govflow.orchestration.door_records import RecordActs
 
-Handler = Callable[[Any, Principal], Awaitable[Any]]
-logger = structlog.get_logger("govflow.door")
 
-
-class CommandDoor:
+class CommandDoor(AssemblyActs, RecordActs):
     """Every command's handler, over one Governance, its procedures and (for items) the
     workflow client. ``demo`` allows fast-forwarding items' clocks."""
 
@@ -117,25 +107,6 @@ class CommandDoor:
         if handler is None:
             raise InvalidInputError(f"no handler for {type(command).__name__}")
         return await handler(command, who)
-
-    # -- shared --------------------------------------------------------------------------------
-
-    def _workflows(self) -> IssueClient:
-        if self.issues is None:
-            raise WorkflowUnavailableError("no workflow service is connected")
-        return self.issues
-
-    async def may(self, who: Principal, action: Action, council: str, **facts: Any) -> str:
-        """Ask the policy (with the record's facts) before work the caller wants to stream."""
-        return authorize(who, action, council, **facts)
-
-    async def meeting_body(self, council: str, number: int) -> str:
-        meeting = await asyncio.to_thread(self.app.meeting, council, number)
-        return meeting.body.value
-
-    async def _run_meeting(self, who: Principal, council: str, number: int) -> str:
-        body = await self.meeting_body(council, number)
-        return authorize(who, Action.RUN_MEETING, council, body=body)
 
     # -- items ---------------------------------------------------------------------------------
 
@@ -256,185 +227,6 @@ class CommandDoor:
             outcomes[i] = outcome
         return [outcome for outcome in outcomes if outcome is not None]
 
-    async def _reply_to_consultation(
-        self, cmd: c.ReplyToConsultation, who: Principal
-    ) -> BallotReceipt:
-        """A signed reply: the voter's own (as a ballot), or a paper one the clerk enters."""
-        by_clerk = cmd.voter is not None and cmd.voter != who.holder
-        action = Action.ENTER_SIGNED_REPLY if by_clerk else Action.CAST_BALLOT
-        actor = authorize(who, action, cmd.council)
-        voter = cmd.voter if cmd.voter is not None and by_clerk else who.holder
-        enrolment = None if by_clerk else who.enrolment
-
-        def record() -> BallotReceipt:
-            if not takes_signed_replies(self.app, self.procedures, cmd.council, cmd.number):
-                raise InvalidInputError(
-                    f"item {cmd.number}'s vote is not a written consultation: cast a ballot",
-                    number=cmd.number,
-                )
-            return record_signed_reply(
-                self.app, cmd.council, cmd.number, voter, cmd.choice, cmd.signature_sha256,
-                entered_by="clerk" if by_clerk else "voter", actor=actor, enrolment=enrolment,
-            )  # fmt: skip
-
-        receipt = await asyncio.to_thread(record)
-        return await self.counted(cmd, receipt)
-
-    async def counted(
-        self, cmd: c.CastBallot | c.ReplyToConsultation, receipt: BallotReceipt
-    ) -> BallotReceipt:
-        """Tell the workflow once the whole roll has voted (never once per ballot). The ballot
-        is recorded whatever happens here: if the workflow cannot be told, the vote closes at
-        its deadline instead of at once."""
-        if receipt.all_voted:
-            await self.tell_all_voted(cmd.council, cmd.number, receipt.ballot_key)
-        return receipt
-
-    async def tell_all_voted(self, council: str, number: int, ballot_key: str) -> None:
-        try:
-            await self._workflows().all_voted(council, number, ballot_key)
-        except GovflowError as unheard:
-            logger.warning(
-                "all_voted_not_delivered", council=council, issue=number, code=unheard.code
-            )
-
-    # -- proxies (委托) ---------------------------------------------------------------------------
-
-    def ballot_stage(
-        self, council: str, number: int, stage: str | None
-    ) -> tuple[Procedure, Stage, bool]:
-        """The item's vote stage by ballots (``stage``, or its first), its procedure, and
-        whether that is still the procedure the item began with (blocking)."""
-        if self.procedures is None:
-            raise WorkflowUnavailableError("no procedure library is loaded")
-        proposed = next(self.app.domain_events(issue_id(council, number)), None)
-        if not isinstance(proposed, IssueProposed):
-            raise NotFoundError(f"issue {council}/{number} not found")
-        procedure = self.procedures.get(proposed.procedure_name, proposed.procedure_version)
-        votes = [s for s in procedure.stages if s.kind is StageKind.VOTE and s.vote_by == "ballots"]
-        found = next((s for s in votes if stage in (None, s.id)), None)
-        if found is None:
-            raise InvalidInputError(
-                f"item {number} has no vote by ballots {stage or ''}".strip(), stage=stage
-            )
-        return procedure, found, procedure.matches(proposed.procedure_hash)
-
-    def proxy_stage(self, council: str, number: int, stage: str | None) -> tuple[str, Proxies]:
-        """The vote stage and what its procedure, as the item began with it, says of proxies
-        (none, if the library's copy changed since)."""
-        _, found, same = self.ballot_stage(council, number, stage)
-        return found.id, found.proxies if same else Proxies()
-
-    async def _appoint_proxy(self, cmd: c.AppointProxy, who: Principal) -> str:
-        principal = cmd.principal or who.holder
-        actor = authorize(who, Action.APPOINT_PROXY, cmd.council, owner=(principal, None))
-
-        def appoint() -> str:
-            stage, proxies = self.proxy_stage(cmd.council, cmd.number, cmd.stage)
-            appointment = self.app.appoint_proxy(
-                cmd.council, cmd.number, stage, principal, cmd.proxy, cmd.proxy_form_sha256,
-                proxies=proxies, actor=actor,
-            )  # fmt: skip
-            return str(appointment)
-
-        return await asyncio.to_thread(appoint)
-
-    async def _revoke_proxy(self, cmd: c.RevokeProxy, who: Principal) -> bool:
-        principal = cmd.principal or who.holder
-        actor = authorize(who, Action.APPOINT_PROXY, cmd.council, owner=(principal, None))
-
-        def revoke() -> bool:
-            stage, _ = self.proxy_stage(cmd.council, cmd.number, cmd.stage)
-            self.app.revoke_proxy(
-                cmd.council, cmd.number, stage, principal, reason=cmd.reason, actor=actor
-            )
-            return True
-
-        return await asyncio.to_thread(revoke)
-
-    def meeting_proxies(self, council: str, number: int) -> Proxies:
-        """What the procedure of meeting ``number``'s item, as the item began with it, says of
-        proxies at its vote by meeting (none for a meeting of no item, or a changed
-        procedure): the first such stage that allows them (blocking)."""
-        meeting = self.app.meeting(council, number)
-        if meeting.issue_id is None or self.procedures is None:
-            return Proxies()
-        proposed = next(self.app.domain_events(meeting.issue_id), None)
-        if not isinstance(proposed, IssueProposed):
-            return Proxies()
-        procedure = self.procedures.get(proposed.procedure_name, proposed.procedure_version)
-        if not procedure.matches(proposed.procedure_hash):
-            return Proxies()
-        at_meeting = [
-            s.proxies
-            for s in procedure.stages
-            if s.kind is StageKind.VOTE and s.vote_by == "meeting" and s.proxies.allowed
-        ]
-        return at_meeting[0] if at_meeting else Proxies()
-
-    async def _appoint_meeting_proxy(self, cmd: c.AppointMeetingProxy, who: Principal) -> str:
-        principal = cmd.principal or who.holder
-        actor = authorize(who, Action.APPOINT_PROXY, cmd.council, owner=(principal, None))
-
-        def appoint() -> str:
-            proxies = self.meeting_proxies(cmd.council, cmd.number)
-            appointment = self.app.appoint_meeting_proxy(
-                cmd.council, cmd.number, principal, cmd.proxy, cmd.proxy_form_sha256,
-                proxies=proxies, actor=actor,
-            )  # fmt: skip
-            return str(appointment)
-
-        return await asyncio.to_thread(appoint)
-
-    async def _revoke_meeting_proxy(self, cmd: c.RevokeMeetingProxy, who: Principal) -> bool:
-        principal = cmd.principal or who.holder
-        actor = authorize(who, Action.APPOINT_PROXY, cmd.council, owner=(principal, None))
-        await asyncio.to_thread(
-            lambda: self.app.revoke_meeting_proxy(
-                cmd.council, cmd.number, principal, reason=cmd.reason, actor=actor
-            )
-        )
-        return True
-
-    # -- paper ballots (纸质选票) ----------------------------------------------------------------
-
-    def paper_stage(
-        self, council: str, number: int, stage: str | None
-    ) -> tuple[str, Paper, str | None]:
-        """The vote stage, what its procedure, as the item began with it, says of paper
-        ballots, and the stage's body (blocking)."""
-        procedure, found, same = self.ballot_stage(council, number, stage)
-        body = procedure.acting_body(found)
-        return found.id, found.paper if same else Paper(), body.value if body else None
-
-    async def _enter_paper_ballots(self, cmd: c.EnterPaperBallots, who: Principal) -> int:
-        stage, paper, body = await asyncio.to_thread(
-            self.paper_stage, cmd.council, cmd.number, cmd.stage
-        )
-        actor = authorize(who, Action.ENTER_PAPER_BALLOTS, cmd.council, body=body)
-        entries = [
-            PaperEntry(voter=b.voter, choice=b.choice.value, scan_sha256=b.scan_sha256)
-            for b in cmd.ballots
-        ]
-        return await asyncio.to_thread(
-            self.app.enter_paper_ballots,
-            cmd.council, cmd.number, stage, entries, paper=paper, actor=actor,
-        )  # fmt: skip
-
-    async def _confirm_paper_ballots(self, cmd: c.ConfirmPaperBallots, who: Principal) -> int:
-        """Confirm a batch; if its ballots complete the roll, tell the workflow (as the last
-        online ballot would)."""
-        actor = authorize(who, Action.CONFIRM_PAPER_BALLOTS, cmd.council)
-
-        def confirm() -> tuple[int, str | None]:
-            count = self.app.confirm_paper_ballots(cmd.council, cmd.number, cmd.batch, actor=actor)
-            return count, self.app.whole_roll_voted(cmd.council, cmd.number)
-
-        count, completed = await asyncio.to_thread(confirm)
-        if completed is not None:
-            await self.tell_all_voted(cmd.council, cmd.number, completed)
-        return count
-
     async def _rate(self, cmd: c.RateIssue, who: Principal) -> str:
         rater = authorize(who, Action.RATE, cmd.council)
         rating = await asyncio.to_thread(
@@ -510,15 +302,6 @@ class CommandDoor:
             cmd.council, cmd.number, who, cmd.actual_cost
         )
 
-    async def _extend_consultation(self, cmd: c.ExtendConsultation, who: Principal) -> str:
-        """Extend the open written consultation (the chair of its body, or the clerk); the
-        new deadline. The workflow asks the policy and the procedure's cap again."""
-        workflows = self._workflows()
-        status = await workflows.status(cmd.council, cmd.number)
-        authorize(who, Action.EXTEND_CONSULTATION, cmd.council, body=status.body)
-        due = await workflows.extend_consultation(cmd.council, cmd.number, who, cmd.days)
-        return due.isoformat()
-
     async def _withdraw(self, cmd: c.Withdraw, who: Principal) -> str:
         await (await self._chair(cmd, who)).withdraw(cmd.council, cmd.number, who, cmd.reason)
         return "withdrawn"
@@ -530,282 +313,3 @@ class CommandDoor:
             raise DemoOnlyError("fast-forwarding is for a server started with --demo only")
         await asyncio.to_thread(self.app.issue, cmd.council, cmd.number)
         return await self._workflows().advance(cmd.council, cmd.number, cmd.days)
-
-    # -- meetings ------------------------------------------------------------------------------
-
-    async def _schedule(self, cmd: c.ScheduleMeeting, who: Principal) -> int:
-        actor = authorize(who, Action.RUN_MEETING, cmd.council, body=cmd.body.value)
-        if self.procedures is None:
-            raise WorkflowUnavailableError("no procedure library is loaded")
-        rules = self.procedures.get(cmd.rule_of).rules
-        if cmd.rule not in rules:
-            raise InvalidInputError(f"{cmd.rule_of} has no rule {cmd.rule!r}")
-        if cmd.issue_number is not None:
-            await asyncio.to_thread(self.app.issue, cmd.council, cmd.issue_number)
-        await asyncio.to_thread(
-            lambda: self.app.schedule_meeting(
-                cmd.council,
-                cmd.number,
-                cmd.body,
-                cmd.kind,
-                cmd.title,
-                scheduled_for=cmd.scheduled_for,
-                notice_days_required=cmd.notice_days_required,
-                rule=rules[cmd.rule],
-                actor=actor,
-                issue_id=issue_id(cmd.council, cmd.issue_number) if cmd.issue_number else None,
-            )
-        )
-        return cmd.number
-
-    async def _meeting_notice(self, cmd: c.GiveMeetingNotice, who: Principal) -> bool:
-        actor = await self._run_meeting(who, cmd.council, cmd.number)
-        return await asyncio.to_thread(
-            lambda: self.app.issue_meeting_notice(cmd.council, cmd.number, actor=actor)
-        )
-
-    async def _excuse(self, cmd: c.ExcuseMember, who: Principal) -> str:
-        """The clerk, keeper of the roll, excuses a member before the meeting: the chair
-        who would gain from a smaller quorum base may not."""
-        actor = authorize(who, Action.EXCUSE_MEMBER, cmd.council)
-        await asyncio.to_thread(
-            lambda: self.app.excuse_member(
-                cmd.council, cmd.number, cmd.member_id, cmd.reason, actor=actor
-            )
-        )
-        return cmd.member_id
-
-    async def _attendance(self, cmd: c.RecordAttendance, who: Principal) -> bool:
-        actor = await self._run_meeting(who, cmd.council, cmd.number)
-        return await asyncio.to_thread(
-            lambda: self.app.record_attendance(
-                cmd.council, cmd.number, list(cmd.present), actor=actor
-            )
-        )
-
-    async def _motion(self, cmd: c.RecordMotion, who: Principal) -> tuple[int, bool]:
-        actor = await self._run_meeting(who, cmd.council, cmd.number)
-
-        def record() -> tuple[int, bool]:
-            no = self.app.record_motion(
-                cmd.council,
-                cmd.number,
-                cmd.text,
-                yes=cmd.yes,
-                no=cmd.no,
-                abstain=cmd.abstain,
-                actor=actor,
-            )
-            return no, self.app.meeting(cmd.council, cmd.number).motion_passed(no)
-
-        return await asyncio.to_thread(record)
-
-    async def _minutes(self, cmd: c.RecordMinutes, who: Principal) -> bool:
-        actor = await self._run_meeting(who, cmd.council, cmd.number)
-        await asyncio.to_thread(
-            lambda: self.app.record_minutes(cmd.council, cmd.number, cmd.text, actor=actor)
-        )
-        return True
-
-    async def _evidence(self, cmd: c.AttachEvidence, who: Principal) -> str:
-        actor = await self._run_meeting(who, cmd.council, cmd.number)
-        return await asyncio.to_thread(
-            lambda: self.app.attach_evidence(
-                cmd.council, cmd.number, cmd.name, cmd.content, actor=actor
-            )
-        )
-
-    # -- spending ------------------------------------------------------------------------------
-
-    async def _request_spending(self, cmd: c.RequestSpending, who: Principal) -> SpendingView:
-        actor = authorize(who, Action.REQUEST_SPENDING, cmd.council)
-
-        def request() -> SpendingView:
-            if cmd.issue_number is not None:
-                self.app.issue(cmd.council, cmd.issue_number)
-            self.app.request_spending(
-                cmd.council,
-                cmd.number,
-                cmd.amount,
-                purpose=cmd.purpose,
-                payee=cmd.payee,
-                budget_line=cmd.budget_line,
-                actor=actor,
-                issue_id=issue_id(cmd.council, cmd.issue_number) if cmd.issue_number else None,
-            )
-            return self.app.get_spending(cmd.council, cmd.number)
-
-        return await asyncio.to_thread(request)
-
-    async def _request_disbursement(self, cmd: c.RequestDisbursement, who: Principal) -> int:
-        """One officer asks; nothing moves until another officer approves."""
-        actor = authorize(who, Action.REQUEST_DISBURSEMENT, cmd.council)
-        return await asyncio.to_thread(
-            lambda: self.app.request_disbursement(
-                cmd.council, cmd.number, cmd.amount, reference=cmd.reference, actor=actor
-            )
-        )
-
-    async def _approve_disbursement(
-        self, cmd: c.ApproveDisbursement, who: Principal
-    ) -> SpendingView:
-        """A different officer approves with their own credentials: the money moves."""
-        actor = authorize(who, Action.APPROVE_DISBURSEMENT, cmd.council)
-
-        def approve() -> SpendingView:
-            self.app.approve_disbursement(cmd.council, cmd.number, cmd.disbursement_no, actor=actor)
-            return self.app.get_spending(cmd.council, cmd.number)
-
-        return await asyncio.to_thread(approve)
-
-    # -- the roll and access -------------------------------------------------------------------
-
-    async def _enroll(self, cmd: c.EnrollMember, who: Principal) -> str:
-        actor = authorize(who, Action.KEEP_ROLL, cmd.council)
-        await asyncio.to_thread(
-            lambda: self.app.enroll_member(
-                cmd.council,
-                cmd.member_id,
-                cmd.name,
-                actor=actor,
-                roles=cmd.roles,
-                bodies=cmd.bodies,
-                chairs=cmd.chairs,
-            )
-        )
-        return cmd.member_id
-
-    async def _change_member(self, cmd: c.ChangeMember, who: Principal) -> str:
-        actor = authorize(who, Action.KEEP_ROLL, cmd.council)
-        await asyncio.to_thread(
-            lambda: self.app.change_member(
-                cmd.council,
-                cmd.member_id,
-                actor=actor,
-                roles=cmd.roles,
-                bodies=cmd.bodies,
-                chairs=cmd.chairs,
-            )
-        )
-        return cmd.member_id
-
-    async def _remove(self, cmd: c.RemoveMember, who: Principal) -> str:
-        actor = authorize(who, Action.KEEP_ROLL, cmd.council)
-        await asyncio.to_thread(
-            lambda: self.app.remove_member(cmd.council, cmd.member_id, actor=actor)
-        )
-        return cmd.member_id
-
-    async def _household(self, cmd: c.RegisterHousehold, who: Principal) -> str:
-        actor = authorize(who, Action.KEEP_ROLL, cmd.council)
-        await asyncio.to_thread(
-            lambda: self.app.register_household(
-                cmd.council,
-                cmd.unit,
-                cmd.exclusive_area,
-                cmd.owner_id,
-                actor=actor,
-                bodies=cmd.bodies,
-                co_owners=cmd.co_owners,
-            )
-        )
-        return cmd.unit
-
-    async def _change_household(self, cmd: c.ChangeHousehold, who: Principal) -> str:
-        actor = authorize(who, Action.KEEP_ROLL, cmd.council)
-        await asyncio.to_thread(
-            lambda: self.app.change_household(
-                cmd.council, cmd.unit, cmd.owner_id, actor=actor, co_owners=cmd.co_owners
-            )
-        )
-        return cmd.unit
-
-    async def _threshold(self, cmd: c.ChangeThreshold, who: Principal) -> str:
-        actor = authorize(who, Action.KEEP_ROLL, cmd.council)
-
-        def change() -> str:
-            self.app.change_spending_threshold(cmd.council, cmd.spending_threshold, actor=actor)
-            return str(self.app.council(cmd.council).spending_threshold)
-
-        return await asyncio.to_thread(change)
-
-    async def _issue_token(self, cmd: c.IssueToken, who: Principal) -> str:
-        return await asyncio.to_thread(
-            lambda: self.app.issue_token_as(
-                who, cmd.council, cmd.holder, kind=cmd.kind, scopes=cmd.scopes
-            )
-        )
-
-    async def _set_contact(self, cmd: c.SetContact, who: Principal) -> ContactView:
-        """Set a member's contact: the member themself (as enrolled now) or the clerk."""
-        council = await asyncio.to_thread(self.app.council_to_read, cmd.council)
-        member = council.members.get(cmd.member_id)
-        owner = (cmd.member_id, member.enrolment if member else None)
-        actor = authorize(who, Action.SET_CONTACT, cmd.council, owner=owner)
-        return await asyncio.to_thread(
-            lambda: self.app.set_contact(
-                cmd.council,
-                cmd.member_id,
-                email=cmd.email,
-                gateway=cmd.gateway,
-                follows=cmd.follows,
-                actor=actor,
-            )
-        )
-
-    async def _revoke_token(self, cmd: c.RevokeToken, who: Principal) -> bool:
-        await asyncio.to_thread(
-            lambda: self.app.revoke_token_as(who, cmd.council, cmd.token_id, cmd.reason)
-        )
-        return True
-
-    # -- signing in to the app -----------------------------------------------------------------
-
-    async def _invite(self, cmd: c.InviteMembers, who: Principal) -> list[NewInvitation]:
-        actor = authorize(who, Action.INVITE, cmd.council)
-        return await asyncio.to_thread(
-            lambda: self.app.invite_members(
-                cmd.council, cmd.member_ids, uninvited=cmd.uninvited, days=cmd.days, actor=actor
-            )
-        )
-
-    async def _revoke_invitation(self, cmd: c.RevokeInvitation, who: Principal) -> bool:
-        actor = authorize(who, Action.INVITE, cmd.council)
-        await asyncio.to_thread(
-            lambda: self.app.revoke_invitation(
-                cmd.council, cmd.invitation_id, cmd.reason, actor=actor
-            )
-        )
-        return True
-
-    async def _end_session(self, cmd: c.EndSession, who: Principal) -> bool:
-        """The member ends their own session, the clerk anyone's of the council."""
-        authorize(who, Action.READ, cmd.council)  # nothing is looked up for another council
-        owner = await asyncio.to_thread(self.app.session_owner, cmd.council, cmd.session_id)
-        actor = authorize(who, Action.END_SESSION, cmd.council, owner=owner)
-        await asyncio.to_thread(
-            lambda: self.app.end_session(cmd.session_id, cmd.reason, actor=actor)
-        )
-        return True
-
-    async def redeem(self, cmd: c.RedeemInvitation) -> str:
-        """Open a session with a sign-in link (public: the link's secret is the credential)
-        and end the session the browser held, if any (rotation on sign-in). The new
-        session's token, once."""
-        token = await asyncio.to_thread(self.app.redeem_invitation, cmd.invitation)
-        if cmd.replaces and cmd.replaces != token:
-            try:
-                old = await asyncio.to_thread(self.app.authenticate, cmd.replaces)
-            except GovflowError:
-                return token  # not a working session: nothing to end
-            if old.is_person and old.token_id is not None:
-                ending = c.EndSession(
-                    council=old.council,
-                    session_id=token_uuid(old.token_id),
-                    reason="replaced by a new sign-in",
-                )
-                try:
-                    await self._end_session(ending, old)
-                except GovflowError as kept:  # the new session stands all the same
-                    logger.warning("session_not_rotated", council=old.council, code=kept.code)
-        return token
