@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from pydantic import SecretStr
 
 from govflow.application import Governance
@@ -18,6 +19,11 @@ from govflow.bootstrap import cipher_env
 PG = {"host": "127.0.0.1", "port": "5432", "user": "postgres"}
 TEST_CIPHER_KEY = "q3ZbG2f6cJx0hT4V1m8yWkR5nE7pA9sD3uLzQ2wXy0c="  # AES-256, tests only
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# No timed assertions in tests: these machines are shared and noisy, and hypothesis's default
+# 200 ms deadline per example failed a request that took 365 ms once under load.
+settings.register_profile("govflow", deadline=None)
+settings.load_profile("govflow")
 
 
 def postgres_available() -> bool:
