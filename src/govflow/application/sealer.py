@@ -12,6 +12,7 @@ it again on the next run; a second sealer racing it writes nothing. Proofs
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -37,18 +38,21 @@ if TYPE_CHECKING:
 BATCH = 10_000
 Progress = Callable[[int], None]
 _stores: WeakKeyDictionary[GovernanceCore, LogStore] = WeakKeyDictionary()
+_stores_lock = threading.Lock()
 
 
 def log_store_of(app: GovernanceCore) -> LogStore:
-    """The log's tables beside ``app``'s events (one store per application)."""
-    store = _stores.get(app)
-    if store is None:
+    """The log's tables beside ``app``'s events (one store per application: an in-memory
+    one must be shared by the sealer and the proof reads)."""
+    with _stores_lock:
+        store = _stores.get(app)
+        if store is None:
 
-        def memory() -> LogStore:
-            return InMemoryLogStore()
+            def memory() -> LogStore:
+                return InMemoryLogStore()
 
-        store = _stores[app] = app.side_store(sqlite_log_store, postgres_log_store, memory)
-    return store
+            store = _stores[app] = app.side_store(sqlite_log_store, postgres_log_store, memory)
+        return store
 
 
 def peak_nodes(size: int) -> list[Node]:
