@@ -132,7 +132,7 @@ def test_proxies_need_a_procedure_that_allows_them_and_the_right_people(
     no_item = refused(door, "o3", appoint("o2", meeting=2))
     assert "does not allow proxies" in no_item.message
     assert refused(door, "o3", appoint("o3")).code == "rule.violation"  # oneself
-    assert refused(door, "o3", appoint("p1")).code == "ballot.not_on_roll"  # not an owner
+    assert refused(door, "o3", appoint("p1")).code == "meeting.not_on_roll"  # not an owner
     assert refused(door, "o2", appoint("o1", principal="o3")).code == "auth.forbidden"
     run(door, "k1", appoint("o1", principal="o3"))  # the clerk records a paper 委托书
     assert door.app.meeting_appointments(COUNCIL, 1)["o3"].proxy == "o1"

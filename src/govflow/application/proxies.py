@@ -25,6 +25,7 @@ from govflow.domain.errors import (
     ConcurrentChangeError,
     MeetingStateError,
     NotFoundError,
+    NotOnMeetingRollError,
     NotOnRollError,
     RuleViolationError,
 )
@@ -138,8 +139,8 @@ class ProxyCases(GovernanceCore):
         for member in (principal, proxy):
             council.member(member)
             if member not in roll:
-                raise NotOnRollError(
-                    f"{member} is not on the roll of {meeting.body.value}", voter=member
+                raise NotOnMeetingRollError(
+                    f"{member} is not on the roll of {meeting.body.value}", member=member
                 )
         if principal in meeting.excused:
             raise RuleViolationError(f"{principal} was excused", principal=principal)

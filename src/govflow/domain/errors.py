@@ -140,6 +140,12 @@ class MeetingStateError(RuleViolationError):
     code = "meeting.invalid_state"
 
 
+class NotOnMeetingRollError(RuleViolationError):
+    """A proxy for a meeting (委托出席) is another member of the meeting's body."""
+
+    code = "meeting.not_on_roll"
+
+
 class ReviewRequiredError(RuleViolationError):
     code = "spending.review_required"
 

@@ -100,6 +100,10 @@ PROBLEMS: dict[str, tuple[str, str]] = {
         "Signing in with the city's identity provider did not complete: try again, or use "
         "your clerk's sign-in link.",
     ),
+    "meeting.not_on_roll": (
+        "委托出席的双方都须是本次会议所属组织的成员。",
+        "Both the member and their proxy must be members of the meeting's body.",
+    ),
     "oidc.not_on_roll": (
         "统一身份认证确认了您的身份，但您不在所选社区的名册上。请选择正确的社区，或向书记员核实。",
         "The identity provider knows you, but you are not on the chosen council's roll: "
