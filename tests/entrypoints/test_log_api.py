@@ -111,3 +111,31 @@ def test_the_running_stack_seals_as_records_land(app: Governance) -> None:
     assert [c.size for c in log_store_of(app).checkpoints()][
         -1
     ] == app.recorder.max_notification_id()
+
+
+def test_workers_racing_to_seal_log_no_error(
+    app: Governance, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two workers' pollers on one store: the one refused (another sealed first) logs no error,
+    and the tree is whole."""
+    import asyncio
+
+    from govflow.entrypoints.runtime import seal_log
+
+    play(app)
+    total = app.recorder.max_notification_id()
+
+    async def race() -> None:
+        pollers = [
+            asyncio.create_task(seal_log(Sealer.of(app, Signer.from_skey(SKEY)), every=0.01))
+            for _ in range(2)
+        ]
+        while log_store_of(app).size()[0] < total:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        for poller in pollers:
+            poller.cancel()
+
+    asyncio.run(asyncio.wait_for(race(), 30))
+    assert log_store_of(app).size() == (total, total)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -27,6 +27,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from govflow.application import Governance
+from govflow.application.log_store import SealConflictError
 from govflow.application.sealer import Sealer
 from govflow.application.webhooks import http_sender
 from govflow.bootstrap import (
@@ -122,6 +123,8 @@ async def seal_log(sealer: Sealer, every: float = 5.0) -> None:
             checkpoint = await asyncio.to_thread(sealer.seal)
             if checkpoint is not None:
                 logger.info("sealed the log up to %d record(s)", checkpoint.size)
+        except SealConflictError:  # another worker sealed that batch first: nothing lost
+            logger.debug("another sealer got there first")
         except Exception:  # keep polling: a busy database is retried on the next round
             logger.exception("sealing the verifiable log failed")
         await asyncio.sleep(every)
