@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from govflow.application import Governance
+    from govflow.application.evidence_store import EvidenceStore
     from govflow.application.notification_channels import Channel
     from govflow.application.notification_sending import NotifierConfig
     from govflow.application.oidc import OidcConfig
@@ -38,6 +39,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     persistence: Literal["sqlite", "postgres", "memory"] = "sqlite"
     data_dir: Path = Path("var")
+    # Where uploaded files (meeting evidence, 委托书 scans, progress photos) are kept by sha256:
+    # `directory` (DATA_DIR/evidence, this host's disk) or `database` (beside the events, in the
+    # same database, so that API processes on several hosts serve the same files).
+    evidence_store: Literal["directory", "database"] = "directory"
     sqlite_path: Path | None = None
     postgres_dbname: str = "govflow"
     postgres_host: str = "127.0.0.1"
@@ -259,6 +264,15 @@ def build_governance(settings: Settings | None = None) -> Governance:
         token_key=settings.token_key.get_secret_value() if settings.token_key else None,
         published_digests=settings.published_digests_file,
     )
+
+
+def build_evidence(settings: Settings, app: Governance) -> EvidenceStore:
+    """Where uploaded files are kept: ``DATA_DIR/evidence`` or ``app``'s own database."""
+    from govflow.application.evidence_store import DirectoryEvidence, database_evidence
+
+    if settings.evidence_store == "database":
+        return database_evidence(app)
+    return DirectoryEvidence(settings.data_dir / "evidence")
 
 
 def build_log_signer(settings: Settings) -> Signer | None:

@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from govflow.application.evidence_store import DirectoryEvidence
 from govflow.domain.ballot import Choice
 from govflow.domain.council import Body
-from govflow.entrypoints.evidence import store_evidence
 from tests.app.conftest import COUNCIL, SignIn
 from tests.orchestration.conftest import CHAIR, EVERYONE, Stack, hold_meeting
 
@@ -235,7 +235,7 @@ async def test_a_chair_names_a_meetings_motion_as_the_resolution(
     )  # fmt: skip
     sheet = b"%PDF scanned sign-in sheet"
     digest = hashlib.sha256(sheet).hexdigest()
-    store_evidence(tmp_path / "evidence", digest, sheet)
+    DirectoryEvidence(tmp_path / "evidence").put(digest, sheet)
     stack.app.attach_evidence(COUNCIL, meeting, "签到表.pdf", sheet, actor=CHAIR)
     chair = await people(CHAIR)
     page = (await chair.get("/app/items/409")).text

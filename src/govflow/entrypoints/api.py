@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Route
 
 from govflow.application import Governance
+from govflow.application.evidence_store import DirectoryEvidence, EvidenceStore
 from govflow.application.oidc import OidcConfig
 from govflow.application.procedures import ProcedureLibrary
 from govflow.domain.errors import GovflowError
@@ -264,14 +265,16 @@ def create_api(
     issues: IssueClient | None = None,
     procedures: ProcedureLibrary | None = None,
     *,
+    evidence: EvidenceStore | None = None,
     evidence_dir: Path | None = None,
     demo: bool = False,
     public_url: str = DEFAULT_PUBLIC_URL,
     oidc: OidcConfig | None = None,
 ) -> FastAPI:
     """The API over one Governance (and, for workflows, a Temporal client): every write goes
-    through one :class:`~govflow.orchestration.door.CommandDoor`. Meeting evidence is stored
-    by sha256 under ``evidence_dir``; ``demo`` allows fast-forwarding items' clocks.
+    through one :class:`~govflow.orchestration.door.CommandDoor`. Uploaded files (meeting
+    evidence, 委托书 scans) are kept by sha256 in ``evidence`` (or a directory,
+    ``evidence_dir``; neither: none are kept); ``demo`` allows fast-forwarding items' clocks.
     ``public_url`` is where readers reach this server: absolute links (the board's Atom feeds)
     are built on it, never on the request's ``Host``. ``oidc``: sign-in with the city's
     identity provider (unset: invitation links only)."""
@@ -285,7 +288,9 @@ def create_api(
     )
     api.state.governance = app
     api.state.door = CommandDoor(app, issues, procedures, demo=demo)
-    api.state.evidence_dir = evidence_dir
+    if evidence is None and evidence_dir is not None:
+        evidence = DirectoryEvidence(evidence_dir)
+    api.state.evidence = evidence
     api.state.demo = demo
     api.state.public_url = public_url.rstrip("/")
     api.state.oidc = oidc

@@ -6,7 +6,6 @@ ask the policy through :func:`reader`. No route decides a rule.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from govflow.application import Governance
+from govflow.application.evidence_store import EvidenceStore
 from govflow.domain.errors import AuthenticationError, WorkflowUnavailableError
 from govflow.domain.policy import Action, Principal, authorize
 from govflow.orchestration.client import IssueClient
@@ -42,8 +42,8 @@ async def workflows(request: Request) -> IssueClient:
     return issues
 
 
-async def evidence_dir(request: Request) -> Path | None:
-    found: Path | None = request.app.state.evidence_dir
+async def evidence(request: Request) -> EvidenceStore | None:
+    found: EvidenceStore | None = request.app.state.evidence
     return found
 
 
@@ -79,7 +79,7 @@ Credential = Annotated[Principal | str, Depends(credential)]
 App = Annotated[Governance, Depends(governance)]
 Door = Annotated[CommandDoor, Depends(door)]
 Workflows = Annotated[IssueClient, Depends(workflows)]
-EvidenceDir = Annotated[Path | None, Depends(evidence_dir)]
+Evidence = Annotated[EvidenceStore | None, Depends(evidence)]
 
 
 def reader(caller: Principal, code: str) -> None:

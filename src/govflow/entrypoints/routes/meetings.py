@@ -4,8 +4,6 @@ attend for members (委托出席) where the procedure of the meeting's item allo
 
 from __future__ import annotations
 
-import hashlib
-
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -14,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from govflow.application import commands as c
 from govflow.application.views import MeetingView
 from govflow.domain.council import Body, MemberId
-from govflow.domain.errors import GovflowError, InvalidInputError, NotFoundError
+from govflow.domain.errors import InvalidInputError, NotFoundError
 from govflow.domain.policy import Action
 from govflow.entrypoints.api_bodies import (
     Count,
@@ -27,8 +25,8 @@ from govflow.entrypoints.api_bodies import (
     TextBody,
 )
 from govflow.entrypoints.app.acting import allows
-from govflow.entrypoints.deps import App, Caller, Door, EvidenceDir, reader
-from govflow.entrypoints.evidence import store_evidence
+from govflow.entrypoints.deps import App, Caller, Door, Evidence, reader
+from govflow.entrypoints.evidence import keep, read_checked
 
 router = APIRouter(prefix="/v1/councils/{code}/meetings", tags=["meetings"])
 
@@ -215,7 +213,7 @@ async def evidence(
     request: Request,
     caller: Caller,
     door: Door,
-    store: EvidenceDir,
+    store: Evidence,
 ) -> dict[str, object]:
     """Upload evidence (photo, scan, recording) as the raw request body, at most 20 MiB.
     It is stored by its sha256, which the meeting's record keeps."""
@@ -229,9 +227,7 @@ async def evidence(
             raise InvalidInputError("evidence is limited to 20 MiB")
     if not content:
         raise InvalidInputError("the request body (the evidence) is empty")
-    digest = hashlib.sha256(content).hexdigest()
-    if store is not None:
-        await run_in_threadpool(store_evidence, store, digest, bytes(content))
+    digest = await keep(store, bytes(content))
     command = c.AttachEvidence(council=code, number=number, name=name, content=bytes(content))
     await door.handle(command, caller)
     return {"name": name, "sha256": digest, "size": len(content)}
@@ -239,17 +235,14 @@ async def evidence(
 
 @router.get("/{number}/evidence/{sha256}")
 def get_evidence(
-    code: str, number: PathNumber, sha256: str, caller: Caller, app: App, store: EvidenceDir
+    code: str, number: PathNumber, sha256: str, caller: Caller, app: App, store: Evidence
 ) -> Response:
     """Download evidence by its sha256 (checked again on the way out)."""
     reader(caller, code)
     meeting = app.meeting(code, number)
     if sha256 not in meeting.evidence or store is None:
         raise NotFoundError("no such evidence on this meeting", sha256=sha256)
-    path = store / sha256
-    if not path.exists():
+    content = read_checked(store, sha256)
+    if content is None:
         raise NotFoundError("the evidence file is missing from the store", sha256=sha256)
-    content = path.read_bytes()
-    if hashlib.sha256(content).hexdigest() != sha256:
-        raise GovflowError("the stored evidence does not match its sha256")
     return Response(content, media_type="application/octet-stream")
