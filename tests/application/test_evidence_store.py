@@ -18,7 +18,8 @@ from govflow.application.evidence_store import (
     copy_evidence,
     database_evidence,
 )
-from govflow.application.specimens import SteppingClock
+from govflow.application.migration import migrate
+from govflow.application.specimens import SteppingClock, play
 from govflow.bootstrap import Settings, build_evidence
 from govflow.domain.errors import InvalidInputError
 from tests.conftest import POSTGRES, postgres_env
@@ -136,3 +137,20 @@ def test_copy_evidence_copies_what_the_target_lacks(tmp_path: Path) -> None:
     assert copy_evidence(source, target) == 1
     assert copy_evidence(source, target) == 0
     assert list(target.digests()) == list(source.digests())
+
+
+@pytest.mark.postgres
+def test_migrate_copies_the_files_kept_in_the_database(tmp_path: Path, postgres_db: str) -> None:
+    """``govflow migrate`` SQLite → PostgreSQL brings the files kept beside the events."""
+    source = _sqlite(tmp_path / "events.db")
+    play(source)
+    database_evidence(source).put(DIGEST, SCAN)
+    target = Governance(postgres_env(postgres_db))
+    try:
+        report = migrate(source, target)
+        assert report.evidence_files == 1
+        assert database_evidence(target).get(DIGEST) == SCAN
+        assert migrate(source, target, resume=True).evidence_files == 0  # again: nothing new
+    finally:
+        source.close()
+        target.close()

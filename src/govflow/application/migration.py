@@ -7,7 +7,8 @@ batches, one transaction each, and resumes after the target's last record.
 Once the log is complete, what is kept beside it follows: the webhook subscriptions' signing
 secrets, their delivery cursors and recent failures, the answered Idempotency-Key requests
 (reservations still in progress are not copied), and members' contacts with the notifier's
-position and pending deliveries; then the verifiable log's tree, rebuilt from the copied
+position and pending deliveries, and the uploaded files kept in the database (those kept in a
+directory stay where they are); then the verifiable log's tree, rebuilt from the copied
 records (the same leaves), and every signed checkpoint, each checked against it. Secrets and
 answers are copied sealed, as they are: with ``GOVFLOW_CIPHER_KEY`` set, the target must use
 the same key (as for the events themselves, which the same key encrypts; ``govflow migrate``
@@ -25,6 +26,7 @@ from eventsourcing.persistence import Notification
 
 from govflow.application.audit_store import iterate_links
 from govflow.application.core import postgres_conninfo
+from govflow.application.evidence_store import copy_evidence, database_evidence
 from govflow.application.governance import Governance
 from govflow.application.sealer import copy_log_tree
 from govflow.application.webhook_store import DeliveryState, Failure
@@ -45,6 +47,7 @@ class MigrationReport:
     idempotency_answers: int = 0
     contacts: int = 0
     log_checkpoints: int = 0  # the verifiable log's signed checkpoints
+    evidence_files: int = 0  # uploaded files kept in the database (GOVFLOW_EVIDENCE_STORE)
 
 
 def _kind(app: Governance) -> str:
@@ -180,6 +183,7 @@ def _copy_side_tables(source: Governance, target: Governance, report: MigrationR
         if target.idempotency_store.put_answered(caller, key, kept):
             report.idempotency_answers += 1
     _copy_notifications(source, target, report)
+    report.evidence_files = copy_evidence(database_evidence(source), database_evidence(target))
 
 
 def _copy_notifications(source: Governance, target: Governance, report: MigrationReport) -> None:

@@ -414,7 +414,8 @@ def migrate_log(
         result.__dict__,
         f"copied {result.copied} record(s) after {result.already_there} already there; "
         f"{result.chain_links} chain link(s), {result.checkpoints} checkpoint(s), "
-        f"{result.log_checkpoints} signed log checkpoint(s)",
+        f"{result.log_checkpoints} signed log checkpoint(s), "
+        f"{result.evidence_files} evidence file(s)",
     )
 
 
