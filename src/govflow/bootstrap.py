@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from govflow.application.oidc import OidcConfig
     from govflow.application.procedures import ProcedureLibrary
     from govflow.domain.calendar import HolidayCalendar
-    from govflow.transparency import Signer
+    from govflow.transparency import Signer, Verifier
 
 DEFAULT_SECRETS = frozenset(
     {"change-me", "postgres", "govflow", "password", "change-me-to-32-or-more-random-characters"}
@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     # PRIVATE+KEY+<name>+<id>+<key>; its name is the log's origin): checkpoints of the Merkle
     # tree over the log are signed with it. `govflow keys new` makes one. Unset: no sealing.
     log_signing_key: SecretStr | None = None
+    # The log's public key (name+id+key, as `govflow keys new` prints it), for processes that
+    # do not hold the signing key (API processes): the board shows it. Unset: the signing key's.
+    log_public_key: str | None = None
+    # The witnesses the council expects (comma-separated public keys, as `govflow witness keys`
+    # prints them): the API keeps cosignatures of checkpoints by these keys only, and the board
+    # shows which of them co-signed each checkpoint. Unset: none.
+    log_witnesses: str = ""
     # Sign-in with the city's identity provider (OpenID Connect), beside the invitation links:
     # its issuer URL (https), and govflow's client id and secret there; all three or none.
     # The pending sign-in is sealed under a key derived from TOKEN_KEY (several API processes
@@ -154,6 +161,31 @@ class Settings(BaseSettings):
         except TransparencyError as error:
             raise ValueError(f"{error.message} (make one with `govflow keys new`)") from None
         return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("log_public_key")
+    @classmethod
+    def _a_note_verifier_key(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from govflow.transparency import TransparencyError, Verifier
+
+        try:
+            return Verifier.from_vkey(value.strip()).vkey
+        except TransparencyError as error:
+            raise ValueError(f"{error.message} (the log's public key: name+id+key)") from None
+
+    @field_validator("log_witnesses")
+    @classmethod
+    def _witness_keys(cls, value: str) -> str:
+        from govflow.transparency import TransparencyError, verifier_from_vkey
+
+        keys = [k.strip() for k in value.split(",") if k.strip()]
+        for key in keys:
+            try:
+                verifier_from_vkey(key)
+            except TransparencyError as error:
+                raise ValueError(f"{key[:40]}: {error.message}") from None
+        return ",".join(keys)
 
     @field_validator("workflows_dir")
     @classmethod
@@ -282,6 +314,21 @@ def build_log_signer(settings: Settings) -> Signer | None:
     from govflow.transparency import Signer
 
     return Signer.from_skey(settings.log_signing_key.get_secret_value())
+
+
+def build_log_public_key(settings: Settings) -> str | None:
+    """The log's public key to show: LOG_PUBLIC_KEY, else the signing key's."""
+    if settings.log_public_key is not None:
+        return settings.log_public_key
+    signer = build_log_signer(settings)
+    return signer.verifier.vkey if signer is not None else None
+
+
+def build_log_witnesses(settings: Settings) -> list[Verifier]:
+    """The public keys of the witnesses the council expects (LOG_WITNESSES)."""
+    from govflow.transparency import verifier_from_vkey
+
+    return [verifier_from_vkey(k) for k in settings.log_witnesses.split(",") if k.strip()]
 
 
 def build_channels(settings: Settings) -> list[Channel]:

@@ -6,7 +6,9 @@ notification id), ``log_nodes`` (the hash of every complete subtree of 2**level 
 the leaves: what makes any root or proof O(log n) reads) and ``log_checkpoints`` (every signed
 checkpoint, never deleted). A sealed batch writes all three in one transaction, so the tree,
 its position in the log (the last leaf's notification id) and its checkpoint never disagree;
-the leaf index's primary key refuses a second sealer's overlapping batch.
+the leaf index's primary key refuses a second sealer's overlapping batch. Beside them,
+``log_cosignatures`` keeps each witness's cosignature line of a checkpoint (verified before it
+is kept; a witness's newer one of the same checkpoint replaces its older one).
 """
 
 from __future__ import annotations
@@ -42,6 +44,17 @@ class StoredCheckpoint:
     signed_at: datetime
 
 
+@dataclass(frozen=True)
+class StoredCosignature:
+    """A witness's cosignature line of the checkpoint of ``size`` leaves, and when it came."""
+
+    size: int
+    name: str
+    key_id: int
+    line: str
+    received_at: datetime
+
+
 class SealConflictError(RuntimeError):
     """Another sealer extended the tree first: this batch was not written."""
 
@@ -68,6 +81,15 @@ class LogStore(Protocol):
         """The checkpoint at ``size`` (default: the latest)."""
         ...
 
+    def add_cosignatures(self, cosignatures: Sequence[StoredCosignature]) -> None:
+        """Keep witnesses' cosignatures; a witness's newer one of a checkpoint replaces its
+        older one."""
+        ...
+
+    def cosignatures(self, sizes: Iterable[int]) -> dict[int, list[StoredCosignature]]:
+        """The cosignatures kept of each of these checkpoints, in the order they came."""
+        ...
+
 
 class InMemoryLogStore:
     def __init__(self) -> None:
@@ -75,6 +97,7 @@ class InMemoryLogStore:
         self._by_id: dict[int, int] = {}
         self._nodes: dict[Node, bytes] = {}
         self._checkpoints: dict[int, StoredCheckpoint] = {}
+        self._cosignatures: dict[tuple[int, str, int], StoredCosignature] = {}
 
     def size(self) -> tuple[int, int]:
         return (len(self._leaves), self._leaves[-1].notification_id) if self._leaves else (0, 0)
@@ -120,6 +143,19 @@ class InMemoryLogStore:
             return self._checkpoints[max(self._checkpoints)] if self._checkpoints else None
         return self._checkpoints.get(size)
 
+    def add_cosignatures(self, cosignatures: Sequence[StoredCosignature]) -> None:
+        for c in cosignatures:
+            self._cosignatures.pop((c.size, c.name, c.key_id), None)
+            self._cosignatures[(c.size, c.name, c.key_id)] = c
+
+    def cosignatures(self, sizes: Iterable[int]) -> dict[int, list[StoredCosignature]]:
+        wanted = set(sizes)
+        found: dict[int, list[StoredCosignature]] = {}
+        for c in self._cosignatures.values():
+            if c.size in wanted:
+                found.setdefault(c.size, []).append(c)
+        return found
+
 
 def _schema(blob: str) -> tuple[str, ...]:
     return (
@@ -130,11 +166,15 @@ def _schema(blob: str) -> tuple[str, ...]:
         "CREATE TABLE IF NOT EXISTS log_checkpoints (size BIGINT PRIMARY KEY, "
         f"notification_id BIGINT NOT NULL, root {blob} NOT NULL, note TEXT NOT NULL, "
         "signed_at TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS log_cosignatures (size BIGINT NOT NULL, name TEXT NOT NULL, "
+        "key_id BIGINT NOT NULL, line TEXT NOT NULL, received_at TEXT NOT NULL, "
+        "PRIMARY KEY (size, name, key_id))",
     )
 
 
 class SqlLogStore(SqlTables):
-    """The tree in three tables, through any DB-API connection factory (SQLite, PostgreSQL)."""
+    """The tree and the checkpoints' cosignatures in four tables, through any DB-API
+    connection factory (SQLite, PostgreSQL)."""
 
     def __init__(
         self, connect: Callable[[], Any], placeholder: str, integrity: type[Exception], blob: str
@@ -249,6 +289,41 @@ class SqlLogStore(SqlTables):
                 cursor.execute(sql + f"WHERE size = {self._p}", (size,))
             row = cursor.fetchone()
         return _checkpoint(row) if row else None
+
+    def add_cosignatures(self, cosignatures: Sequence[StoredCosignature]) -> None:
+        p = self._p
+        with self._transaction() as cursor:
+            for c in cosignatures:
+                cursor.execute(
+                    f"DELETE FROM log_cosignatures WHERE size = {p} AND name = {p} "
+                    f"AND key_id = {p}",
+                    (c.size, c.name, c.key_id),
+                )
+                cursor.execute(
+                    "INSERT INTO log_cosignatures (size, name, key_id, line, received_at) "
+                    f"VALUES ({p},{p},{p},{p},{p})",
+                    (c.size, c.name, c.key_id, c.line, c.received_at.isoformat()),
+                )
+
+    def cosignatures(self, sizes: Iterable[int]) -> dict[int, list[StoredCosignature]]:
+        wanted = sorted(set(sizes))
+        found: dict[int, list[StoredCosignature]] = {}
+        with self._transaction() as cursor:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                cursor.execute(
+                    "SELECT size, name, key_id, line, received_at FROM log_cosignatures "
+                    f"WHERE size IN ({','.join(self._p for _ in chunk)}) "
+                    "ORDER BY received_at, name",
+                    chunk,
+                )
+                for size, name, key, line, at in cursor.fetchall():
+                    found.setdefault(int(size), []).append(
+                        StoredCosignature(
+                            int(size), str(name), int(key), str(line), datetime.fromisoformat(at)
+                        )
+                    )
+        return found
 
 
 def _checkpoint(row: Sequence[Any]) -> StoredCheckpoint:

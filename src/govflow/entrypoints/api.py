@@ -10,7 +10,7 @@ mapping, the body limit and Idempotency-Key. The public board is mounted at ``/b
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -55,6 +55,7 @@ from govflow.entrypoints.routes import (
 from govflow.entrypoints.routes.meetings import MAX_EVIDENCE
 from govflow.orchestration.client import IssueClient
 from govflow.orchestration.door import CommandDoor
+from govflow.transparency import Verifier
 
 ROUTERS: tuple[APIRouter, ...] = (
     ops.router,
@@ -270,6 +271,8 @@ def create_api(
     demo: bool = False,
     public_url: str = DEFAULT_PUBLIC_URL,
     oidc: OidcConfig | None = None,
+    log_witnesses: Sequence[Verifier] = (),
+    log_public_key: str | None = None,
 ) -> FastAPI:
     """The API over one Governance (and, for workflows, a Temporal client): every write goes
     through one :class:`~govflow.orchestration.door.CommandDoor`. Uploaded files (meeting
@@ -277,7 +280,9 @@ def create_api(
     ``evidence_dir``; neither: none are kept); ``demo`` allows fast-forwarding items' clocks.
     ``public_url`` is where readers reach this server: absolute links (the board's Atom feeds)
     are built on it, never on the request's ``Host``. ``oidc``: sign-in with the city's
-    identity provider (unset: invitation links only)."""
+    identity provider (unset: invitation links only). ``log_witnesses``: the witnesses whose
+    cosignatures of the log's checkpoints are kept; ``log_public_key``: the log's key, shown on
+    the board."""
     api = FastAPI(
         title="govflow",
         version="0.1.0",
@@ -294,6 +299,8 @@ def create_api(
     api.state.demo = demo
     api.state.public_url = public_url.rstrip("/")
     api.state.oidc = oidc
+    api.state.log_witnesses = tuple(log_witnesses)
+    api.state.log_public_key = log_public_key
 
     @api.exception_handler(GovflowError)
     async def _domain_error(request: Request, error: GovflowError) -> Response:

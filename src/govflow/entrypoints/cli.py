@@ -34,6 +34,7 @@ from govflow.entrypoints.cli_log import seal
 from govflow.entrypoints.cli_login import login, logout, whoami_command
 from govflow.entrypoints.cli_meetings import meeting_app, spending_app
 from govflow.entrypoints.cli_verify import verify, verify_proof
+from govflow.entrypoints.cli_witness import witness_app
 from govflow.entrypoints.console import (
     EXIT_AUDIT,
     EXIT_INVALID,
@@ -83,6 +84,7 @@ app.command("demo")(demo)
 app.command("events")(events)
 app.command("verify")(verify)
 app.command("verify-proof")(verify_proof)
+app.add_typer(witness_app, name="witness")
 DemoFlag = Annotated[
     bool, typer.Option("--demo", help="Demo mode: items' clocks may be fast-forwarded.")
 ]

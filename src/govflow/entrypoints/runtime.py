@@ -36,7 +36,9 @@ from govflow.bootstrap import (
     build_channels,
     build_evidence,
     build_governance,
+    build_log_public_key,
     build_log_signer,
+    build_log_witnesses,
     build_notifier_config,
     build_oidc,
     build_procedures,
@@ -258,6 +260,8 @@ def _create_api(app: Governance, issues: IssueClient, settings: Settings) -> Fas
         demo=settings.demo,
         public_url=settings.public_base_url,
         oidc=build_oidc(settings),
+        log_witnesses=build_log_witnesses(settings),
+        log_public_key=build_log_public_key(settings),
     )
 
 

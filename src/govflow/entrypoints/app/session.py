@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -27,6 +28,9 @@ CSRF_FIELD = "csrf"
 APP_PREFIX = "/app/"
 # Forms posted without a session (signing in): the guard lets them through unauthenticated.
 PUBLIC_WRITES: tuple[str, ...] = ("/app/sign-in",)
+# Witnesses post cosignatures without a token: the log keeps only those by the witnesses its
+# settings name (routes/log.py).
+PUBLIC_WRITE_ROUTES = re.compile(r"/v1/log/checkpoints/[0-9]+/cosignatures")
 
 
 class CsrfError(ForbiddenError):
@@ -50,7 +54,9 @@ def cookie_token(scope: Scope) -> str | None:
 
 
 def is_public_write(path: str) -> bool:
-    return any(path == p or path.startswith(p + "/") for p in PUBLIC_WRITES)
+    return PUBLIC_WRITE_ROUTES.fullmatch(path) is not None or any(
+        path == p or path.startswith(p + "/") for p in PUBLIC_WRITES
+    )
 
 
 def csrf_of(token: str) -> str:

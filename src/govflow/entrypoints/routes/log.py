@@ -1,7 +1,9 @@
 """``/v1/log``: the verifiable log's signed checkpoints and its inclusion and consistency
 proofs. Public, like the board: they show hashes only. Every record is a leaf, private ones
 too (the log is complete), but no record's data is served here; a leaf hash shows nothing of
-it. Hashes are base64, as in the checkpoints' notes."""
+it. Hashes are base64, as in the checkpoints' notes. Witnesses post their cosignatures here
+without a token: only those by a witness the council's settings name are kept, and every
+checkpoint served carries them (the note with the witnesses' lines after the log's)."""
 
 from __future__ import annotations
 
@@ -9,24 +11,39 @@ from base64 import b64encode
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from govflow.application.log_store import StoredCheckpoint
+from govflow.application.log_witnesses import LogWitnesses
 from govflow.application.sealer import LogProofs
 from govflow.entrypoints.deps import App
+from govflow.transparency import Verifier
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
 Size = Annotated[int, Query(ge=1, le=2**63 - 1, description="a checkpoint's tree size")]
+MAX_COSIGNATURE = 16 * 1024  # a checkpoint note with a few lines is well under 1 KiB
+
+
+async def _witnessing(request: Request, app: App) -> LogWitnesses:
+    expected: tuple[Verifier, ...] = getattr(request.app.state, "log_witnesses", ())
+    return LogWitnesses.of(app, expected)
+
+
+Witnessing = Annotated[LogWitnesses, Depends(_witnessing)]
 
 
 class CheckpointView(BaseModel):
     size: int = Field(description="leaves (records) in the tree")
     notification_id: int = Field(description="the last record sealed in it")
     root: str = Field(description="base64 of the RFC 9162 root hash")
-    note: str = Field(description="the checkpoint as a C2SP signed note, as published")
+    note: str = Field(
+        description="the checkpoint as a C2SP signed note: the log's signature, then the "
+        "witnesses' cosignatures (c2sp.org/tlog-cosignature)"
+    )
     signed_at: datetime
+    witnesses: list[str] = Field(description="the names of the witnesses who co-signed it")
 
 
 class InclusionProofView(BaseModel):
@@ -45,14 +62,22 @@ class ConsistencyProofView(BaseModel):
     new: CheckpointView
 
 
-def _view(checkpoint: StoredCheckpoint) -> CheckpointView:
-    return CheckpointView(
-        size=checkpoint.size,
-        notification_id=checkpoint.notification_id,
-        root=_b64(checkpoint.root),
-        note=checkpoint.note,
-        signed_at=checkpoint.signed_at,
-    )
+def _views(witnessing: LogWitnesses, *checkpoints: StoredCheckpoint) -> list[CheckpointView]:
+    return [
+        CheckpointView(
+            size=c.checkpoint.size,
+            notification_id=c.checkpoint.notification_id,
+            root=_b64(c.checkpoint.root),
+            note=c.note,
+            signed_at=c.checkpoint.signed_at,
+            witnesses=c.witnesses,
+        )
+        for c in witnessing.cosigned(checkpoints)
+    ]
+
+
+def _view(witnessing: LogWitnesses, checkpoint: StoredCheckpoint) -> CheckpointView:
+    return _views(witnessing, checkpoint)[0]
 
 
 def _b64(value: bytes) -> str:
@@ -62,12 +87,13 @@ def _b64(value: bytes) -> str:
 @router.get("/checkpoints")
 def list_checkpoints(
     app: App,
+    witnessing: Witnessing,
     after: Annotated[int, Query(ge=0, le=2**63 - 1, description="a tree size")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
 ) -> list[CheckpointView]:
     """Every signed checkpoint, oldest first, in pages: continue with ``after`` = the last
     size received. None is ever removed."""
-    return [_view(c) for c in LogProofs.of(app).list_checkpoints(after, limit)]
+    return _views(witnessing, *LogProofs.of(app).list_checkpoints(after, limit))
 
 
 @router.get(
@@ -75,27 +101,46 @@ def list_checkpoints(
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {}}, "description": "a C2SP signed note"}},
 )
-def checkpoint_note(app: App) -> PlainTextResponse:
-    """The newest checkpoint as its signed note, plain text (as C2SP tlog logs serve it):
-    save it and give it to ``govflow verify``."""
-    return PlainTextResponse(LogProofs.of(app).get_checkpoint().note)
+def checkpoint_note(app: App, witnessing: Witnessing) -> PlainTextResponse:
+    """The newest checkpoint as its signed note with the witnesses' cosignatures, plain text
+    (as C2SP tlog logs serve it): save it and give it to ``govflow verify``."""
+    return PlainTextResponse(_view(witnessing, LogProofs.of(app).get_checkpoint()).note)
 
 
 @router.get("/checkpoints/latest")
-def latest_checkpoint(app: App) -> CheckpointView:
+def latest_checkpoint(app: App, witnessing: Witnessing) -> CheckpointView:
     """The newest signed checkpoint."""
-    return _view(LogProofs.of(app).get_checkpoint())
+    return _view(witnessing, LogProofs.of(app).get_checkpoint())
 
 
 @router.get("/checkpoints/{size}")
-def get_checkpoint(size: int, app: App) -> CheckpointView:
+def get_checkpoint(size: int, app: App, witnessing: Witnessing) -> CheckpointView:
     """The signed checkpoint of ``size`` leaves."""
-    return _view(LogProofs.of(app).get_checkpoint(size))
+    return _view(witnessing, LogProofs.of(app).get_checkpoint(size))
+
+
+@router.post(
+    "/checkpoints/{size}/cosignatures",
+    openapi_extra={"requestBody": {"content": {"text/plain": {}}, "required": True}},
+)
+def add_cosignatures(
+    size: int,
+    witnessing: Witnessing,
+    body: Annotated[str, Body(media_type="text/plain", max_length=MAX_COSIGNATURE)],
+) -> CheckpointView:
+    """A witness's cosignature of the checkpoint of ``size`` leaves (c2sp.org/tlog-cosignature):
+    the checkpoint's note with the witness's line, or the bare line, as text. No token: it is
+    kept only if it verifies by the key of a witness the council expects (403
+    ``witness.unknown`` otherwise, 422 ``witness.invalid_cosignature`` for a line that does not
+    verify). Returns the checkpoint with all its cosignatures."""
+    cosigned = witnessing.add_cosignatures(size, body)
+    return _views(witnessing, cosigned.checkpoint)[0]
 
 
 @router.get("/proofs/inclusion")
 def inclusion_proof(
     app: App,
+    witnessing: Witnessing,
     notification_id: Annotated[int, Query(alias="id", ge=1, le=2**63 - 1)],
     size: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> InclusionProofView:
@@ -108,13 +153,14 @@ def inclusion_proof(
         leaf_index=index,
         tree_size=checkpoint.size,
         proof=[_b64(h) for h in proof],
-        checkpoint=_view(checkpoint),
+        checkpoint=_view(witnessing, checkpoint),
     )
 
 
 @router.get("/proofs/consistency")
 def consistency_proof(
     app: App,
+    witnessing: Witnessing,
     old_size: Annotated[int, Query(alias="from", ge=1, le=2**63 - 1)],
     new_size: Annotated[int, Query(alias="to", ge=1, le=2**63 - 1)],
 ) -> ConsistencyProofView:
@@ -125,6 +171,6 @@ def consistency_proof(
         old_size=old.size,
         new_size=new.size,
         proof=[_b64(h) for h in proof],
-        old=_view(old),
-        new=_view(new),
+        old=_view(witnessing, old),
+        new=_view(witnessing, new),
     )
