@@ -1,5 +1,5 @@
-"""Where webhook delivery progress is kept: one cursor per subscription, recent failures, and
-the subscriptions' signing secrets.
+"""Where webhook delivery progress is kept: one cursor per subscription, recent failures, the
+subscriptions' signing secrets, and which delivering process holds each subscription (a lease).
 
 Beside the events, in the same database, but not as events: an attempt every few minutes for
 an hour would otherwise fill the log with retries, and a secret in an event is a secret for
@@ -8,7 +8,9 @@ whoever reads the log (audit history, exports, backups of the log).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+import time
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -33,6 +35,20 @@ class DeliveryState:
 
 
 @dataclass(frozen=True)
+class Lease:
+    """A delivering process's hold on subscriptions: ``holder`` names the process (unique per
+    running instance), ``seconds`` how long a hold lasts unless renewed."""
+
+    holder: str
+    seconds: float
+
+
+class LeaseLostError(Exception):
+    """The subscription's lease is no longer this holder's (it expired and another process took
+    the subscription): nothing was saved, and this holder must stop delivering it."""
+
+
+@dataclass(frozen=True)
 class Failure:
     subscription_id: str
     at: datetime
@@ -46,7 +62,25 @@ class WebhookStore(Protocol):
         """The subscription's cursor if one was kept (None: the subscription is not ready)."""
         ...
 
-    def save(self, state: DeliveryState) -> None: ...
+    def save(self, state: DeliveryState, lease: Lease | None = None) -> None:
+        """Keep ``state``; with ``lease``, only while the lease is the holder's (renewing it, in
+        the same transaction), else :class:`LeaseLostError` and nothing is kept."""
+        ...
+
+    def take_leases(self, subscription_ids: Collection[str], lease: Lease) -> set[str]:
+        """Of ``subscription_ids``, those now leased to ``lease.holder`` for ``lease.seconds``:
+        the ones nobody held, whose lease expired, or already the holder's (renewed). Never one
+        another holder holds unexpired."""
+        ...
+
+    def renew_lease(self, subscription_id: str, lease: Lease) -> bool:
+        """Extend the holder's lease; False if the subscription is no longer its own."""
+        ...
+
+    def release_lease(self, subscription_id: str, holder: str) -> None:
+        """Give the subscription up (if still the holder's): any process may take it now."""
+        ...
+
     def add_failure(self, failure: Failure) -> None: ...
     def failures(self, subscription_id: str) -> list[Failure]: ...
     def keep_secret(self, subscription_id: str, sealed: str) -> None: ...
@@ -66,6 +100,8 @@ class InMemoryWebhookStore:
         self._states: dict[str, DeliveryState] = {}
         self._failures: dict[str, list[Failure]] = {}
         self._secrets: dict[str, str] = {}
+        self._leases: dict[str, tuple[str, float]] = {}  # holder, expiry (monotonic)
+        self._lock = threading.Lock()
 
     def state(self, subscription_id: str) -> DeliveryState:
         return self._states.get(subscription_id) or DeliveryState(subscription_id)
@@ -73,8 +109,32 @@ class InMemoryWebhookStore:
     def kept_state(self, subscription_id: str) -> DeliveryState | None:
         return self._states.get(subscription_id)
 
-    def save(self, state: DeliveryState) -> None:
-        self._states[state.subscription_id] = state
+    def save(self, state: DeliveryState, lease: Lease | None = None) -> None:
+        with self._lock:
+            if lease is not None and not self._renew(state.subscription_id, lease):
+                raise LeaseLostError(state.subscription_id)
+            self._states[state.subscription_id] = state
+
+    def _renew(self, subscription_id: str, lease: Lease, *, take: bool = False) -> bool:
+        now = time.monotonic()
+        holder, expires = self._leases.get(subscription_id, ("", 0.0))
+        if holder != lease.holder and not (take and expires <= now):
+            return False
+        self._leases[subscription_id] = (lease.holder, now + lease.seconds)
+        return True
+
+    def take_leases(self, subscription_ids: Collection[str], lease: Lease) -> set[str]:
+        with self._lock:
+            return {sid for sid in subscription_ids if self._renew(sid, lease, take=True)}
+
+    def renew_lease(self, subscription_id: str, lease: Lease) -> bool:
+        with self._lock:
+            return self._renew(subscription_id, lease)
+
+    def release_lease(self, subscription_id: str, holder: str) -> None:
+        with self._lock:
+            if self._leases.get(subscription_id, ("", 0.0))[0] == holder:
+                del self._leases[subscription_id]
 
     def add_failure(self, failure: Failure) -> None:
         kept = self._failures.setdefault(failure.subscription_id, [])
@@ -115,7 +175,13 @@ _SCHEMA = (
     "at TEXT NOT NULL, notification_id BIGINT NOT NULL, error TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS webhook_secrets (subscription_id TEXT PRIMARY KEY, "
     "sealed TEXT NOT NULL)",
+    # expires_at: seconds since the epoch by the database's clock (one clock for every host)
+    "CREATE TABLE IF NOT EXISTS webhook_leases (subscription_id TEXT PRIMARY KEY, "
+    "holder TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL)",
 )
+# The database's time in seconds since the epoch, and how to take leases in one statement.
+_SQLITE_NOW = "((julianday('now') - 2440587.5) * 86400.0)"
+_POSTGRES_NOW = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION)"
 _FIELDS = (
     "position",
     "delivered",
@@ -148,8 +214,14 @@ def _state(subscription_id: str, row: Sequence[Any]) -> DeliveryState:
 class SqlWebhookStore(SqlTables):
     """The two tables through any DB-API connection factory (SQLite, PostgreSQL)."""
 
-    def __init__(self, connect: Callable[[], Any], placeholder: str) -> None:
+    def __init__(
+        self, connect: Callable[[], Any], placeholder: str, now: str = _SQLITE_NOW
+    ) -> None:
         super().__init__(connect, placeholder, _SCHEMA)
+        self._now = now
+        # PostgreSQL: rows another process is renewing or taking right now are skipped, not
+        # waited for; SQLite takes the whole database's write lock for the UPDATE anyway.
+        self._skip_locked = " FOR UPDATE SKIP LOCKED" if now == _POSTGRES_NOW else ""
 
     def state(self, subscription_id: str) -> DeliveryState:
         return self.kept_state(subscription_id) or DeliveryState(subscription_id)
@@ -164,13 +236,17 @@ class SqlWebhookStore(SqlTables):
             row = cursor.fetchone()
         return None if row is None else _state(subscription_id, row)
 
-    def save(self, state: DeliveryState) -> None:
+    def save(self, state: DeliveryState, lease: Lease | None = None) -> None:
         p = self._p
         values = [
             v.isoformat() if isinstance(v, datetime) else v
             for v in (getattr(state, f) for f in _FIELDS)
         ]
         with self._transaction() as cursor:
+            # the lease row is locked (renewed) before the cursor moves, in one transaction: a
+            # holder whose lease another process took saves nothing
+            if lease is not None and not self._renew(cursor, state.subscription_id, lease):
+                raise LeaseLostError(state.subscription_id)
             cursor.execute(
                 f"UPDATE webhook_deliveries SET {', '.join(f'{f} = {p}' for f in _FIELDS)} "
                 f"WHERE subscription_id = {p}",
@@ -182,6 +258,49 @@ class SqlWebhookStore(SqlTables):
                     f"VALUES ({', '.join(p for _ in range(len(_FIELDS) + 1))})",
                     (state.subscription_id, *values),
                 )
+
+    def _renew(self, cursor: Any, subscription_id: str, lease: Lease) -> bool:
+        p = self._p
+        cursor.execute(
+            f"UPDATE webhook_leases SET expires_at = {self._now} + {p} "
+            f"WHERE subscription_id = {p} AND holder = {p}",
+            (lease.seconds, subscription_id, lease.holder),
+        )
+        return bool(cursor.rowcount == 1)
+
+    def take_leases(self, subscription_ids: Collection[str], lease: Lease) -> set[str]:
+        p, ids = self._p, sorted(subscription_ids)
+        if not ids:
+            return set()
+        listed = ", ".join(p for _ in ids)
+        with self._transaction() as cursor:
+            cursor.executemany(
+                "INSERT INTO webhook_leases (subscription_id, holder, expires_at) "
+                f"VALUES ({p}, '', 0) ON CONFLICT (subscription_id) DO NOTHING",
+                [(sid,) for sid in ids],
+            )
+            cursor.execute(
+                f"UPDATE webhook_leases SET holder = {p}, expires_at = {self._now} + {p} "
+                "WHERE subscription_id IN (SELECT subscription_id FROM webhook_leases "
+                f"WHERE subscription_id IN ({listed}) "
+                f"AND (holder = {p} OR expires_at <= {self._now}){self._skip_locked}) "
+                "RETURNING subscription_id",
+                (lease.holder, lease.seconds, *ids, lease.holder),
+            )
+            return {str(row[0]) for row in cursor.fetchall()}
+
+    def renew_lease(self, subscription_id: str, lease: Lease) -> bool:
+        with self._transaction() as cursor:
+            return self._renew(cursor, subscription_id, lease)
+
+    def release_lease(self, subscription_id: str, holder: str) -> None:
+        p = self._p
+        with self._transaction() as cursor:
+            cursor.execute(
+                "UPDATE webhook_leases SET holder = '', expires_at = 0 "
+                f"WHERE subscription_id = {p} AND holder = {p}",
+                (subscription_id, holder),
+            )
 
     def add_failure(self, failure: Failure) -> None:
         p = self._p
@@ -282,4 +401,4 @@ def sqlite_webhook_store(path: str) -> SqlWebhookStore:
 
 
 def postgres_webhook_store(conninfo: str) -> SqlWebhookStore:
-    return SqlWebhookStore(postgres_connector(conninfo), "%s")
+    return SqlWebhookStore(postgres_connector(conninfo), "%s", _POSTGRES_NOW)
