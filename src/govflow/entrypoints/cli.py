@@ -29,6 +29,7 @@ from govflow.bootstrap import Settings
 from govflow.domain.errors import GovflowError
 from govflow.entrypoints.cli_admin import demo, events, list_app, webhook_app
 from govflow.entrypoints.cli_council import council_app, token_app
+from govflow.entrypoints.cli_evidence import evidence_app
 from govflow.entrypoints.cli_issues import issue_app
 from govflow.entrypoints.cli_log import seal
 from govflow.entrypoints.cli_login import login, logout, whoami_command
@@ -80,6 +81,7 @@ app.add_typer(meeting_app, name="meeting")
 app.add_typer(spending_app, name="spending")
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(list_app, name="list")
+app.add_typer(evidence_app, name="evidence")
 app.command("demo")(demo)
 app.command("events")(events)
 app.command("verify")(verify)
