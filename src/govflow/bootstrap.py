@@ -64,8 +64,13 @@ class Settings(BaseSettings):
     # as the board's Atom feeds, are built on it, never on a request's Host header. Unset:
     # http://HTTP_HOST:HTTP_PORT (127.0.0.1 for a server listening on every address).
     public_url: AnyHttpUrl | None = None
-    # Deliver webhooks from this API process (run it in one API process of a scaled-out setup).
+    # Deliver webhooks from this API process (any number of them: each subscription is leased to
+    # one process at a time).
     webhooks_enabled: bool = True
+    # How long a delivering process holds a subscription without renewing it (it renews at every
+    # event): a process that dies leaves its subscriptions to the others after this long. Longer
+    # than a request may take (10 s).
+    webhook_lease_seconds: float = Field(default=60, ge=15, le=3600)
     # Host names (comma-separated) webhooks may reach although they resolve inside the network
     # (loopback, private, link-local ...); unset: every such target is refused.
     webhook_allow_hosts: str = ""
@@ -291,6 +296,7 @@ def build_governance(settings: Settings | None = None) -> Governance:
         {
             **settings.eventsourcing_env(),
             "GOVFLOW_WEBHOOK_ALLOW_HOSTS": settings.webhook_allow_hosts,
+            "GOVFLOW_WEBHOOK_LEASE_SECONDS": str(settings.webhook_lease_seconds),
         },
         holiday_calendar=build_calendar(settings),
         token_key=settings.token_key.get_secret_value() if settings.token_key else None,

@@ -21,6 +21,15 @@ Every delivery resolves the target again and refuses it if it is inside the serv
 ``target_refused``, so the status does not tell which names exist inside. Secrets are kept
 beside the log, sealed with the installation's cipher when one is set, never in an event.
 
+Any number of processes deliver at once: each pass takes the subscriptions that are due with a
+lease in the store (a holder id and an expiry by the database's clock; on PostgreSQL ``FOR UPDATE
+SKIP LOCKED``), so one subscription is delivered by one process at a time. The lease is renewed in
+the same transaction as every move of the cursor, and a holder whose lease another process took
+saves nothing more and stops; it is given up when the subscription is caught up, backs off, or
+the process stops. A process that dies keeps its subscriptions until their leases expire
+(``GOVFLOW_WEBHOOK_LEASE_SECONDS``), then another goes on from the saved cursor: the one event
+that was being posted may arrive twice (same ``Govflow-Delivery``), none is skipped.
+
 Requests are signed: ``Govflow-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
 "<t>.<body>" under the subscription's secret>`` (see :func:`verify_signature`).
 """
@@ -30,7 +39,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import re
+import socket
 import threading
 import time
 from base64 import b64decode, b64encode
@@ -40,7 +51,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import orjson
 
@@ -63,6 +74,8 @@ from govflow.application.webhook_store import (
     DeliveryState,
     Failure,
     InMemoryWebhookStore,
+    Lease,
+    LeaseLostError,
     WebhookStore,
     postgres_webhook_store,
     sqlite_webhook_store,
@@ -83,6 +96,9 @@ COUNCIL_THREADS = 2  # of which at most this many for one council's subscription
 TURN_EVENTS = 20  # events one subscription delivers before it lets the next one have a turn
 TURN_SECONDS = 10.0  # ... or after this long, whichever comes first
 ALLOW_HOSTS = "GOVFLOW_WEBHOOK_ALLOW_HOSTS"  # host names an operator lets webhooks reach inside
+LEASE_SECONDS = "GOVFLOW_WEBHOOK_LEASE_SECONDS"  # how long a process holds a subscription
+# Longer than a request may take (10 s) between two renewals, with room for a busy database.
+DEFAULT_LEASE_SECONDS = 60.0
 _WEBHOOK_SEALED = "aesgcm:"
 _HTTP_STATUS = re.compile(r"http_status:\d{3}")
 
@@ -139,8 +155,17 @@ class _Job:
     subscription_id: UUID
     council: str
     turn: Callable[[], Turn]
+    release: Callable[[], None] | None = None  # called once the delivery ends
     future: Future[int] = field(default_factory=Future)
     delivered: int = 0
+
+    def released(self) -> None:
+        if self.release is None:
+            return
+        try:
+            self.release()
+        except Exception:  # the lease expires on its own
+            logger.exception("releasing webhook %s failed", self.subscription_id)
 
 
 class Deliveries:
@@ -160,16 +185,24 @@ class Deliveries:
         self._closed = False
         self.gone: set[UUID] = set()  # unsubscribed: never delivered again
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def start(
-        self, subscription_id: UUID, council: str, turn: Callable[[], Turn]
+        self,
+        subscription_id: UUID,
+        council: str,
+        turn: Callable[[], Turn],
+        release: Callable[[], None] | None = None,
     ) -> Future[int] | None:
         """Queue ``turn`` for this subscription unless its delivery is already queued or
         running; the future ends (with the events delivered) when a turn says nothing more is
-        waiting, or fails."""
+        waiting, or fails, after ``release`` is called."""
         with self._lock:
             if self._closed or subscription_id in self._jobs:
                 return None
-            job = _Job(subscription_id, council, turn)
+            job = _Job(subscription_id, council, turn, release)
             self._jobs[subscription_id] = job
             self._queue.append(job)
         self._dispatch()
@@ -219,6 +252,7 @@ class Deliveries:
             self._jobs.pop(job.subscription_id, None)
             if busy:
                 self._busy[job.council] -= 1
+        job.released()
         if error is not None:
             logger.error("delivering webhook %s failed", job.subscription_id, exc_info=error)
             job.future.set_exception(error)
@@ -235,6 +269,7 @@ class Deliveries:
             for job in queued:
                 self._jobs.pop(job.subscription_id, None)
         for job in queued:
+            job.released()
             job.future.set_result(job.delivered)
         self.pool.shutdown(wait=False, cancel_futures=True)
 
@@ -245,6 +280,7 @@ class WebhookDelivery(ListingCases, GovernanceCore):
     _webhook_store: WebhookStore | None = None
     _deliveries: Deliveries | None = None
     _deliveries_lock = threading.Lock()
+    _webhook_lease: Lease | None = None
 
     @property
     def webhook_store(self) -> WebhookStore:
@@ -254,6 +290,16 @@ class WebhookDelivery(ListingCases, GovernanceCore):
                 sqlite_webhook_store, postgres_webhook_store, in_memory
             )
         return self._webhook_store
+
+    @property
+    def webhook_lease(self) -> Lease:
+        """This instance's hold on the subscriptions it delivers (its own holder id, so two
+        instances in one process are two holders)."""
+        if self._webhook_lease is None:
+            seconds = float(self.env.get(LEASE_SECONDS) or DEFAULT_LEASE_SECONDS)
+            holder = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+            self._webhook_lease = Lease(holder, seconds)
+        return self._webhook_lease
 
     @property
     def webhook_allowed_hosts(self) -> frozenset[str]:
@@ -298,13 +344,13 @@ class WebhookDelivery(ListingCases, GovernanceCore):
             return self._deliveries
 
     def deliver_webhooks(self, send: Sender, *, wait_at_most: float | None = None) -> int:
-        """Start a delivery for every active subscription that is due and behind the log, each
-        on its own thread; wait for them (at most ``wait_at_most`` seconds: the rest go on,
-        and their subscriptions are not started again until they end). Returns how many
-        events the deliveries that ended delivered."""
+        """Start a delivery for every active subscription that is due, behind the log and not
+        leased to another process, each on its own thread; wait for them (at most
+        ``wait_at_most`` seconds: the rest go on, and their subscriptions are not started again
+        until they end). Returns how many events the deliveries that ended delivered."""
         head = self.recorder.max_notification_id() or 0
         now = self.clock()
-        started = []
+        due: dict[UUID, str] = {}
         for sid in list(self.directory.webhooks):
             if sid in self.deliveries.gone:
                 continue
@@ -315,21 +361,43 @@ class WebhookDelivery(ListingCases, GovernanceCore):
                 continue  # caught up: nothing to read
             if state.next_attempt_at is not None and state.next_attempt_at > now:
                 continue  # backing off
-            council = self.directory.webhooks[sid]
-            future = self.deliveries.start(sid, council, partial(self._deliver, sid, send, head))
+            due[sid] = self.directory.webhooks[sid]
+        lease, store = self.webhook_lease, self.webhook_store
+        taken = store.take_leases([str(sid) for sid in due], lease) if due else set()
+        started = []
+        for sid, council in due.items():
+            if str(sid) not in taken:
+                continue  # another process is delivering it
+            release = partial(store.release_lease, str(sid), lease.holder)
+            turn = partial(self._deliver, sid, send, head)
+            future = self.deliveries.start(sid, council, turn, release)
             if future is not None:
                 started.append(future)
+            elif self.deliveries.closed:
+                release()  # else it is being delivered here already, under the same lease
         done, _ = wait(started, timeout=wait_at_most)
         return sum(f.result() for f in done)
 
     def _deliver(self, sid: UUID, send: Sender, head: int) -> Turn:
+        """One turn of a subscription's delivery, while this process holds its lease: a turn
+        ends, delivering nothing more, once another process has taken the subscription."""
+        try:
+            if not self.webhook_store.renew_lease(str(sid), self.webhook_lease):
+                logger.info("webhook %s is delivered by another process now", sid)
+                return 0, False
+            return self._turn(sid, send, head)
+        except LeaseLostError:
+            logger.warning("webhook %s was taken by another process; stopping here", sid)
+            return 0, False
+
+    def _turn(self, sid: UUID, send: Sender, head: int) -> Turn:
         """One turn of a subscription's delivery towards the log's head: until a failure, or
         :data:`TURN_EVENTS` events, or :data:`TURN_SECONDS` (then it says more is waiting
         and goes behind the others). The subscription and its subscriber are checked again
-        at every turn."""
+        at every turn; every save of the cursor renews the lease."""
         started = time.monotonic()
         subscription = self._get(Subscription, sid, "webhook subscription")
-        store = self.webhook_store
+        store, lease = self.webhook_store, self.webhook_lease
         state = store.state(str(sid))
         if not subscription.active:
             self.deliveries.gone.add(sid)  # unsubscribing is for good
@@ -347,9 +415,13 @@ class WebhookDelivery(ListingCases, GovernanceCore):
                 if directory.council_of(event) != subscription.council:
                     moved = replace(moved, position=event.id)
                     continue
+                if self.deliveries.closed:  # stopping: save the cursor and let go
+                    if moved != state:
+                        store.save(moved, lease)
+                    return delivered, False
                 if delivered >= TURN_EVENTS or time.monotonic() - started >= TURN_SECONDS:
                     if moved != state:
-                        store.save(moved)
+                        store.save(moved, lease)
                     return delivered, True  # the turn is over: the others' turn
                 error = self._post(subscription, event, send)
                 now = self.clock()
@@ -366,13 +438,13 @@ class WebhookDelivery(ListingCases, GovernanceCore):
                     last_attempt_at=now,
                     last_delivered_at=now,
                 )
-                store.save(moved)  # before the next request: a crash re-sends at most one
+                store.save(moved, lease)  # before the next request: a crash re-sends one
                 state = moved
                 delivered += 1
             if len(events) < BATCH:  # nothing more of its topics up to the head
                 moved = replace(moved, position=max(moved.position, head))
             if moved != state:
-                store.save(moved)
+                store.save(moved, lease)
                 state = moved
             if len(events) < BATCH:
                 return delivered, False
@@ -390,7 +462,8 @@ class WebhookDelivery(ListingCases, GovernanceCore):
                 next_attempt_at=now + backoff(attempts),
                 last_error=error,
                 last_attempt_at=now,
-            )
+            ),
+            self.webhook_lease,
         )
         self.webhook_store.add_failure(Failure(state.subscription_id, now, notification_id, error))
 
