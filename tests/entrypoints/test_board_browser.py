@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from govflow.application import Governance
+from govflow.application.sealer import Sealer
 from govflow.application.specimens import SteppingClock, play
 from govflow.entrypoints.api import create_api
+from govflow.transparency import Cosigner, Signer, cosign, generate_key, generate_witness_key
 from tests.a11y import PHONE, check_sync
 from tests.serving import CHROMIUM, CHROMIUM_ARGS, require_chromium, serving
 
@@ -29,7 +31,18 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     play(app)
     app.clock = lambda: datetime(2026, 3, 5, 4, 0, tzinfo=UTC)
-    with serving(create_api(app)) as url:
+    log = Signer.from_skey(generate_key("govflow/board-browser")[0])
+    witnesses = [Cosigner.from_skey(generate_witness_key(f"w{i}.example/w")[0]) for i in (1, 2)]
+    newest = Sealer.of(app, log, batch=20).seal()  # the log's page has rows and witnesses
+    assert newest is not None
+    api = create_api(
+        app, log_witnesses=[w.verifier for w in witnesses], log_public_key=log.verifier.vkey
+    )
+    with serving(api) as url:
+        import httpx
+
+        posted = cosign(newest.note, witnesses[0])
+        httpx.post(f"{url}/v1/log/checkpoints/{newest.size}/cosignatures", content=posted)
         yield url
     app.close()
 
@@ -110,6 +123,7 @@ BOARD_PAGES = [
     "/board/specimen/notices",
     "/board/specimen/spending",
     "/board/audit",
+    "/board/log",
     "/board/no-such-council/",
 ]
 

@@ -3,13 +3,15 @@
 Chinese by default, English with ``?lang=en``. Every list also comes as Atom (``.atom``) and
 JSON (``.json``). The board shows what a council must disclose: notices with their display
 periods and objection windows, each issue's stages and deadlines, tallies once voting has
-closed, the spending ledger with its three disclosures, and the audit checkpoints. It never
+closed, the spending ledger with its three disclosures, the audit checkpoints, and every
+signed checkpoint of the verifiable log with the witnesses who co-signed it. It never
 shows who voted how, nor tokens or contact details.
 """
 
 from __future__ import annotations
 
 import re
+from base64 import b64encode
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -21,13 +23,15 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import orjson
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from govflow.application import Governance
 from govflow.application.directory import IssueRow, NoticeRow, SpendingRow
+from govflow.application.log_witnesses import LogWitnesses
 from govflow.application.procedures import ProcedureLibrary
+from govflow.application.sealer import LogProofs
 from govflow.application.views import HistoryEntry
 from govflow.domain.errors import GovflowError, InvalidInputError
 from govflow.domain.voting import Comparison, satisfies
@@ -47,6 +51,28 @@ TEXT: dict[str, dict[str, str]] = {
         "all_issues": "全部议题",
         "spending": "资金支出台账",
         "audit": "审计检查点",
+        "log": "可核验日志",
+        "log_title": "可核验日志的签名检查点",
+        "log_intro": (
+            "每个检查点是日志全部记录的默克尔树在该记录数时的根哈希，由日志的密钥签名；见证方"
+            "（如街道办、监督委员会、邻近社区）只在检查点延续其此前联署过的检查点时才联署。"
+            "本栏列出日志签署过的每一个检查点。"
+        ),
+        "log_key": "日志公钥",
+        "no_log_key": "本服务器未设置日志公钥（GOVFLOW_LOG_PUBLIC_KEY）。",
+        "expected_witnesses": "本委员会指定的见证方",
+        "no_witnesses": "本委员会未指定见证方。",
+        "log_verify_how": "下载检查点并用日志公钥和见证方公钥核验（无需数据库）：",
+        "size": "记录数",
+        "root": "根哈希（base64）",
+        "signed_at": "签署时间",
+        "witnesses": "见证联署",
+        "cosigned": "已联署",
+        "not_cosigned": "未联署",
+        "other_witness": "非指定见证方",
+        "signed_note": "签名注记",
+        "no_log_checkpoints": "日志尚未签署检查点。",
+        "later": "更晚的检查点",
         "notices": "公示",
         "all_notices": "全部公示（含已到期）",
         "number": "编号",
@@ -153,6 +179,32 @@ TEXT: dict[str, dict[str, str]] = {
         "all_issues": "All agenda items",
         "spending": "Spending ledger",
         "audit": "Audit checkpoints",
+        "log": "Verifiable log",
+        "log_title": "Signed checkpoints of the verifiable log",
+        "log_intro": (
+            "Each checkpoint is the root hash of the Merkle tree over all records of the log at "
+            "that size, signed with the log's key; witnesses (the street office, the supervisory "
+            "committee, a neighbouring council) co-sign one only if it extends the checkpoint "
+            "they co-signed before. This page lists every checkpoint the log has signed."
+        ),
+        "log_key": "The log's public key",
+        "no_log_key": "This server has no log public key set (GOVFLOW_LOG_PUBLIC_KEY).",
+        "expected_witnesses": "Witnesses the council names",
+        "no_witnesses": "The council names no witnesses.",
+        "log_verify_how": (
+            "Download a checkpoint and check it with the log's and the witnesses' public keys "
+            "(no database needed):"
+        ),
+        "size": "Records",
+        "root": "Root hash (base64)",
+        "signed_at": "Signed",
+        "witnesses": "Witnesses",
+        "cosigned": "co-signed",
+        "not_cosigned": "not co-signed",
+        "other_witness": "not a named witness",
+        "signed_note": "Signed note",
+        "no_log_checkpoints": "The log has not signed a checkpoint yet.",
+        "later": "Later checkpoints",
         "notices": "Notices",
         "all_notices": "All notices (incl. expired)",
         "number": "No.",
@@ -725,6 +777,31 @@ def create_board(
     @router.get("/audit", response_class=HTMLResponse)
     def audit(request: Request) -> HTMLResponse:
         return render(request, "audit.html", checkpoints=app.show_checkpoints())
+
+    def witnessing(request: Request) -> LogWitnesses:
+        return LogWitnesses.of(app, getattr(request.app.state, "log_witnesses", ()))
+
+    @router.get("/log", response_class=HTMLResponse)
+    def log(request: Request, after: int = Query(0, ge=0, le=2**63 - 1)) -> HTMLResponse:
+        """Every checkpoint the log signed, oldest first, with its witnesses' cosignatures."""
+        witnesses = witnessing(request)
+        rows = witnesses.cosigned(LogProofs.of(app).list_checkpoints(after, PAGE_SIZE + 1))
+        return render(
+            request,
+            "log.html",
+            rows=rows[:PAGE_SIZE],
+            later=rows[PAGE_SIZE - 1].checkpoint.size if len(rows) > PAGE_SIZE else None,
+            expected=witnesses.witnesses,
+            expected_names={w.name for w in witnesses.witnesses},
+            log_key=getattr(request.app.state, "log_public_key", None),
+            root=lambda value: b64encode(value).decode(),
+        )
+
+    @router.get("/log/checkpoints/{size}.txt", response_class=PlainTextResponse)
+    def log_note(request: Request, size: int) -> PlainTextResponse:
+        """A checkpoint's signed note with its cosignatures, for ``govflow verify``."""
+        checkpoint = LogProofs.of(app).get_checkpoint(size)
+        return PlainTextResponse(witnessing(request).cosigned([checkpoint])[0].note)
 
     @router.get("/notices/{notice_id}", response_class=HTMLResponse)
     def notice(request: Request, notice_id: UUID) -> HTMLResponse:
