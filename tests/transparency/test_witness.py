@@ -181,3 +181,17 @@ def test_a_checkpoint_of_another_log_or_key_is_refused() -> None:
     misnamed = Checkpoint("example.org/else", 3, log.root()).sign(LOG)
     with pytest.raises(MalformedCheckpointError):
         check_extends(None, misnamed, LOG.verifier, log.consistency_proof)
+
+
+def test_the_verifier_requires_each_named_witness() -> None:
+    """``govflow verify --witness`` takes a witness key: its cosignature must be on the note."""
+    from govflow.transparency.export_verify import MissingWitnessError, open_signed
+
+    w1, w2 = Cosigner("w.example/1", SEED), Cosigner("w.example/2", bytes(32))
+    note = note_of(tree(9))
+    cosigned = with_signatures(note, parse_note(cosign(note, w1)).signatures)
+    keys = [verifier_from_vkey(w1.verifier.vkey)]
+    checkpoint, witnesses = open_signed(cosigned, [LOG.verifier], keys)
+    assert checkpoint.size == 9 and witnesses == ("w.example/1",)
+    with pytest.raises(MissingWitnessError):
+        open_signed(cosigned, [LOG.verifier], [*keys, w2.verifier])

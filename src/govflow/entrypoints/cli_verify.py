@@ -28,7 +28,11 @@ KeyOption = Annotated[
 ]
 WitnessOption = Annotated[
     list[str] | None,
-    typer.Option("--witness", help="A witness's public key that must have co-signed (repeatable)."),
+    typer.Option(
+        "--witness",
+        help="A witness's public key (`govflow witness keys`) that must have co-signed "
+        "(repeatable).",
+    ),
 ]
 InclusionOption = Annotated[
     int | None, typer.Option("--inclusion", help="Also prove this record (its notification id).")
@@ -91,12 +95,12 @@ def verify(
     """Verify an export against a signed checkpoint: the signature (and witnesses'), every
     record's leaf and the root; optionally one record's inclusion and an older checkpoint's
     consistency. Exit 0 when it holds, 3 when the log does not match, 6 on unusable input."""
-    from govflow.transparency import Verifier
+    from govflow.transparency import Verifier, verifier_from_vkey
     from govflow.transparency.export_verify import verify_export
 
     with _verdict_errors(as_json):
         log_keys = [Verifier.from_vkey(k) for k in key]
-        witness_keys = [Verifier.from_vkey(k) for k in witness or []]
+        witness_keys = [verifier_from_vkey(k) for k in witness or []]
         note = checkpoint.read_bytes()
         older = consistency.read_bytes() if consistency is not None else None
         with _open(export) as lines, _counter(not as_json) as advance:
@@ -167,7 +171,7 @@ def verify_proof(
     export needed. Exit 0 when it holds, 3 when not, 6 on unusable input."""
     import json
 
-    from govflow.transparency import Verifier
+    from govflow.transparency import Verifier, verifier_from_vkey
     from govflow.transparency.export_verify import (
         check_consistency_proof,
         check_inclusion_proof,
@@ -175,7 +179,7 @@ def verify_proof(
 
     with _verdict_errors(as_json):
         log_keys = [Verifier.from_vkey(k) for k in key]
-        witness_keys = [Verifier.from_vkey(k) for k in witness or []]
+        witness_keys = [verifier_from_vkey(k) for k in witness or []]
         served = json.loads(proof.read_bytes())
         if not isinstance(served, dict) or ("leaf_index" in served) == ("old_size" in served):
             fail("not a proof from /v1/log/proofs/...", "input.malformed", EXIT_INVALID)
