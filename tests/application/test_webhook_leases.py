@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from govflow.application import Governance
+from govflow.application import Governance, webhook_delivery
 from govflow.application.webhook_store import (
     DeliveryState,
     InMemoryWebhookStore,
@@ -174,6 +174,16 @@ def test_a_subscription_is_leased_to_one_holder_until_released_or_expired(
     assert not webhook_store.renew_lease("s4", short)
 
 
+def test_a_holder_takes_no_more_than_it_asks_for(webhook_store: WebhookStore) -> None:
+    """With a limit, a holder takes at most that many, and the rest stay for other holders."""
+    a, b = Lease("a", 600), Lease("b", 600)
+    ids = [f"s{n}" for n in range(5)]
+    taken = webhook_store.take_leases(ids, a, limit=2)
+    assert len(taken) == 2
+    assert webhook_store.take_leases(ids, b, limit=10) == set(ids) - taken
+    assert webhook_store.take_leases(ids, a, limit=0) == set()
+
+
 def test_a_holder_whose_lease_was_taken_saves_nothing(webhook_store: WebhookStore) -> None:
     """The cursor moves only under the holder's lease, checked in the same transaction: a holder
     that lost its subscription cannot move the cursor its successor is using."""
@@ -316,6 +326,39 @@ def test_a_stopping_dispatcher_gives_its_subscriptions_up_at_once(
         second.webhook_store.release_lease(subscriptions[0], second.webhook_lease.holder)
         assert second.deliver_webhooks(http_sender()) == 4  # from the first's cursor on
         assert received_by_subscription(receiver)[subscriptions[0]] == expected
+    finally:
+        go_on.set()
+        first.close()
+        second.close()
+
+
+def test_a_backlog_is_shared_rather_than_all_leased_to_the_first_dispatcher(
+    sql_store: Store, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dispatcher leases at most LEASE_AHEAD subscriptions at once: while it is busy with
+    those, another dispatcher delivers the rest."""
+    monkeypatch.setattr(webhook_delivery, "LEASE_AHEAD", 2)
+    first, second = dispatcher(sql_store, 3600), dispatcher(sql_store, 3600)
+    busy, go_on = threading.Event(), threading.Event()
+
+    def hold(headers: dict[str, str]) -> None:
+        busy.set()
+        go_on.wait(WAIT)
+
+    try:
+        subscriptions = subscribe(first, receiver, 4)
+        enroll(first, COUNCIL, "m0")
+        first.deliver_webhooks(Watch().sender("first", hold), wait_at_most=0)
+        assert busy.wait(WAIT)
+        assert second.deliver_webhooks(http_sender()) == 2  # the two the first left
+        go_on.set()
+        eventually(
+            lambda: sum(map(len, received_by_subscription(receiver).values())) >= 4,
+            "the first dispatcher delivered its two",
+        )
+        got = received_by_subscription(receiver)
+        assert sorted(got) == sorted(subscriptions)
+        assert all(len(ids) == 1 for ids in got.values())
     finally:
         go_on.set()
         first.close()

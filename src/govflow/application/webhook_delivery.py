@@ -23,7 +23,8 @@ beside the log, sealed with the installation's cipher when one is set, never in 
 
 Any number of processes deliver at once: each pass takes the subscriptions that are due with a
 lease in the store (a holder id and an expiry by the database's clock; on PostgreSQL ``FOR UPDATE
-SKIP LOCKED``), so one subscription is delivered by one process at a time. The lease is renewed in
+SKIP LOCKED``), so one subscription is delivered by one process at a time, and at most
+:data:`LEASE_AHEAD` by one process, so that others share a backlog. The lease is renewed in
 the same transaction as every move of the cursor, and a holder whose lease another process took
 saves nothing more and stops; it is given up when the subscription is caught up, backs off, or
 the process stops. A process that dies keeps its subscriptions until their leases expire
@@ -93,6 +94,9 @@ FIRST_RETRY = timedelta(seconds=1)
 LONGEST_RETRY = timedelta(minutes=5)
 DELIVERY_THREADS = 8  # subscriptions delivered at once (each holds one database connection)
 COUNCIL_THREADS = 2  # of which at most this many for one council's subscriptions
+# Subscriptions one process holds at most (delivering or waiting for a thread): a backlog beyond
+# that is left to the other processes rather than leased to the first one to look.
+LEASE_AHEAD = 4 * DELIVERY_THREADS
 TURN_EVENTS = 20  # events one subscription delivers before it lets the next one have a turn
 TURN_SECONDS = 10.0  # ... or after this long, whichever comes first
 ALLOW_HOSTS = "GOVFLOW_WEBHOOK_ALLOW_HOSTS"  # host names an operator lets webhooks reach inside
@@ -188,6 +192,11 @@ class Deliveries:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    def delivering(self) -> set[UUID]:
+        """The subscriptions whose delivery is queued or running here."""
+        with self._lock:
+            return set(self._jobs)
 
     def start(
         self,
@@ -363,7 +372,14 @@ class WebhookDelivery(ListingCases, GovernanceCore):
                 continue  # backing off
             due[sid] = self.directory.webhooks[sid]
         lease, store = self.webhook_lease, self.webhook_store
-        taken = store.take_leases([str(sid) for sid in due], lease) if due else set()
+        delivering = self.deliveries.delivering()
+        # renew the leases of those delivered here (waiting for a thread, or running), and take
+        # no more than this process will get to soon
+        taken = store.take_leases([str(sid) for sid in due if sid in delivering], lease)
+        spare = LEASE_AHEAD - len(delivering)
+        new = [str(sid) for sid in due if sid not in delivering]
+        if new and spare > 0:
+            taken |= store.take_leases(new, lease, limit=spare)
         started = []
         for sid, council in due.items():
             if str(sid) not in taken:

@@ -67,10 +67,12 @@ class WebhookStore(Protocol):
         the same transaction), else :class:`LeaseLostError` and nothing is kept."""
         ...
 
-    def take_leases(self, subscription_ids: Collection[str], lease: Lease) -> set[str]:
-        """Of ``subscription_ids``, those now leased to ``lease.holder`` for ``lease.seconds``:
-        the ones nobody held, whose lease expired, or already the holder's (renewed). Never one
-        another holder holds unexpired."""
+    def take_leases(
+        self, subscription_ids: Collection[str], lease: Lease, limit: int | None = None
+    ) -> set[str]:
+        """Of ``subscription_ids``, those now leased to ``lease.holder`` for ``lease.seconds``
+        (at most ``limit`` of them): the ones nobody held, whose lease expired, or already the
+        holder's (renewed). Never one another holder holds unexpired."""
         ...
 
     def renew_lease(self, subscription_id: str, lease: Lease) -> bool:
@@ -123,9 +125,17 @@ class InMemoryWebhookStore:
         self._leases[subscription_id] = (lease.holder, now + lease.seconds)
         return True
 
-    def take_leases(self, subscription_ids: Collection[str], lease: Lease) -> set[str]:
+    def take_leases(
+        self, subscription_ids: Collection[str], lease: Lease, limit: int | None = None
+    ) -> set[str]:
+        taken: set[str] = set()
         with self._lock:
-            return {sid for sid in subscription_ids if self._renew(sid, lease, take=True)}
+            for sid in sorted(subscription_ids):
+                if limit is not None and len(taken) >= limit:
+                    break
+                if self._renew(sid, lease, take=True):
+                    taken.add(sid)
+        return taken
 
     def renew_lease(self, subscription_id: str, lease: Lease) -> bool:
         with self._lock:
@@ -268,11 +278,14 @@ class SqlWebhookStore(SqlTables):
         )
         return bool(cursor.rowcount == 1)
 
-    def take_leases(self, subscription_ids: Collection[str], lease: Lease) -> set[str]:
+    def take_leases(
+        self, subscription_ids: Collection[str], lease: Lease, limit: int | None = None
+    ) -> set[str]:
         p, ids = self._p, sorted(subscription_ids)
-        if not ids:
+        if not ids or limit == 0:
             return set()
         listed = ", ".join(p for _ in ids)
+        limited = "" if limit is None else f" ORDER BY subscription_id LIMIT {int(limit)}"
         with self._transaction() as cursor:
             cursor.executemany(
                 "INSERT INTO webhook_leases (subscription_id, holder, expires_at) "
@@ -283,7 +296,7 @@ class SqlWebhookStore(SqlTables):
                 f"UPDATE webhook_leases SET holder = {p}, expires_at = {self._now} + {p} "
                 "WHERE subscription_id IN (SELECT subscription_id FROM webhook_leases "
                 f"WHERE subscription_id IN ({listed}) "
-                f"AND (holder = {p} OR expires_at <= {self._now}){self._skip_locked}) "
+                f"AND (holder = {p} OR expires_at <= {self._now}){limited}{self._skip_locked}) "
                 "RETURNING subscription_id",
                 (lease.holder, lease.seconds, *ids, lease.holder),
             )
