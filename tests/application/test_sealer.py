@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from govflow.application.log_store import (
     SealConflictError,
     SealedLeaf,
     StoredCheckpoint,
+    StoredCosignature,
 )
 from govflow.application.migration import migrate
 from govflow.application.sealer import LogProofs, Sealer, copy_log_tree, log_store_of
@@ -220,10 +222,16 @@ def test_a_migrated_store_keeps_the_tree_and_every_signed_checkpoint(
         Sealer.of(source, signer(), batch=20).seal()
         source.enroll_member("specimen", "late", "后来者", actor="clerk")  # not yet sealed
         signed = log_store_of(source).checkpoints()
+        at = datetime(2026, 3, 1, tzinfo=UTC)
+        cosigned = StoredCosignature(signed[1].size, "w.example/w", 7, "— w.example/w AAA=\n", at)
+        log_store_of(source).add_cosignatures([cosigned])
         report = migrate(source, target)
         assert report.log_checkpoints == len(signed)
         assert log_store_of(target).checkpoints() == signed
         assert copy_log_tree(source, target) == len(signed)  # again: nothing doubled
+        assert log_store_of(target).cosignatures(c.size for c in signed) == {
+            signed[1].size: [cosigned]
+        }
         proofs = LogProofs.of(target)
         first, last = signed[0], signed[-1]
         proof, _, _ = proofs.get_consistency_proof(first.size, last.size)

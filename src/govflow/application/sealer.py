@@ -153,23 +153,34 @@ def extend_tree(
 def copy_log_tree(source: GovernanceCore, target: GovernanceCore) -> int:
     """After a migration: build the target's tree from its own records (the same ids and
     bytes, so the same leaves) and copy every signed checkpoint of the source, each checked
-    against the rebuilt tree first. Returns how many checkpoints were copied; safe to re-run.
+    against the rebuilt tree first, with its witnesses' cosignatures. Returns how many
+    checkpoints were copied; safe to re-run.
 
     Raises:
         RuntimeError: a source checkpoint's root is not the target's at that size: the
             copied log differs from the one that was signed.
     """
-    store = log_store_of(target)
+    store, kept = log_store_of(target), log_store_of(source)
     extend_tree(target.log_reader, store, None)
     proofs, copied = LogProofs(store), 0
     size = store.size()[0]
-    for checkpoint in iterate_checkpoints(log_store_of(source)):
+    sizes: list[int] = []
+
+    def copy_cosignatures() -> None:  # witnesses' lines verify over the same checkpoint text
+        store.add_cosignatures([c for found in kept.cosignatures(sizes).values() for c in found])
+        sizes.clear()
+
+    for checkpoint in iterate_checkpoints(kept):
         if checkpoint.size > size or proofs.root(checkpoint.size) != checkpoint.root:
             raise RuntimeError(
                 f"checkpoint {checkpoint.size} of the source does not match the copied log"
             )
         store.add_checkpoint(checkpoint)
         copied += 1
+        sizes.append(checkpoint.size)
+        if len(sizes) >= 1000:
+            copy_cosignatures()
+    copy_cosignatures()
     return copied
 
 
