@@ -178,3 +178,24 @@ def test_an_api_without_witnesses_keeps_no_cosignature(app: Governance) -> None:
             headers={"Content-Type": "text/plain"},
         )
         assert answer.status_code == 403 and answer.json()["code"] == "witness.unknown"
+
+
+def test_the_loop_ends_when_the_log_is_refused(
+    server: str, sql_app: Governance, sql_store: Store, tmp_path: Path
+) -> None:
+    """Without --once the witness goes on each interval, and stops (exit 3) at a rewritten log."""
+    state = tmp_path / "witness.json"
+    assert witness(server, state, "--log-key", VKEY)[0] == 0
+    sql_app.enroll_member("specimen", "m21", "新成员", actor="clerk")
+    tamper(
+        sql_store,
+        "UPDATE stored_events SET state = ? WHERE rowid = 7",
+        "UPDATE governance_events SET state = %s WHERE notification_id = 7",
+        orjson.dumps({"forged": True}),
+    )
+    for table in ("log_leaves", "log_nodes", "log_checkpoints", "log_cosignatures"):
+        tamper(sql_store, f"DELETE FROM {table}", f"DELETE FROM {table}")
+    Sealer.of(sql_app, Signer.from_skey(SKEY), batch=7).seal()  # a larger, rewritten tree
+    code, _, stderr = run("witness", "run", server, "--key", W_SKEY, "--state", state,
+                          "--interval", "1")  # fmt: skip
+    assert code == EXIT_AUDIT and "(witness.inconsistent)" in stderr, stderr

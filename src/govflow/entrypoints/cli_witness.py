@@ -111,7 +111,8 @@ def run(
     as_json: JsonFlag = False,
 ) -> None:
     """Co-sign the log's newest checkpoint if it extends the last one co-signed; without
-    --once, go on every --interval seconds until the log is refused (exit 3) or stopped."""
+    --once, go on every --interval seconds (an unreachable server is retried) until the log is
+    refused (exit 3), the server refuses the cosignature (exit 4) or it is stopped."""
     from govflow.transparency import Cosigner, TransparencyError
 
     try:
@@ -131,7 +132,7 @@ def run(
                     raise typer.Exit(exit_with) from None
                 fail(f"REFUSED, not co-signed: {error.message}", error.code, exit_with)
             except ServerError as error:
-                if once:
+                if once or error.exit_with != EXIT_SERVER:  # refused: trying again won't help
                     fail(error.message, error.code, error.exit_with)
                 err.print(f"error: {error.message} ({error.code}); trying again", markup=False)
             else:
