@@ -65,6 +65,7 @@ def test_the_board_lists_every_checkpoint_with_its_witnesses(
     assert "未联署" in listed[first.size]
     english = client.get("/board/log?lang=en").text
     assert "Signed checkpoints of the verifiable log" in english and "not co-signed" in english
+    assert "curl -s http://127.0.0.1:8000/board/log/checkpoints/SIZE.txt" in page
     assert 'href="/board/log"' in client.get("/board/").text  # every page links to it
 
 

@@ -795,6 +795,7 @@ def create_board(
             expected_names={w.name for w in witnesses.witnesses},
             log_key=getattr(request.app.state, "log_public_key", None),
             root=lambda value: b64encode(value).decode(),
+            base=request.app.state.public_url,  # never the request's Host header
         )
 
     @router.get("/log/checkpoints/{size}.txt", response_class=PlainTextResponse)
