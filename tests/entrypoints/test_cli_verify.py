@@ -146,6 +146,17 @@ def test_keys_and_witnesses(app: Governance, tmp_path: Path) -> None:
     assert code == EXIT_INVALID and "note.invalid_key" in err
 
 
+def test_a_checkpoint_over_v1_leaves_is_refused(app: Governance, tmp_path: Path) -> None:
+    """A checkpoint without the v2 leaves' extension line (a superseded v1 tree's) is not
+    checked against v2 leaves: it is named for what it is."""
+    log, note = sealed(app, tmp_path)
+    body = parse_note(note.read_text()).text.splitlines()
+    v1 = sign_note("\n".join(body[:3]) + "\n", Signer.from_skey(SKEY))
+    note.write_text(v1)
+    code, _, err = run("verify", log, note, "--key", VKEY)
+    assert code == EXIT_AUDIT and "verify.leaf_version" in err
+
+
 @pytest.mark.parametrize("later", [0, 3])
 def test_records_after_the_checkpoint_are_counted_not_checked(
     app: Governance, tmp_path: Path, later: int
@@ -168,7 +179,6 @@ def test_the_operator_seals_now_and_the_note_verifies(tmp_path: Path) -> None:
         clock=SteppingClock(),
     )
     play(app)
-    log = export(app, tmp_path)
     app.close()
     env = {"GOVFLOW_DATA_DIR": str(data), "GOVFLOW_PERSISTENCE": "sqlite"}
     missing = CliRunner().invoke(cli, ["audit", "seal"], env=env)
@@ -180,8 +190,13 @@ def test_the_operator_seals_now_and_the_note_verifies(tmp_path: Path) -> None:
     assert json.loads(sealed.stdout)["sealed"] > 0
     again = CliRunner().invoke(cli, ["audit", "seal", "--json"], env=env)
     assert json.loads(again.stdout)["sealed"] == 0  # nothing new: nothing sealed twice
-    code, out, _ = run("verify", log, note, "--key", VKEY)
-    assert code == 0 and out.startswith("ok:")
+    for public in ([], ["--public"]):  # the operator's export, and the public one
+        log = tmp_path / "log.jsonl"
+        exported = CliRunner().invoke(cli, ["audit", "export", "--out", str(log), *public], env=env)
+        assert exported.exit_code == 0, exported.stderr
+        code, out, _ = run("verify", log, note, "--key", VKEY)
+        assert code == 0 and out.startswith("ok:")
+        assert ("withheld (commitment only)" in out) == bool(public)
 
 
 def test_a_record_and_two_checkpoints_check_with_served_proofs(
@@ -205,6 +220,8 @@ def test_a_record_and_two_checkpoints_check_with_served_proofs(
     proof = tmp_path / "inclusion.json"
     proof.write_text(json.dumps(inclusion))
     code, out, err = run("verify-proof", note, proof, "--key", VKEY, "--record", record)
+    assert code == 0 and f"record {nid}" in out, err
+    code, out, err = run("verify-proof", note, proof, "--key", VKEY)  # the line it carries
     assert code == 0 and f"record {nid}" in out, err
     record.write_bytes(edited(lines[30]))  # the record rewritten
     code, _, err = run("verify-proof", note, proof, "--key", VKEY, "--record", record)

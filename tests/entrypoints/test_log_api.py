@@ -20,6 +20,8 @@ from govflow.transparency import (
     verify_consistency,
     verify_inclusion,
 )
+from govflow.transparency.export_verify import verify_export
+from govflow.transparency.records import read_line
 from tests.application.test_sealer import exported_tree
 
 ORIGIN = "govflow/api-test"
@@ -57,7 +59,9 @@ def test_checkpoints_are_listed_signed_and_paged(sealed: tuple[TestClient, Gover
 
 
 def test_an_inclusion_proof_leads_to_the_signed_root(sealed: tuple[TestClient, Governance]) -> None:
-    """A record's proof, from the leaf recomputed from the export, reaches the checkpoint."""
+    """A record's proof, from the leaf recomputed from the export, reaches the checkpoint;
+    the record's public line it carries gives the same leaf (its data and salt, or only its
+    commitment for a record the board withholds)."""
     client, app = sealed
     tree, ids = exported_tree(app)
     for index in (0, 5, 33, len(ids) - 1):
@@ -65,8 +69,22 @@ def test_an_inclusion_proof_leads_to_the_signed_root(sealed: tuple[TestClient, G
         assert body["leaf_index"] == index and body["tree_size"] == tree.size
         root = b64decode(body["checkpoint"]["root"])
         verify_inclusion(tree.leaf(index), index, tree.size, hashes(body["proof"]), root)
+        assert read_line(body["record"].encode()).leaf == tree.leaf(index)
     body = client.get("/v1/log/proofs/inclusion", params={"id": ids[3], "size": 20}).json()
     verify_inclusion(tree.leaf(3), 3, 20, hashes(body["proof"]), tree.root(20))
+
+
+def test_the_public_export_verifies_whole(sealed: tuple[TestClient, Governance]) -> None:
+    """GET /v1/log/export (no token) streams every record, private ones by their commitment
+    only, and makes the newest checkpoint's root."""
+    client, app = sealed
+    export = client.get("/v1/log/export")
+    assert export.headers["content-type"].startswith("application/x-ndjson")
+    note = client.get("/v1/log/checkpoint").text
+    verdict = verify_export(export.content.splitlines(), note, [Verifier.from_vkey(VKEY)])
+    assert verdict.checked == app.recorder.max_notification_id() and verdict.withheld > 0
+    private = [read_line(x) for x in export.content.splitlines() if b'"govflow.access.' in x]
+    assert private and all(r.withheld for r in private)
 
 
 def test_a_consistency_proof_links_two_checkpoints(sealed: tuple[TestClient, Governance]) -> None:

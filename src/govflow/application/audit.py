@@ -33,15 +33,30 @@ from govflow.application.audit_store import (
     postgres_audit_store,
     sqlite_audit_store,
 )
-from govflow.application.listing import FEED_LIMIT, ListingCases
+from govflow.application.directory import Directory
+from govflow.application.listing import FEED_LIMIT, ListingCases, is_public_topic
 from govflow.application.log_reader import Record, scan
 from govflow.application.mapper import upcast
+from govflow.application.sealer import log_store_of
 from govflow.application.views import HistoryEntry
+from govflow.domain import ballot as b
 from govflow.domain.ballot import Ballot, SecretChoice
 from govflow.domain.base import DomainEvent, event_class
 from govflow.domain.errors import NotFoundError
+from govflow.domain.paper import PaperBatchEntered
+from govflow.transparency.records import commitment
 
 GENESIS = "0" * 64
+# The topics whose records may hold a choice the directory withholds (open or secret votes).
+CHOICE_TOPICS = frozenset(
+    {
+        b.BallotCast.TOPIC,
+        b.ProxyBallotCast.TOPIC,
+        b.PaperBallotCast.TOPIC,
+        b.SecretChoiceCast.TOPIC,
+        PaperBatchEntered.TOPIC,
+    }
+)
 _BATCH = 10_000
 Progress = Callable[[int], None]
 
@@ -365,34 +380,75 @@ class AuditCases(ListingCases):
             )
         return report
 
-    def export_log(self, out: IO[bytes], progress: Progress | None = None) -> int:
-        """Write the whole log as JSON Lines; returns how many records were written."""
+    def export_log(
+        self, out: IO[bytes], progress: Progress | None = None, public: bool = False
+    ) -> int:
+        """Write the whole log as JSON Lines (``public``: the public, verifiable export);
+        returns how many records were written."""
         count = 0
-        for line in self.export_lines():
+        for line in self.export_lines(public):
             out.write(line)
             count += 1
             if progress and count % _BATCH == 0:
                 progress(_BATCH)
         return count
 
-    def export_lines(self) -> Iterator[bytes]:
-        """The whole log, one JSON line per record, in log order (the operator's export:
-        everything, private records included). Each line holds what the verifiable log's leaf
-        is made of (see :mod:`govflow.transparency.records`): ``data`` is the stored payload
-        byte for byte, or, where the store keeps other bytes (encrypted), they are given in
-        ``stored`` (base64) before ``data``."""
-        for notification in self._notifications(0):
-            data = self.payload(notification.state, notification.topic)
-            line: dict[str, Any] = {
-                "notification_id": notification.id,
-                "originator_id": str(UUID(notification.originator)),
-                "originator_version": notification.version,
-                "topic": notification.topic,
-            }
-            if data != notification.state:
-                line["stored"] = b64encode(notification.state).decode()
-            line["data"] = orjson.Fragment(data)
-            yield orjson.dumps(line) + b"\n"
+    def export_lines(self, public: bool = False) -> Iterator[bytes]:
+        """The whole log, one JSON line per record, in log order. Each line holds what the
+        verifiable log's leaf is made of (see :mod:`govflow.transparency.records`): the
+        record's ``salt`` (hex, once it is sealed) and ``data``, the stored payload byte for
+        byte, or, where the store keeps other bytes (encrypted), they are given in ``stored``
+        (base64) before ``data``.
+
+        The operator's export (``public=False``) holds everything, private records and every
+        choice included. The public, verifiable export (``public=True``) shows a record the
+        board may show (salt and data) and gives only the ``commitment`` (hex) of one it
+        withholds: private topics, and a ballot (or paper batch) whose choice the directory
+        withholds now (an open vote's, a secret vote's); every leaf can be recomputed from it
+        alone, so it verifies whole."""
+        store = log_store_of(self)
+        after = 0
+        while True:
+            records = self.log_reader.records(after, _BATCH)
+            if not records:
+                return
+            salts = store.salts(after, records[-1].id)
+            directory = self.directory if public else None
+            for record in records:
+                yield self._export_line(record, salts.get(record.id), directory)
+            after = records[-1].id
+
+    def export_line(self, notification_id: int) -> bytes:
+        """One record's line of the public export (see ``export_lines``)."""
+        records = self.log_reader.records(notification_id - 1, 1)
+        if not records or records[0].id != notification_id:
+            raise NotFoundError("no such record", notification_id=notification_id)
+        record = records[0]
+        salts = log_store_of(self).salts(notification_id - 1, notification_id)
+        return self._export_line(record, salts.get(record.id), self.directory)
+
+    def _export_line(self, record: Record, salt: bytes | None, shown: Directory | None) -> bytes:
+        line: dict[str, Any] = {
+            "notification_id": record.id,
+            "originator_id": str(UUID(record.originator)),
+            "originator_version": record.version,
+            "topic": record.topic,
+        }
+        if shown is not None and not is_public_topic(record.topic):
+            if salt is not None:
+                line["commitment"] = commitment(salt, record.state).hex()
+            return orjson.dumps(line) + b"\n"
+        data = self.payload(record.state, record.topic)
+        if shown is not None and record.topic in CHOICE_TOPICS and _withheld(record, data, shown):
+            if salt is not None:
+                line["commitment"] = commitment(salt, record.state).hex()
+            return orjson.dumps(line) + b"\n"
+        if data != record.state:
+            line["stored"] = b64encode(record.state).decode()
+        if salt is not None:
+            line["salt"] = salt.hex()
+        line["data"] = orjson.Fragment(data)
+        return orjson.dumps(line) + b"\n"
 
     def export_council_lines(self, code: str) -> Iterator[bytes]:
         """One council's public events, one JSON line each, in log order, as its feed shows
@@ -419,3 +475,11 @@ class AuditCases(ListingCases):
             if reached == position:  # the log's head
                 return
             position = reached
+
+
+def _withheld(record: Record, data: bytes, directory: Directory) -> bool:
+    """Whether the directory withholds the choice this ballot's (or paper batch's) record
+    holds, as the feed would show it now."""
+    state: dict[str, Any] = orjson.loads(data)
+    upcast(event_class(record.topic), state)
+    return "choice_withheld" in directory.disclose(record.topic, state)

@@ -2,13 +2,20 @@
 events, in the same database.
 
 Three tables: ``log_leaves`` (each sealed record's leaf hash at its index, with its
-notification id), ``log_nodes`` (the hash of every complete subtree of 2**level leaves above
-the leaves: what makes any root or proof O(log n) reads) and ``log_checkpoints`` (every signed
-checkpoint, never deleted). A sealed batch writes all three in one transaction, so the tree,
-its position in the log (the last leaf's notification id) and its checkpoint never disagree;
-the leaf index's primary key refuses a second sealer's overlapping batch. Beside them,
+notification id and the record's salt: 16 random bytes its leaf's commitment is made with, see
+:mod:`govflow.transparency.records`), ``log_nodes`` (the hash of every complete subtree of
+2**level leaves above the leaves: what makes any root or proof O(log n) reads) and
+``log_checkpoints`` (every signed checkpoint, never deleted). A sealed batch writes all three
+in one transaction, so the tree, its position in the log (the last leaf's notification id) and
+its checkpoint never disagree; the leaf index's primary key refuses a second sealer's
+overlapping batch. Beside them,
 ``log_cosignatures`` keeps each witness's cosignature line of a checkpoint (verified before it
 is kept; a witness's newer one of the same checkpoint replaces its older one).
+
+A tree sealed before salted leaves (v1: ``salt`` NULL, a column added to older tables) is
+superseded, not extended: ``supersede`` moves its checkpoints (and their cosignatures) to
+``log_superseded_checkpoints`` (``log_superseded_cosignatures``), where they stay listed, and
+empties the tree so that the sealer builds the v2 tree from the first record.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ class SealedLeaf:
     index: int
     notification_id: int
     hash: bytes
+    salt: bytes
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,20 @@ class LogStore(Protocol):
         ...
 
     def leaf_index(self, notification_id: int) -> int | None: ...
+    def salts(self, after: int, upto: int) -> dict[int, bytes]:
+        """The salts of the sealed records with notification ids in (after, upto]."""
+        ...
+
+    def is_legacy(self) -> bool:
+        """Whether the tree holds v1 leaves (sealed without salts): to supersede."""
+        ...
+
+    def supersede(self) -> int:
+        """Move a v1 tree's checkpoints and cosignatures aside (listed as superseded) and empty
+        the tree; returns how many checkpoints were moved (0 if it was not v1)."""
+        ...
+
+    def superseded_checkpoints(self) -> list[StoredCheckpoint]: ...
     def checkpoints(self, after_size: int = 0, limit: int = 1000) -> list[StoredCheckpoint]: ...
     def checkpoint(self, size: int | None = None) -> StoredCheckpoint | None:
         """The checkpoint at ``size`` (default: the latest)."""
@@ -134,6 +156,22 @@ class InMemoryLogStore:
     def leaf_index(self, notification_id: int) -> int | None:
         return self._by_id.get(notification_id)
 
+    def salts(self, after: int, upto: int) -> dict[int, bytes]:
+        return {
+            nid: self._leaves[index].salt
+            for nid, index in self._by_id.items()
+            if after < nid <= upto
+        }
+
+    def is_legacy(self) -> bool:
+        return False  # an in-memory tree is always sealed as it is now
+
+    def supersede(self) -> int:
+        return 0
+
+    def superseded_checkpoints(self) -> list[StoredCheckpoint]:
+        return []
+
     def checkpoints(self, after_size: int = 0, limit: int = 1000) -> list[StoredCheckpoint]:
         sizes = sorted(s for s in self._checkpoints if s > after_size)[:limit]
         return [self._checkpoints[s] for s in sizes]
@@ -160,7 +198,7 @@ class InMemoryLogStore:
 def _schema(blob: str) -> tuple[str, ...]:
     return (
         "CREATE TABLE IF NOT EXISTS log_leaves (leaf_index BIGINT PRIMARY KEY, "
-        f"notification_id BIGINT NOT NULL UNIQUE, hash {blob} NOT NULL)",
+        f"notification_id BIGINT NOT NULL UNIQUE, hash {blob} NOT NULL, salt {blob})",
         "CREATE TABLE IF NOT EXISTS log_nodes (level INTEGER NOT NULL, node_index BIGINT NOT NULL, "
         f"hash {blob} NOT NULL, PRIMARY KEY (level, node_index))",
         "CREATE TABLE IF NOT EXISTS log_checkpoints (size BIGINT PRIMARY KEY, "
@@ -169,6 +207,12 @@ def _schema(blob: str) -> tuple[str, ...]:
         "CREATE TABLE IF NOT EXISTS log_cosignatures (size BIGINT NOT NULL, name TEXT NOT NULL, "
         "key_id BIGINT NOT NULL, line TEXT NOT NULL, received_at TEXT NOT NULL, "
         "PRIMARY KEY (size, name, key_id))",
+        "CREATE TABLE IF NOT EXISTS log_superseded_checkpoints (leaf_version INTEGER NOT NULL, "
+        f"size BIGINT NOT NULL, notification_id BIGINT NOT NULL, root {blob} NOT NULL, "
+        "note TEXT NOT NULL, signed_at TEXT NOT NULL, PRIMARY KEY (leaf_version, size))",
+        "CREATE TABLE IF NOT EXISTS log_superseded_cosignatures (leaf_version INTEGER NOT NULL, "
+        "size BIGINT NOT NULL, name TEXT NOT NULL, key_id BIGINT NOT NULL, line TEXT NOT NULL, "
+        "received_at TEXT NOT NULL, PRIMARY KEY (leaf_version, size, name, key_id))",
     )
 
 
@@ -181,6 +225,17 @@ class SqlLogStore(SqlTables):
     ) -> None:
         super().__init__(connect, placeholder, _schema(blob))
         self._integrity = integrity
+        self._add_salt_column(blob)
+
+    def _add_salt_column(self, blob: str) -> None:
+        """Tables made before salted leaves have no ``salt`` column: add it (NULL: v1)."""
+        with self._transaction() as cursor:
+            if self._p == "%s":
+                cursor.execute(f"ALTER TABLE log_leaves ADD COLUMN IF NOT EXISTS salt {blob}")
+                return
+            cursor.execute("SELECT name FROM pragma_table_info('log_leaves')")
+            if "salt" not in {row[0] for row in cursor.fetchall()}:
+                cursor.execute(f"ALTER TABLE log_leaves ADD COLUMN salt {blob}")
 
     def size(self) -> tuple[int, int]:
         with self._transaction() as cursor:
@@ -226,9 +281,9 @@ class SqlLogStore(SqlTables):
         try:
             with self._transaction() as cursor:
                 cursor.executemany(
-                    "INSERT INTO log_leaves (leaf_index, notification_id, hash) "
-                    f"VALUES ({p},{p},{p})",
-                    [(leaf.index, leaf.notification_id, leaf.hash) for leaf in leaves],
+                    "INSERT INTO log_leaves (leaf_index, notification_id, hash, salt) "
+                    f"VALUES ({p},{p},{p},{p})",
+                    [(leaf.index, leaf.notification_id, leaf.hash, leaf.salt) for leaf in leaves],
                 )
                 cursor.executemany(
                     f"INSERT INTO log_nodes (level, node_index, hash) VALUES ({p},{p},{p})",
@@ -269,6 +324,56 @@ class SqlLogStore(SqlTables):
             )
             row = cursor.fetchone()
         return int(row[0]) if row else None
+
+    def salts(self, after: int, upto: int) -> dict[int, bytes]:
+        p = self._p
+        with self._transaction() as cursor:
+            cursor.execute(
+                "SELECT notification_id, salt FROM log_leaves "
+                f"WHERE notification_id > {p} AND notification_id <= {p} AND salt IS NOT NULL",
+                (after, upto),
+            )
+            return {int(nid): bytes(salt) for nid, salt in cursor.fetchall()}
+
+    def is_legacy(self) -> bool:
+        with self._transaction() as cursor:
+            # A v2 tree is built from its first leaf on: the first leaf tells the version.
+            cursor.execute("SELECT salt IS NULL FROM log_leaves WHERE leaf_index = 0")
+            row = cursor.fetchone()
+        return bool(row and row[0])
+
+    def supersede(self) -> int:
+        try:
+            with self._transaction() as cursor:
+                cursor.execute("SELECT salt IS NULL FROM log_leaves WHERE leaf_index = 0")
+                row = cursor.fetchone()
+                if not (row and row[0]):
+                    return 0
+                cursor.execute("SELECT COUNT(*) FROM log_checkpoints")
+                moved = int(cursor.fetchone()[0])
+                cursor.execute(
+                    "INSERT INTO log_superseded_checkpoints "
+                    "(leaf_version, size, notification_id, root, note, signed_at) "
+                    "SELECT 1, size, notification_id, root, note, signed_at FROM log_checkpoints"
+                )
+                cursor.execute(
+                    "INSERT INTO log_superseded_cosignatures "
+                    "(leaf_version, size, name, key_id, line, received_at) "
+                    "SELECT 1, size, name, key_id, line, received_at FROM log_cosignatures"
+                )
+                for table in ("log_cosignatures", "log_checkpoints", "log_nodes", "log_leaves"):
+                    cursor.execute(f"DELETE FROM {table}")
+                return moved
+        except self._integrity:
+            return 0  # another sealer superseded it first
+
+    def superseded_checkpoints(self) -> list[StoredCheckpoint]:
+        with self._transaction() as cursor:
+            cursor.execute(
+                "SELECT size, notification_id, root, note, signed_at "
+                "FROM log_superseded_checkpoints ORDER BY leaf_version, size"
+            )
+            return [_checkpoint(row) for row in cursor.fetchall()]
 
     def checkpoints(self, after_size: int = 0, limit: int = 1000) -> list[StoredCheckpoint]:
         p = self._p

@@ -2,16 +2,21 @@
 checkpoint per sealed batch, and answer inclusion and consistency proofs.
 
 One consumer (:class:`Sealer`) reads new records in log order, hashes each into a leaf (every
-record, private ones included: the log is complete, and a leaf hash shows nothing of the
-record; see :mod:`govflow.transparency.records`), and writes the leaves, the new subtree
-hashes, its position and a checkpoint signed with the log's key in one transaction per batch
-(:mod:`govflow.application.log_store`). Killed mid-batch, it loses that batch only and seals
-it again on the next run; a second sealer racing it writes nothing. Proofs
-(:class:`LogProofs`) read O(log n) stored hashes and need no key.
+record, private ones included: the log is complete), and writes the leaves with each record's
+salt, the new subtree hashes, its position and a checkpoint signed with the log's key in one
+transaction per batch (:mod:`govflow.application.log_store`). A leaf commits to a salted digest
+of the record's stored bytes (v2, :mod:`govflow.transparency.records`): 16 random bytes per
+record, made here and kept with the leaf, so that a leaf hash served in a proof cannot be
+matched against guessed contents (a ballot's choice). A tree found sealed with v1 leaves is
+superseded (its checkpoints kept aside, listed) and the v2 tree built from the first record.
+Killed mid-batch, it loses that batch only and seals it again on the next run; a second sealer
+racing it writes nothing. Proofs (:class:`LogProofs`) read O(log n) stored hashes and need no
+key.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -30,13 +35,19 @@ from govflow.application.log_store import (
 )
 from govflow.domain.errors import InvalidInputError, NotFoundError
 from govflow.transparency import EMPTY_ROOT, Checkpoint, MerkleTree, Signer, node_hash
-from govflow.transparency.records import hyphenated, record_leaf_hash
+from govflow.transparency.records import (
+    LEAF_EXTENSION,
+    SALT_SIZE,
+    hyphenated,
+    record_leaf_hash,
+)
 
 if TYPE_CHECKING:
     from govflow.application.core import GovernanceCore
 
 BATCH = 10_000
 Progress = Callable[[int], None]
+Salts = Callable[[int, int], dict[int, bytes]]  # (after, upto] -> salts kept elsewhere
 _stores: WeakKeyDictionary[GovernanceCore, LogStore] = WeakKeyDictionary()
 _stores_lock = threading.Lock()
 
@@ -97,11 +108,17 @@ class Sealer:
 
     def seal(self, progress: Progress | None = None) -> StoredCheckpoint | None:
         """Seal every record not yet in the tree, one signed checkpoint per batch; returns the
-        last checkpoint written (None if there was nothing new)."""
+        last checkpoint written (None if there was nothing new). A v1 tree is superseded
+        first (``superseded``: how many of its checkpoints were moved aside) and the whole
+        log sealed again."""
+        if self.store.is_legacy():
+            self.superseded = self.store.supersede()
         return extend_tree(self.reader, self.store, self._sign, self.batch, progress)
 
+    superseded = 0
+
     def _sign(self, size: int, notification_id: int, root: bytes) -> StoredCheckpoint:
-        note = Checkpoint(self.origin, size, root).sign(self.signer)
+        note = Checkpoint(self.origin, size, root, (LEAF_EXTENSION,)).sign(self.signer)
         return StoredCheckpoint(size, notification_id, root, note, self.clock())
 
 
@@ -111,9 +128,13 @@ def extend_tree(
     sign: Callable[[int, int, bytes], StoredCheckpoint] | None,
     batch: int = BATCH,
     progress: Progress | None = None,
+    salts: Salts | None = None,
 ) -> StoredCheckpoint | None:
     """Append every record after the tree's position, a batch per transaction, each batch
-    with the checkpoint ``sign`` makes of it (none without ``sign``: a rebuilt tree)."""
+    with the checkpoint ``sign`` makes of it (none without ``sign``: a rebuilt tree). Each
+    record gets a fresh random salt, or the one ``salts`` gives for it (a copied tree)."""
+    if store.is_legacy():
+        raise RuntimeError("the tree holds v1 leaves: supersede it before extending it")
     size, after = store.size()
     found = store.nodes(peak_nodes(size))
     peaks = [found[key] for key in peak_nodes(size)]  # KeyError: a damaged tree, loudly
@@ -124,15 +145,19 @@ def extend_tree(
             return latest
         leaves: list[SealedLeaf] = []
         nodes: list[tuple[int, int, bytes]] = []
-        for record in records:
+        fresh = secrets.token_bytes(SALT_SIZE * len(records))
+        kept = salts(after, records[-1].id) if salts else {}
+        for n, record in enumerate(records):
+            salt = kept.get(record.id) or fresh[n * SALT_SIZE : (n + 1) * SALT_SIZE]
             leaf = record_leaf_hash(
                 record.id,
                 hyphenated(record.originator),
                 record.version,
                 record.topic,
                 record.state,
+                salt,
             )
-            leaves.append(SealedLeaf(size, record.id, leaf))
+            leaves.append(SealedLeaf(size, record.id, leaf, salt))
             node, index, level = leaf, size, 0
             while index & 1:  # the new leaf completes a subtree at each level
                 node = node_hash(peaks.pop(), node)
@@ -151,17 +176,23 @@ def extend_tree(
 
 
 def copy_log_tree(source: GovernanceCore, target: GovernanceCore) -> int:
-    """After a migration: build the target's tree from its own records (the same ids and
-    bytes, so the same leaves) and copy every signed checkpoint of the source, each checked
-    against the rebuilt tree first, with its witnesses' cosignatures. Returns how many
-    checkpoints were copied; safe to re-run.
+    """After a migration: build the target's tree from its own records and the source's
+    salts (the same ids, bytes and salts, so the same leaves) and copy every signed checkpoint
+    of the source, each checked against the rebuilt tree first, with its witnesses'
+    cosignatures. Returns how many checkpoints were copied; safe to re-run.
 
     Raises:
         RuntimeError: a source checkpoint's root is not the target's at that size: the
-            copied log differs from the one that was signed.
+            copied log differs from the one that was signed; or the source's tree is v1
+            (seal it once with ``govflow audit seal`` first, which supersedes it).
     """
     store, kept = log_store_of(target), log_store_of(source)
-    extend_tree(target.log_reader, store, None)
+    if kept.is_legacy():
+        raise RuntimeError(
+            "the source's tree has v1 leaves: run govflow audit seal on it first (it rebuilds "
+            "the tree with salted v2 leaves)"
+        )
+    extend_tree(target.log_reader, store, None, salts=kept.salts)
     proofs, copied = LogProofs(store), 0
     size = store.size()[0]
     sizes: list[int] = []

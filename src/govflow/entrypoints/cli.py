@@ -276,16 +276,25 @@ def audit_export(
     output: Annotated[
         Path, typer.Option("--out", "-o", help="File to write ('-' for stdout).")
     ] = Path("-"),
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public",
+            help="The public, verifiable export (as GET /v1/log/export): records the board "
+            "withholds (private ones, choices of open or secret votes) by their commitment only.",
+        ),
+    ] = False,
 ) -> None:
-    """Write the whole log as JSON Lines."""
+    """Write the whole log as JSON Lines, with each sealed record's salt (govflow verify
+    recomputes every leaf from it)."""
 
     def export(app: Governance) -> int:
         with _progress("exporting", app.recorder.max_notification_id()) as advance:
             if str(output) == "-":
-                return app.export_log(sys.stdout.buffer, progress=advance)
+                return app.export_log(sys.stdout.buffer, progress=advance, public=public)
             partial = output.with_name(output.name + ".partial")
             with partial.open("wb") as stream:
-                count = app.export_log(stream, progress=advance)
+                count = app.export_log(stream, progress=advance, public=public)
             partial.replace(output)
             return count
 

@@ -22,7 +22,9 @@ def seal(
     as_json: JsonFlag = False,
 ) -> None:
     """(Operator) Seal every new record into the verifiable log with GOVFLOW_LOG_SIGNING_KEY
-    and print the newest signed checkpoint (safe to run beside a running worker)."""
+    and print the newest signed checkpoint (safe to run beside a running worker). A tree sealed
+    with v1 leaves (before salted commitments) is superseded: its checkpoints are kept aside,
+    listed as superseded, and the whole log is sealed again with v2 leaves."""
     from govflow.application.sealer import LogProofs, Sealer
     from govflow.bootstrap import Settings, build_log_signer
 
@@ -30,17 +32,18 @@ def seal(
     if signer is None:
         fail("set GOVFLOW_LOG_SIGNING_KEY (govflow keys new)", "settings.missing", EXIT_INVALID)
 
-    def run(app: Governance) -> tuple[int, StoredCheckpoint]:
+    def run(app: Governance) -> tuple[int, int, StoredCheckpoint]:
         sealed = 0
 
         def count(n: int) -> None:
             nonlocal sealed
             sealed += n
 
-        Sealer.of(app, signer).seal(progress=count)
-        return sealed, LogProofs.of(app).get_checkpoint()
+        sealer = Sealer.of(app, signer)
+        sealer.seal(progress=count)
+        return sealed, sealer.superseded, LogProofs.of(app).get_checkpoint()
 
-    sealed, checkpoint = offline(run)
+    sealed, superseded, checkpoint = offline(run)
     if out is not None:
         out.write_text(checkpoint.note)
     report(
@@ -50,6 +53,12 @@ def seal(
             "size": checkpoint.size,
             "notification_id": checkpoint.notification_id,
             "note": checkpoint.note,
+            "superseded": superseded,
         },
-        f"sealed {sealed} new record(s); checkpoint {checkpoint.size}:\n{checkpoint.note}",
+        (
+            f"the v1 tree was superseded ({superseded} checkpoint(s) kept aside); "
+            if superseded
+            else ""
+        )
+        + f"sealed {sealed} new record(s); checkpoint {checkpoint.size}:\n{checkpoint.note}",
     )

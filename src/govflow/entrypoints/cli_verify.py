@@ -119,6 +119,11 @@ def verify(
         f"signed by its key"
         + (f" and {', '.join(verdict.witnesses)}" if verdict.witnesses else ""),
     ]
+    if verdict.withheld:
+        lines_out.append(
+            f"{verdict.withheld:,} of them withheld (commitment only): in the log at their "
+            "place and unchanged since sealed, their content not shown or checked"
+        )
     if verdict.beyond:
         lines_out.append(f"{verdict.beyond:,} later records are not in this checkpoint (unchecked)")
     if verdict.inclusion is not None:
@@ -138,6 +143,7 @@ def verify(
         "root": c.root.hex(),
         "checked": verdict.checked,
         "beyond": verdict.beyond,
+        "withheld": verdict.withheld,
         "witnesses": list(verdict.witnesses),
         "inclusion": verdict.inclusion.__dict__ if verdict.inclusion else None,
         "consistent_with": verdict.older.size if verdict.older else None,
@@ -150,7 +156,11 @@ ProofArg = Annotated[
 ]
 RecordOption = Annotated[
     Path | None,
-    typer.Option("--record", help="Inclusion: the record's line of an export (its own file)."),
+    typer.Option(
+        "--record",
+        help="Inclusion: the record's line of an export (its own file); by default the public "
+        "line the proof carries.",
+    ),
 ]
 OldOption = Annotated[
     Path | None, typer.Option("--old", help="Consistency: the older checkpoint note.")
@@ -184,9 +194,11 @@ def verify_proof(
         if not isinstance(served, dict) or ("leaf_index" in served) == ("old_size" in served):
             fail("not a proof from /v1/log/proofs/...", "input.malformed", EXIT_INVALID)
         if "leaf_index" in served:
-            if record is None:
+            if record is None and not isinstance(served.get("record"), str):
                 fail("an inclusion proof needs --record", "input.malformed", EXIT_INVALID)
-            line = next((x for x in record.read_bytes().splitlines() if x.strip()), b"")
+            line = None  # the record line the proof carries
+            if record is not None:
+                line = next((x for x in record.read_bytes().splitlines() if x.strip()), b"")
             found = check_inclusion_proof(
                 line, checkpoint.read_bytes(), served, log_keys, witness_keys
             )

@@ -8,6 +8,12 @@ then a prefix of the newer: consistency). Records beyond the checkpoint are coun
 checked. ``check_inclusion_proof`` and ``check_consistency_proof`` check one record, or two
 checkpoints, with the proofs the log serves instead of a whole export. Every failure is a
 ``TransparencyError`` with a stable code.
+
+Leaves are v2 (salted commitments, :mod:`govflow.transparency.records`): the operator's full
+export and the public one both verify whole. A record the public export withholds is checked
+through its commitment only: it is in the tree at its place, unchanged since it was sealed, but
+what it says cannot be checked (nor seen) without its salt and bytes. A checkpoint that does
+not name v2 leaves (an older v1 tree, superseded) is refused (``verify.leaf_version``).
 """
 
 from __future__ import annotations
@@ -27,7 +33,12 @@ from govflow.transparency.merkle import (
     verify_inclusion,
 )
 from govflow.transparency.note import Verifier
-from govflow.transparency.records import ExportedRecord, read_export, read_line
+from govflow.transparency.records import (
+    LEAF_EXTENSION,
+    ExportedRecord,
+    read_export,
+    read_line,
+)
 
 PROGRESS_EVERY = 10_000
 
@@ -61,6 +72,37 @@ class CheckpointOrderError(VerificationError):
     code = "verify.checkpoint_order"
 
 
+class LeafVersionError(VerificationError):
+    """A checkpoint over leaves of another version (v1, before salted commitments)."""
+
+    code = "verify.leaf_version"
+
+
+class NotSealedError(VerificationError):
+    """A record within the checkpoint that the export gives without a salt or commitment."""
+
+    code = "verify.not_sealed"
+
+
+def _v2(checkpoint: Checkpoint) -> Checkpoint:
+    if LEAF_EXTENSION not in checkpoint.extensions:
+        raise LeafVersionError(
+            "the checkpoint is not over govflow/log-record/v2 leaves (a superseded v1 tree?)",
+            size=checkpoint.size,
+        )
+    return checkpoint
+
+
+def _leaf(record: ExportedRecord) -> bytes:
+    if record.leaf is None:
+        raise NotSealedError(
+            f"record {record.notification_id} (line {record.line}) has no salt or commitment: "
+            "the export was made before it was sealed",
+            notification_id=record.notification_id,
+        )
+    return record.leaf
+
+
 @dataclass(frozen=True)
 class Inclusion:
     notification_id: int
@@ -80,6 +122,7 @@ class Verdict:
     witnesses: tuple[str, ...]
     inclusion: Inclusion | None = None
     older: Checkpoint | None = None
+    withheld: int = 0  # records of the checkpoint checked through their commitment only
 
 
 def open_signed(
@@ -122,9 +165,11 @@ def verify_export(
             export (``export.malformed``) or a mismatch (``verify.*``).
     """
     checkpoint, witnesses = open_signed(note, log_keys, witness_keys)
+    _v2(checkpoint)
     older = None
     if older_note is not None:
         older, _ = open_signed(older_note, log_keys)
+        _v2(older)
         if older.origin != checkpoint.origin or not 0 < older.size <= checkpoint.size:
             raise CheckpointOrderError(
                 "the older checkpoint is not an earlier state of the same log",
@@ -136,14 +181,16 @@ def verify_export(
     # Only to prove one record's inclusion: every leaf hash (32 bytes each) up to the size.
     tree = MerkleTree() if inclusion is not None else None
     found: tuple[int, ExportedRecord] | None = None
-    beyond = 0
+    beyond = withheld = 0
     for record in read_export(lines):
         if frontier.size == size:
             beyond += 1
             continue
-        frontier.append(record.leaf)
+        leaf = _leaf(record)
+        withheld += record.withheld
+        frontier.append(leaf)
         if tree is not None:
-            tree.append(record.leaf)
+            tree.append(leaf)
         if record.notification_id == inclusion:
             found = (frontier.size - 1, record)
         if older is not None and frontier.size == older.size:
@@ -162,7 +209,7 @@ def verify_export(
     proved = None
     if inclusion is not None:
         proved = _prove(tree, found, inclusion, checkpoint)
-    return Verdict(checkpoint, size, beyond, witnesses, proved, older)
+    return Verdict(checkpoint, size, beyond, witnesses, proved, older, withheld)
 
 
 def _check_root(root: bytes, checkpoint: Checkpoint, what: str) -> None:
@@ -190,7 +237,7 @@ def _prove(
         )
     index, record = found
     proof = tree.inclusion_proof(index)
-    verify_inclusion(record.leaf, index, checkpoint.size, proof, checkpoint.root)
+    verify_inclusion(_leaf(record), index, checkpoint.size, proof, checkpoint.root)
     return Inclusion(record.notification_id, index, record.topic, len(proof))
 
 
@@ -211,20 +258,27 @@ def _hashes(values: Any) -> list[bytes]:
 
 
 def check_inclusion_proof(
-    record_line: bytes,
+    record_line: bytes | None,
     note: str | bytes,
     proof: dict[str, Any],
     log_keys: Sequence[Verifier],
     witness_keys: Sequence[Verifier] = (),
 ) -> Inclusion:
-    """Check one record (its export line) against a signed checkpoint with the inclusion
-    proof the log served for it (``GET /v1/log/proofs/inclusion``): no whole export needed.
+    """Check one record (its export line; by default the public line the proof carries in
+    ``record``) against a signed checkpoint with the inclusion proof the log served for it
+    (``GET /v1/log/proofs/inclusion``): no whole export needed.
 
     Raises:
         TransparencyError: a bad note, a proof of another record or checkpoint
             (``verify.proof_mismatch``), or a proof that does not reach the signed root.
     """
     checkpoint, _ = open_signed(note, log_keys, witness_keys)
+    _v2(checkpoint)
+    if record_line is None:
+        served = proof.get("record")
+        if not isinstance(served, str):
+            raise ProofMismatchError("the proof carries no record line")
+        record_line = served.encode()
     record = read_line(record_line, 1)
     if proof.get("notification_id") != record.notification_id:
         raise ProofMismatchError(
@@ -242,7 +296,7 @@ def check_inclusion_proof(
     if not isinstance(index, int):
         raise ProofMismatchError("the proof has no leaf index")
     hashes = _hashes(proof.get("proof"))
-    verify_inclusion(record.leaf, index, checkpoint.size, hashes, checkpoint.root)
+    verify_inclusion(_leaf(record), index, checkpoint.size, hashes, checkpoint.root)
     return Inclusion(record.notification_id, index, record.topic, len(hashes))
 
 

@@ -1,7 +1,9 @@
 """``/v1/log``: the verifiable log's signed checkpoints and its inclusion and consistency
-proofs. Public, like the board: they show hashes only. Every record is a leaf, private ones
-too (the log is complete), but no record's data is served here; a leaf hash shows nothing of
-it. Hashes are base64, as in the checkpoints' notes. Witnesses post their cosignatures here
+proofs, and the public, verifiable export. Public, like the board: every record is a leaf,
+private ones too (the log is complete), and a leaf commits to a salted digest of the record,
+so a hash shows nothing of it; a record's data (and salt) is served only where the board may
+show it, otherwise only its commitment (``export_lines(public=True)``). Hashes are base64,
+as in the checkpoints' notes. Witnesses post their cosignatures here
 without a token: only those by a witness the council's settings name are kept, and every
 checkpoint served carries them (the note with the witnesses' lines after the log's)."""
 
@@ -12,7 +14,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from govflow.application.log_store import StoredCheckpoint
@@ -52,6 +54,11 @@ class InclusionProofView(BaseModel):
     tree_size: int
     proof: list[str] = Field(description="base64 sibling hashes, leaf to root (RFC 9162)")
     checkpoint: CheckpointView
+    record: str = Field(
+        description="the record's line of the public export (GET /v1/log/export): its data "
+        "and salt if the board may show it, else only its commitment; its leaf is recomputed "
+        "from it (govflow verify-proof)"
+    )
 
 
 class ConsistencyProofView(BaseModel):
@@ -154,7 +161,21 @@ def inclusion_proof(
         tree_size=checkpoint.size,
         proof=[_b64(h) for h in proof],
         checkpoint=_view(witnessing, checkpoint),
+        record=app.export_line(notification_id).decode().rstrip("\n"),
     )
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}, "description": "JSON lines"}},
+)
+def public_export(app: App) -> StreamingResponse:
+    """The whole log's public, verifiable export, streamed as JSON lines, one per record in
+    log order: a record the board may show with its data and salt, one it withholds (private
+    records, a choice of an open or secret vote) with its commitment only. Every leaf can be
+    recomputed from it: ``govflow verify export.jsonl checkpoint.txt --key ...``."""
+    return StreamingResponse(app.export_lines(public=True), media_type="application/x-ndjson")
 
 
 @router.get("/proofs/consistency")
