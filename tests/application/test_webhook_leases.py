@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 
@@ -363,3 +364,20 @@ def test_a_backlog_is_shared_rather_than_all_leased_to_the_first_dispatcher(
         go_on.set()
         first.close()
         second.close()
+
+
+def test_a_delivery_gives_its_lease_up_before_it_ends() -> None:
+    """While an ended delivery's lease is released, its subscription still counts as delivered
+    here: no new delivery of it starts under the lease being given up (which another process
+    could then take while that delivery posts)."""
+    deliveries = webhook_delivery.Deliveries(threads=1)
+    sid = uuid4()
+    seen: list[bool] = []
+    future = deliveries.start(
+        sid, COUNCIL, lambda: (0, False), lambda: seen.append(sid in deliveries.delivering())
+    )
+    try:
+        assert future is not None and future.result(WAIT) == 0
+        assert seen == [True] and sid not in deliveries.delivering()
+    finally:
+        deliveries.close()

@@ -257,11 +257,14 @@ class Deliveries:
         self._dispatch()
 
     def _end(self, job: _Job, error: Exception | None, *, busy: bool = True) -> None:
+        # the lease goes before the job: released after, it could be the lease of a new delivery
+        # of the same subscription started here meanwhile, which another process would then take
+        # while that delivery is posting
+        job.released()
         with self._lock:
             self._jobs.pop(job.subscription_id, None)
             if busy:
                 self._busy[job.council] -= 1
-        job.released()
         if error is not None:
             logger.error("delivering webhook %s failed", job.subscription_id, exc_info=error)
             job.future.set_exception(error)
