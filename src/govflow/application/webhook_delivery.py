@@ -307,11 +307,12 @@ class WebhookDelivery(ListingCases, GovernanceCore):
     def webhook_lease(self) -> Lease:
         """This instance's hold on the subscriptions it delivers (its own holder id, so two
         instances in one process are two holders)."""
-        if self._webhook_lease is None:
-            seconds = float(self.env.get(LEASE_SECONDS) or DEFAULT_LEASE_SECONDS)
-            holder = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
-            self._webhook_lease = Lease(holder, seconds)
-        return self._webhook_lease
+        with self._deliveries_lock:  # one holder id per instance, whichever thread asks first
+            if self._webhook_lease is None:
+                seconds = float(self.env.get(LEASE_SECONDS) or DEFAULT_LEASE_SECONDS)
+                holder = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+                self._webhook_lease = Lease(holder, seconds)
+            return self._webhook_lease
 
     @property
     def webhook_allowed_hosts(self) -> frozenset[str]:
