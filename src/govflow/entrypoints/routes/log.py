@@ -13,7 +13,7 @@ from base64 import b64encode
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -25,6 +25,7 @@ from govflow.transparency import Verifier
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
 Size = Annotated[int, Query(ge=1, le=2**63 - 1, description="a checkpoint's tree size")]
+PathSize = Annotated[int, Path(ge=1, le=2**63 - 1, description="a checkpoint's tree size")]
 MAX_COSIGNATURE = 16 * 1024  # a checkpoint note with a few lines is well under 1 KiB
 
 
@@ -121,7 +122,7 @@ def latest_checkpoint(app: App, witnessing: Witnessing) -> CheckpointView:
 
 
 @router.get("/checkpoints/{size}")
-def get_checkpoint(size: int, app: App, witnessing: Witnessing) -> CheckpointView:
+def get_checkpoint(size: PathSize, app: App, witnessing: Witnessing) -> CheckpointView:
     """The signed checkpoint of ``size`` leaves."""
     return _view(witnessing, LogProofs.of(app).get_checkpoint(size))
 
@@ -131,7 +132,7 @@ def get_checkpoint(size: int, app: App, witnessing: Witnessing) -> CheckpointVie
     openapi_extra={"requestBody": {"content": {"text/plain": {}}, "required": True}},
 )
 def add_cosignatures(
-    size: int,
+    size: PathSize,
     witnessing: Witnessing,
     body: Annotated[str, Body(media_type="text/plain", max_length=MAX_COSIGNATURE)],
 ) -> CheckpointView:
