@@ -81,13 +81,16 @@ def test_served_proofs_and_the_public_export_leak_no_choice(app: Governance) -> 
     salts = log_store_of(app).salts(0, head)
     served: set[bytes] = set()
     lines: dict[int, dict[str, object]] = {}
+    member = {"Authorization": f"Bearer {app.issue_token(COUNCIL, 'r1', actor='clerk')}"}
     with TestClient(create_api(app)) as client:
         for nid in range(1, head + 1):
-            proof = client.get("/v1/log/proofs/inclusion", params={"id": nid}).json()
+            proof = client.get(
+                f"/v1/log/councils/{COUNCIL}/proofs/inclusion", params={"id": nid}, headers=member
+            ).json()
             served.update(base64.b64decode(h) for h in proof["proof"])
             lines[nid] = orjson.loads(proof["record"])
         note = client.get("/v1/log/checkpoint").text
-        export = client.get("/v1/log/export").content
+        export = client.get(f"/v1/log/councils/{COUNCIL}/export", headers=member).content
     for record in ballots:
         real = record_leaf_hash(
             record.id,

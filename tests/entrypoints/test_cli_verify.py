@@ -214,14 +214,19 @@ def test_a_record_and_two_checkpoints_check_with_served_proofs(
     record.write_bytes(lines[30])  # record 31 (notification ids start at 1 on every store here)
     nid = orjson.loads(lines[30])["notification_id"]
     size = log_store_of(app).checkpoint().size  # type: ignore[union-attr]
+    member = {"Authorization": f"Bearer {app.issue_token('specimen', 'm2', actor='clerk')}"}
     with TestClient(create_api(app)) as client:
         inclusion = client.get("/v1/log/proofs/inclusion", params={"id": nid}).json()
+        with_line = client.get(
+            "/v1/log/councils/specimen/proofs/inclusion", params={"id": nid}, headers=member
+        ).json()
         consistency = client.get("/v1/log/proofs/consistency", params={"from": 40, "to": size})
     proof = tmp_path / "inclusion.json"
     proof.write_text(json.dumps(inclusion))
     code, out, err = run("verify-proof", note, proof, "--key", VKEY, "--record", record)
     assert code == 0 and f"record {nid}" in out, err
-    code, out, err = run("verify-proof", note, proof, "--key", VKEY)  # the line it carries
+    (tmp_path / "with-line.json").write_text(json.dumps(with_line))  # a council reader's
+    code, out, err = run("verify-proof", note, tmp_path / "with-line.json", "--key", VKEY)
     assert code == 0 and f"record {nid}" in out, err
     record.write_bytes(edited(lines[30]))  # the record rewritten
     code, _, err = run("verify-proof", note, proof, "--key", VKEY, "--record", record)

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from govflow.application import Governance
 from govflow.application.sealer import Sealer, log_store_of
 from govflow.application.specimens import play
+from govflow.domain.ids import council_id
 from govflow.entrypoints.api import create_api
 from govflow.transparency import (
     Signer,
@@ -60,31 +61,52 @@ def test_checkpoints_are_listed_signed_and_paged(sealed: tuple[TestClient, Gover
 
 def test_an_inclusion_proof_leads_to_the_signed_root(sealed: tuple[TestClient, Governance]) -> None:
     """A record's proof, from the leaf recomputed from the export, reaches the checkpoint;
-    the record's public line it carries gives the same leaf (its data and salt, or only its
-    commitment for a record the board withholds)."""
+    a reader of the council also gets the record's line, which gives the same leaf (its data
+    and salt, or only its commitment for a record the council's feed withholds)."""
     client, app = sealed
     tree, ids = exported_tree(app)
+    member = {"Authorization": f"Bearer {app.issue_token('specimen', 'm2', actor='clerk')}"}
     for index in (0, 5, 33, len(ids) - 1):
         body = client.get("/v1/log/proofs/inclusion", params={"id": ids[index]}).json()
         assert body["leaf_index"] == index and body["tree_size"] == tree.size
+        assert "record" not in body  # anonymous: hashes only
         root = b64decode(body["checkpoint"]["root"])
         verify_inclusion(tree.leaf(index), index, tree.size, hashes(body["proof"]), root)
-        assert read_line(body["record"].encode()).leaf == tree.leaf(index)
+        path = "/v1/log/councils/specimen/proofs/inclusion"
+        mine = client.get(path, params={"id": ids[index]}, headers=member).json()
+        assert mine["proof"] == body["proof"]
+        assert read_line(mine["record"].encode()).leaf == tree.leaf(index)
     body = client.get("/v1/log/proofs/inclusion", params={"id": ids[3], "size": 20}).json()
     verify_inclusion(tree.leaf(3), 3, 20, hashes(body["proof"]), tree.root(20))
 
 
-def test_the_public_export_verifies_whole(sealed: tuple[TestClient, Governance]) -> None:
-    """GET /v1/log/export (no token) streams every record, private ones by their commitment
-    only, and makes the newest checkpoint's root."""
+def test_the_councils_export_verifies_whole(sealed: tuple[TestClient, Governance]) -> None:
+    """GET /v1/log/councils/{code}/export (a reader of the council) streams every record,
+    private ones by their commitment only, and makes the newest checkpoint's root; without
+    a token of the council it is refused."""
     client, app = sealed
-    export = client.get("/v1/log/export")
+    path = "/v1/log/councils/specimen/export"
+    assert client.get(path).status_code == 401
+    app.register_council("elsewhere", "别处", actor="clerk")
+    app.enroll_member("elsewhere", "e1", "外人", actor="clerk")
+    stranger = app.issue_token("elsewhere", "e1", actor="clerk")
+    assert client.get(path, headers={"Authorization": f"Bearer {stranger}"}).status_code == 403
+    member = app.issue_token("specimen", "m2", actor="clerk")
+    Sealer.of(app, Signer.from_skey(SKEY), batch=20).seal()  # the other council's records too
+    export = client.get(path, headers={"Authorization": f"Bearer {member}"})
     assert export.headers["content-type"].startswith("application/x-ndjson")
     note = client.get("/v1/log/checkpoint").text
     verdict = verify_export(export.content.splitlines(), note, [Verifier.from_vkey(VKEY)])
     assert verdict.checked == app.recorder.max_notification_id() and verdict.withheld > 0
     private = [read_line(x) for x in export.content.splitlines() if b'"govflow.access.' in x]
     assert private and all(r.withheld for r in private)
+    councils = {
+        read_line(x).originator_id: b'"data"' in x
+        for x in export.content.splitlines()
+        if b'"govflow.council.registered"' in x
+    }
+    assert councils[str(council_id("specimen"))] is True
+    assert councils[str(council_id("elsewhere"))] is False  # another council's: commitment only
 
 
 def test_a_consistency_proof_links_two_checkpoints(sealed: tuple[TestClient, Governance]) -> None:

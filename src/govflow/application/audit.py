@@ -383,8 +383,8 @@ class AuditCases(ListingCases):
     def export_log(
         self, out: IO[bytes], progress: Progress | None = None, public: bool = False
     ) -> int:
-        """Write the whole log as JSON Lines (``public``: the public, verifiable export);
-        returns how many records were written."""
+        """Write the whole log as JSON Lines (``public``: the verifiable export, as the feed
+        shows it); returns how many records were written."""
         count = 0
         for line in self.export_lines(public):
             out.write(line)
@@ -393,7 +393,7 @@ class AuditCases(ListingCases):
                 progress(_BATCH)
         return count
 
-    def export_lines(self, public: bool = False) -> Iterator[bytes]:
+    def export_lines(self, public: bool = False, council: str | None = None) -> Iterator[bytes]:
         """The whole log, one JSON line per record, in log order. Each line holds what the
         verifiable log's leaf is made of (see :mod:`govflow.transparency.records`): the
         record's ``salt`` (hex, once it is sealed) and ``data``, the stored payload byte for
@@ -401,11 +401,15 @@ class AuditCases(ListingCases):
         (base64) before ``data``.
 
         The operator's export (``public=False``) holds everything, private records and every
-        choice included. The public, verifiable export (``public=True``) shows a record the
-        board may show (salt and data) and gives only the ``commitment`` (hex) of one it
+        choice included. The verifiable export (``public=True``) shows a record the
+        events feed shows (salt and data) and gives only the ``commitment`` (hex) of one it
         withholds: private topics, and a ballot (or paper batch) whose choice the directory
         withholds now (an open vote's, a secret vote's); every leaf can be recomputed from it
-        alone, so it verifies whole."""
+        alone, so it verifies whole. With ``council``, only that council's records are shown
+        (what its events feed shows its members), every other one by its commitment."""
+        if council is not None:
+            self.council_to_read(council)
+            public = True
         store = log_store_of(self)
         after = 0
         while True:
@@ -415,19 +419,27 @@ class AuditCases(ListingCases):
             salts = store.salts(after, records[-1].id)
             directory = self.directory if public else None
             for record in records:
-                yield self._export_line(record, salts.get(record.id), directory)
+                yield self._export_line(record, salts.get(record.id), directory, council)
             after = records[-1].id
 
-    def export_line(self, notification_id: int) -> bytes:
-        """One record's line of the public export (see ``export_lines``)."""
+    def export_line(self, notification_id: int, council: str | None = None) -> bytes:
+        """One record's line of the verifiable export (see ``export_lines``)."""
+        if council is not None:
+            self.council_to_read(council)
         records = self.log_reader.records(notification_id - 1, 1)
         if not records or records[0].id != notification_id:
             raise NotFoundError("no such record", notification_id=notification_id)
         record = records[0]
         salts = log_store_of(self).salts(notification_id - 1, notification_id)
-        return self._export_line(record, salts.get(record.id), self.directory)
+        return self._export_line(record, salts.get(record.id), self.directory, council)
 
-    def _export_line(self, record: Record, salt: bytes | None, shown: Directory | None) -> bytes:
+    def _export_line(
+        self,
+        record: Record,
+        salt: bytes | None,
+        shown: Directory | None,
+        council: str | None = None,
+    ) -> bytes:
         line: dict[str, Any] = {
             "notification_id": record.id,
             "originator_id": str(UUID(record.originator)),
@@ -439,7 +451,7 @@ class AuditCases(ListingCases):
                 line["commitment"] = commitment(salt, record.state).hex()
             return orjson.dumps(line) + b"\n"
         data = self.payload(record.state, record.topic)
-        if shown is not None and record.topic in CHOICE_TOPICS and _withheld(record, data, shown):
+        if shown is not None and _withheld(record, data, shown, council):
             if salt is not None:
                 line["commitment"] = commitment(salt, record.state).hex()
             return orjson.dumps(line) + b"\n"
@@ -477,9 +489,17 @@ class AuditCases(ListingCases):
             position = reached
 
 
-def _withheld(record: Record, data: bytes, directory: Directory) -> bool:
-    """Whether the directory withholds the choice this ballot's (or paper batch's) record
-    holds, as the feed would show it now."""
+def _withheld(record: Record, data: bytes, directory: Directory, council: str | None) -> bool:
+    """Whether this public-topic record is withheld: of another council than ``council``
+    (when given), or a ballot (or paper batch) whose choice the directory withholds now, as
+    the feed would show it."""
+    if council is None and record.topic not in CHOICE_TOPICS:
+        return False
     state: dict[str, Any] = orjson.loads(data)
     upcast(event_class(record.topic), state)
-    return "choice_withheld" in directory.disclose(record.topic, state)
+    oid = UUID(hex=record.originator)
+    if council is not None and directory.council_of_aggregate(oid, state) != council:
+        return True
+    return record.topic in CHOICE_TOPICS and "choice_withheld" in directory.disclose(
+        record.topic, state
+    )

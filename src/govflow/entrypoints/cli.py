@@ -280,8 +280,9 @@ def audit_export(
         bool,
         typer.Option(
             "--public",
-            help="The public, verifiable export (as GET /v1/log/export): records the board "
-            "withholds (private ones, choices of open or secret votes) by their commitment only.",
+            help="The verifiable export with the feed's rules, every council's records shown: "
+            "private records and choices of open or secret votes by their commitment only "
+            "(a council's readers get theirs at GET /v1/log/councils/CODE/export).",
         ),
     ] = False,
 ) -> None:

@@ -10,10 +10,11 @@ checkpoints, with the proofs the log serves instead of a whole export. Every fai
 ``TransparencyError`` with a stable code.
 
 Leaves are v2 (salted commitments, :mod:`govflow.transparency.records`): the operator's full
-export and the public one both verify whole. A record the public export withholds is checked
-through its commitment only: it is in the tree at its place, unchanged since it was sealed, but
-what it says cannot be checked (nor seen) without its salt and bytes. A checkpoint that does
-not name v2 leaves (an older v1 tree, superseded) is refused (``verify.leaf_version``).
+export and a council's verifiable one both verify whole. A record such an export withholds is
+checked through its commitment only: it is in the tree at its place, unchanged since it was
+sealed, but what it says cannot be checked (nor seen) without its salt and bytes. A checkpoint
+that does not name v2 leaves (an older v1 tree, superseded) is refused
+(``verify.leaf_version``).
 """
 
 from __future__ import annotations
@@ -264,7 +265,7 @@ def check_inclusion_proof(
     log_keys: Sequence[Verifier],
     witness_keys: Sequence[Verifier] = (),
 ) -> Inclusion:
-    """Check one record (its export line; by default the public line the proof carries in
+    """Check one record (its export line; by default the line a council's proof carries in
     ``record``) against a signed checkpoint with the inclusion proof the log served for it
     (``GET /v1/log/proofs/inclusion``): no whole export needed.
 

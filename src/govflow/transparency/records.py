@@ -26,9 +26,10 @@ An export writes one JSON line per record, keys in this order: ``notification_id
 - ``stored`` (only where the stored bytes are not the JSON payload, as in an encrypted store:
   their base64), ``salt`` (hex; absent for a record not sealed yet), ``data`` (the JSON payload,
   byte for byte as stored when ``stored`` is absent): a record shown whole, or
-- ``commitment`` (hex): a record whose content is withheld (the public export's private records
-  and choices of open or secret votes). Its leaf is recomputed from the commitment, so the tree
-  is checked whole; its content is not shown and cannot be checked against it.
+- ``commitment`` (hex): a record whose content is withheld (in a council's verifiable export:
+  private records, other councils' records and choices of open or secret votes). Its leaf is
+  recomputed from the commitment, so the tree is checked whole; its content is not shown and
+  cannot be checked against it.
 
 ``read_export`` recomputes each leaf from such a line alone.
 

@@ -1,9 +1,10 @@
 """``/v1/log``: the verifiable log's signed checkpoints and its inclusion and consistency
-proofs, and the public, verifiable export. Public, like the board: every record is a leaf,
-private ones too (the log is complete), and a leaf commits to a salted digest of the record,
-so a hash shows nothing of it; a record's data (and salt) is served only where the board may
-show it, otherwise only its commitment (``export_lines(public=True)``). Hashes are base64,
-as in the checkpoints' notes. Witnesses post their cosignatures here
+proofs. Public, like the board: they show hashes only. Every record is a leaf, private ones
+too (the log is complete), and a leaf commits to a salted digest of the record, so a hash
+shows nothing of it. A council's verifiable export, and a record's proof with its line, are
+for those who may read the council's events (a token): its records that its feed shows come
+with data and salt, every other one with its commitment only. Hashes are base64, as in the
+checkpoints' notes. Witnesses post their cosignatures here
 without a token: only those by a witness the council's settings name are kept, and every
 checkpoint served carries them (the note with the witnesses' lines after the log's)."""
 
@@ -20,7 +21,7 @@ from pydantic import BaseModel, Field
 from govflow.application.log_store import StoredCheckpoint
 from govflow.application.log_witnesses import LogWitnesses
 from govflow.application.sealer import LogProofs
-from govflow.entrypoints.deps import App
+from govflow.entrypoints.deps import App, Caller, reader
 from govflow.transparency import Verifier
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
@@ -55,9 +56,12 @@ class InclusionProofView(BaseModel):
     tree_size: int
     proof: list[str] = Field(description="base64 sibling hashes, leaf to root (RFC 9162)")
     checkpoint: CheckpointView
+
+
+class RecordProofView(InclusionProofView):
     record: str = Field(
-        description="the record's line of the public export (GET /v1/log/export): its data "
-        "and salt if the board may show it, else only its commitment; its leaf is recomputed "
+        description="the record's line of the council's verifiable export: its data and salt "
+        "if the council's feed shows it, else only its commitment; its leaf is recomputed "
         "from it (govflow verify-proof)"
     )
 
@@ -162,21 +166,50 @@ def inclusion_proof(
         tree_size=checkpoint.size,
         proof=[_b64(h) for h in proof],
         checkpoint=_view(witnessing, checkpoint),
-        record=app.export_line(notification_id).decode().rstrip("\n"),
+    )
+
+
+@router.get("/councils/{code}/proofs/inclusion")
+def record_proof(
+    code: str,
+    caller: Caller,
+    app: App,
+    witnessing: Witnessing,
+    notification_id: Annotated[int, Query(alias="id", ge=1, le=2**63 - 1)],
+    size: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+) -> RecordProofView:
+    """Record ``id``'s inclusion proof with its line of the council's verifiable export (any
+    reader of the council): its data and salt if the council's feed shows it, else (private,
+    another council's, a choice of an open or secret vote) only its commitment, which the
+    proof still shows included. ``govflow verify-proof`` checks it as it is."""
+    reader(caller, code)
+    line = app.export_line(notification_id, code)
+    index, proof, checkpoint = LogProofs.of(app).get_inclusion_proof(notification_id, size)
+    return RecordProofView(
+        notification_id=notification_id,
+        leaf_index=index,
+        tree_size=checkpoint.size,
+        proof=[_b64(h) for h in proof],
+        checkpoint=_view(witnessing, checkpoint),
+        record=line.decode().rstrip("\n"),
     )
 
 
 @router.get(
-    "/export",
+    "/councils/{code}/export",
     response_class=StreamingResponse,
     responses={200: {"content": {"application/x-ndjson": {}}, "description": "JSON lines"}},
 )
-def public_export(app: App) -> StreamingResponse:
-    """The whole log's public, verifiable export, streamed as JSON lines, one per record in
-    log order: a record the board may show with its data and salt, one it withholds (private
-    records, a choice of an open or secret vote) with its commitment only. Every leaf can be
-    recomputed from it: ``govflow verify export.jsonl checkpoint.txt --key ...``."""
-    return StreamingResponse(app.export_lines(public=True), media_type="application/x-ndjson")
+def council_export(code: str, caller: Caller, app: App) -> StreamingResponse:
+    """The council's verifiable export of the whole log (any reader of the council), streamed
+    as JSON lines in log order: a record of the council that its feed shows with its data and
+    salt, every other one (private, another council's, a choice of an open or secret vote) with
+    its commitment only. Every leaf can be recomputed from it:
+    ``govflow verify export.jsonl checkpoint.txt --key ...``."""
+    reader(caller, code)
+    app.council_to_read(code)
+    lines = app.export_lines(public=True, council=code)
+    return StreamingResponse(lines, media_type="application/x-ndjson")
 
 
 @router.get("/proofs/consistency")
