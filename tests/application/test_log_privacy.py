@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import orjson
 import pytest
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from govflow.application import Governance
 from govflow.application.log_reader import Record
+from govflow.application.migration import migrate
 from govflow.application.sealer import Sealer, log_store_of
 from govflow.domain.ballot import BallotCast, Choice, SecretChoiceCast
 from govflow.entrypoints.api import create_api
@@ -158,10 +160,13 @@ def test_a_closed_named_vote_shows_its_ballots_and_still_verifies(app: Governanc
     assert caught.value.code == "verify.root_mismatch"
 
 
-def test_a_v1_tree_is_superseded_and_sealed_again(sql_store: Store, sql_app: Governance) -> None:
+def test_a_v1_tree_is_superseded_and_sealed_again(
+    sql_store: Store, sql_app: Governance, tmp_path: Path
+) -> None:
     """A store whose tree was sealed before salts (no salt column, v1 leaves): the column is
     added, the next seal moves the old checkpoints aside (listed as superseded) and seals
-    the whole log again with v2 leaves, which the operator's export verifies."""
+    the whole log again with v2 leaves, which the operator's export verifies. A migration
+    copies the salts (its checkpoints check against the copy) and the superseded list."""
     two_open_votes(sql_app)
     first = Sealer.of(sql_app, Signer.from_skey(SKEY), batch=20).seal()
     assert first is not None
@@ -183,5 +188,17 @@ def test_a_v1_tree_is_superseded_and_sealed_again(sql_store: Store, sql_app: Gov
         lines = list(reopened.export_lines())
         verdict = verify_export(lines, latest.note, [Verifier.from_vkey(VKEY)])
         assert verdict.checked == latest.size and verdict.withheld == 0
+        target = Governance(
+            {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "t.db")}
+        )
+        try:
+            report = migrate(reopened, target)
+            assert report.log_checkpoints == len(store.checkpoints())
+            copied = log_store_of(target)
+            assert copied.superseded_checkpoints() == store.superseded_checkpoints()
+            assert copied.salts(0, latest.size) == store.salts(0, latest.size)
+            assert list(target.export_lines()) == lines
+        finally:
+            target.close()
     finally:
         reopened.close()

@@ -98,6 +98,10 @@ class LogStore(Protocol):
         ...
 
     def superseded_checkpoints(self) -> list[StoredCheckpoint]: ...
+    def keep_superseded(self, checkpoints: Sequence[StoredCheckpoint]) -> None:
+        """Keep v1 checkpoints superseded elsewhere (a migration's); those kept stay."""
+        ...
+
     def checkpoints(self, after_size: int = 0, limit: int = 1000) -> list[StoredCheckpoint]: ...
     def checkpoint(self, size: int | None = None) -> StoredCheckpoint | None:
         """The checkpoint at ``size`` (default: the latest)."""
@@ -120,6 +124,7 @@ class InMemoryLogStore:
         self._nodes: dict[Node, bytes] = {}
         self._checkpoints: dict[int, StoredCheckpoint] = {}
         self._cosignatures: dict[tuple[int, str, int], StoredCosignature] = {}
+        self._superseded: dict[int, StoredCheckpoint] = {}
 
     def size(self) -> tuple[int, int]:
         return (len(self._leaves), self._leaves[-1].notification_id) if self._leaves else (0, 0)
@@ -170,7 +175,11 @@ class InMemoryLogStore:
         return 0
 
     def superseded_checkpoints(self) -> list[StoredCheckpoint]:
-        return []
+        return sorted(self._superseded.values(), key=lambda c: c.size)
+
+    def keep_superseded(self, checkpoints: Sequence[StoredCheckpoint]) -> None:
+        for checkpoint in checkpoints:
+            self._superseded.setdefault(checkpoint.size, checkpoint)
 
     def checkpoints(self, after_size: int = 0, limit: int = 1000) -> list[StoredCheckpoint]:
         sizes = sorted(s for s in self._checkpoints if s > after_size)[:limit]
@@ -374,6 +383,23 @@ class SqlLogStore(SqlTables):
                 "FROM log_superseded_checkpoints ORDER BY leaf_version, size"
             )
             return [_checkpoint(row) for row in cursor.fetchall()]
+
+    def keep_superseded(self, checkpoints: Sequence[StoredCheckpoint]) -> None:
+        p = self._p
+        with self._transaction() as cursor:
+            for c in checkpoints:
+                cursor.execute(
+                    "SELECT 1 FROM log_superseded_checkpoints "
+                    f"WHERE leaf_version = 1 AND size = {p}",
+                    (c.size,),
+                )
+                if cursor.fetchone() is None:
+                    cursor.execute(
+                        "INSERT INTO log_superseded_checkpoints "
+                        "(leaf_version, size, notification_id, root, note, signed_at) "
+                        f"VALUES (1,{p},{p},{p},{p},{p})",
+                        (c.size, c.notification_id, c.root, c.note, c.signed_at.isoformat()),
+                    )
 
     def checkpoints(self, after_size: int = 0, limit: int = 1000) -> list[StoredCheckpoint]:
         p = self._p

@@ -179,7 +179,8 @@ def copy_log_tree(source: GovernanceCore, target: GovernanceCore) -> int:
     """After a migration: build the target's tree from its own records and the source's
     salts (the same ids, bytes and salts, so the same leaves) and copy every signed checkpoint
     of the source, each checked against the rebuilt tree first, with its witnesses'
-    cosignatures. Returns how many checkpoints were copied; safe to re-run.
+    cosignatures, and the superseded checkpoints of a v1 tree it had (not their cosignatures).
+    Returns how many checkpoints were copied; safe to re-run.
 
     Raises:
         RuntimeError: a source checkpoint's root is not the target's at that size: the
@@ -212,6 +213,7 @@ def copy_log_tree(source: GovernanceCore, target: GovernanceCore) -> int:
         if len(sizes) >= 1000:
             copy_cosignatures()
     copy_cosignatures()
+    store.keep_superseded(kept.superseded_checkpoints())  # a v1 tree's, listed as before
     return copied
 
 
