@@ -4,8 +4,13 @@ resident: a ballot receipt's record (the app), a notice or spending disclosure (
 :func:`inclusion_of` takes the newest checkpoint (or a named one), the record's inclusion proof
 in it and the record's line of the verifiable export, and checks them here with the library
 against the log's public key, as ``govflow verify-proof`` would, so a page only renders what it
-returns. The line of a withheld record (a secret vote's choice, any choice of an open vote)
-holds its commitment only: a proof never shows a choice. :func:`notice_position` is where a
+returns. For a reader of a council (the app) the line is the council's verifiable export's
+(``export_line``): a withheld record (a secret vote's choice, any choice of an open vote) by its
+commitment only, so a proof never shows a choice. For anyone (the board) it is the record's
+commitment only, even for a notice: the record's data holds more than the board shows (its
+actor), and the board never shows actors; it proves the record is in the log at its place,
+unchanged since sealed, and a council's reader gets the line with its data from the council's
+proof (``/v1/log/councils/{code}/proofs/inclusion``). :func:`notice_position` is where a
 notice's text (as posted, or as last corrected) is in the log.
 """
 
@@ -23,11 +28,12 @@ import orjson
 
 from govflow.application.log_reader import scan
 from govflow.application.log_witnesses import LogWitnesses
-from govflow.application.sealer import LogProofs
+from govflow.application.sealer import LogProofs, log_store_of
 from govflow.domain.errors import GovflowError, InvalidInputError, NotFoundError
 from govflow.domain.notice import NoticeCorrected, NoticePosted
 from govflow.transparency import TransparencyError, Verifier
 from govflow.transparency.export_verify import check_inclusion_proof
+from govflow.transparency.records import commitment
 
 if TYPE_CHECKING:
     from govflow.application.core import GovernanceCore
@@ -79,12 +85,14 @@ def inclusion_of(
     notification_id: int,
     log_keys: Sequence[Verifier],
     *,
+    council: str | None = None,
     size: int | None = None,
     witnesses: Sequence[Verifier] = (),
 ) -> LogInclusion:
     """Record ``notification_id``'s inclusion in the checkpoint of ``size`` leaves (default:
     the newest), checked against ``log_keys``; not sealed yet (no checkpoint covers it), an
-    inclusion without checkpoint.
+    inclusion without checkpoint. Its line: as ``council``'s verifiable export shows it to the
+    council's readers, or (no council: anyone) its commitment only.
 
     Raises:
         LogKeyMissingError: no key to check the proof with (``log_receipt.no_key``).
@@ -94,14 +102,18 @@ def inclusion_of(
     """
     if not log_keys:
         raise LogKeyMissingError("the log's public key is not configured on this server")
-    line = app.export_line(notification_id)  # NotFoundError: no such record
     proofs = LogProofs.of(app)
     try:
         index, hashes, checkpoint = proofs.get_inclusion_proof(notification_id, size)
     except (NotFoundError, InvalidInputError):
         if size is not None:
             raise
+        app.export_line(notification_id)  # NotFoundError: no such record
         return LogInclusion(notification_id)  # not sealed yet (or sealed a moment ago)
+    if council is not None:
+        line = app.export_line(notification_id, council)
+    else:
+        line = committed_line(app, notification_id)
     cosigned = LogWitnesses.of(app, witnesses).cosigned([checkpoint])[0]
     proof: dict[str, Any] = {
         "notification_id": notification_id,
@@ -129,6 +141,24 @@ def inclusion_of(
         ) from None
     withheld = "commitment" in orjson.loads(line)
     return LogInclusion(notification_id, checkpoint.size, index, cosigned.note, proof, withheld)
+
+
+def committed_line(app: GovernanceCore, notification_id: int) -> bytes:
+    """A sealed record's line of a verifiable export by its commitment only (its id, originator,
+    version, topic and the commitment of its salt and stored bytes): shows nothing of it."""
+    records = app.log_reader.records(notification_id - 1, 1)
+    salt = log_store_of(app).salts(notification_id - 1, notification_id).get(notification_id)
+    if not records or records[0].id != notification_id or salt is None:
+        raise NotFoundError("no such sealed record", notification_id=notification_id)
+    record = records[0]
+    line = {
+        "notification_id": record.id,
+        "originator_id": str(UUID(hex=record.originator)),
+        "originator_version": record.version,
+        "topic": record.topic,
+        "commitment": commitment(salt, record.state).hex(),
+    }
+    return orjson.dumps(line) + b"\n"
 
 
 class _NoticeIndex:

@@ -10,6 +10,7 @@ choice record, or an open vote's ballot, is proved by its commitment only.
 
 from __future__ import annotations
 
+from functools import partial
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -114,13 +115,16 @@ def log_keys(request: Request) -> list[Verifier]:
 
 
 async def _inclusion(
-    request: Request, position: int, size: int | None = None
+    request: Request, council: str, position: int
 ) -> tuple[LogInclusion | None, str | None]:
     """The receipt's record in the log's newest checkpoint, or why it could not be checked."""
     t = WORDS[lang_of(request)]
     try:
         found = await run_in_threadpool(
-            inclusion_of, governance(request), position, log_keys(request), size=size
+            partial(inclusion_of, council=council),
+            governance(request),
+            position,
+            log_keys(request),
         )
     except LogKeyMissingError:
         return None, t["log_no_key"]
@@ -152,7 +156,7 @@ async def receipts(request: Request, caller: AppCaller) -> HTMLResponse:
                 app.check_receipt, caller.council, number, ballot, position
             )
             if check.in_log:
-                inclusion, log_problem = await _inclusion(request, position)
+                inclusion, log_problem = await _inclusion(request, caller.council, position)
         except ValueError:
             problem, status = WORDS[lang_of(request)]["not_found"], 422
         except GovflowError as error:
@@ -197,7 +201,9 @@ async def receipt_proof(request: Request, caller: AppCaller) -> Response:
     check = await run_in_threadpool(app.check_receipt, caller.council, number, ballot, position)
     if not check.in_log:
         raise NotFoundError("no such receipt", notification_id=position)
-    found = await run_in_threadpool(inclusion_of, app, position, log_keys(request), size=size)
+    found = await run_in_threadpool(
+        partial(inclusion_of, council=caller.council, size=size), app, position, log_keys(request)
+    )
     return Response(
         found.proof_json(),
         media_type="application/json",
