@@ -4,7 +4,9 @@ Chinese by default, English with ``?lang=en``. Every list also comes as Atom (``
 JSON (``.json``). The board shows what a council must disclose: notices with their display
 periods and objection windows, each issue's stages and deadlines, tallies once voting has
 closed, the spending ledger with its three disclosures, the audit checkpoints, and every
-signed checkpoint of the verifiable log with the witnesses who co-signed it. It never
+signed checkpoint of the verifiable log with the witnesses who co-signed it. A notice (a
+spending disclosure too) shows where its text is in the log and, once sealed, the checkpoint
+that includes it with the proof to download (the record by its commitment only). It never
 shows who voted how, nor tokens or contact details.
 """
 
@@ -29,12 +31,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from govflow.application import Governance
 from govflow.application.directory import IssueRow, NoticeRow, SpendingRow
+from govflow.application.log_receipts import LogInclusion, inclusion_of, notice_position
 from govflow.application.log_witnesses import LogWitnesses
 from govflow.application.procedures import ProcedureLibrary
 from govflow.application.sealer import LogProofs
 from govflow.application.views import HistoryEntry
 from govflow.domain.errors import GovflowError, InvalidInputError
 from govflow.domain.voting import Comparison, satisfies
+from govflow.transparency import Verifier
 
 PAGE_SIZE = 50
 LANGS = ("zh", "en")
@@ -129,6 +133,19 @@ TEXT: dict[str, dict[str, str]] = {
         "checkpoints": "已发布的审计检查点",
         "position": "位置",
         "notification_id": "事件编号",
+        "in_log": "可验证日志",
+        "log_position": "日志位置",
+        "included": "已收录于第 {n} 号检查点",
+        "included_checked": "本站已用日志公钥核对过这份收录证明。",
+        "not_sealed": "尚未封存，稍后再核对。",
+        "download_note": "下载检查点",
+        "download_proof": "下载收录证明",
+        "check_yourself": "自己核对：下载这两个文件，运行",
+        "commitment_only": (
+            "公示栏的证明只含这条记录的承诺值：它证明这条记录自封存以来一直在日志的这个位置、未被改动；"
+            "本社区成员可在应用或接口中取得含记录内容的证明。"
+        ),
+        "log_unchecked": "本站无法核对收录（未配置日志公钥或证明未通过核对）。",
         "digest": "摘要（SHA-256）",
         "verify_how": (
             "每个检查点是事件日志哈希链在该位置的摘要。任何人都可以导出日志并独立核验："
@@ -265,6 +282,21 @@ TEXT: dict[str, dict[str, str]] = {
         "checkpoints": "Published audit checkpoints",
         "position": "Position",
         "notification_id": "Event no.",
+        "in_log": "Verifiable log",
+        "log_position": "Log position",
+        "included": "Included in checkpoint {n}",
+        "included_checked": "This server checked the inclusion proof with the log's public key.",
+        "not_sealed": "Not sealed yet: check again later.",
+        "download_note": "Download the checkpoint",
+        "download_proof": "Download the inclusion proof",
+        "check_yourself": "To check it yourself, download both files and run",
+        "commitment_only": (
+            "The board's proof holds only this record's commitment: it proves the record has "
+            "been at this place in the log, unchanged, since it was sealed; the council's "
+            "members get a proof with the record's content in the app or the API."
+        ),
+        "log_unchecked": "This server cannot check the inclusion (no public key of its log, "
+        "or the proof did not verify).",
         "digest": "Digest (SHA-256)",
         "verify_how": (
             "Each checkpoint is the digest of the event log's hash chain at that position. "
@@ -804,9 +836,44 @@ def create_board(
         checkpoint = LogProofs.of(app).get_checkpoint(size)
         return PlainTextResponse(witnessing(request).cosigned([checkpoint])[0].note)
 
+    def log_keys(request: Request) -> list[Verifier]:
+        key: str | None = getattr(request.app.state, "log_public_key", None)
+        return [Verifier.from_vkey(key)] if key else []
+
+    def notice_inclusion(
+        request: Request, notice_id: UUID
+    ) -> tuple[int | None, LogInclusion | None]:
+        """Where the notice's text (as shown) is in the log, and its checked inclusion in the
+        newest checkpoint (None: it could not be checked here)."""
+        try:
+            position = notice_position(app, notice_id)
+        except GovflowError:
+            return None, None
+        try:
+            return position, inclusion_of(app, position, log_keys(request))
+        except GovflowError:
+            return position, None
+
+    @router.get("/notices/{notice_id}/proof.json")
+    def notice_proof(
+        request: Request, notice_id: UUID, size: int = Query(ge=1, le=2**63 - 1)
+    ) -> Response:
+        """The inclusion proof of the notice's record in the checkpoint of ``size`` leaves, for
+        ``govflow verify-proof``: its line by the record's commitment only (see
+        :mod:`govflow.application.log_receipts`)."""
+        app.get_notice(notice_id)
+        position = notice_position(app, notice_id)
+        found = inclusion_of(app, position, log_keys(request), size=size)
+        return Response(
+            found.proof_json(),
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="proof-{position}-{size}.json"'},
+        )
+
     @router.get("/notices/{notice_id}", response_class=HTMLResponse)
     def notice(request: Request, notice_id: UUID) -> HTMLResponse:
         view = app.get_notice(notice_id)
+        position, inclusion = notice_inclusion(request, notice_id)
         row = app.directory.notices.get(notice_id)
         history = app.get_history(notice_id)
         replies = [e.data for e in history if e.topic == "govflow.notice.objection_answered"]
@@ -823,6 +890,9 @@ def create_board(
             replies=replies,
             objections=sum(e.topic == "govflow.notice.objection_filed" for e in history),
             open_window=open_window,
+            position=position,
+            inclusion=inclusion,
+            log_key=getattr(request.app.state, "log_public_key", None),
         )
 
     @router.get("/{code}/", response_class=HTMLResponse)
