@@ -23,6 +23,7 @@ from govflow.application.log_receipts import (
     inclusion_of,
 )
 from govflow.application.sealer import Sealer
+from govflow.application.specimens import SteppingClock
 from govflow.application.views import BallotReceipt
 from govflow.domain.ballot import Choice
 from govflow.entrypoints.api import create_api
@@ -30,8 +31,10 @@ from govflow.entrypoints.app.session import SESSION_COOKIE
 from govflow.entrypoints.cli import app as cli
 from govflow.transparency import Signer, Verifier, generate_key
 from govflow.transparency.export_verify import check_inclusion_proof
+from tests.a11y import PHONE, check_sync
 from tests.application.scenario import COUNCIL
 from tests.application.test_voting import at_vote
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, require_chromium, serving
 
 ORIGIN = "govflow/receipt-proof-test"
 SKEY, VKEY = generate_key(ORIGIN)
@@ -149,3 +152,35 @@ def test_without_the_logs_key_nothing_is_claimed(sql_app: Governance) -> None:
         keyless.cookies.set(SESSION_COOKIE, sql_app.issue_token(COUNCIL, "r1", actor="clerk"))
         page = keyless.get(receipt_url(receipt)).text
     assert 'id="log-problem"' in page and 'id="included"' not in page
+
+
+def test_the_sealed_and_unsealed_receipt_pages_pass_axe_on_a_phone(tmp_path: Path) -> None:
+    """The receipt page with its log section, before and after sealing, fits a 390 px phone
+    with no serious axe violation, in both languages (SQLite: the same page on every store)."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    app = Governance(
+        {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "e.db")},
+        clock=SteppingClock(),
+    )
+    at_vote(app, secret=True)
+    receipt = app.cast_ballot(COUNCIL, 1, "r1", Choice.YES)
+    token = app.issue_token(COUNCIL, "r1", actor="clerk")
+    found: dict[str, list[str]] = {}
+    with serving(create_api(app, log_public_key=VKEY)) as url, sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        phone = chromium.new_context(**PHONE)
+        phone.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": url}])
+        page = phone.new_page()
+        for state, shows in (("unsealed", "#not-sealed"), ("sealed", "#included")):
+            if state == "sealed":
+                seal(app)
+            for lang in ("zh", "en"):
+                page.goto(url + receipt_url(receipt, lang=lang))
+                assert page.locator(shows).count() == 1, (state, lang)
+                if violations := check_sync(page, f"app-{lang}-receipt-{state}"):
+                    found[f"{lang}-{state}"] = violations
+        chromium.close()
+    app.close()
+    assert found == {}

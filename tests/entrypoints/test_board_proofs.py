@@ -19,14 +19,16 @@ from typer.testing import CliRunner
 from govflow.application import Governance
 from govflow.application.log_receipts import notice_position
 from govflow.application.sealer import Sealer
-from govflow.application.specimens import play
+from govflow.application.specimens import SteppingClock, play
 from govflow.domain.ballot import Choice
 from govflow.entrypoints.api import create_api
 from govflow.entrypoints.cli import app as cli
 from govflow.transparency import Signer, Verifier, generate_key
 from govflow.transparency.export_verify import check_inclusion_proof
+from tests.a11y import PHONE, check_sync
 from tests.application.scenario import COUNCIL
 from tests.application.test_voting import at_vote
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, require_chromium, serving
 
 ORIGIN = "govflow/board-proof-test"
 SKEY, VKEY = generate_key(ORIGIN)
@@ -133,3 +135,32 @@ def test_no_choice_is_in_a_notice_proof_or_a_secret_choice_on_the_board(
         proof = client.get(link(page, "inclusion-proof")).text
         assert "abstain" not in proof and '"choice"' not in proof and '"data"' not in proof
     assert "abstain" not in client.get(f"/board/{COUNCIL}/issues/1").text
+
+
+def test_a_sealed_notice_page_passes_axe_on_a_phone(tmp_path: Path) -> None:
+    """The notice page with its log section (the command and the key in a <pre>) fits a
+    390 px phone and has no serious axe violation, in both languages (SQLite: the page is the
+    same on every store)."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    app = Governance(
+        {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "e.db")},
+        clock=SteppingClock(),
+    )
+    play(app)
+    seal(app)
+    notice = app.list_notices(SPECIMEN)[0]
+    found: dict[str, list[str]] = {}
+    with serving(create_api(app, log_public_key=VKEY)) as url, sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        phone = chromium.new_context(**PHONE)
+        page = phone.new_page()
+        for lang in ("zh", "en"):
+            page.goto(f"{url}/board/notices/{notice.id}" + ("?lang=en" if lang == "en" else ""))
+            assert page.locator("#included").count() == 1
+            if violations := check_sync(page, f"board-{lang}-notice-proof"):
+                found[lang] = violations
+        chromium.close()
+    app.close()
+    assert found == {}
