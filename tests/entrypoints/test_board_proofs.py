@@ -23,7 +23,14 @@ from govflow.application.specimens import SteppingClock, play
 from govflow.domain.ballot import Choice
 from govflow.entrypoints.api import create_api
 from govflow.entrypoints.cli import app as cli
-from govflow.transparency import Signer, Verifier, generate_key
+from govflow.transparency import (
+    Cosigner,
+    Signer,
+    Verifier,
+    cosign,
+    generate_key,
+    generate_witness_key,
+)
 from govflow.transparency.export_verify import check_inclusion_proof
 from tests.a11y import PHONE, check_sync
 from tests.application.scenario import COUNCIL
@@ -164,3 +171,24 @@ def test_a_sealed_notice_page_passes_axe_on_a_phone(tmp_path: Path) -> None:
         chromium.close()
     app.close()
     assert found == {}
+
+
+def test_a_cosigned_checkpoint_still_verifies(sql_app: Governance, tmp_path: Path) -> None:
+    """The note handed over carries a witness's cosignature; the proof verifies against it."""
+    witness = Cosigner.from_skey(generate_witness_key("street-office.example/witness")[0])
+    play(sql_app)
+    size = seal(sql_app)
+    api = create_api(sql_app, log_public_key=VKEY, log_witnesses=[witness.verifier])
+    with TestClient(api) as client:
+        note = client.get("/v1/log/checkpoint").text
+        cosigned = client.post(
+            f"/v1/log/checkpoints/{size}/cosignatures", content=cosign(note, witness)
+        )
+        assert cosigned.status_code == 200
+        notice = sql_app.list_notices(SPECIMEN)[0]
+        page = client.get(f"/board/notices/{notice.id}").text
+        assert f"已收录于第 {size} 号检查点" in page
+        served = verified(client, page, tmp_path)
+        assert "street-office.example/witness" in client.get(link(page, "checkpoint-note")).text
+    checkpoint = served["checkpoint"]
+    assert isinstance(checkpoint, dict) and checkpoint["witnesses"] == [witness.verifier.name]

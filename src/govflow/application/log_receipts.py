@@ -87,7 +87,6 @@ def inclusion_of(
     *,
     council: str | None = None,
     size: int | None = None,
-    witnesses: Sequence[Verifier] = (),
 ) -> LogInclusion:
     """Record ``notification_id``'s inclusion in the checkpoint of ``size`` leaves (default:
     the newest), checked against ``log_keys``; not sealed yet (no checkpoint covers it), an
@@ -114,7 +113,7 @@ def inclusion_of(
         line = app.export_line(notification_id, council)
     else:
         line = committed_line(app, notification_id)
-    cosigned = LogWitnesses.of(app, witnesses).cosigned([checkpoint])[0]
+    cosigned = LogWitnesses.of(app, ()).cosigned([checkpoint])[0]  # the note as published
     proof: dict[str, Any] = {
         "notification_id": notification_id,
         "leaf_index": index,
