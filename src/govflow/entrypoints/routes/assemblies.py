@@ -8,6 +8,7 @@ them. No read here ever shows a ballot's choice: pending batches list who is in 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -16,10 +17,11 @@ from pydantic import BaseModel, Field
 
 from govflow.application import commands as c
 from govflow.application.consultation import consultation_deliveries
+from govflow.application.proxies import Appointment
 from govflow.application.views import BallotReceipt
 from govflow.domain.ballot import Choice
 from govflow.domain.council import MemberId
-from govflow.domain.policy import Action
+from govflow.domain.policy import Action, Principal
 from govflow.entrypoints.api_bodies import Name, PathNumber, Strict
 from govflow.entrypoints.app.acting import allows
 from govflow.entrypoints.deps import App, Caller, Door, reader
@@ -63,7 +65,10 @@ class ProxyAppointment(BaseModel):
     principal: str
     proxy: str
     proxy_form_sha256: str
-    used: bool = Field(description="the proxy has voted for the principal with it")
+    used: bool = Field(
+        description="the proxy has voted for the principal with it (for a meeting: attendance "
+        "counted the principal through the proxy)"
+    )
 
 
 class ProxiesView(BaseModel):
@@ -97,26 +102,31 @@ async def list_proxies(
     """The live appointments for the item's vote: the clerk and auditors (who see who was told
     what) see every one; any other reader the ones they made or hold, as in the members' app."""
     reader(caller, code)
-    everyone = allows(caller, Action.EXPORT, code)
 
     def read() -> ProxiesView:
         found, _ = door.proxy_stage(code, number, stage)
         live = app.appointments(code, number, found)
-        return ProxiesView(
-            stage=found,
-            appointments=[
-                ProxyAppointment(
-                    principal=a.principal,
-                    proxy=a.proxy,
-                    proxy_form_sha256=a.proxy_form_sha256,
-                    used=a.used,
-                )
-                for _, a in sorted(live.items())
-                if everyone or caller.holder in (a.principal, a.proxy)
-            ],
-        )
+        return ProxiesView(stage=found, appointments=shown_appointments(caller, code, live))
 
     return await run_in_threadpool(read)
+
+
+def shown_appointments(
+    caller: Principal, code: str, live: Mapping[str, Appointment]
+) -> list[ProxyAppointment]:
+    """The live appointments ``caller`` may see: every one for the clerk and auditors (who see
+    who was told what); for any other reader the ones they made or hold, as in the app."""
+    everyone = allows(caller, Action.EXPORT, code)
+    return [
+        ProxyAppointment(
+            principal=a.principal,
+            proxy=a.proxy,
+            proxy_form_sha256=a.proxy_form_sha256,
+            used=a.used,
+        )
+        for _, a in sorted(live.items())
+        if everyone or caller.holder in (a.principal, a.proxy)
+    ]
 
 
 # -- paper ballots (纸质选票) -------------------------------------------------------------------

@@ -24,9 +24,9 @@ from govflow.entrypoints.api_bodies import (
     Text,
     TextBody,
 )
-from govflow.entrypoints.app.acting import allows
 from govflow.entrypoints.deps import App, Caller, Door, Evidence, reader
 from govflow.entrypoints.evidence import keep, read_checked
+from govflow.entrypoints.routes.assemblies import ProxyAppointment, shown_appointments
 
 router = APIRouter(prefix="/v1/councils/{code}/meetings", tags=["meetings"])
 
@@ -128,15 +128,8 @@ class RevokeProxyBody(Strict):
     reason: Name = Field(default="revoked by the principal", min_length=1, max_length=500)
 
 
-class MeetingProxyAppointment(BaseModel):
-    principal: str
-    proxy: str
-    proxy_form_sha256: str
-    used: bool = Field(description="attendance counted the principal through the proxy")
-
-
 class MeetingProxiesView(BaseModel):
-    appointments: list[MeetingProxyAppointment]
+    appointments: list[ProxyAppointment]
 
 
 @router.post("/{number}/proxies", status_code=201)
@@ -166,23 +159,11 @@ async def list_proxies(
     """The meeting's live appointments: the clerk and auditors see every one; any other
     reader the ones they made or hold, as in the members' app."""
     reader(caller, code)
-    everyone = allows(caller, Action.EXPORT, code)
 
     def read() -> MeetingProxiesView:
         app.meeting(code, number)  # not_found for a meeting that does not exist
         live = app.meeting_appointments(code, number)
-        return MeetingProxiesView(
-            appointments=[
-                MeetingProxyAppointment(
-                    principal=a.principal,
-                    proxy=a.proxy,
-                    proxy_form_sha256=a.proxy_form_sha256,
-                    used=a.used,
-                )
-                for _, a in sorted(live.items())
-                if everyone or caller.holder in (a.principal, a.proxy)
-            ]
-        )
+        return MeetingProxiesView(appointments=shown_appointments(caller, code, live))
 
     return await run_in_threadpool(read)
 
