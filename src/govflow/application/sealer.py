@@ -34,7 +34,7 @@ from govflow.application.log_store import (
     sqlite_log_store,
 )
 from govflow.domain.errors import InvalidInputError, NotFoundError
-from govflow.transparency import EMPTY_ROOT, Checkpoint, MerkleTree, Signer, node_hash
+from govflow.transparency import Checkpoint, Frontier, MerkleTree, Signer
 from govflow.transparency.records import (
     LEAF_EXTENSION,
     SALT_SIZE,
@@ -137,7 +137,8 @@ def extend_tree(
         raise RuntimeError("the tree holds v1 leaves: supersede it before extending it")
     size, after = store.size()
     found = store.nodes(peak_nodes(size))
-    peaks = [found[key] for key in peak_nodes(size)]  # KeyError: a damaged tree, loudly
+    # KeyError: a damaged tree, loudly
+    frontier = Frontier.resume(size, [found[key] for key in peak_nodes(size)])
     latest = None
     while True:
         records = reader.records(after, batch)
@@ -157,16 +158,9 @@ def extend_tree(
                 record.state,
                 salt,
             )
-            leaves.append(SealedLeaf(size, record.id, leaf, salt))
-            node, index, level = leaf, size, 0
-            while index & 1:  # the new leaf completes a subtree at each level
-                node = node_hash(peaks.pop(), node)
-                index >>= 1
-                level += 1
-                nodes.append((level, index, node))
-            peaks.append(node)
-            size += 1
-        checkpoint = sign(size, records[-1].id, _root(peaks)) if sign else None
+            leaves.append(SealedLeaf(frontier.size, record.id, leaf, salt))
+            nodes.extend(frontier.append(leaf))  # the subtrees the new leaf completes
+        checkpoint = sign(frontier.size, records[-1].id, frontier.root()) if sign else None
         store.seal(leaves, nodes, checkpoint)
         latest, after = checkpoint or latest, records[-1].id
         if progress:
@@ -225,15 +219,6 @@ def iterate_checkpoints(store: LogStore, batch: int = 1000) -> Iterator[StoredCh
         if len(page) < batch:
             return
         after = page[-1].size
-
-
-def _root(peaks: list[bytes]) -> bytes:
-    if not peaks:
-        return EMPTY_ROOT
-    acc = peaks[-1]
-    for peak in reversed(peaks[:-1]):
-        acc = node_hash(peak, acc)
-    return acc
 
 
 class _StoredTree(MerkleTree):

@@ -66,16 +66,35 @@ class Frontier:
     def size(self) -> int:
         return self._size
 
-    def append(self, leaf: bytes) -> None:
-        """Add a leaf hash (``leaf_hash(data)``) at the right edge."""
+    @classmethod
+    def resume(cls, size: int, peaks: Sequence[bytes]) -> Frontier:
+        """The right edge of a tree of ``size`` leaves, from its peaks: the roots of the
+        complete subtrees of the size's binary decomposition, largest (leftmost) first."""
+        if size < 0 or len(peaks) != size.bit_count():
+            raise OutOfRangeError(
+                f"a tree of {size} leaves has {max(size, 0).bit_count()} peaks, not {len(peaks)}",
+                size=size,
+            )
+        for peak in peaks:
+            _check_hash(peak, "peak")
+        frontier = cls()
+        frontier._size, frontier._peaks = size, list(peaks)
+        return frontier
+
+    def append(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        """Add a leaf hash (``leaf_hash(data)``) at the right edge; the subtrees it completes,
+        each as ``(level, index at that level, hash)`` (none when the new size is odd)."""
         _check_hash(leaf, "leaf hash")
-        node = leaf
-        index = self._size
+        node, index, level = leaf, self._size, 0
+        completed: list[tuple[int, int, bytes]] = []
         while index & 1:
             node = node_hash(self._peaks.pop(), node)
             index >>= 1
+            level += 1
+            completed.append((level, index, node))
         self._peaks.append(node)
         self._size += 1
+        return completed
 
     def root(self) -> bytes:
         """The root hash at the current size."""
