@@ -29,6 +29,16 @@ from govflow.domain import webhook as w
 from govflow.domain.base import DomainEvent
 from govflow.domain.paper import PaperBatchEntered
 
+# the records that hold a choice: withheld while a vote is open, and always in a secret vote
+_CHOICE_TOPICS = frozenset(
+    {
+        b.BallotCast.TOPIC,
+        b.ProxyBallotCast.TOPIC,
+        b.PaperBallotCast.TOPIC,
+        b.SecretChoiceCast.TOPIC,
+    }
+)
+
 
 @dataclass
 class CouncilRow:
@@ -203,12 +213,6 @@ class Directory:
         """``data`` (an event's or a ballot's state) as it may be shown: while a vote is open
         no choice is shown, and a secret vote never shows one (only who took part: its choices,
         recorded apart, are withheld too, or their place in the log would pair them again)."""
-        ballots = (
-            b.BallotCast.TOPIC,
-            b.ProxyBallotCast.TOPIC,
-            b.PaperBallotCast.TOPIC,
-            b.SecretChoiceCast.TOPIC,
-        )
         if topic == PaperBatchEntered.TOPIC:  # a batch of paper ballots: each entry's choice
             withheld = self.choice_withheld(UUID(str(data["issue_id"])), str(data["ballot_key"]))
             if withheld is not None:
@@ -216,7 +220,7 @@ class Directory:
                 data["entries"] = [{**entry, "choice": None} for entry in entries]
                 data["choice_withheld"] = withheld
             return data
-        return self.disclose_ballot(data) if topic in ballots else data
+        return self.disclose_ballot(data) if topic in _CHOICE_TOPICS else data
 
     def disclose_ballot(self, data: dict[str, Any]) -> dict[str, Any]:
         """A ballot's event data or state, its choice withheld unless it may be shown."""

@@ -219,7 +219,7 @@ class Procedure(_Frozen):
         """Whether ``recorded`` (an item's procedure hash) is this procedure's digest, as
         computed now or before stages had a ``ballot`` field (a secret vote then went
         unsaid)."""
-        return recorded in (self.digest, self._digest(secret_stated=False))
+        return recorded == self.digest or recorded == self._digest(secret_stated=False)
 
     def _digest(self, *, secret_stated: bool) -> str:
         # Unstated defaults are left out, so a procedure's digest did not change when they
