@@ -6,6 +6,7 @@ from govflow.application.access import AccessCases
 from govflow.application.audit import AuditCases
 from govflow.application.councils import CouncilCases
 from govflow.application.evaluation import EvaluationCases
+from govflow.application.grids import GridCases
 from govflow.application.idempotency import IdempotencyCases
 from govflow.application.invitations import InvitationCases
 from govflow.application.issues import IssueCases
@@ -35,6 +36,7 @@ class Governance(
     InvitationCases,
     IdempotencyCases,
     WebhookCases,
+    GridCases,  # before NotificationSending, which it extends
     NotificationSending,
     ListingCases,
 ):

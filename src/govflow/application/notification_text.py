@@ -92,5 +92,8 @@ def compose(about: About) -> tuple[str, str]:
             lines = [f"{item}已实施完成，请您评议（满意、基本满意或不满意），您还没有评议。"]
             if deadline:
                 lines.append(f"请在{deadline}前评议。")
+        case MessageKind.GRID_ROUTED:
+            subject = f"{head}网格待办：{item}"
+            lines = [f"{item}已分派到您所在的网格服务站，请及时办理。"]
     lines.append(f"打开议事通查看：{about.link}")
     return subject, "\n".join(lines)

@@ -290,6 +290,7 @@ def play(app: Governance) -> None:
     proxies(app)
     written_consultation(app)
     paper_ballots(app)
+    grid_routing(app)
 
 
 def _at_vote(app: Governance, c: str, name: str, members: int, number: int, title: str) -> None:
@@ -357,6 +358,23 @@ def written_consultation(app: Governance) -> None:
     record_signed_reply(
         app, c, 6, "m1", Choice.YES, signed, entered_by="clerk", actor=clerk
     )  # fmt: skip
+
+
+def grid_routing(app: Governance) -> None:
+    """Grids (网格) and their service stations, in a council of their own: item 7 routed to
+    one grid's station and re-routed to another's; a grid changed and one retired."""
+    c, clerk = "specimen-grids", "clerk"
+    app.register_council(c, "网格样例社区", actor=clerk)
+    for i in range(1, 4):
+        app.enroll_member(c, f"m{i}", f"网格员{i}", actor=clerk)
+    app.add_grid(c, "g7", "七号院网格", "七号院党群服务站", ("m1",), actor=clerk)
+    app.add_grid(c, "g8", "八号院网格", "八号院党群服务站", ("m2",), actor=clerk)
+    app.change_grid(c, "g8", "八号院网格", "八号院党群服务站", ("m2", "m3"), actor=clerk)
+    app.propose_issue(c, 7, "更换污水管", specimen_procedure(), actor="m1", grid="g7")
+    app.route_issue(c, 7, "g7", actor=clerk)
+    app.reroute_issue(c, 7, "g8", "管线属八号院", actor=clerk)
+    app.add_grid(c, "g9", "九号院网格", "九号院党群服务站", (), actor=clerk)
+    app.retire_grid(c, "g9", actor=clerk)
 
 
 def specimen_events(app: Governance) -> Iterator[DomainEvent]:

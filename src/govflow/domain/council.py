@@ -17,6 +17,15 @@ from govflow.domain.errors import (
     NotFoundError,
     UnknownMemberError,
 )
+from govflow.domain.grid import (
+    Grid,
+    GridAdded,
+    GridChanged,
+    GridRetired,
+    GridRetiredError,
+    UnknownGridError,
+    check_grid,
+)
 from govflow.domain.ids import council_id
 from govflow.domain.money import DEFAULT_THRESHOLD, Yuan
 
@@ -188,6 +197,7 @@ class Council(Aggregate):
                 self.timezone = event.timezone
                 self.members: dict[str, Member] = {}
                 self.households: dict[str, Household] = {}
+                self.grids: dict[str, Grid] = {}
             case MemberEnrolled():
                 self.members[event.member_id] = Member(
                     event.name,
@@ -204,6 +214,8 @@ class Council(Aggregate):
                 member.chairs = frozenset(event.chairs)
             case MemberLeft():
                 del self.members[event.member_id]
+                for grid in self.grids.values():  # who left serves no station
+                    grid.staff = tuple(m for m in grid.staff if m != event.member_id)
             case HouseholdRegistered():
                 self.households[event.unit] = Household(
                     event.exclusive_area, event.owner_id, frozenset(event.bodies), event.co_owners
@@ -214,6 +226,13 @@ class Council(Aggregate):
                 household.co_owners = event.co_owners
             case SpendingThresholdChanged():
                 self.spending_threshold = event.spending_threshold
+            case GridAdded():
+                self.grids[event.code] = Grid(event.code, event.name, event.station, event.staff)
+            case GridChanged():
+                grid = self.grids[event.code]
+                grid.name, grid.station, grid.staff = event.name, event.station, event.staff
+            case GridRetired():
+                self.grids[event.code].retired = True
 
     def enroll_member(
         self,
@@ -344,6 +363,67 @@ class Council(Aggregate):
 
     def change_spending_threshold(self, threshold: Decimal, *, at: datetime, actor: str) -> None:
         self._trigger(SpendingThresholdChanged, at=at, actor=actor, spending_threshold=threshold)
+
+    # -- grids (网格) and their service stations ----------------------------------------------
+
+    def add_grid(
+        self,
+        code: str,
+        name: str,
+        station: str,
+        staff: tuple[str, ...],
+        *,
+        at: datetime,
+        actor: str,
+    ) -> None:
+        """Put a grid and its service station on the record; its staff are members."""
+        if code in self.grids:
+            raise AlreadyExistsError(f"grid {code} is already on record", grid=code)
+        self._check_grid(name, station, staff)
+        self._trigger(
+            GridAdded, at=at, actor=actor, code=code, name=name, station=station, staff=staff
+        )
+
+    def change_grid(
+        self,
+        code: str,
+        name: str,
+        station: str,
+        staff: tuple[str, ...],
+        *,
+        at: datetime,
+        actor: str,
+    ) -> None:
+        """Another name, station or staff for a grid in use (unchanged: nothing recorded)."""
+        grid = self.grid(code)
+        self._check_grid(name, station, staff)
+        if (grid.name, grid.station, grid.staff) == (name, station, staff):
+            return
+        self._trigger(
+            GridChanged, at=at, actor=actor, code=code, name=name, station=station, staff=staff
+        )
+
+    def retire_grid(self, code: str, *, at: datetime, actor: str) -> None:
+        self.grid(code)
+        self._trigger(GridRetired, at=at, actor=actor, code=code)
+
+    def grid(self, code: str, *, retired: bool = False) -> Grid:
+        """The grid ``code`` in use (with ``retired``, a retired one too)."""
+        grid = self.grids.get(code)
+        if grid is None:
+            raise UnknownGridError(f"council {self.code} has no grid {code!r}", grid=code)
+        if grid.retired and not retired:
+            raise GridRetiredError(f"grid {code} is retired", grid=code)
+        return grid
+
+    def grids_of(self, member_id: str) -> list[Grid]:
+        """The grids in use whose station ``member_id`` staffs."""
+        return [g for g in self.grids.values() if not g.retired and member_id in g.staff]
+
+    def _check_grid(self, name: str, station: str, staff: tuple[str, ...]) -> None:
+        check_grid(name, station, staff)
+        for member_id in staff:
+            self.member(member_id)
 
     def member(self, member_id: str) -> Member:
         try:

@@ -27,6 +27,7 @@ class MessageKind(StrEnum):
     CONSULTATION_FORM = "consultation_form"
     # the consultation was extended: its new deadline, to each voter who has not replied
     CONSULTATION_EXTENDED = "consultation_extended"
+    GRID_ROUTED = "grid_routed"  # an item routed to a grid's station, to the station's staff
 
 
 class DeliveryStatus(StrEnum):

@@ -23,6 +23,7 @@ from govflow.domain.errors import (
     VotingNotOpenError,
     WithdrawalTooLateError,
 )
+from govflow.domain.grid import AlreadyRoutedError, NotRoutedError
 from govflow.domain.ids import issue_id
 from govflow.domain.voting import VotingRule
 
@@ -244,6 +245,24 @@ class IssueClosed(DomainEvent):
     outcome: IssueOutcome
 
 
+class IssueRouted(DomainEvent):
+    """The item was sent to a grid's service station (网格服务站) to be dealt with there."""
+
+    TOPIC = "govflow.issue.routed"
+    grid: str
+    station: str
+
+
+class IssueRerouted(DomainEvent):
+    """The item was sent on from one grid's station to another's, and why."""
+
+    TOPIC = "govflow.issue.rerouted"
+    from_grid: str
+    to_grid: str
+    station: str
+    reason: str
+
+
 @dataclass
 class Evaluation:
     """A rating window: who may rate, until when."""
@@ -349,7 +368,10 @@ class Issue(Aggregate):
                 self.progress_reports = 0
                 self.opinions = 0  # how many opinions were given (numbered 1, 2 …)
                 self.evaluation: Evaluation | None = None
+                # the grid named at proposal: before grids were on record, free text
                 self.grid = event.grid
+                self.routed_to: str | None = None  # the grid whose station has the item
+                self.routed_in: int | None = None  # the version that routed it there
                 self.category = event.category
                 self.spending_id = event.spending_id
                 self.proposal = proposal_of(event)
@@ -421,6 +443,12 @@ class Issue(Aggregate):
             case IssueClosed():
                 self.outcome = event.outcome
                 self.open_stage = None
+            case IssueRouted():
+                self.grid = self.routed_to = event.grid
+                self.routed_in = event.originator_version
+            case IssueRerouted():
+                self.grid = self.routed_to = event.to_grid
+                self.routed_in = event.originator_version
 
     # -- commands -------------------------------------------------------------------------
 
@@ -795,6 +823,40 @@ class Issue(Aggregate):
         if self.resolved:
             raise WithdrawalTooLateError("an issue cannot be withdrawn once it is resolved")
         self._trigger(IssueWithdrawn, at=at, actor=actor, step=step, reason=reason)
+
+    def route(self, grid: str, station: str, *, at: datetime, actor: str) -> bool:
+        """Send the item to ``grid``'s station; False if it is there already (a retry)."""
+        self._require_active()
+        if self.routed_to == grid:
+            return False
+        if self.routed_to is not None:
+            raise AlreadyRoutedError(
+                f"issue {self.number} is at grid {self.routed_to}'s station: re-route it, "
+                "saying why",
+                grid=self.routed_to,
+            )
+        self._trigger(IssueRouted, at=at, actor=actor, grid=grid, station=station)
+        return True
+
+    def reroute(self, grid: str, station: str, reason: str, *, at: datetime, actor: str) -> bool:
+        """Send the item on to ``grid``'s station; False if it is there already (a retry)."""
+        self._require_active()
+        if self.routed_to is None:
+            raise NotRoutedError(f"issue {self.number} is not routed to a grid: route it")
+        if self.routed_to == grid:
+            return False
+        if not reason.strip():
+            raise InvalidInputError("re-routing an item needs a reason")
+        self._trigger(
+            IssueRerouted,
+            at=at,
+            actor=actor,
+            from_grid=self.routed_to,
+            to_grid=grid,
+            station=station,
+            reason=reason,
+        )
+        return True
 
     def finish(
         self, outcome: IssueOutcome, *, at: datetime, actor: str, step: str | None = None

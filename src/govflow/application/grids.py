@@ -1,0 +1,104 @@
+"""Use cases: grids (网格) and their service stations on the council's record, routing items to
+a grid's station, and what a station's staff have to deal with ("my tasks").
+
+Routing tells the station's staff (one delivery each, of kind ``grid_routed``, through the same
+machinery as notices and reminders); listing by grid reads the directory's item rows.
+"""
+
+from __future__ import annotations
+
+from govflow.application.notification_sending import NotificationSending
+from govflow.application.views import View
+from govflow.domain.delivery import MessageKind
+from govflow.domain.grid import Grid
+from govflow.domain.issue import Issue
+
+
+class GridView(View):
+    code: str
+    name: str
+    station: str
+    staff: list[str]
+    retired: bool
+
+
+def grid_view(grid: Grid) -> GridView:
+    return GridView(
+        code=grid.code,
+        name=grid.name,
+        station=grid.station,
+        staff=list(grid.staff),
+        retired=grid.retired,
+    )
+
+
+class GridCases(NotificationSending):
+    def add_grid(
+        self, code: str, grid: str, name: str, station: str, staff: tuple[str, ...], *, actor: str
+    ) -> GridView:
+        council = self.council(code)
+        council.add_grid(grid, name, station, staff, at=self.now(), actor=actor)
+        self._save(council)
+        return grid_view(council.grid(grid))
+
+    def change_grid(
+        self, code: str, grid: str, name: str, station: str, staff: tuple[str, ...], *, actor: str
+    ) -> GridView:
+        council = self.council(code)
+        council.change_grid(grid, name, station, staff, at=self.now(), actor=actor)
+        self._save(council)
+        return grid_view(council.grid(grid))
+
+    def retire_grid(self, code: str, grid: str, *, actor: str) -> GridView:
+        council = self.council(code)
+        council.retire_grid(grid, at=self.now(), actor=actor)
+        self._save(council)
+        return grid_view(council.grid(grid, retired=True))
+
+    def list_grids(self, code: str) -> list[GridView]:
+        """The council's grids, retired ones too, by code."""
+        council = self.council_to_read(code)
+        return [grid_view(g) for _, g in sorted(council.grids.items())]
+
+    def get_grid(self, code: str, grid: str) -> GridView:
+        return grid_view(self.council_to_read(code).grid(grid, retired=True))
+
+    def routed_grid_staff(self, code: str, number: int) -> frozenset[str]:
+        """The staff of the station item ``number`` is routed to now (none if not routed)."""
+        issue = self.issue(code, number)
+        if issue.routed_to is None:
+            return frozenset()
+        grid = self.council_to_read(code).grids.get(issue.routed_to)
+        return frozenset(grid.staff) if grid is not None else frozenset()
+
+    def route_issue(self, code: str, number: int, grid: str, *, actor: str) -> str:
+        """Send item ``number`` to ``grid``'s station (a grid in use) and tell its staff;
+        routing it again to the same grid records nothing and tells nobody twice."""
+        station = self.council_to_read(code).grid(grid)
+        issue = self.issue(code, number)
+        if issue.route(grid, station.station, at=self.now(), actor=actor):
+            self._save(issue)
+        self._tell_station(issue)
+        return grid
+
+    def reroute_issue(self, code: str, number: int, grid: str, reason: str, *, actor: str) -> str:
+        """Send item ``number`` on to ``grid``'s station, saying why, and tell its staff."""
+        station = self.council_to_read(code).grid(grid)
+        issue = self.issue(code, number)
+        if issue.reroute(grid, station.station, reason, at=self.now(), actor=actor):
+            self._save(issue)
+        self._tell_station(issue)
+        return grid
+
+    def _tell_station(self, issue: Issue) -> None:
+        """One message per routing to each of the station's staff (the store refuses a
+        second delivery of the same routing to the same person)."""
+        if issue.routed_to is None:
+            return
+        grid = self.council_to_read(issue.council).grid(issue.routed_to, retired=True)
+        key = f"grid:{grid.code}@{issue.routed_in}"
+        for member_id in grid.staff:
+            self._address(
+                issue.council, member_id, MessageKind.GRID_ROUTED, issue.id, key, issue.number,
+                None,
+            )  # fmt: skip
