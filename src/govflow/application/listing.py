@@ -17,6 +17,11 @@ from govflow.application.directory import (
     NoticeRow,
     SpendingRow,
 )
+from govflow.application.directory_store import (
+    memory_directory_store,
+    postgres_directory_store,
+    sqlite_directory_store,
+)
 from govflow.application.log_reader import Record
 from govflow.application.mapper import decode_event, upcast
 from govflow.application.views import FeedEvent
@@ -58,12 +63,17 @@ class ListingCases(GovernanceCore):
     def directory(self) -> Directory:
         """The lists, caught up with the log."""
         if self._directory is None:
-            self._directory = Directory(self.log_reader, self._decode)
+            store = self.side_store(
+                sqlite_directory_store, postgres_directory_store, memory_directory_store
+            )
+            self._directory = Directory(
+                self.log_reader, self._decode, store, cipher=self.mapper.cipher
+            )
         self._directory.refresh()
         return self._directory
 
     def list_councils(self) -> list[CouncilRow]:
-        return sorted(self.directory.councils.values(), key=lambda r: r.code)
+        return sorted(self.directory.rows(CouncilRow), key=lambda r: r.code)
 
     def list_issues(
         self,
@@ -79,9 +89,8 @@ class ListingCases(GovernanceCore):
         self.council_to_read(code)
         rows = [
             r
-            for r in self.directory.issues.values()
-            if r.council == code
-            and (stage is None or r.stage == stage)
+            for r in self.directory.rows(IssueRow, code)
+            if (stage is None or r.stage == stage)
             and (body is None or r.body == body)
             and (not open_only or r.outcome is None)
             and (since is None or r.proposed_at >= since)
@@ -91,12 +100,12 @@ class ListingCases(GovernanceCore):
 
     def list_meetings(self, code: str) -> list[MeetingRow]:
         self.council_to_read(code)
-        rows = [r for r in self.directory.meetings.values() if r.council == code]
+        rows = self.directory.rows(MeetingRow, code)
         return sorted(rows, key=lambda r: r.number, reverse=True)
 
     def list_spending(self, code: str) -> list[SpendingRow]:
         self.council_to_read(code)
-        rows = [r for r in self.directory.spending.values() if r.council == code]
+        rows = self.directory.rows(SpendingRow, code)
         return sorted(rows, key=lambda r: r.number, reverse=True)
 
     def list_notices(
@@ -111,10 +120,8 @@ class ListingCases(GovernanceCore):
         if code is not None:
             self.council_to_read(code)
         rows: list[NoticeRow] = []
-        for r in reversed(self.directory.notices.values()):
-            if (code is None or r.council == code) and (
-                current_at is None or r.showing(current_at)
-            ):
+        for r in self.directory.paged(NoticeRow, code):
+            if current_at is None or r.showing(current_at):
                 rows.append(r)
                 if limit is not None and len(rows) >= limit:
                     break
@@ -123,8 +130,8 @@ class ListingCases(GovernanceCore):
     def list_notices_of(self, code: str, subject_id: UUID) -> list[NoticeRow]:
         """The notices about one item, meeting or spending of the council, newest first."""
         self.council_to_read(code)
-        rows = self.directory.notices_of.get(subject_id, [])
-        return [r for r in reversed(rows) if r.council == code]
+        rows = self.directory.rows(NoticeRow, code, ref=subject_id.hex, newest_first=True)
+        return rows
 
     def council_of(self, aggregate_id: UUID) -> str | None:
         """The council an aggregate belongs to, as recorded where it was created (None for
@@ -196,6 +203,7 @@ class ListingCases(GovernanceCore):
         while position < end:
             batch, reached = self.scan_feed(position, FEED_LIMIT, topics, window=end - position)
             directory = self.directory  # caught up past the batch just read
+            directory.prime([e.aggregate_id.hex for e in batch])
             for event in batch:
                 position = event.id
                 if directory.council_of(event) == code:

@@ -31,6 +31,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from govflow.application.directory import IssueRow
 from govflow.application.log_reader import scan
 from govflow.application.notification_channels import Channel, DeliveryError, Message
 from govflow.application.notification_text import About, compose
@@ -42,6 +43,7 @@ from govflow.domain.errors import NotFoundError
 from govflow.domain.ids import ballot_id, issue_id, rating_id
 from govflow.domain.issue import Issue
 from govflow.domain.notice import Notice, NoticePosted, ObjectionAnswered, ObjectionFiled
+from govflow.domain.rectification import Order
 
 logger = logging.getLogger("govflow.notifications")
 
@@ -93,7 +95,7 @@ class NotificationSending(NotificationCases):
             store.save_position(head)
 
     def _address_notice(self, event: NoticePosted) -> None:
-        row = self.directory.notices.get(event.originator_id)
+        row = self.directory.notice(event.originator_id)
         if row is None or not row.council:
             return
         number = row.subject_number if row.subject == "issue" else None
@@ -106,7 +108,7 @@ class NotificationSending(NotificationCases):
             )  # fmt: skip
 
     def _address_answer(self, event: ObjectionAnswered) -> None:
-        row = self.directory.notices.get(event.originator_id)
+        row = self.directory.notice(event.originator_id)
         if row is None or not row.council:
             return
         objector = next(
@@ -129,9 +131,7 @@ class NotificationSending(NotificationCases):
         if self._reminded is None:
             self._reminded = set()
         now = self.now()
-        for row in list(self.directory.issues.values()):
-            if row.outcome is not None or row.stage is None:
-                continue
+        for row in self.directory.rows(IssueRow, active=True):
             issue = self.issue(row.council, row.number)
             for kind, key, closes_at, waiting in self._still_to_act(issue):
                 if (issue.id, key) in self._reminded or not now < closes_at <= now + config.lead:
@@ -260,7 +260,7 @@ class NotificationSending(NotificationCases):
         number = delivery.item_number
         title = None
         if number is not None:
-            row = self.directory.issues.get(issue_id(delivery.council, number))
+            row = self.directory.issue(issue_id(delivery.council, number))
             title = row.title if row is not None else None
         base = config.public_url.rstrip("/")
         about = About(
@@ -282,5 +282,13 @@ class NotificationSending(NotificationCases):
                     about = replace(
                         about, reply=e.reply, upheld=e.upheld, objection_no=e.objection_no
                     )
+        if delivery.kind is MessageKind.ORDER_REMINDER:
+            order = self._get(Order, delivery.subject_id, "rectification order")
+            about = replace(
+                about,
+                order_number=order.number,
+                order_what=order.what,
+                link=f"{base}/app/orders/{order.number}",
+            )
         subject, text = compose(about)
         return Message(delivery.id, delivery.council, delivery.recipient, subject, text, about.link)

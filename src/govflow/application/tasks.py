@@ -83,7 +83,7 @@ def get_tasks(app: Governance, who: Principal, procedures: ProcedureLibrary | No
         objecting.add(notice.subject_id)
         if not newest and (notice.subject_id in answering or not notice.open_objections):
             continue
-        issue_row = app.directory.issues.get(notice.subject_id)
+        issue_row = app.directory.issue(notice.subject_id)
         if issue_row is None or issue_row.outcome is not None:
             continue
         base = {

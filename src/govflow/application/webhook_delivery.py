@@ -364,7 +364,8 @@ class WebhookDelivery(ListingCases, GovernanceCore):
         head = self.recorder.max_notification_id() or 0
         now = self.clock()
         due: dict[UUID, str] = {}
-        for sid in list(self.directory.webhooks):
+        webhooks = self.directory.webhooks()
+        for sid in webhooks:
             if sid in self.deliveries.gone:
                 continue
             state = self.webhook_store.kept_state(str(sid))
@@ -374,7 +375,7 @@ class WebhookDelivery(ListingCases, GovernanceCore):
                 continue  # caught up: nothing to read
             if state.next_attempt_at is not None and state.next_attempt_at > now:
                 continue  # backing off
-            due[sid] = self.directory.webhooks[sid]
+            due[sid] = webhooks[sid]
         lease, store = self.webhook_lease, self.webhook_store
         delivering = self.deliveries.delivering()
         # renew the leases of those delivered here (waiting for a thread, or running), and take
@@ -430,6 +431,7 @@ class WebhookDelivery(ListingCases, GovernanceCore):
         while True:
             events = self.read_feed(state.position, BATCH, topics)
             directory = self.directory  # caught up past the batch just read
+            directory.prime([e.aggregate_id.hex for e in events])
             moved = state
             for event in events:
                 if directory.council_of(event) != subscription.council:

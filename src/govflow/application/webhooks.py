@@ -168,7 +168,7 @@ class WebhookCases(WebhookDelivery):
         self.council_to_read(code)
         return [
             self._webhook_view(self.subscription(code, sid))
-            for sid, council in self.directory.webhooks.items()
+            for sid, council in self.directory.webhooks().items()
             if council == code
         ]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from base64 import b64encode
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -679,14 +679,14 @@ def create_board(
 
     def subject_of(row: NoticeRow, lang: str) -> str:
         """The council and the item a notice is about: 样例社区 · 议题 1 更换化粪管."""
-        council = app.directory.councils.get(row.council)
+        council = app.directory.council(row.council)
         name = council.name if council else app.get_council(row.council).name
         t = TEXT[lang]
-        if row.subject == "issue" and (issue := app.directory.issues.get(row.subject_id)):
+        if row.subject == "issue" and (issue := app.directory.issue(row.subject_id)):
             return f"{name} · {t['issue']} {issue.number} {issue.title}"
-        if row.subject == "spending" and (spent := app.directory.spending.get(row.subject_id)):
+        if row.subject == "spending" and (spent := app.directory.spending(row.subject_id)):
             return f"{name} · {t['spending_item']} {spent.number} {spent.purpose}"
-        if row.subject == "meeting" and (meeting := app.directory.meetings.get(row.subject_id)):
+        if row.subject == "meeting" and (meeting := app.directory.meeting(row.subject_id)):
             return f"{name} · {t['meeting_item']} {meeting.number} {meeting.title}"
         return name
 
@@ -762,7 +762,7 @@ def create_board(
         return render(request, template, council=app.get_council(code), **context)
 
     def as_json(rows: Iterable[Any]) -> Response:
-        body = orjson.dumps([asdict(r) for r in rows], default=_json_default)
+        body = orjson.dumps([r.model_dump() for r in rows], default=_json_default)
         return Response(body, media_type="application/json")
 
     def as_atom(request: Request, title: str, entries: list[dict[str, Any]]) -> Response:
@@ -874,7 +874,7 @@ def create_board(
     def notice(request: Request, notice_id: UUID) -> HTMLResponse:
         view = app.get_notice(notice_id)
         position, inclusion = notice_inclusion(request, notice_id)
-        row = app.directory.notices.get(notice_id)
+        row = app.directory.notice(notice_id)
         history = app.get_history(notice_id)
         replies = [e.data for e in history if e.topic == "govflow.notice.objection_answered"]
         open_window = (

@@ -287,7 +287,7 @@ def _recorded(app: Governance, aggregate_id: UUID) -> bool:
 def _resolution(app: Governance, data: dict[str, Any]) -> dict[str, Any]:
     """A resolution with its meeting and the motion's text and counts."""
     meeting_id = UUID(str(data["meeting_id"]))
-    row = app.directory.meetings.get(meeting_id)
+    row = app.directory.meeting(meeting_id)
     motion = next(
         (
             e.data

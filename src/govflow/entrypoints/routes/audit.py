@@ -41,7 +41,7 @@ class VerifyView(BaseModel):
 
 @router.get("/notices/{notice_id}", tags=["notices"])
 def get_notice(notice_id: UUID, caller: Caller, app: App) -> NoticeView:
-    row = app.directory.notices.get(notice_id)
+    row = app.directory.notice(notice_id)
     if row is None:
         raise NotFoundError("notice not found", id=str(notice_id))
     reader(caller, row.council)
