@@ -6,6 +6,7 @@ from govflow.application.access import AccessCases
 from govflow.application.audit import AuditCases
 from govflow.application.councils import CouncilCases
 from govflow.application.evaluation import EvaluationCases
+from govflow.application.funds import FundCases
 from govflow.application.grids import GridCases
 from govflow.application.idempotency import IdempotencyCases
 from govflow.application.invitations import InvitationCases
@@ -31,6 +32,7 @@ class Governance(
     EvaluationCases,
     ResolutionCases,
     SpendingCases,
+    FundCases,
     AuditCases,
     AccessCases,
     InvitationCases,

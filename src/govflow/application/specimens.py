@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -20,6 +20,7 @@ from govflow.domain.ballot import Choice
 from govflow.domain.base import DomainEvent
 from govflow.domain.council import Body
 from govflow.domain.delivery import Delivery, MessageKind
+from govflow.domain.fund import FundKind, StatementSchedule
 from govflow.domain.idempotency import RememberedResponse
 from govflow.domain.ids import issue_id
 from govflow.domain.invitation import invitation_uuid
@@ -291,6 +292,7 @@ def play(app: Governance) -> None:
     written_consultation(app)
     paper_ballots(app)
     grid_routing(app)
+    trust_fund(app)
 
 
 def _at_vote(app: Governance, c: str, name: str, members: int, number: int, title: str) -> None:
@@ -375,6 +377,43 @@ def grid_routing(app: Governance) -> None:
     app.reroute_issue(c, 7, "g8", "管线属八号院", actor=clerk)
     app.add_grid(c, "g9", "九号院网格", "九号院党群服务站", (), actor=clerk)
     app.retire_grid(c, "g9", actor=clerk)
+
+
+def trust_fund(app: Governance) -> None:
+    """A trust-model fund (信托制物业), in a council of its own: m1 and m2 hold its keys; fees
+    in, an expense initiated by m1 and approved by m2, another withdrawn, a wrong income
+    reversed, and February's statement posted."""
+    c, clerk = "specimen-funds", "clerk"
+    app.register_council(c, "信托样例小区", actor=clerk)
+    for i in range(1, 3):
+        app.enroll_member(c, f"m{i}", f"业委会委员{i}", actor=clerk)
+    app.open_fund(
+        c, 1, "物业费信托账户", FundKind.PROPERTY_FEES, ("m1", "m2"),
+        schedule=StatementSchedule.MONTHLY, actor=clerk,
+    )  # fmt: skip
+    receipt = hashlib.sha256(b"bank receipt").hexdigest()
+    day = date(2026, 2, 27)
+
+    def income(amount: str, by: str, enrolment: int, corrects: int | None = None) -> int:
+        return app.record_fund_income(
+            c, 1, amount, counterparty="业主缴费", category="物业费", on=day,
+            evidence_sha256=receipt, reference="B-1", corrects=corrects, actor=by,
+            enrolment=enrolment,
+        )  # fmt: skip
+
+    def expense(amount: str, by: str, enrolment: int, corrects: int | None = None) -> int:
+        return app.initiate_fund_expense(
+            c, 1, amount, counterparty="保洁公司", category="保洁", on=day,
+            evidence_sha256=receipt, corrects=corrects, actor=by, enrolment=enrolment,
+        )  # fmt: skip
+
+    income("3000.00", "m1", 2)
+    wrong = income("30.00", "m1", 2)
+    app.approve_fund_expense(c, 1, expense("800.00", "m1", 2), actor="m2", enrolment=3)
+    app.withdraw_fund_expense(c, 1, expense("50.00", "m2", 3), "重复申请", actor="m1", enrolment=2)
+    reversal = expense("30.00", "m2", 3, corrects=wrong)
+    app.approve_fund_expense(c, 1, reversal, actor="m1", enrolment=2)
+    app.post_fund_statement(c, 1, "2026-02", actor="m1")
 
 
 def specimen_events(app: Governance) -> Iterator[DomainEvent]:

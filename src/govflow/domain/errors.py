@@ -170,6 +170,28 @@ class OverDisbursementError(RuleViolationError):
     code = "spending.over_disbursement"
 
 
+class FundStateError(RuleViolationError):
+    code = "fund.invalid_state"
+
+
+class FundOverdrawnError(RuleViolationError):
+    code = "fund.overdrawn"
+
+
+class SameKeyholderError(RuleViolationError):
+    code = "fund.same_keyholder"
+
+
+class SpendingCoverError(RuleViolationError):
+    """An expense over the threshold without an approved, disclosed spending covering it."""
+
+    code = "fund.spending_required"
+
+
+class BankStatementError(InvalidInputError):
+    code = "fund.bank_statement_invalid"
+
+
 class ConcurrentChangeError(GovflowError):
     """Someone else changed the aggregate meanwhile: retrying the command is safe."""
 

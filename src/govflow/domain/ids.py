@@ -23,6 +23,10 @@ def spending_id(council: str, number: int) -> UUID:
     return uuid5(NAMESPACE, f"spending:{council}:{number}")
 
 
+def fund_id(council: str, number: int) -> UUID:
+    return uuid5(NAMESPACE, f"fund:{council}:{number}")
+
+
 def ballot_id(issue: UUID, stage: str, voter: str) -> UUID:
     return uuid5(NAMESPACE, f"ballot:{issue}:{stage}:{voter}")
 
