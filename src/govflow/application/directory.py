@@ -125,6 +125,7 @@ class IssueRow(Row):
     deadline: datetime | None = None
     outcome: str | None = None
     updated_at: datetime | None = None
+    grid: str | None = None  # the grid named at proposal, or routed to since
 
     def key(self) -> str:
         return self.id.hex
@@ -325,11 +326,13 @@ class WebhookSection(Section):
 
 class IssueSection(Section):
     NAME = "issues"
+    VERSION = 2  # 2: the grid (proposed, routed, re-routed)
     TOPICS = tuple(
         cls.TOPIC
         for cls in (
             i.IssueProposed, i.StageOpened, i.StageClosed, i.Escalated, i.IssueReopened,
             i.VotingOpened, i.VotingClosed, i.IssueWithdrawn, i.IssueClosed,
+            i.IssueRouted, i.IssueRerouted,
         )
     )  # fmt: skip
     ROWS = (IssueRow, VoteRow)
@@ -342,6 +345,7 @@ class IssueSection(Section):
                     id=oid, council=event.council, number=event.number, title=event.title,
                     procedure=f"{event.procedure_name}@{event.procedure_version}",
                     body=event.body, category=event.category, proposed_at=at, updated_at=at,
+                    grid=event.grid,
                 )
             )  # fmt: skip
             return
@@ -372,6 +376,10 @@ class IssueSection(Section):
             case i.VotingClosed():
                 if vote := rows.get(VoteRow, vote_key(oid, event.ballot_key)):
                     vote.open = False
+            case i.IssueRouted():
+                issue.grid = event.grid
+            case i.IssueRerouted():
+                issue.grid = event.to_grid
 
 
 class MeetingSection(Section):

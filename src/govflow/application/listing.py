@@ -84,8 +84,10 @@ class ListingCases(GovernanceCore):
         open_only: bool = False,
         since: datetime | None = None,
         until: datetime | None = None,
+        grid: str | None = None,
     ) -> list[IssueRow]:
-        """The council's issues, newest first, filtered by stage, body and proposal date."""
+        """The council's issues, newest first, filtered by stage, body, grid and proposal
+        date."""
         self.council_to_read(code)
         rows = [
             r
@@ -95,6 +97,7 @@ class ListingCases(GovernanceCore):
             and (not open_only or r.outcome is None)
             and (since is None or r.proposed_at >= since)
             and (until is None or r.proposed_at < until)
+            and (grid is None or r.grid == grid)
         ]
         return sorted(rows, key=lambda r: r.number, reverse=True)
 
