@@ -373,3 +373,35 @@ def test_a_bank_statement_is_capped(app: Governance, clock: SteppingClock) -> No
     huge = b"date,amount,counterparty,reference\n" + b"2026-03-01,1,a,b\n" * 70_000
     with pytest.raises(BankStatementError, match="at most"):
         app.reconcile_fund(COUNCIL, FEES, huge)
+
+
+def test_the_council_lists_its_funds_and_publishes_every_line(
+    app: Governance, clock: SteppingClock
+) -> None:
+    """The council's funds are listed with their balances, each line is in the council's
+    public feed and export, and statements are listed among the council's notices."""
+    at(clock, date(2026, 3, 10))
+    open_fees_fund(app)
+    income(app, "3000.00", date(2026, 3, 1))
+    approve(app, expense(app, "800.00", date(2026, 3, 8)))
+    at(clock, date(2026, 4, 2))
+    notice = app.post_fund_statement(COUNCIL, FEES, "2026-03", actor="p2")
+    expense(app, "100.00", date(2026, 4, 1))
+    app.register_council("elsewhere", "别处", actor=CLERK)
+
+    (row,) = app.list_funds(COUNCIL)
+    assert (row.number, row.balance, row.lines, row.pending) == (FEES, Decimal("2200.00"), 2, 1)
+    assert (row.incomes, row.expenses, row.last_statement) == (
+        Decimal("3000.00"), Decimal("800.00"), "2026-03",
+    )  # fmt: skip
+    assert app.list_funds("elsewhere") == []
+    events, _ = app.read_council_feed(COUNCIL, 0, 1000)
+    lines = [e for e in events if e.topic == "govflow.fund.line_recorded"]
+    assert [e.data["amount"] for e in lines] == ["3000.00", "800.00"]
+    assert lines[1].data["approved_by"] == ["p2", "p3"]
+    assert not any(e.topic.startswith("govflow.fund.") for e in app.read_council_feed(
+        "elsewhere", 0, 1000)[0])  # fmt: skip
+    exported = b"".join(app.export_council_lines(COUNCIL)).decode()
+    assert exported.count('"govflow.fund.line_recorded"') == 2
+    listed = {r.id: r for r in app.list_notices(COUNCIL)}
+    assert listed[notice].subject == "fund" and listed[notice].subject_number == FEES

@@ -37,6 +37,7 @@ from govflow.application.log_reader import LogReader, Record
 from govflow.application.views import FeedEvent
 from govflow.domain import ballot as b
 from govflow.domain import council as c
+from govflow.domain import fund as f
 from govflow.domain import issue as i
 from govflow.domain import meeting as mt
 from govflow.domain import notice as n
@@ -472,6 +473,71 @@ class NoticeSection(Section):
                 notice.withdrawn = True
 
 
+class FundRow(Row):
+    """A fund (信托制物业) as the council's list of funds shows it."""
+
+    KIND = "fund"
+    id: UUID
+    council: str
+    number: int
+    name: str
+    kind: str
+    schedule: str
+    opened_at: datetime
+    balance: Decimal = Decimal("0.00")
+    lines: int = 0
+    incomes: Decimal = Decimal("0.00")
+    expenses: Decimal = Decimal("0.00")
+    pending: int = 0  # expenses awaiting a second keyholder
+    last_statement: str | None = None
+    updated_at: datetime | None = None
+
+    def key(self) -> str:
+        return self.id.hex
+
+
+class FundSection(Section):
+    NAME = "funds"
+    TOPICS = tuple(
+        cls.TOPIC
+        for cls in (
+            f.FundOpened, f.FundExpenseInitiated, f.FundExpenseWithdrawn, f.FundLineRecorded,
+            f.FundStatementPosted,
+        )
+    )  # fmt: skip
+    ROWS = (FundRow,)
+
+    def apply(self, event: DomainEvent, rows: Rows) -> None:
+        if isinstance(event, f.FundOpened):
+            rows.add(
+                FundRow(
+                    id=event.originator_id, council=event.council, number=event.number,
+                    name=event.name, kind=event.kind.value, schedule=event.schedule.value,
+                    opened_at=event.timestamp, updated_at=event.timestamp,
+                )
+            )  # fmt: skip
+            return
+        row = rows.get(FundRow, event.originator_id.hex)
+        if row is None:
+            return
+        row.updated_at = event.timestamp
+        match event:
+            case f.FundExpenseInitiated():
+                row.pending += 1
+            case f.FundExpenseWithdrawn():
+                row.pending -= 1
+            case f.FundLineRecorded():
+                row.balance, row.lines = event.balance, row.lines + 1
+                if event.direction is f.Direction.INCOME:
+                    row.incomes += event.amount
+                else:
+                    row.expenses += event.amount
+                if event.expense_no is not None:
+                    row.pending -= 1
+            case f.FundStatementPosted():
+                row.last_statement = max(row.last_statement or "", event.period)
+
+
 def _subject(rows: Rows, subject_id: UUID) -> tuple[str, str, int | None]:
     if issue := rows.get(IssueRow, subject_id.hex):
         return issue.council, "issue", issue.number
@@ -479,6 +545,8 @@ def _subject(rows: Rows, subject_id: UUID) -> tuple[str, str, int | None]:
         return meeting.council, "meeting", meeting.number
     if spending := rows.get(SpendingRow, subject_id.hex):
         return spending.council, "spending", spending.number
+    if fund := rows.get(FundRow, subject_id.hex):
+        return fund.council, "fund", fund.number
     return "", "other", None
 
 
@@ -488,6 +556,7 @@ SECTIONS: tuple[Section, ...] = (
     IssueSection(),
     MeetingSection(),
     SpendingSection(),
+    FundSection(),
     NoticeSection(),
 )
 

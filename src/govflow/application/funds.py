@@ -13,6 +13,7 @@ from decimal import Decimal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from govflow.application.directory import FundRow
 from govflow.application.fund_bank import read_bank_statement, reconcile
 from govflow.application.fund_views import (
     FundLineView,
@@ -21,6 +22,7 @@ from govflow.application.fund_views import (
     ReconciliationView,
     StatementView,
 )
+from govflow.application.listing import ListingCases
 from govflow.application.notices import NoticeCases
 from govflow.domain.council import Council
 from govflow.domain.errors import FundStateError, InvalidInputError, NotFoundError
@@ -44,7 +46,7 @@ STATEMENT_REPLY_DAYS = 5
 _COVERING = (SpendingStatus.APPROVED, SpendingStatus.COMPLETED)
 
 
-class FundCases(NoticeCases):
+class FundCases(NoticeCases, ListingCases):
     def fund(self, code: str, number: int) -> Fund:
         return self._get(Fund, fund_id(code, number), f"fund {code}/{number}")
 
@@ -273,6 +275,11 @@ class FundCases(NoticeCases):
         return notice.id
 
     # -- reading ------------------------------------------------------------------------------
+
+    def list_funds(self, code: str) -> list[FundRow]:
+        """The council's funds, by number."""
+        self.council_to_read(code)
+        return sorted(self.directory.rows(FundRow, code), key=lambda r: r.number)
 
     def fund_lines(self, code: str, number: int) -> list[FundLineView]:
         """Every line of the fund, in order, with the line correcting it if any."""

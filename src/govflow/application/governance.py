@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from govflow.application.access import AccessCases
+from govflow.application.annual_ratings import AnnualRatingCases
 from govflow.application.audit import AuditCases
 from govflow.application.councils import CouncilCases
 from govflow.application.evaluation import EvaluationCases
@@ -32,6 +33,7 @@ class Governance(
     EvaluationCases,
     ResolutionCases,
     SpendingCases,
+    AnnualRatingCases,
     FundCases,
     AuditCases,
     AccessCases,

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from govflow.application.annual_rating_specimens import annual_rating
 from govflow.application.consultation import extend_consultation, record_signed_reply
 from govflow.application.governance import Governance
 from govflow.application.voting import Cast
@@ -291,6 +292,7 @@ def play(app: Governance) -> None:
     proxies(app)
     written_consultation(app)
     paper_ballots(app)
+    annual_rating(app)
     grid_routing(app)
     trust_fund(app)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from govflow.domain.access import HolderKind, Scope
+from govflow.domain.annual_rating_procedure import STREET_RATER
 from govflow.domain.base import INTEGRATION_ACTOR_PREFIX
 from govflow.domain.errors import ForbiddenError
 
@@ -88,6 +89,7 @@ class Action(StrEnum):
     APPROVE_DISBURSEMENT = "approve_disbursement"
     ADVANCE_CLOCK = "advance_clock"
     SET_CONTACT = "set_contact"
+    RATE_COUNCIL = "rate_council"
 
 
 # What each action is, and who may take it: the README's table is this (tested).
@@ -184,6 +186,13 @@ RULES: dict[Action, tuple[str, str]] = {
         "set or see a member's e-mail or gateway address and whether they follow the council",
         "the member themself (auditors too), or the clerk",
     ),
+    Action.RATE_COUNCIL: (
+        "open a year's annual rating (分类定级), score a criterion with its evidence, publish "
+        "the result, answer objections to it, revise it",
+        "the street office's raters: members with the role `street_rater` who sit on none of "
+        "the council's bodies and are not its clerk, on the year's panel, frozen when the "
+        "rating opens",
+    ),
 }
 
 
@@ -252,6 +261,14 @@ def authorize(
             return who.actor
         raise ForbiddenError(
             "only the voter themself or the clerk can appoint or revoke their proxy",
+            action=action.value,
+        )
+    if action is Action.RATE_COUNCIL:  # the street office rates a council, never itself
+        if STREET_RATER in who.roles and not who.bodies and not who.is_clerk:
+            return who.actor
+        raise ForbiddenError(
+            f"only the street office's raters (role {STREET_RATER}, on none of the council's "
+            "bodies, not its clerk) rate the council",
             action=action.value,
         )
     if action in (

@@ -35,10 +35,11 @@ from govflow.domain.policy import Action, Principal, authorize
 from govflow.orchestration.client import IssueClient
 from govflow.orchestration.door_assemblies import AssemblyActs
 from govflow.orchestration.door_base import Handler
+from govflow.orchestration.door_ratings import RatingActs
 from govflow.orchestration.door_records import RecordActs
 
 
-class CommandDoor(AssemblyActs, RecordActs):
+class CommandDoor(AssemblyActs, RecordActs, RatingActs):
     """Every command's handler, over one Governance, its procedures and (for items) the
     workflow client. ``demo`` allows fast-forwarding items' clocks."""
 
@@ -99,6 +100,7 @@ class CommandDoor(AssemblyActs, RecordActs):
             c.InviteMembers: self._invite,
             c.RevokeInvitation: self._revoke_invitation,
             c.EndSession: self._end_session,
+            **self.annual_rating_handlers(),
         }
 
     async def handle(self, command: c.Command, who: Principal) -> Any:
