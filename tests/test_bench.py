@@ -61,3 +61,14 @@ def test_the_table_names_every_target() -> None:
     assert any("MISSED" in row[3] for row in rows(results))
     results["live_ballots_sqlite"]["ratio"] = 0.13
     assert any("live" in row[0] and "MISSED" in row[3] for row in rows(results))
+
+
+def test_api_start_up_on_a_long_log_is_measured_against_a_short_one() -> None:
+    from govflow.bench import startup
+
+    figures = startup.measure(events=3_000, say=lambda _: None, spending=25, tries=1)[
+        "startup_3000"
+    ]
+    assert figures["events"] == 3_000
+    assert figures["api_start_s"] > 0 and figures["baseline_start_s"] > 0
+    assert figures["catch_up_per_s"] > 0

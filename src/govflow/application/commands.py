@@ -9,6 +9,7 @@ depends on (rolls, chairs, the stage's body and rule) come from the record.
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
@@ -21,6 +22,7 @@ from govflow.domain.ballot import Choice
 from govflow.domain.council import Body, MemberId
 from govflow.domain.money import Yuan
 from govflow.domain.rating import Satisfaction
+from govflow.domain.rectification import AssigneeKind, SourceKind
 
 # -- the shapes of what callers send, bounded once ------------------------------------------
 
@@ -358,6 +360,103 @@ class ReviseAnnualRating(RatingCommand):
     pass
 
 
+# -- rectification (限期整改) -----------------------------------------------------------------
+
+
+class RecordInspection(ItemCommand):
+    """An inspection's finding (检查发现) with the sha256 of its evidence."""
+
+    finding: Text = Field(min_length=1, max_length=10_000)
+    evidence_sha256: Sha256
+
+
+class OrderRectification(ItemCommand):
+    """Order ``assignee`` (a member id, or a body whose chairs act) to put ``what`` right by
+    the end of ``due`` (the council's time zone). The source names what it comes from: an
+    item whose evaluation was 不满意 (``issue_number``), an upheld objection (``notice_id``
+    and ``objection_no``) or an inspection (``inspection_number``)."""
+
+    what: Text = Field(min_length=1, max_length=2_000)
+    why: Text = Field(min_length=1, max_length=10_000)
+    assignee_kind: AssigneeKind
+    assignee: MemberId
+    body: Body  # the ordering body: its chairs verify
+    due: date
+    source: SourceKind
+    issue_number: Number | None = None
+    notice_id: UUID | None = None
+    objection_no: Number | None = None
+    inspection_number: Number | None = None
+
+
+class CompleteRectification(ItemCommand):
+    """Report the order done: what was done, and the sha256 of each piece of evidence."""
+
+    text: Text = Field(min_length=1, max_length=10_000)
+    evidence: tuple[Sha256, ...] = Field(min_length=1, max_length=20)
+
+
+class VerifyRectification(ItemCommand):
+    """Accept the completion (``accepted``), or send it back with reasons (``text``) and a new
+    deadline (``due``)."""
+
+    accepted: bool
+    text: Text = Field(default="", max_length=10_000)
+    due: date | None = None
+
+
+# -- annual ratings (分类定级) -----------------------------------------------------------------
+
+
+class RatingCommand(Command):
+    year: int = Field(ge=2000, le=2100)
+
+
+class OpenAnnualRating(RatingCommand):
+    """Open the council's rating for ``year`` with a rating procedure (its latest version
+    unless ``version`` is given); the raters on the record now are the year's panel."""
+
+    procedure: Name = Field(default="street-office-annual-rating", min_length=1, max_length=100)
+    version: Number | None = None
+
+
+class RatingEvidence(BaseModel):
+    """Evidence behind a score: its kind (as the criterion names it), the file's sha256, a
+    note."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Name = Field(min_length=1, max_length=64)
+    sha256: Sha256
+    note: Text = Field(default="", max_length=1000)
+
+
+class ScoreCriterion(RatingCommand):
+    """A rater's score (0 to 100, one decimal at most) of one criterion, with its evidence."""
+
+    criterion: Name = Field(min_length=1, max_length=64)
+    score: Decimal = Field(ge=0, le=100, max_digits=4, decimal_places=1)
+    evidence: tuple[RatingEvidence, ...] = Field(default=(), max_length=20)
+
+
+class PublishAnnualRating(RatingCommand):
+    pass
+
+
+class ObjectToAnnualRating(RatingCommand):
+    text: Text = Field(min_length=1, max_length=10_000)
+
+
+class AnswerAnnualRatingObjection(RatingCommand):
+    objection_no: Number
+    reply: Text = Field(min_length=1, max_length=10_000)
+    upheld: bool = False
+
+
+class ReviseAnnualRating(RatingCommand):
+    pass
+
+
 # -- the roll and access --------------------------------------------------------------------
 
 
@@ -476,6 +575,7 @@ __all__ = [
     "CloseStage",
     "Command",
     "CompleteImplementation",
+    "CompleteRectification",
     "CorrectNotice",
     "EndSession",
     "EnrollMember",
@@ -485,10 +585,12 @@ __all__ = [
     "GiveOpinion",
     "InviteMembers",
     "IssueToken",
+    "OrderRectification",
     "ProposeIssue",
     "RateIssue",
     "Reapprove",
     "RecordAttendance",
+    "RecordInspection",
     "RecordMinutes",
     "RecordMotion",
     "RecordResolution",
@@ -502,5 +604,6 @@ __all__ = [
     "RevokeToken",
     "ScheduleMeeting",
     "SetContact",
+    "VerifyRectification",
     "Withdraw",
 ]

@@ -41,6 +41,7 @@ from govflow.domain import fund as f
 from govflow.domain import issue as i
 from govflow.domain import meeting as mt
 from govflow.domain import notice as n
+from govflow.domain import rectification as rc
 from govflow.domain import spending as s
 from govflow.domain import webhook as w
 from govflow.domain.base import DomainEvent
@@ -538,6 +539,68 @@ class FundSection(Section):
                 row.last_statement = max(row.last_statement or "", event.period)
 
 
+class InspectionRow(Row):
+    """A recorded inspection (检查), an order's possible source."""
+
+    KIND = "inspection"
+    id: UUID
+    council: str
+    number: int
+    finding: str
+    recorded_at: datetime
+
+    def key(self) -> str:
+        return self.id.hex
+
+
+class OrderSection(Section):
+    NAME = "rectification_orders"
+    TOPICS = tuple(
+        cls.TOPIC
+        for cls in (
+            rc.InspectionRecorded, rc.OrderIssued, rc.OrderEscalated, rc.OrderCompleted,
+            rc.OrderVerified, rc.OrderSentBack,
+        )
+    )  # fmt: skip
+    ROWS = (OrderRow, InspectionRow)
+
+    def apply(self, event: DomainEvent, rows: Rows) -> None:
+        if isinstance(event, rc.InspectionRecorded):
+            rows.add(
+                InspectionRow(
+                    id=event.originator_id, council=event.council, number=event.number,
+                    finding=event.finding, recorded_at=event.timestamp,
+                )
+            )  # fmt: skip
+            return
+        if isinstance(event, rc.OrderIssued):
+            rows.add(
+                OrderRow(
+                    id=event.originator_id, council=event.council, number=event.number,
+                    what=event.what, assignee_kind=event.assignee_kind.value,
+                    assignee=event.assignee, ordered_by=event.ordered_by.value,
+                    escalate_to=event.escalate_to.value, source_kind=event.source_kind.value,
+                    deadline=event.deadline, issued_at=event.timestamp,
+                    updated_at=event.timestamp,
+                )
+            )  # fmt: skip
+            return
+        row = rows.get(OrderRow, event.originator_id.hex)
+        if row is None:
+            return
+        row.updated_at = event.timestamp
+        match event:
+            case rc.OrderEscalated():
+                row.escalations, row.escalated = row.escalations + 1, True
+            case rc.OrderCompleted():
+                row.status = "completed"
+            case rc.OrderVerified():
+                row.status = "verified"
+            case rc.OrderSentBack():
+                row.status, row.round, row.deadline = "open", event.round, event.deadline
+                row.escalated = False
+
+
 def _subject(rows: Rows, subject_id: UUID) -> tuple[str, str, int | None]:
     if issue := rows.get(IssueRow, subject_id.hex):
         return issue.council, "issue", issue.number
@@ -547,6 +610,8 @@ def _subject(rows: Rows, subject_id: UUID) -> tuple[str, str, int | None]:
         return spending.council, "spending", spending.number
     if fund := rows.get(FundRow, subject_id.hex):
         return fund.council, "fund", fund.number
+    if order := rows.get(OrderRow, subject_id.hex):
+        return order.council, "order", order.number
     return "", "other", None
 
 
@@ -557,6 +622,7 @@ SECTIONS: tuple[Section, ...] = (
     MeetingSection(),
     SpendingSection(),
     FundSection(),
+    OrderSection(),  # before NoticeSection: an escalation's notice is about an order
     NoticeSection(),
 )
 

@@ -30,6 +30,7 @@ from govflow.domain.notice import NoticeKind, NoticePeriod
 from govflow.domain.paper import PaperEntry
 from govflow.domain.procedure import Paper, Procedure, Proxies
 from govflow.domain.rating import Satisfaction
+from govflow.domain.rectification import AssigneeKind, SourceKind
 from govflow.domain.voting import Base, Comparison, Threshold, VotingRule
 from govflow.domain.webhook import Subscriber
 
@@ -295,6 +296,7 @@ def play(app: Governance) -> None:
     annual_rating(app)
     grid_routing(app)
     trust_fund(app)
+    rectification(app)
 
 
 def _at_vote(app: Governance, c: str, name: str, members: int, number: int, title: str) -> None:
@@ -416,6 +418,34 @@ def trust_fund(app: Governance) -> None:
     reversal = expense("30.00", "m2", 3, corrects=wrong)
     app.approve_fund_expense(c, 1, reversal, actor="m1", enrolment=2)
     app.post_fund_statement(c, 1, "2026-02", actor="m1")
+
+
+def rectification(app: Governance) -> None:
+    """A rectification order (限期整改) from an inspection, in a council of its own: reminded,
+    missed and escalated, reported done, sent back, done again and verified."""
+    c, clerk = "specimen-rectification", "clerk"
+    app.register_council(c, "限期整改样例社区", actor=clerk)
+    app.enroll_member(c, "s1", "监委会主任", actor=clerk, chairs=(Body.SUPERVISORY_COMMITTEE,))
+    app.enroll_member(c, "c1", "两委主任", actor=clerk, chairs=(Body.TWO_COMMITTEES,))
+    app.enroll_member(c, "w1", "物业经理", actor=clerk)
+    photo = hashlib.sha256(b"inspection photo").hexdigest()
+    app.record_inspection(c, 1, "消防通道堆放杂物", photo, actor="s1")
+    app.order_rectification(
+        c, 1, what="清理消防通道", why="检查发现消防通道堆放杂物",
+        assignee_kind=AssigneeKind.MEMBER, assignee="w1", ordered_by=Body.SUPERVISORY_COMMITTEE,
+        due=(START + timedelta(days=40)).date(), source_kind=SourceKind.INSPECTION,
+        source={"inspection_number": 1}, actor="s1",
+    )  # fmt: skip
+    app.remind_order(c, 1, 1)
+    with app.acting_at(START + timedelta(days=45)):
+        app.escalate_order(c, 1, step="specimen-order:1")
+        app.complete_order(c, 1, "已清理", (photo,), actor="w1")
+        app.verify_order(
+            c, 1, accepted=False, text="仍有杂物", due=(START + timedelta(days=50)).date(),
+            actor="s1",
+        )  # fmt: skip
+        app.complete_order(c, 1, "已全部清理", (photo,), actor="w1")
+        app.verify_order(c, 1, accepted=True, text="已核实", due=None, actor="s1")
 
 
 def specimen_events(app: Governance) -> Iterator[DomainEvent]:

@@ -4,7 +4,7 @@ then a short table of the targets."""
 import json
 from pathlib import Path
 
-from govflow.bench import cycle, live, merkle, pages, store, web
+from govflow.bench import cycle, live, merkle, pages, startup, store, web
 from govflow.bench.table import rows
 
 RESULTS = Path("bench/results.json")
@@ -16,6 +16,7 @@ def main() -> None:
     results.update(live.run(lambda text: print(text, flush=True)))
     results.update(pages.run(lambda text: print(text, flush=True)))
     results.update(merkle.run(lambda text: print(text, flush=True)))
+    results.update(startup.run(lambda text: print(text, flush=True)))
     print("full cycles vs a bare workflow ...", flush=True)
     results.update(cycle.measure())
     RESULTS.parent.mkdir(exist_ok=True)

@@ -87,6 +87,10 @@ class Action(StrEnum):
     REQUEST_SPENDING = "request_spending"
     REQUEST_DISBURSEMENT = "request_disbursement"
     APPROVE_DISBURSEMENT = "approve_disbursement"
+    ORDER_RECTIFICATION = "order_rectification"
+    COMPLETE_RECTIFICATION = "complete_rectification"
+    VERIFY_RECTIFICATION = "verify_rectification"
+    RECORD_INSPECTION = "record_inspection"
     ADVANCE_CLOCK = "advance_clock"
     SET_CONTACT = "set_contact"
     RATE_COUNCIL = "rate_council"
@@ -180,6 +184,24 @@ RULES: dict[Action, tuple[str, str]] = {
     Action.APPROVE_DISBURSEMENT: (
         "approve a requested disbursement (money moves)",
         "another officer, not the one who requested it",
+    ),
+    Action.ORDER_RECTIFICATION: (
+        "order a rectification by a deadline (限期整改), from an evaluation rated 不满意, an "
+        "upheld objection or an inspection's finding",
+        "a chair of the ordering body (a committee: see `ESCALATES_TO`)",
+    ),
+    Action.COMPLETE_RECTIFICATION: (
+        "report a rectification order done, with evidence",
+        "the member ordered to act (as enrolled when ordered), or a chair of the body ordered",
+    ),
+    Action.VERIFY_RECTIFICATION: (
+        "verify a completed rectification order: accept it, or send it back with reasons and "
+        "a new deadline",
+        "a chair of the ordering body, not the person who reported it done",
+    ),
+    Action.RECORD_INSPECTION: (
+        "record an inspection's finding (检查发现) with its evidence's sha256",
+        "members of the supervisory committee (监委会)",
     ),
     Action.ADVANCE_CLOCK: ("fast-forward an item's clock", "the clerk, on a demo server only"),
     Action.SET_CONTACT: (
@@ -311,4 +333,54 @@ def authorize(
         who.is_officer
     ):
         raise ForbiddenError("only an officer can take this action", action=action.value)
+    elif action in (Action.ORDER_RECTIFICATION, Action.VERIFY_RECTIFICATION):
+        # ``body``: the ordering body (None: asked before the order is read: a chair of any)
+        if not (body in who.chairs if body is not None else bool(who.chairs)):
+            raise ForbiddenError(
+                f"only a chair of {body or 'the ordering body'} can take this action",
+                action=action.value,
+                body=body,
+            )
+        if body is not None and action is Action.ORDER_RECTIFICATION:
+            escalation_body(body)  # only committees order
+    elif action is Action.COMPLETE_RECTIFICATION:
+        # ``owner``: the member ordered to act (id, enrolment); ``body``: the body ordered
+        ordered = owner is not None and owner == (who.holder, who.enrolment)
+        if not (ordered or (body is not None and body in who.chairs)):
+            raise ForbiddenError(
+                "only the member ordered to act, or a chair of the body ordered, can report "
+                "the order done",
+                action=action.value,
+            )
+    elif action is Action.RECORD_INSPECTION and SUPERVISORY_COMMITTEE not in who.bodies:
+        raise ForbiddenError(
+            "only members of the supervisory committee record inspections", action=action.value
+        )
     return who.actor
+
+
+SUPERVISORY_COMMITTEE = "supervisory_committee"
+# Which body orders a rectification (限期整改), and the named body an order is escalated to
+# when its deadline passes undone: the body that oversees the one that ordered it. Only these
+# (committees) order; assemblies decide, they do not order.
+ESCALATES_TO: dict[str, str] = {
+    "branch_committee": "party_members_assembly",
+    "two_committees": "party_members_assembly",
+    "residents_committee": "residents_representatives",
+    "owners_committee": "owners_assembly",
+    "supervisory_committee": "two_committees",
+}
+
+
+def escalation_body(ordering_body: str) -> str:
+    """The body an order of ``ordering_body`` is escalated to (``ForbiddenError`` if that body
+    does not order rectifications)."""
+    try:
+        return ESCALATES_TO[ordering_body]
+    except KeyError:
+        raise ForbiddenError(
+            f"{ordering_body} does not order rectifications: a committee does "
+            f"({', '.join(ESCALATES_TO)})",
+            action=Action.ORDER_RECTIFICATION.value,
+            body=ordering_body,
+        ) from None
