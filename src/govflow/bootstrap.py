@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     # prints them): the API keeps cosignatures of checkpoints by these keys only, and the board
     # shows which of them co-signed each checkpoint. Unset: none.
     log_witnesses: str = ""
+    # How many of those witnesses must co-sign a checkpoint before the board and the API mark
+    # it as witnessed (final); 0: every checkpoint is (no minimum).
+    log_min_witnesses: int = Field(default=0, ge=0, le=100)
     # Sign-in with the city's identity provider (OpenID Connect), beside the invitation links:
     # its issuer URL (https), and govflow's client id and secret there; all three or none.
     # The pending sign-in is sealed under a key derived from TOKEN_KEY (several API processes

@@ -137,7 +137,8 @@ def test_a_forged_checkpoint_or_a_wrong_log_key_is_refused(server: str, tmp_path
 
 def test_the_server_refuses_an_unknown_witness(server: str, tmp_path: Path) -> None:
     """A cosignature by a key the settings do not name is refused (403 witness.unknown), one
-    that does not verify is 422, and nothing is kept."""
+    of a checkpoint the log never issued is 404 (witness.unknown_checkpoint), and nothing is
+    kept."""
     stranger_skey, _ = generate_witness_key("stranger.example/witness")
     code, _, stderr = run(
         "witness", "run", server, "--key", stranger_skey, "--log-key", VKEY,
@@ -150,7 +151,7 @@ def test_the_server_refuses_an_unknown_witness(server: str, tmp_path: Path) -> N
     posted = cosign(note, Cosigner.from_skey(W_SKEY))
     forged = posted.replace(f"\n{size}\n", f"\n{size + 1}\n")
     refused = httpx.post(url, content=forged.split("\n\n")[0] + "\n\n" + posted.split("\n\n")[1])
-    assert refused.status_code == 422 and refused.json()["code"] == "witness.invalid_cosignature"
+    assert refused.status_code == 404 and refused.json()["code"] == "witness.unknown_checkpoint"
     assert httpx.get(f"{server}/v1/log/checkpoints/{size}").json()["witnesses"] == []
     accepted = httpx.post(url, content=posted)
     assert accepted.status_code == 200 and accepted.json()["witnesses"] == [WITNESS]

@@ -15,10 +15,10 @@ from govflow.transparency import (
     InvalidKeyError,
     InvalidSignatureError,
     MalformedCheckpointError,
-    MalformedNoteError,
     MerkleTree,
     RolledBackLogError,
     Signer,
+    UnknownCheckpointError,
     UnknownWitnessError,
     UnverifiedNoteError,
     Verifier,
@@ -130,7 +130,7 @@ def test_the_server_accepts_only_expected_witnesses() -> None:
         accept_cosignatures(note, cosign(note, stranger), [w1.verifier])
     assert unknown.value.code == "witness.unknown"
     other = note_of(tree(8))
-    with pytest.raises(MalformedNoteError):
+    with pytest.raises(UnknownCheckpointError):
         accept_cosignatures(note, cosign(other, w1), [w1.verifier])
     moved = parse_note(cosign(other, w1)).signatures[0].line()
     with pytest.raises(InvalidSignatureError):

@@ -223,6 +223,13 @@ class WebhookRow(Row):
         return self.id.hex
 
 
+class _Unread:
+    """Not read yet (a vote's row may be read as None: no such vote)."""
+
+
+_UNREAD = _Unread()
+
+
 def vote_key(issue: UUID, ballot_key: str) -> str:
     return f"{issue.hex}:{ballot_key}"
 
@@ -663,7 +670,7 @@ class Directory:
             OrderedDict()
         )  # aggregate -> council (never changes)
         self._absent: set[str] = set()  # keys of no row, at self.position
-        self._votes: dict[str, VoteRow | None] = {}  # read at self.position
+        self._votes: dict[str, VoteRow | _Unread | None] = {}  # read at self.position
 
     # catching up
 
@@ -809,11 +816,12 @@ class Directory:
     def choice_withheld(self, issue: UUID, ballot_key: str) -> str | None:
         """Why a ballot's choice may not be shown now (None: it may, a named vote closed)."""
         key = vote_key(issue, ballot_key)
-        if key not in self._votes:
+        vote = self._votes.get(key, _UNREAD)  # one read (other threads may clear the memo)
+        if vote is _UNREAD:
             if len(self._votes) > 10_000:
                 self._votes.clear()
-            self._votes[key] = self.row(VoteRow, key)
-        vote = self._votes[key]
+            vote = self._votes[key] = self.row(VoteRow, key)
+        assert not isinstance(vote, _Unread)
         if vote is None or vote.open:
             return "voting_open"
         return "secret_ballot" if vote.secret else None

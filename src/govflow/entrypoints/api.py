@@ -275,6 +275,7 @@ def create_api(
     oidc: OidcConfig | None = None,
     log_witnesses: Sequence[Verifier] = (),
     log_public_key: str | None = None,
+    log_min_witnesses: int = 0,
 ) -> FastAPI:
     """The API over one Governance (and, for workflows, a Temporal client): every write goes
     through one :class:`~govflow.orchestration.door.CommandDoor`. Uploaded files (meeting
@@ -284,7 +285,7 @@ def create_api(
     are built on it, never on the request's ``Host``. ``oidc``: sign-in with the city's
     identity provider (unset: invitation links only). ``log_witnesses``: the witnesses whose
     cosignatures of the log's checkpoints are kept; ``log_public_key``: the log's key, shown on
-    the board."""
+    the board; ``log_min_witnesses``: how many of them make a checkpoint witnessed."""
     api = FastAPI(
         title="govflow",
         version="0.1.0",
@@ -303,6 +304,7 @@ def create_api(
     api.state.oidc = oidc
     api.state.log_witnesses = tuple(log_witnesses)
     api.state.log_public_key = log_public_key
+    api.state.log_min_witnesses = log_min_witnesses
 
     @api.exception_handler(GovflowError)
     async def _domain_error(request: Request, error: GovflowError) -> Response:

@@ -52,6 +52,7 @@ TEXT: dict[str, dict[str, str]] = {
         "no_notices": "目前没有公示。",
         "issues": "议题",
         "open_issues": "进行中的议题",
+        "grid": "网格",
         "all_issues": "全部议题",
         "spending": "资金支出台账",
         "audit": "审计检查点",
@@ -77,6 +78,9 @@ TEXT: dict[str, dict[str, str]] = {
         "signed_note": "签名注记",
         "no_log_checkpoints": "日志尚未签署检查点。",
         "later": "更晚的检查点",
+        "min_witnesses": "至少 {n} 个指定见证方联署后，检查点方为“已见证”。",
+        "witnessed": "已见证",
+        "not_witnessed": "未达见证人数",
         "notices": "公示",
         "all_notices": "全部公示（含已到期）",
         "number": "编号",
@@ -193,6 +197,7 @@ TEXT: dict[str, dict[str, str]] = {
         "no_notices": "No notices are on display.",
         "issues": "Agenda items",
         "open_issues": "Items in progress",
+        "grid": "Grid",
         "all_issues": "All agenda items",
         "spending": "Spending ledger",
         "audit": "Audit checkpoints",
@@ -222,6 +227,11 @@ TEXT: dict[str, dict[str, str]] = {
         "signed_note": "Signed note",
         "no_log_checkpoints": "The log has not signed a checkpoint yet.",
         "later": "Later checkpoints",
+        "min_witnesses": (
+            "A checkpoint is witnessed once at least {n} named witnesses co-signed it."
+        ),
+        "witnessed": "witnessed",
+        "not_witnessed": "too few witnesses",
         "notices": "Notices",
         "all_notices": "All notices (incl. expired)",
         "number": "No.",
@@ -811,7 +821,8 @@ def create_board(
         return render(request, "audit.html", checkpoints=app.show_checkpoints())
 
     def witnessing(request: Request) -> LogWitnesses:
-        return LogWitnesses.of(app, getattr(request.app.state, "log_witnesses", ()))
+        minimum = getattr(request.app.state, "log_min_witnesses", 0)
+        return LogWitnesses.of(app, getattr(request.app.state, "log_witnesses", ()), minimum)
 
     @router.get("/log", response_class=HTMLResponse)
     def log(request: Request, after: int = Query(0, ge=0, le=2**63 - 1)) -> HTMLResponse:
@@ -825,6 +836,7 @@ def create_board(
             later=rows[PAGE_SIZE - 1].checkpoint.size if len(rows) > PAGE_SIZE else None,
             expected=witnesses.witnesses,
             expected_names={w.name for w in witnesses.witnesses},
+            minimum=witnesses.minimum,
             log_key=getattr(request.app.state, "log_public_key", None),
             root=lambda value: b64encode(value).decode(),
             base=request.app.state.public_url,  # never the request's Host header
@@ -930,13 +942,18 @@ def create_board(
         return as_atom(request, f"{name} · {TEXT[lang]['notices']}", notice_entries(rows, lang))
 
     @router.get("/{code}/issues", response_class=HTMLResponse)
-    def issues(request: Request, code: str, stage: str | None = None) -> HTMLResponse:
-        rows = app.list_issues(code, stage=stage)
-        return list_page(request, "issues.html", code, "issues", rows, stage=stage)
+    def issues(
+        request: Request, code: str, stage: str | None = None, grid: str | None = None
+    ) -> HTMLResponse:
+        rows = app.list_issues(code, stage=stage, grid=grid)
+        at = app.get_grid(code, grid) if grid is not None else None  # unknown: grid.unknown
+        return list_page(request, "issues.html", code, "issues", rows, stage=stage, grid=at)
 
     @router.get("/{code}/issues.json")
-    def issues_json(code: str, stage: str | None = None) -> Response:
-        return as_json(app.list_issues(code, stage=stage))
+    def issues_json(code: str, stage: str | None = None, grid: str | None = None) -> Response:
+        if grid is not None:
+            app.get_grid(code, grid)
+        return as_json(app.list_issues(code, stage=stage, grid=grid))
 
     @router.get("/{code}/issues.atom")
     def issues_atom(request: Request, code: str) -> Response:

@@ -31,7 +31,16 @@ WitnessOption = Annotated[
     typer.Option(
         "--witness",
         help="A witness's public key (`govflow witness keys`) that must have co-signed "
-        "(repeatable).",
+        "(repeatable; with --min-witnesses, one that may have).",
+    ),
+]
+MinWitnessesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--min-witnesses",
+        min=0,
+        help="At least this many of the --witness keys must have co-signed validly (fails "
+        "with verify.too_few_witnesses); unset: every one of them.",
     ),
 ]
 InclusionOption = Annotated[
@@ -88,6 +97,7 @@ def verify(
     checkpoint: NoteArg,
     key: KeyOption,
     witness: WitnessOption = None,
+    min_witnesses: MinWitnessesOption = None,
     inclusion: InclusionOption = None,
     consistency: ConsistencyOption = None,
     as_json: JsonOption = False,
@@ -109,6 +119,7 @@ def verify(
                 note,
                 log_keys,
                 witness_keys=witness_keys,
+                min_witnesses=min_witnesses,
                 inclusion=inclusion,
                 older_note=older,
                 progress=advance,
@@ -174,6 +185,7 @@ def verify_proof(
     record: RecordOption = None,
     old: OldOption = None,
     witness: WitnessOption = None,
+    min_witnesses: MinWitnessesOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check one record (--record, with an inclusion proof) or an older checkpoint (--old,
@@ -200,7 +212,7 @@ def verify_proof(
             if record is not None:
                 line = next((x for x in record.read_bytes().splitlines() if x.strip()), b"")
             found = check_inclusion_proof(
-                line, checkpoint.read_bytes(), served, log_keys, witness_keys
+                line, checkpoint.read_bytes(), served, log_keys, witness_keys, min_witnesses
             )
             report(
                 as_json,

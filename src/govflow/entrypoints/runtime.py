@@ -262,6 +262,7 @@ def _create_api(app: Governance, issues: IssueClient, settings: Settings) -> Fas
         oidc=build_oidc(settings),
         log_witnesses=build_log_witnesses(settings),
         log_public_key=build_log_public_key(settings),
+        log_min_witnesses=settings.log_min_witnesses,
     )
 
 

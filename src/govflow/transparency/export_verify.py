@@ -69,6 +69,12 @@ class MissingWitnessError(VerificationError):
     code = "verify.missing_witness"
 
 
+class TooFewWitnessesError(MissingWitnessError):
+    """Fewer of the given witnesses co-signed the checkpoint (validly) than the minimum."""
+
+    code = "verify.too_few_witnesses"
+
+
 class CheckpointOrderError(VerificationError):
     code = "verify.checkpoint_order"
 
@@ -127,10 +133,16 @@ class Verdict:
 
 
 def open_signed(
-    note: str | bytes, log_keys: Sequence[Verifier], witness_keys: Sequence[Verifier] = ()
+    note: str | bytes,
+    log_keys: Sequence[Verifier],
+    witness_keys: Sequence[Verifier] = (),
+    min_witnesses: int | None = None,
 ) -> tuple[Checkpoint, tuple[str, ...]]:
     """Open a checkpoint signed by one of ``log_keys`` (its origin is that key's name) and
-    co-signed by every one of ``witness_keys``."""
+    co-signed by every one of ``witness_keys``, or, with ``min_witnesses``, by at least that
+    many of them (a cosignature by a given witness that does not verify fails the note
+    whole, ``note.invalid_signature``). Returns the checkpoint and the names of the given
+    witnesses who co-signed it."""
     checkpoint, opened = open_checkpoint(note, [*log_keys, *witness_keys])
     by = opened.verified_by()
     if not by & {key.name for key in log_keys}:
@@ -142,10 +154,22 @@ def open_signed(
             "the checkpoint's origin is not the name of the log key that signed it",
             origin=checkpoint.origin,
         )
-    missing = sorted({key.name for key in witness_keys} - by)
+    expected = {key.name for key in witness_keys}
+    missing = sorted(expected - by)
+    if min_witnesses is not None:
+        cosigned = len(expected & by)
+        if cosigned < min_witnesses:
+            raise TooFewWitnessesError(
+                f"{cosigned} of the given witnesses co-signed the checkpoint, fewer than "
+                f"{min_witnesses}",
+                cosigned=cosigned,
+                minimum=min_witnesses,
+                missing=missing,
+            )
+        return checkpoint, tuple(sorted(expected & by))
     if missing:
         raise MissingWitnessError("an expected witness did not co-sign", missing=missing)
-    return checkpoint, tuple(sorted({key.name for key in witness_keys}))
+    return checkpoint, tuple(sorted(expected))
 
 
 def verify_export(
@@ -154,6 +178,7 @@ def verify_export(
     log_keys: Sequence[Verifier],
     *,
     witness_keys: Sequence[Verifier] = (),
+    min_witnesses: int | None = None,
     inclusion: int | None = None,
     older_note: str | bytes | None = None,
     progress: Callable[[int], None] | None = None,
@@ -165,7 +190,7 @@ def verify_export(
         TransparencyError: a bad signature or note (``note.*``, ``checkpoint.*``), a malformed
             export (``export.malformed``) or a mismatch (``verify.*``).
     """
-    checkpoint, witnesses = open_signed(note, log_keys, witness_keys)
+    checkpoint, witnesses = open_signed(note, log_keys, witness_keys, min_witnesses)
     _v2(checkpoint)
     older = None
     if older_note is not None:
@@ -264,6 +289,7 @@ def check_inclusion_proof(
     proof: dict[str, Any],
     log_keys: Sequence[Verifier],
     witness_keys: Sequence[Verifier] = (),
+    min_witnesses: int | None = None,
 ) -> Inclusion:
     """Check one record (its export line; by default the line a council's proof carries in
     ``record``) against a signed checkpoint with the inclusion proof the log served for it
@@ -273,7 +299,7 @@ def check_inclusion_proof(
         TransparencyError: a bad note, a proof of another record or checkpoint
             (``verify.proof_mismatch``), or a proof that does not reach the signed root.
     """
-    checkpoint, _ = open_signed(note, log_keys, witness_keys)
+    checkpoint, _ = open_signed(note, log_keys, witness_keys, min_witnesses)
     _v2(checkpoint)
     if record_line is None:
         served = proof.get("record")

@@ -51,6 +51,7 @@ from govflow.transparency.note import (
 COSIGNATURE_V1 = 0x04
 HEADER = "cosignature/v1\n"
 MAX_TIMESTAMP = 2**63 - 1
+MAX_CLOCK_SKEW = 300  # seconds a cosignature may be dated ahead of the log's clock
 ConsistencyProof = Callable[[int, int], Sequence[bytes]]
 
 
@@ -71,6 +72,20 @@ class UnknownWitnessError(TransparencyError):
     """A cosignature by a key that is not one of the expected witnesses'."""
 
     code = "witness.unknown"
+
+
+class UnknownCheckpointError(TransparencyError):
+    """A cosignature of a checkpoint the log never issued: the note posted is not the
+    checkpoint the log signed at that size (another root, size or origin)."""
+
+    code = "witness.unknown_checkpoint"
+
+
+class FutureCosignatureError(TransparencyError):
+    """A cosignature dated later than the log's clock allows (beyond ``MAX_CLOCK_SKEW``): a
+    witness says "as of that time", so a time not yet come cannot be kept."""
+
+    code = "witness.future_timestamp"
 
 
 def cosignature_key_id(name: str, public_key: bytes) -> int:
@@ -269,15 +284,24 @@ def cosign(note: str | bytes, cosigner: Cosigner) -> str:
 
 
 def accept_cosignatures(
-    checkpoint_note: str, posted: str | bytes, witnesses: Iterable[Verifier]
+    checkpoint_note: str,
+    posted: str | bytes,
+    witnesses: Iterable[Verifier],
+    *,
+    now: float | None = None,
+    max_skew: float = MAX_CLOCK_SKEW,
 ) -> list[Signature]:
     """The cosignatures in ``posted`` (a note of the same checkpoint, or bare signature lines)
-    that the expected ``witnesses`` made over ``checkpoint_note``'s text.
+    that the expected ``witnesses`` made over ``checkpoint_note``'s text. With ``now`` (POSIX
+    seconds, the log's clock), a cosignature/v1 dated more than ``max_skew`` seconds after it
+    is refused. Either all are accepted or none.
 
     Raises:
-        MalformedNoteError: not a note of this checkpoint, nor signature lines.
+        MalformedNoteError: neither a note nor signature lines.
+        UnknownCheckpointError: a note whose text is not this checkpoint's (never issued).
         UnknownWitnessError: a signature by no expected witness's key.
         InvalidSignatureError: a witness's signature that does not verify.
+        FutureCosignatureError: a cosignature dated in the future (beyond ``max_skew``).
     """
     stored = parse_note(checkpoint_note)
     text = stored.text
@@ -291,7 +315,7 @@ def accept_cosignatures(
     else:
         note = parse_note(posted)
         if note.text != text:
-            raise MalformedNoteError("the note is not this checkpoint")
+            raise UnknownCheckpointError("the note is not the checkpoint the log issued")
     keys = {(w.name, w.key_id): w for w in witnesses}
     accepted: list[Signature] = []
     for signature in note.signatures:
@@ -306,6 +330,15 @@ def accept_cosignatures(
         if not witness.verify(text.encode(), signature.signature):
             raise InvalidSignatureError(
                 f"invalid cosignature by {signature.name}", name=signature.name
+            )
+        dated = cosignature_time(signature) if isinstance(witness, CosignatureVerifier) else None
+        if now is not None and dated is not None and dated > now + max_skew:
+            raise FutureCosignatureError(
+                f"the cosignature by {signature.name} is dated in the future",
+                name=signature.name,
+                timestamp=dated,
+                now=int(now),
+                max_skew=max_skew,
             )
         accepted.append(signature)
     return accepted

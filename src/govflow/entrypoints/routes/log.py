@@ -32,7 +32,8 @@ MAX_COSIGNATURE = 16 * 1024  # a checkpoint note with a few lines is well under 
 
 async def _witnessing(request: Request, app: App) -> LogWitnesses:
     expected: tuple[Verifier, ...] = getattr(request.app.state, "log_witnesses", ())
-    return LogWitnesses.of(app, expected)
+    minimum: int = getattr(request.app.state, "log_min_witnesses", 0)
+    return LogWitnesses.of(app, expected, minimum)
 
 
 Witnessing = Annotated[LogWitnesses, Depends(_witnessing)]
@@ -48,6 +49,11 @@ class CheckpointView(BaseModel):
     )
     signed_at: datetime
     witnesses: list[str] = Field(description="the names of the witnesses who co-signed it")
+    witnessed: bool = Field(
+        description="whether at least min_witnesses of the witnesses the council names "
+        "co-signed it (always, with no minimum)"
+    )
+    min_witnesses: int = Field(description="the minimum (GOVFLOW_LOG_MIN_WITNESSES); 0: none")
 
 
 class InclusionProofView(BaseModel):
@@ -83,6 +89,8 @@ def _views(witnessing: LogWitnesses, *checkpoints: StoredCheckpoint) -> list[Che
             note=c.note,
             signed_at=c.checkpoint.signed_at,
             witnesses=c.witnesses,
+            witnessed=c.witnessed,
+            min_witnesses=c.minimum,
         )
         for c in witnessing.cosigned(checkpoints)
     ]
@@ -144,7 +152,10 @@ def add_cosignatures(
     the checkpoint's note with the witness's line, or the bare line, as text. No token: it is
     kept only if it verifies by the key of a witness the council expects (403
     ``witness.unknown`` otherwise, 422 ``witness.invalid_cosignature`` for a line that does not
-    verify). Returns the checkpoint with all its cosignatures."""
+    verify, 404 ``witness.unknown_checkpoint`` for a checkpoint the log never issued, 422
+    ``witness.future_timestamp`` for one dated more than 5 minutes ahead of the server's
+    clock); nothing is kept if one is refused. Returns the checkpoint with all its
+    cosignatures."""
     cosigned = witnessing.add_cosignatures(size, body)
     return _views(witnessing, cosigned.checkpoint)[0]
 
