@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from govflow.application.directory_store import DirectoryStore, Query, StoredRow, Writer
 from govflow.application.log_reader import LogReader, Record
 from govflow.application.views import FeedEvent
+from govflow.domain import annual_rating as ar
 from govflow.domain import ballot as b
 from govflow.domain import council as c
 from govflow.domain import fund as f
@@ -175,7 +176,7 @@ class NoticeRow(Row):
     id: UUID
     council: str
     subject_id: UUID
-    subject: str  # "issue" | "meeting" | "spending" | "other"
+    subject: str  # "issue" | "meeting" | "spending" | "annual_rating" | "other"
     subject_number: int | None
     kind: str
     title: str
@@ -608,6 +609,62 @@ class OrderSection(Section):
                 row.escalated = False
 
 
+class AnnualRatingRow(Row):
+    """A council's rating (分类定级) of one year, as the list of its years shows it."""
+
+    KIND = "annual_rating"
+    id: UUID
+    council: str
+    year: int
+    procedure: str
+    opened_at: datetime
+    status: str = "open"  # open | published | revising
+    grade: str | None = None
+    score: Decimal | None = None
+    revisions: int = 0
+    notice_id: UUID | None = None
+    updated_at: datetime | None = None
+
+    def key(self) -> str:
+        return self.id.hex
+
+
+class AnnualRatingSection(Section):
+    NAME = "annual_ratings"
+    TOPICS = tuple(
+        cls.TOPIC
+        for cls in (
+            ar.AnnualRatingOpened, ar.AnnualRatingPublished, ar.AnnualRatingObjectionUpheld,
+            ar.AnnualRatingRevised,
+        )
+    )  # fmt: skip
+    ROWS = (AnnualRatingRow,)
+
+    def apply(self, event: DomainEvent, rows: Rows) -> None:
+        if isinstance(event, ar.AnnualRatingOpened):
+            rows.add(
+                AnnualRatingRow(
+                    id=event.originator_id, council=event.council, year=event.year,
+                    procedure=f"{event.procedure_name}@{event.procedure_version}",
+                    opened_at=event.timestamp, updated_at=event.timestamp,
+                )
+            )  # fmt: skip
+            return
+        row = rows.get(AnnualRatingRow, event.originator_id.hex)
+        if row is None:
+            return
+        row.updated_at = event.timestamp
+        match event:
+            case ar.AnnualRatingPublished():
+                row.status, row.grade, row.score = "published", event.grade.value, event.score
+                row.notice_id = event.notice_id
+            case ar.AnnualRatingObjectionUpheld():
+                row.status = "revising"
+            case ar.AnnualRatingRevised():
+                row.status, row.grade, row.score = "published", event.grade.value, event.score
+                row.revisions += 1
+
+
 def _subject(rows: Rows, subject_id: UUID) -> tuple[str, str, int | None]:
     if issue := rows.get(IssueRow, subject_id.hex):
         return issue.council, "issue", issue.number
@@ -617,6 +674,8 @@ def _subject(rows: Rows, subject_id: UUID) -> tuple[str, str, int | None]:
         return spending.council, "spending", spending.number
     if fund := rows.get(FundRow, subject_id.hex):
         return fund.council, "fund", fund.number
+    if rating := rows.get(AnnualRatingRow, subject_id.hex):
+        return rating.council, "annual_rating", rating.year
     if order := rows.get(OrderRow, subject_id.hex):
         return order.council, "order", order.number
     return "", "other", None
@@ -629,6 +688,7 @@ SECTIONS: tuple[Section, ...] = (
     MeetingSection(),
     SpendingSection(),
     FundSection(),
+    AnnualRatingSection(),
     OrderSection(),  # before NoticeSection: an escalation's notice is about an order
     NoticeSection(),
 )
