@@ -547,6 +547,34 @@ class FundSection(Section):
                 row.last_statement = max(row.last_statement or "", event.period)
 
 
+class OrderRow(Row):
+    """A rectification order (限期整改) as the council's list of orders shows it."""
+
+    KIND = "rectification_order"
+    id: UUID
+    council: str
+    number: int
+    what: str
+    assignee_kind: str
+    assignee: str
+    ordered_by: str
+    escalate_to: str
+    source_kind: str
+    deadline: datetime
+    issued_at: datetime
+    status: str = "open"  # open | completed | verified
+    round: int = 1
+    escalations: int = 0
+    escalated: bool = False  # the current round's deadline passed undone
+    updated_at: datetime | None = None
+
+    def key(self) -> str:
+        return self.id.hex
+
+    def active(self) -> bool:
+        return self.status != "verified"
+
+
 class InspectionRow(Row):
     """A recorded inspection (检查), an order's possible source."""
 

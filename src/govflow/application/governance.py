@@ -17,6 +17,7 @@ from govflow.application.meetings import MeetingCases
 from govflow.application.notification_sending import NotificationSending
 from govflow.application.paper_ballots import PaperBallotCases
 from govflow.application.proxies import ProxyCases
+from govflow.application.rectification import RectificationCases
 from govflow.application.resolutions import ResolutionCases
 from govflow.application.spending import SpendingCases
 from govflow.application.voting import VotingCases
@@ -41,6 +42,7 @@ class Governance(
     IdempotencyCases,
     WebhookCases,
     GridCases,  # before NotificationSending, which it extends
+    RectificationCases,  # before NotificationSending, which it extends
     NotificationSending,
     ListingCases,
 ):

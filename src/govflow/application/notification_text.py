@@ -25,6 +25,8 @@ class About:
     reply: str | None = None
     upheld: bool | None = None
     objection_no: int | None = None
+    order_number: int | None = None  # a rectification order's (限期整改)
+    order_what: str | None = None
 
 
 def local(at: datetime, timezone: str) -> str:
@@ -95,5 +97,10 @@ def compose(about: About) -> tuple[str, str]:
         case MessageKind.GRID_ROUTED:
             subject = f"{head}网格待办：{item}"
             lines = [f"{item}已分派到您所在的网格服务站，请及时办理。"]
+        case MessageKind.ORDER_REMINDER:
+            subject = f"{head}限期整改即将到期：第{about.order_number}号整改通知"
+            lines = [f"第{about.order_number}号整改通知要求您整改：{about.order_what}。"]
+            if deadline:
+                lines.append(f"请在{deadline}前完成整改，并在议事通中提交整改情况和证明材料。")
     lines.append(f"打开议事通查看：{about.link}")
     return subject, "\n".join(lines)

@@ -28,6 +28,8 @@ class MessageKind(StrEnum):
     # the consultation was extended: its new deadline, to each voter who has not replied
     CONSULTATION_EXTENDED = "consultation_extended"
     GRID_ROUTED = "grid_routed"  # an item routed to a grid's station, to the station's staff
+    # a rectification order's deadline is near (限期整改), to whoever must act on it
+    ORDER_REMINDER = "order_reminder"
 
 
 class DeliveryStatus(StrEnum):

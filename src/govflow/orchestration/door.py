@@ -35,11 +35,12 @@ from govflow.domain.policy import Action, Principal, authorize
 from govflow.orchestration.client import IssueClient
 from govflow.orchestration.door_assemblies import AssemblyActs
 from govflow.orchestration.door_base import Handler
+from govflow.orchestration.door_orders import OrderActs
 from govflow.orchestration.door_ratings import RatingActs
 from govflow.orchestration.door_records import RecordActs
 
 
-class CommandDoor(AssemblyActs, RecordActs, RatingActs):
+class CommandDoor(AssemblyActs, RecordActs, RatingActs, OrderActs):
     """Every command's handler, over one Governance, its procedures and (for items) the
     workflow client. ``demo`` allows fast-forwarding items' clocks."""
 
@@ -101,6 +102,7 @@ class CommandDoor(AssemblyActs, RecordActs, RatingActs):
             c.RevokeInvitation: self._revoke_invitation,
             c.EndSession: self._end_session,
             **self.annual_rating_handlers(),
+            **self.order_handlers(),
         }
 
     async def handle(self, command: c.Command, who: Principal) -> Any:

@@ -9,6 +9,8 @@ from temporalio.worker import Worker
 
 from govflow.application import Governance
 from govflow.orchestration.activities import GovernanceActivities
+from govflow.orchestration.order_activities import OrderActivities
+from govflow.orchestration.order_workflow import OrderWorkflow
 from govflow.orchestration.workflows import IssueWorkflow
 
 TASK_QUEUE = "govflow"
@@ -21,8 +23,8 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[IssueWorkflow],
-        activities=GovernanceActivities(app).all(),
+        workflows=[IssueWorkflow, OrderWorkflow],
+        activities=[*GovernanceActivities(app).all(), *OrderActivities(app).all()],
         activity_executor=ThreadPoolExecutor(max_activities, thread_name_prefix="govflow"),
         max_concurrent_activities=max_activities,
     )
