@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 
 from govflow.domain.access import HolderKind, Scope
+from govflow.domain.fund import FundKind, StatementSchedule
 from govflow.entrypoints.api import create_api
 from tests.orchestration.conftest import CHAIR, COUNCIL, Stack
 
@@ -43,6 +44,10 @@ async def api(
     app.enroll_member(COUNCIL, "a1", "审计员", actor="clerk", roles=("auditor",))
     app.enroll_member(COUNCIL, "f1", "出纳", actor="clerk", roles=("officer",))
     app.enroll_member(COUNCIL, "f2", "会计", actor="clerk", roles=("officer",))
+    app.open_fund(
+        COUNCIL, 1, "物业费", FundKind.PROPERTY_FEES, ("f1", "f2"),
+        schedule=StatementSchedule.MONTHLY, actor="clerk",
+    )  # fmt: skip
     app.register_council("elsewhere", "别处", actor="clerk")
     app.enroll_member("elsewhere", "e1", "外人", actor="clerk", roles=("clerk",))
 
@@ -92,6 +97,9 @@ MEETING = {
     "rule": "party_members_assembly",
 }
 
+FUND_LINE = {"amount": "10.00", "counterparty": "业主", "category": "物业费",
+             "on": "2026-01-05", "evidence_sha256": "0" * 64}  # fmt: skip
+
 # Every write, with the callers allowed to take it (others get 401 without a valid token, 403
 # with one). An allowed caller may still meet a domain refusal (409/422/404), never a 500.
 WRITES: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
@@ -119,6 +127,15 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("POST", f"{V1}/spending/1/disbursements", {"amount": "1.00", "reference": "x"},
      {"officer"}),
     ("POST", f"{V1}/spending/1/disbursements/2/approve", None, {"officer"}),
+    ("POST", f"{V1}/funds", {"number": "{n}", "name": "基金", "kind": "public_income",
+                             "keyholders": ["f1", "f2"]}, {"clerk", "chair"}),
+    ("POST", f"{V1}/funds/1/incomes", FUND_LINE, {"officer"}),
+    ("POST", f"{V1}/funds/1/expenses", FUND_LINE, {"officer"}),
+    ("POST", f"{V1}/funds/1/expenses/2/approve", None, {"officer"}),
+    ("POST", f"{V1}/funds/1/expenses/2/withdraw", {"reason": "重复"}, {"officer"}),
+    ("POST", f"{V1}/funds/1/statements", {"period": "2026-01"}, {"clerk", "officer"}),
+    ("POST", f"{V1}/funds/1/reconciliation", None,
+     {"clerk", "chair", "member", "officer", "auditor", "reader", "hooks"}),
     ("POST", f"{V1}/tokens", {"holder": "m2"}, {"clerk"}),
     ("DELETE", f"{V1}/tokens/nobody", None, {"clerk"}),
     ("POST", f"{V1}/issues/1/advance", {"days": 1}, {"clerk"}),
@@ -175,6 +192,7 @@ async def test_every_write_checks_who_calls(
     generic |= {(m, p.replace("nobody", "{token_id}")) for m, p in generic}
     generic |= {(m, p.replace("/2/approve", "/{disbursement_no}/approve")) for m, p in generic}
     generic |= {(m, p.replace("/2/confirm", "/{batch}/confirm")) for m, p in generic}
+    generic |= {(m, p.replace("/expenses/2/", "/expenses/{expense_no}/")) for m, p in generic}
     missing = {
         (m, p)
         for m, p in documented

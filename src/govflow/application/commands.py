@@ -20,6 +20,7 @@ from govflow.domain.access import HolderKind, Scope
 from govflow.domain.area import ExclusiveArea
 from govflow.domain.ballot import Choice
 from govflow.domain.council import Body, MemberId
+from govflow.domain.fund import FundKind, LineDate, StatementSchedule
 from govflow.domain.money import Yuan
 from govflow.domain.rating import Satisfaction
 from govflow.domain.rectification import AssigneeKind, SourceKind
@@ -308,6 +309,55 @@ class ApproveDisbursement(ItemCommand):
     disbursement_no: Number
 
 
+# -- funds (信托制物业) ----------------------------------------------------------------------
+
+
+class OpenFund(ItemCommand):
+    """Open fund ``number`` and name its keyholders (at least two distinct members)."""
+
+    name: Name = Field(min_length=1, max_length=200)
+    kind: FundKind
+    keyholders: tuple[MemberId, ...] = Field(min_length=2, max_length=9)
+    schedule: StatementSchedule = StatementSchedule.MONTHLY
+    display_days: int = Field(default=30, ge=1, le=366)
+
+
+class FundLine(ItemCommand):
+    amount: Yuan
+    counterparty: Name = Field(min_length=1, max_length=200)
+    category: Name = Field(min_length=1, max_length=100)
+    on: LineDate
+    evidence_sha256: Sha256
+    reference: Name = Field(default="", max_length=200)
+    corrects: Number | None = None  # the line this one reverses
+
+
+class RecordFundIncome(FundLine):
+    """A keyholder records money in (or reverses an expense line)."""
+
+
+class InitiateFundExpense(FundLine):
+    """A keyholder initiates money out (or reverses an income line); another approves it.
+    Over the council's threshold it names the approved spending that covers it."""
+
+    spending_number: Number | None = None
+
+
+class ApproveFundExpense(ItemCommand):
+    expense_no: Number
+
+
+class WithdrawFundExpense(ItemCommand):
+    expense_no: Number
+    reason: Text = Field(min_length=1, max_length=1_000)
+
+
+class PostFundStatement(ItemCommand):
+    """Post the statement of a closed period: ``2026-03`` (monthly) or ``2026-Q1``."""
+
+    period: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])$")
+
+
 # -- annual ratings (分类定级) -----------------------------------------------------------------
 
 
@@ -567,6 +617,7 @@ __all__ = [
     "AdvanceClock",
     "AnswerObjection",
     "ApproveDisbursement",
+    "ApproveFundExpense",
     "AttachEvidence",
     "CastBallot",
     "ChangeHousehold",
@@ -583,13 +634,17 @@ __all__ = [
     "FileObjection",
     "GiveMeetingNotice",
     "GiveOpinion",
+    "InitiateFundExpense",
     "InviteMembers",
     "IssueToken",
+    "OpenFund",
     "OrderRectification",
+    "PostFundStatement",
     "ProposeIssue",
     "RateIssue",
     "Reapprove",
     "RecordAttendance",
+    "RecordFundIncome",
     "RecordInspection",
     "RecordMinutes",
     "RecordMotion",
@@ -606,4 +661,5 @@ __all__ = [
     "SetContact",
     "VerifyRectification",
     "Withdraw",
+    "WithdrawFundExpense",
 ]

@@ -104,3 +104,19 @@ class ReconciliationView(View):
     @property
     def reconciled(self) -> bool:
         return not self.differences
+
+
+class FundRowView(View):
+    """A fund as the council's list shows it."""
+
+    number: int
+    name: str
+    kind: str
+    schedule: str
+    balance: Decimal
+    lines: int
+    incomes: Decimal
+    expenses: Decimal
+    pending: int
+    last_statement: str | None
+    opened_at: datetime

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from govflow.domain.base import Aggregate, DomainEvent
 from govflow.domain.errors import (
@@ -42,6 +43,9 @@ from govflow.domain.money import Yuan
 MIN_KEYHOLDERS = 2
 MAX_KEYHOLDERS = 9
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+LineDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2999, 12, 31))]
+"""The date of a ledger line (the bank's date), within sane bounds."""
 
 
 class FundKind(StrEnum):

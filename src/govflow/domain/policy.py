@@ -87,6 +87,10 @@ class Action(StrEnum):
     REQUEST_SPENDING = "request_spending"
     REQUEST_DISBURSEMENT = "request_disbursement"
     APPROVE_DISBURSEMENT = "approve_disbursement"
+    OPEN_FUND = "open_fund"
+    KEEP_FUND = "keep_fund"
+    APPROVE_FUND_EXPENSE = "approve_fund_expense"
+    POST_FUND_STATEMENT = "post_fund_statement"
     ORDER_RECTIFICATION = "order_rectification"
     COMPLETE_RECTIFICATION = "complete_rectification"
     VERIFY_RECTIFICATION = "verify_rectification"
@@ -185,6 +189,24 @@ RULES: dict[Action, tuple[str, str]] = {
         "approve a requested disbursement (money moves)",
         "another officer, not the one who requested it",
     ),
+    Action.OPEN_FUND: (
+        "open a fund (信托制物业: property fees, public income, a project's budget) and name its "
+        "keyholders (at least two distinct members)",
+        "the clerk, or a chair of the two committees (两委)",
+    ),
+    Action.KEEP_FUND: (
+        "record a fund's income, initiate or withdraw an expense (money out waits for a "
+        "second keyholder)",
+        "the fund's keyholders (as enrolled when the fund named them)",
+    ),
+    Action.APPROVE_FUND_EXPENSE: (
+        "approve a fund's expense (money moves out)",
+        "another keyholder of the fund, not the one who initiated it",
+    ),
+    Action.POST_FUND_STATEMENT: (
+        "post a fund's statement for a closed period as a notice (once per period)",
+        "the fund's keyholders, or the clerk",
+    ),
     Action.ORDER_RECTIFICATION: (
         "order a rectification by a deadline (限期整改), from an evaluation rated 不满意, an "
         "upheld objection or an inspection's finding",
@@ -241,6 +263,7 @@ def authorize(
     *,
     body: str | None = None,
     owner: tuple[str, int | None] | None = None,
+    keyholders: frozenset[tuple[str, int]] | None = None,  # a fund's (member, enrolment)
 ) -> str:
     """Refuse (``ForbiddenError``) unless ``who`` may take ``action`` in ``council``; return
     the actor to record. ``body`` is the acting body of a stage or a meeting, if any;
@@ -333,6 +356,22 @@ def authorize(
         who.is_officer
     ):
         raise ForbiddenError("only an officer can take this action", action=action.value)
+    elif action is Action.OPEN_FUND:
+        if not (who.is_clerk or "two_committees" in who.chairs):
+            raise ForbiddenError(
+                "only the clerk or a chair of the two committees opens a fund",
+                action=action.value,
+            )
+    elif action in (
+        Action.KEEP_FUND,
+        Action.APPROVE_FUND_EXPENSE,
+        Action.POST_FUND_STATEMENT,
+    ):
+        holds = (who.holder, who.enrolment) in (keyholders or frozenset())
+        if not (holds or (action is Action.POST_FUND_STATEMENT and who.is_clerk)):
+            raise ForbiddenError(
+                "only a keyholder of the fund can take this action", action=action.value
+            )
     elif action in (Action.ORDER_RECTIFICATION, Action.VERIFY_RECTIFICATION):
         # ``body``: the ordering body (None: asked before the order is read: a chair of any)
         if not (body in who.chairs if body is not None else bool(who.chairs)):

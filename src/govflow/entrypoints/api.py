@@ -42,6 +42,7 @@ from govflow.entrypoints.openapi_links import add_links
 from govflow.entrypoints.routes import (
     assemblies,
     audit,
+    funds,
     issues,
     lists,
     log,
@@ -66,6 +67,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     assemblies.router,
     meetings.router,
     spending.router,
+    funds.router,
     orders.router,
     lists.router,
     webhooks.router,

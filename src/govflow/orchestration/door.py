@@ -35,12 +35,13 @@ from govflow.domain.policy import Action, Principal, authorize
 from govflow.orchestration.client import IssueClient
 from govflow.orchestration.door_assemblies import AssemblyActs
 from govflow.orchestration.door_base import Handler
+from govflow.orchestration.door_funds import FundActs
 from govflow.orchestration.door_orders import OrderActs
 from govflow.orchestration.door_ratings import RatingActs
 from govflow.orchestration.door_records import RecordActs
 
 
-class CommandDoor(AssemblyActs, RecordActs, RatingActs, OrderActs):
+class CommandDoor(AssemblyActs, RecordActs, RatingActs, FundActs, OrderActs):
     """Every command's handler, over one Governance, its procedures and (for items) the
     workflow client. ``demo`` allows fast-forwarding items' clocks."""
 
@@ -102,6 +103,7 @@ class CommandDoor(AssemblyActs, RecordActs, RatingActs, OrderActs):
             c.RevokeInvitation: self._revoke_invitation,
             c.EndSession: self._end_session,
             **self.annual_rating_handlers(),
+            **self.fund_handlers(),
             **self.order_handlers(),
         }
 

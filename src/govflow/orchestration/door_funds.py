@@ -1,0 +1,120 @@
+"""The command door's acts on funds (信托制物业): opening one, lines in and out, the second
+keyholder's approval, withdrawing an expense, posting a period's statement.
+
+Who may act is asked of the policy with the fund's keyholders as the fund records them (member
+ids with their enrolments), never as the caller says; the caller's own enrolment goes to the
+fund too, which checks it again, and refuses the keyholder who initiated an expense as its
+approver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from govflow.application import commands as c
+from govflow.application.fund_views import FundView
+from govflow.domain.policy import Action, Principal, authorize
+from govflow.orchestration.door_base import DoorBase, Handler
+
+
+class FundActs(DoorBase):
+    def fund_handlers(self) -> dict[type[c.Command], Handler]:
+        return {
+            c.OpenFund: self._open_fund,
+            c.RecordFundIncome: self._record_fund_income,
+            c.InitiateFundExpense: self._initiate_fund_expense,
+            c.ApproveFundExpense: self._approve_fund_expense,
+            c.WithdrawFundExpense: self._withdraw_fund_expense,
+            c.PostFundStatement: self._post_fund_statement,
+        }
+
+    async def _keyholder(self, who: Principal, action: Action, cmd: c.ItemCommand) -> str:
+        keyholders = await asyncio.to_thread(self.app.fund_keyholders, cmd.council, cmd.number)
+        return authorize(who, action, cmd.council, keyholders=keyholders)
+
+    async def _open_fund(self, cmd: c.OpenFund, who: Principal) -> FundView:
+        actor = authorize(who, Action.OPEN_FUND, cmd.council)
+
+        def open_fund() -> FundView:
+            self.app.open_fund(
+                cmd.council,
+                cmd.number,
+                cmd.name,
+                cmd.kind,
+                cmd.keyholders,
+                schedule=cmd.schedule,
+                display_days=cmd.display_days,
+                actor=actor,
+            )
+            return self.app.get_fund(cmd.council, cmd.number)
+
+        return await asyncio.to_thread(open_fund)
+
+    def _line(self, cmd: c.FundLine) -> dict[str, Any]:
+        return {
+            "counterparty": cmd.counterparty,
+            "category": cmd.category,
+            "on": cmd.on,
+            "evidence_sha256": cmd.evidence_sha256,
+            "reference": cmd.reference,
+            "corrects": cmd.corrects,
+        }
+
+    async def _record_fund_income(self, cmd: c.RecordFundIncome, who: Principal) -> int:
+        actor = await self._keyholder(who, Action.KEEP_FUND, cmd)
+        return await asyncio.to_thread(
+            lambda: self.app.record_fund_income(
+                cmd.council,
+                cmd.number,
+                cmd.amount,
+                actor=actor,
+                enrolment=who.enrolment,
+                **self._line(cmd),
+            )
+        )
+
+    async def _initiate_fund_expense(self, cmd: c.InitiateFundExpense, who: Principal) -> int:
+        """One keyholder initiates; nothing moves until another keyholder approves."""
+        actor = await self._keyholder(who, Action.KEEP_FUND, cmd)
+        return await asyncio.to_thread(
+            lambda: self.app.initiate_fund_expense(
+                cmd.council,
+                cmd.number,
+                cmd.amount,
+                spending_number=cmd.spending_number,
+                actor=actor,
+                enrolment=who.enrolment,
+                **self._line(cmd),
+            )
+        )
+
+    async def _approve_fund_expense(self, cmd: c.ApproveFundExpense, who: Principal) -> int:
+        """A different keyholder approves with their own credentials: the money moves."""
+        actor = await self._keyholder(who, Action.APPROVE_FUND_EXPENSE, cmd)
+        return await asyncio.to_thread(
+            lambda: self.app.approve_fund_expense(
+                cmd.council, cmd.number, cmd.expense_no, actor=actor, enrolment=who.enrolment
+            )
+        )
+
+    async def _withdraw_fund_expense(self, cmd: c.WithdrawFundExpense, who: Principal) -> bool:
+        actor = await self._keyholder(who, Action.KEEP_FUND, cmd)
+        await asyncio.to_thread(
+            lambda: self.app.withdraw_fund_expense(
+                cmd.council,
+                cmd.number,
+                cmd.expense_no,
+                cmd.reason,
+                actor=actor,
+                enrolment=who.enrolment,
+            )
+        )
+        return True
+
+    async def _post_fund_statement(self, cmd: c.PostFundStatement, who: Principal) -> str:
+        actor = await self._keyholder(who, Action.POST_FUND_STATEMENT, cmd)
+        notice = await asyncio.to_thread(
+            lambda: self.app.post_fund_statement(cmd.council, cmd.number, cmd.period, actor=actor)
+        )
+        return str(notice)
