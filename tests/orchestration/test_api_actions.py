@@ -158,6 +158,14 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
                                                      "signature_sha256": "0" * 64},
      {"clerk", "chair", "member", "officer"}),
     ("POST", f"{V1}/webhooks", {"url": "https://hooks.example/{who}"}, {"clerk", "hooks"}),
+    # annual ratings: only the street office's raters (role street_rater, none of them here)
+    ("POST", f"{V1}/ratings", {"year": 2026}, set()),
+    ("POST", f"{V1}/ratings/2026/scores", {"criterion": "finances", "score": 80}, set()),
+    ("POST", f"{V1}/ratings/2026/publish", None, set()),
+    ("POST", f"{V1}/ratings/2026/objections", {"text": "异议"},
+     {"clerk", "chair", "member", "officer"}),
+    ("POST", f"{V1}/ratings/2026/objections/1/answer", {"reply": "答复"}, set()),
+    ("POST", f"{V1}/ratings/2026/revise", None, set()),
 ]  # fmt: skip
 
 
@@ -192,6 +200,7 @@ async def test_every_write_checks_who_calls(
     generic |= {(m, p.replace("nobody", "{token_id}")) for m, p in generic}
     generic |= {(m, p.replace("/2/approve", "/{disbursement_no}/approve")) for m, p in generic}
     generic |= {(m, p.replace("/2/confirm", "/{batch}/confirm")) for m, p in generic}
+    generic |= {(m, p.replace("/ratings/2026", "/ratings/{year}")) for m, p in generic}
     generic |= {(m, p.replace("/expenses/2/", "/expenses/{expense_no}/")) for m, p in generic}
     missing = {
         (m, p)

@@ -38,6 +38,7 @@ from govflow.application.sealer import LogProofs
 from govflow.application.views import HistoryEntry
 from govflow.domain.errors import GovflowError, InvalidInputError
 from govflow.domain.voting import Comparison, satisfies
+from govflow.entrypoints.board_ratings import create_ratings_board
 from govflow.transparency import Verifier
 
 PAGE_SIZE = 50
@@ -1060,6 +1061,7 @@ def create_board(
         name = app.get_council(code).name
         return as_atom(request, f"{name} · {TEXT[lang]['spending']}", entries)
 
+    router.include_router(create_ratings_board(app, render))  # /board/{code}/ratings
     return router
 
 
