@@ -158,6 +158,16 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
                                                      "signature_sha256": "0" * 64},
      {"clerk", "chair", "member", "officer"}),
     ("POST", f"{V1}/webhooks", {"url": "https://hooks.example/{who}"}, {"clerk", "hooks"}),
+    # rectification: the chair orders (from item 2349, which does not exist: no workflow
+    # starts), any person may be the one ordered (order 1 does not exist: 404), chairs verify
+    ("POST", f"{V1}/inspections", {"number": "{n}", "finding": "杂物", "evidence_sha256": "0" * 64},
+     {"chair", "member"}),
+    ("POST", f"{V1}/orders", {"number": "{n}", "what": "整改", "why": "不满意", "assignee": "m1",
+                              "body": "supervisory_committee", "due": "2030-01-01",
+                              "source": "evaluation", "issue_number": 2349}, {"chair"}),
+    ("POST", f"{V1}/orders/1/completion", {"text": "已整改", "evidence": ["0" * 64]},
+     {"clerk", "chair", "member", "officer"}),
+    ("POST", f"{V1}/orders/1/verification", {"accepted": True}, {"chair"}),
     # annual ratings: only the street office's raters (role street_rater, none of them here)
     ("POST", f"{V1}/ratings", {"year": 2026}, set()),
     ("POST", f"{V1}/ratings/2026/scores", {"criterion": "finances", "score": 80}, set()),

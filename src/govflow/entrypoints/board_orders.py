@@ -1,0 +1,185 @@
+"""The board's rectification orders (限期整改): a council's orders and each order's page.
+
+Public throughout, like every list of the board: what must be put right, by whom, by when,
+why and what it comes from; whether the deadline passed and to which body it was escalated
+(with the escalation's notice); what was reported done, with the evidence's sha256; and the
+ordering body's verification or its reasons for sending it back. People are named only as the
+order names them (the member ordered to act); the chairs who order and verify act for their
+body, which the board names instead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from govflow.application import Governance
+from govflow.application.rectification import BODY_NAMES
+from govflow.domain.council import Body
+from govflow.domain.errors import InvalidInputError
+
+PAGE_SIZE = 50
+
+WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "orders": "限期整改",
+        "order": "整改通知",
+        "open_only": "只看未办结的",
+        "all_orders": "全部整改通知",
+        "none": "没有整改通知。",
+        "what": "整改事项",
+        "why": "整改原因",
+        "assignee": "整改责任人",
+        "ordered_by": "下达单位（核验）",
+        "escalate_to": "逾期督办单位",
+        "deadline": "整改期限",
+        "state": "办理情况",
+        "source": "整改依据",
+        "round": "第 {n} 轮",
+        "overdue": "已逾期",
+        "escalated": "已逾期并提请督办",
+        "timeline": "办理经过",
+        "evidence": "证明材料（SHA-256）",
+        "see_notice": "督办公示",
+        "open": "整改中",
+        "completed": "已报整改完成，待核验",
+        "verified": "已核验办结",
+        "issued": "下达整改通知",
+        "sent_back": "核验未通过，退回重新整改",
+        "source_evaluation": "评议不满意",
+        "source_objection": "公示异议成立",
+        "source_inspection": "检查发现",
+        "chairs_of": "{body}（由其负责人办理）",
+        "new_deadline": "新期限",
+    },
+    "en": {
+        "orders": "Rectification orders",
+        "order": "Rectification order",
+        "open_only": "open ones only",
+        "all_orders": "all orders",
+        "none": "No rectification orders.",
+        "what": "To put right",
+        "why": "Why",
+        "assignee": "Ordered to act",
+        "ordered_by": "Ordered (and verified) by",
+        "escalate_to": "Escalated, if missed, to",
+        "deadline": "Deadline",
+        "state": "State",
+        "source": "Comes from",
+        "round": "round {n}",
+        "overdue": "overdue",
+        "escalated": "overdue and escalated",
+        "timeline": "What happened",
+        "evidence": "Evidence (SHA-256)",
+        "see_notice": "escalation notice",
+        "open": "to be put right",
+        "completed": "reported done, awaiting verification",
+        "verified": "verified and closed",
+        "issued": "ordered",
+        "sent_back": "not accepted: sent back",
+        "source_evaluation": "an evaluation rated dissatisfied",
+        "source_objection": "an upheld objection",
+        "source_inspection": "an inspection's finding",
+        "chairs_of": "{body} (its chairs act)",
+        "new_deadline": "new deadline",
+    },
+}
+
+
+def body_name(value: str, lang: str) -> str:
+    """A body's name: 监委会 on Chinese pages, "supervisory committee" on English ones."""
+    if lang == "en":
+        return value.replace("_", " ")
+    try:
+        return BODY_NAMES[Body(value)]
+    except ValueError:
+        return value
+
+
+def create_order_board(app: Governance, *, demo: bool = False) -> APIRouter:
+    """``/board/{code}/orders`` (HTML and ``.json``) and ``/board/{code}/orders/{number}``."""
+    from govflow.entrypoints.board import LANGS, TEXT  # the board's words (imports this)
+
+    router = APIRouter(include_in_schema=False)  # under the board's /board
+    env = Environment(
+        loader=PackageLoader("govflow.entrypoints", "templates"),
+        autoescape=select_autoescape(["html", "xml"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+    def render(request: Request, template: str, **context: Any) -> HTMLResponse:
+        lang = request.query_params.get("lang", "zh")
+        if lang not in LANGS:
+            raise InvalidInputError("lang must be zh or en")
+        tz = ZoneInfo(app.timezone)
+
+        def url(path: str, **params: Any) -> str:
+            query = {k: v for k, v in params.items() if v is not None}
+            if lang != "zh":
+                query["lang"] = lang
+            return f"/board{path}" + (f"?{urlencode(query)}" if query else "")
+
+        def when(value: datetime | None) -> str:
+            return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+        other = "en" if lang == "zh" else "zh"
+        params = dict(request.query_params)
+        params["lang"] = other
+        if other == "zh":
+            params.pop("lang")
+        html = env.get_template(template).render(
+            t={**TEXT[lang], **WORDS[lang]},
+            lang=lang,
+            url=url,
+            when=when,
+            switch=request.url.path + (f"?{urlencode(params)}" if params else ""),
+            body=lambda key: body_name(key, lang),
+            demo=demo,
+            now=app.now(),
+            **context,
+        )
+        return HTMLResponse(html)
+
+    def names(code: str) -> dict[str, str]:
+        return {m.member_id: m.name for m in app.get_council(code).members}
+
+    @router.get("/{code}/orders", response_class=HTMLResponse)
+    def orders(request: Request, code: str, open: bool = False) -> HTMLResponse:
+        rows = app.list_orders(code, open_only=open)[:PAGE_SIZE]
+        return render(
+            request,
+            "orders/board_list.html",
+            council=app.get_council(code),
+            rows=rows,
+            open=open,
+            who=names(code),
+        )
+
+    @router.get("/{code}/orders.json")
+    def orders_json(code: str, open: bool = False) -> Response:
+        rows = [r.model_dump(mode="json") for r in app.list_orders(code, open_only=open)]
+        return Response(orjson.dumps(rows), media_type="application/json")
+
+    @router.get("/{code}/orders/{number}", response_class=HTMLResponse)
+    def order(request: Request, code: str, number: int) -> HTMLResponse:
+        view = app.get_order(code, number)
+        return render(
+            request,
+            "orders/board_order.html",
+            council=app.get_council(code),
+            o=view,
+            who=names(code),
+        )
+
+    return router
+
+
+__all__ = ["create_order_board"]

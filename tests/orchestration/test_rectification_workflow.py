@@ -1,0 +1,116 @@
+"""A rectification order's life through its workflow on the real Temporal dev server (time
+skipped per workflow): reminded before the deadline, missed and escalated (an event and a
+notice), reported done, sent back, done again and verified; and the same over the API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from govflow.application import Governance
+from govflow.application import commands as c
+from govflow.application.rectification import OrderView
+from govflow.domain.delivery import DeliveryAddressed, MessageKind
+from govflow.orchestration.door import CommandDoor
+from govflow.orchestration.order_client import OrderClient
+from tests.application.test_rectification import (
+    DISSATISFIED,
+    EVIDENCE,
+    SUPERVISOR,
+    WORKER,
+    enroll_order_people,
+    evaluated,
+    order_command,
+)
+from tests.orchestration.conftest import COUNCIL, Stack
+
+pytestmark = [pytest.mark.asyncio(loop_scope="session")]
+
+
+async def until(read: Callable[[], Any], holds: Callable[[Any], bool], timeout: float = 60) -> Any:
+    """Poll ``read`` (blocking, in a thread) until ``holds``; fail rather than hang."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    value = None
+    while asyncio.get_running_loop().time() < deadline:
+        value = await asyncio.to_thread(read)
+        if holds(value):
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"condition not reached; last: {value}")
+
+
+def reminders(app: Governance, order_id: object) -> list[DeliveryAddressed]:
+    found = []
+    for notification in app.recorder.select_notifications(
+        1, 100_000, topics=(DeliveryAddressed.TOPIC,)
+    ):
+        event = app.mapper.to_domain_event(notification)
+        if isinstance(event, DeliveryAddressed) and event.subject_id == order_id:
+            found.append(event)
+    return found
+
+
+def orders(stack: Stack) -> OrderClient:
+    return OrderClient(stack.client, task_queue=stack.issues.task_queue)
+
+
+async def skip(stack: Stack, number: int, days: float) -> None:
+    """Let ``days`` of the order workflow's virtual time pass."""
+    await stack.env.fast_forward(  # type: ignore[attr-defined]
+        orders(stack).handle(COUNCIL, number), timedelta(days=days)
+    )
+
+
+async def test_an_order_missed_escalated_sent_back_completed_and_verified(stack: Stack) -> None:
+    """The workflow reminds the member ordered, escalates the missed deadline to the body the
+    policy names (with a notice on the board); the ordering chair sends the first completion
+    back (a new round) and accepts the second; the workflow ends with the order verified."""
+    app, number = stack.app, 2300
+    enroll_order_people(app)
+    evaluated(app, 2300, *DISSATISFIED)
+    door = CommandDoor(app, stack.issues, stack.procedures)
+    supervisor, worker = app.principal(COUNCIL, SUPERVISOR), app.principal(COUNCIL, WORKER)
+    view: OrderView = await door.handle(
+        order_command(number, due=date.today() + timedelta(days=2)), supervisor
+    )
+    assert (view.status, view.escalated) == ("open", False)
+
+    await skip(stack, number, 5)  # past the reminder time and the deadline
+    escalated = await until(lambda: app.get_order(COUNCIL, number), lambda v: v.escalated)
+    assert escalated.status == "open"  # still to be put right, now overdue
+    step = next(s for s in escalated.steps if s.kind == "escalated")
+    assert step.to_body == "two_committees" and step.notice_id is not None
+    notice = app.get_notice(step.notice_id)
+    assert "限期整改逾期" in notice.title
+    told = reminders(app, view.id)
+    assert [(d.kind, d.recipient) for d in told] == [(MessageKind.ORDER_REMINDER, WORKER)]
+
+    done = c.CompleteRectification(
+        council=COUNCIL, number=number, text="已疏通", evidence=(EVIDENCE,)
+    )
+    await door.handle(done, worker)
+    back = c.VerifyRectification(
+        council=COUNCIL, number=number, accepted=False, text="仍有堵塞",
+        due=date.today() + timedelta(days=30),
+    )  # fmt: skip
+    reopened = await door.handle(back, supervisor)
+    assert (reopened.status, reopened.round, reopened.escalated) == ("open", 2, False)
+    # the workflow reads the new round (its status query says so) before the next act
+    status = await orders(stack).status(COUNCIL, number)
+    for _ in range(600):
+        if status.round == 2:
+            break
+        await asyncio.sleep(0.1)
+        status = await orders(stack).status(COUNCIL, number)
+    assert status.round == 2 and status.reminded == (1,), status
+    await door.handle(done.model_copy(update={"text": "已更换管道"}), worker)
+    accept = c.VerifyRectification(council=COUNCIL, number=number, accepted=True, text="已核实")
+    await door.handle(accept, supervisor)
+    result = await stack.result(orders(stack).handle(COUNCIL, number))
+    assert (result.status, result.rounds) == ("verified", 2)
+    kinds = [s.kind for s in app.get_order(COUNCIL, number).steps]
+    assert kinds == ["issued", "escalated", "completed", "sent_back", "completed", "verified"]
