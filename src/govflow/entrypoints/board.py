@@ -38,6 +38,7 @@ from govflow.application.sealer import LogProofs
 from govflow.application.views import HistoryEntry
 from govflow.domain.errors import GovflowError, InvalidInputError
 from govflow.domain.voting import Comparison, satisfies
+from govflow.entrypoints.board_funds import fund_board
 from govflow.entrypoints.board_orders import create_order_board
 from govflow.entrypoints.board_ratings import create_ratings_board
 from govflow.transparency import Verifier
@@ -1064,6 +1065,7 @@ def create_board(
 
     router.include_router(create_ratings_board(app, render))  # /board/{code}/ratings
     router.include_router(create_order_board(app, demo=demo))  # /board/{code}/orders
+    router.include_router(fund_board(app, render))
     return router
 
 

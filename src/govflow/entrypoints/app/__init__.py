@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from govflow.entrypoints.app import contacts, home, item_acts, items, propose, receipts, signin
+from govflow.entrypoints.app import funds as funds_app
 from govflow.entrypoints.app import meetings as meetings_app
 from govflow.entrypoints.app import oidc as oidc_app
 from govflow.entrypoints.app import roll as roll_app
@@ -26,6 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     roll_app.router,
     meetings_app.router,
     spending_app.router,
+    funds_app.router,
     contacts.router,
 )
 

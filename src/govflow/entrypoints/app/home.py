@@ -37,6 +37,7 @@ WORDS: Words = {
         "meetings": "会议",
         "invitations": "邀请成员",
         "spending": "资金支出",
+        "funds": "资金台账",
         "receipts": "核对投票回执",
         "timezone": "时间均为本会所在时区",
     },
@@ -59,6 +60,7 @@ WORDS: Words = {
         "meetings": "Meetings",
         "invitations": "Invite members",
         "spending": "Spending",
+        "funds": "Funds",
         "receipts": "Check a ballot receipt",
         "timezone": "Times are in the council's time zone",
     },
@@ -82,6 +84,8 @@ def links(caller: Principal) -> list[tuple[str, str]]:
         found.append(("/app/invitations", "invitations"))
     if allows(caller, Action.REQUEST_SPENDING, code):  # members request, officers pay
         found.append(("/app/spending", "spending"))
+    if allows(caller, Action.READ, code):  # every line of every fund, for everyone
+        found.append(("/app/funds", "funds"))
     return [*found, ("/app/settings", "settings"), ("/app/sessions", "sessions")]
 
 

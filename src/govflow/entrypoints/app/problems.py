@@ -48,6 +48,23 @@ PROBLEMS: dict[str, tuple[str, str]] = {
         "拨付金额超过了批准金额。",
         "The disbursement exceeds the approved amount.",
     ),
+    "fund.same_keyholder": (
+        "支出须由另一名密钥持有人批准，发起人不能自己批准。",
+        "Another keyholder must approve: not the one who initiated it.",
+    ),
+    "fund.overdrawn": ("账户余额不足以支付这笔支出。", "The fund's balance does not cover it."),
+    "fund.spending_required": (
+        "超过审议限额的支出须对应一项已批准、决议已公开且金额足够的支出申请。",
+        "Over the threshold an expense needs an approved, disclosed spending that covers it.",
+    ),
+    "fund.invalid_state": (
+        "资金账户当前不能进行此操作。",
+        "The fund does not allow this now.",
+    ),
+    "fund.bank_statement_invalid": (
+        "银行流水文件格式不正确。",
+        "The bank statement is not valid.",
+    ),
     "spending.invalid_state": (
         "支出当前状态不允许此操作。",
         "The spending does not allow this now.",
