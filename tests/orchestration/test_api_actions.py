@@ -137,6 +137,11 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("POST", f"{V1}/funds/1/reconciliation", None,
      {"clerk", "chair", "member", "officer", "auditor", "reader", "hooks"}),
     ("POST", f"{V1}/tokens", {"holder": "m2"}, {"clerk"}),
+    ("POST", f"{V1}/grids", {"grid": "g-{who}", "name": "网格", "station": "站"}, {"clerk"}),
+    ("PUT", f"{V1}/grids/nogrid", {"name": "网格", "station": "站"}, {"clerk"}),
+    ("DELETE", f"{V1}/grids/nogrid", None, {"clerk"}),
+    ("POST", f"{V1}/issues/1/route", {"grid": "nogrid"}, {"clerk", "chair"}),
+    ("POST", f"{V1}/issues/1/reroute", {"grid": "nogrid", "reason": "r"}, {"clerk", "chair"}),
     ("DELETE", f"{V1}/tokens/nobody", None, {"clerk"}),
     ("POST", f"{V1}/issues/1/advance", {"days": 1}, {"clerk"}),
     ("POST", f"{V1}/issues/1/ballots", {"choice": "yes"},
@@ -210,6 +215,7 @@ async def test_every_write_checks_who_calls(
     generic |= {(m, p.replace("nobody", "{token_id}")) for m, p in generic}
     generic |= {(m, p.replace("/2/approve", "/{disbursement_no}/approve")) for m, p in generic}
     generic |= {(m, p.replace("/2/confirm", "/{batch}/confirm")) for m, p in generic}
+    generic |= {(m, p.replace("nogrid", "{grid}")) for m, p in generic}
     generic |= {(m, p.replace("/ratings/2026", "/ratings/{year}")) for m, p in generic}
     generic |= {(m, p.replace("/expenses/2/", "/expenses/{expense_no}/")) for m, p in generic}
     missing = {

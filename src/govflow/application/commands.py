@@ -21,6 +21,7 @@ from govflow.domain.area import ExclusiveArea
 from govflow.domain.ballot import Choice
 from govflow.domain.council import Body, MemberId
 from govflow.domain.fund import FundKind, LineDate, StatementSchedule
+from govflow.domain.grid import MAX_STAFF, GridCode
 from govflow.domain.money import Yuan
 from govflow.domain.rating import Satisfaction
 from govflow.domain.rectification import AssigneeKind, SourceKind
@@ -307,6 +308,40 @@ class RequestDisbursement(ItemCommand):
 
 class ApproveDisbursement(ItemCommand):
     disbursement_no: Number
+
+
+# -- grids (网格) and routing items to their service stations ---------------------------------
+
+
+class AddGrid(Command):
+    """Put a grid on the record: its code, name, service station and the station's staff
+    (members of the council)."""
+
+    grid: GridCode
+    name: Name = Field(min_length=1, max_length=100)
+    station: Name = Field(min_length=1, max_length=100)
+    staff: tuple[MemberId, ...] = Field(default=(), max_length=MAX_STAFF)
+
+
+class ChangeGrid(AddGrid):
+    """Another name, station or staff for a grid (the whole of it, as it is to be)."""
+
+
+class RetireGrid(Command):
+    grid: GridCode
+
+
+class RouteIssue(ItemCommand):
+    """Send the item to ``grid``'s service station."""
+
+    grid: GridCode
+
+
+class RerouteIssue(ItemCommand):
+    """Send the item on from the station it is at to ``grid``'s, saying why."""
+
+    grid: GridCode
+    reason: Text = Field(min_length=1, max_length=2_000)
 
 
 # -- funds (信托制物业) ----------------------------------------------------------------------

@@ -7,9 +7,11 @@ machinery as notices and reminders); listing by grid reads the directory's item 
 
 from __future__ import annotations
 
+from govflow.application.directory import IssueRow
 from govflow.application.notification_sending import NotificationSending
 from govflow.application.views import View
 from govflow.domain.delivery import MessageKind
+from govflow.domain.errors import NotFoundError
 from govflow.domain.grid import Grid
 from govflow.domain.issue import Issue
 
@@ -64,8 +66,12 @@ class GridCases(NotificationSending):
         return grid_view(self.council_to_read(code).grid(grid, retired=True))
 
     def routed_grid_staff(self, code: str, number: int) -> frozenset[str]:
-        """The staff of the station item ``number`` is routed to now (none if not routed)."""
-        issue = self.issue(code, number)
+        """The staff of the station item ``number`` is routed to now (none if it is not routed,
+        or does not exist: the policy then decides without them)."""
+        try:
+            issue = self.issue(code, number)
+        except NotFoundError:
+            return frozenset()
         if issue.routed_to is None:
             return frozenset()
         grid = self.council_to_read(code).grids.get(issue.routed_to)
@@ -102,3 +108,11 @@ class GridCases(NotificationSending):
                 issue.council, member_id, MessageKind.GRID_ROUTED, issue.id, key, issue.number,
                 None,
             )  # fmt: skip
+
+    def grid_tasks(self, code: str, member_id: str) -> list[tuple[GridView, list[IssueRow]]]:
+        """The open items at each grid whose station ``member_id`` staffs ("my tasks")."""
+        council = self.council_to_read(code)
+        return [
+            (grid_view(g), self.list_issues(code, grid=g.code, open_only=True))
+            for g in council.grids_of(member_id)
+        ]

@@ -37,6 +37,8 @@ class IssueCases(GovernanceCore):
         council = self.council_to_read(code)
         if actor != SYSTEM_ACTOR and not actor.startswith(INTEGRATION_ACTOR_PREFIX):
             council.member(actor)
+        if grid is not None:  # a grid on record and in use (grid.unknown, grid.retired)
+            council.grid(grid)
         stages = tuple(StageRef(id=s.id, kind=s.kind.value) for s in procedure.stages)
         issue = Issue.propose(
             code,

@@ -2,8 +2,9 @@
 
 A read, not a rule: it lists what is open to the person as the record stands (a vote on whose
 frozen roll they are and have not voted in, a discussion, a notice's objection window, an
-evaluation they are asked to rate, and for chairs the stages and objections of the bodies they
-chair). Whether an act is allowed is still decided by the command door when it is tried.
+evaluation they are asked to rate, for chairs the stages and objections of the bodies they
+chair, and for a grid station's staff the open items at their grid). Whether an act is allowed
+is still decided by the command door when it is tried.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from govflow.domain.procedure import Procedure, Stage, StageKind
 # What a task asks of the person (the app names each in words).
 VOTE, DISCUSS, OBJECT, RATE = "vote", "discuss", "object", "rate"
 CHAIR_STAGE, ANSWER_OBJECTIONS = "chair_stage", "answer_objections"
+GRID_ITEM = "grid_item"  # an open item at a grid whose service station the person staffs
 
 
 class Task(View):
@@ -35,6 +37,7 @@ class Task(View):
     procedure: str  # name@version: the app names the stage by the procedure's title
     deadline: datetime | None
     notice_id: UUID | None = None
+    grid: str | None = None  # the grid's name, for a grid station's item
 
 
 class Tasks(View):
@@ -100,6 +103,15 @@ def get_tasks(app: Governance, who: Principal, procedures: ProcedureLibrary | No
         if answer and notice.subject_id not in answering:
             answering.add(notice.subject_id)
             tasks.append(Task(kind=ANSWER_OBJECTIONS, deadline=None, **base))
+    if who.is_person:
+        for grid, rows in app.grid_tasks(code, who.holder):
+            tasks.extend(
+                Task(
+                    kind=GRID_ITEM, number=row.number, title=row.title, stage=row.stage,
+                    procedure=row.procedure, deadline=row.deadline, grid=grid.name,
+                )
+                for row in rows
+            )  # fmt: skip
     far = datetime.max.replace(tzinfo=now.tzinfo)
     tasks.sort(key=lambda t: (t.deadline or far, -t.number))
     return Tasks(council=code, timezone=council.timezone, now=now, tasks=tasks)

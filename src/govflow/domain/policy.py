@@ -87,6 +87,8 @@ class Action(StrEnum):
     REQUEST_SPENDING = "request_spending"
     REQUEST_DISBURSEMENT = "request_disbursement"
     APPROVE_DISBURSEMENT = "approve_disbursement"
+    KEEP_GRIDS = "keep_grids"
+    ROUTE_ISSUE = "route_issue"
     OPEN_FUND = "open_fund"
     KEEP_FUND = "keep_fund"
     APPROVE_FUND_EXPENSE = "approve_fund_expense"
@@ -225,6 +227,15 @@ RULES: dict[Action, tuple[str, str]] = {
         "record an inspection's finding (检查发现) with its evidence's sha256",
         "members of the supervisory committee (监委会)",
     ),
+    Action.KEEP_GRIDS: (
+        "add, change or retire a grid (网格) and its service station (name, staff)",
+        "the clerk",
+    ),
+    Action.ROUTE_ISSUE: (
+        "route an item to a grid's service station, or re-route it to another's with a reason",
+        "the clerk or a chair of any body; to re-route, also the staff of the station the "
+        "item is at now",
+    ),
     Action.ADVANCE_CLOCK: ("fast-forward an item's clock", "the clerk, on a demo server only"),
     Action.SET_CONTACT: (
         "set or see a member's e-mail or gateway address and whether they follow the council",
@@ -264,10 +275,12 @@ def authorize(
     body: str | None = None,
     owner: tuple[str, int | None] | None = None,
     keyholders: frozenset[tuple[str, int]] | None = None,  # a fund's (member, enrolment)
+    staff: frozenset[str] = frozenset(),
 ) -> str:
     """Refuse (``ForbiddenError``) unless ``who`` may take ``action`` in ``council``; return
     the actor to record. ``body`` is the acting body of a stage or a meeting, if any;
-    ``owner`` the member id and enrolment whose session or token it is."""
+    ``owner`` the member id and enrolment whose session or token it is; ``staff`` the staff
+    of the grid station an item is at (re-routing it)."""
     if who.council != council:
         raise ForbiddenError("the token belongs to another council", action=action.value)
     if who.kind is HolderKind.INTEGRATION:
@@ -325,6 +338,7 @@ def authorize(
         Action.SUBSCRIBE_WEBHOOK,
         Action.ADVANCE_CLOCK,
         Action.EXCUSE_MEMBER,
+        Action.KEEP_GRIDS,
     ):
         if not who.is_clerk:
             raise ForbiddenError(
@@ -337,6 +351,13 @@ def authorize(
                 f"only a chair of {body or 'a body'} can take this action",
                 action=action.value,
                 body=body,
+            )
+    elif action is Action.ROUTE_ISSUE:
+        if not (who.is_clerk or who.chairs or who.holder in staff):
+            raise ForbiddenError(
+                "only the clerk, a chair, or (to re-route) the staff of the item's station "
+                "can route an item",
+                action=action.value,
             )
     elif action is Action.ENTER_PAPER_BALLOTS:
         if body not in who.chairs and not who.is_clerk:

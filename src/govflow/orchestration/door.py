@@ -36,6 +36,7 @@ from govflow.orchestration.client import IssueClient
 from govflow.orchestration.door_assemblies import AssemblyActs
 from govflow.orchestration.door_base import Handler
 from govflow.orchestration.door_funds import FundActs
+from govflow.orchestration.door_grids import GridActs
 from govflow.orchestration.door_orders import OrderActs
 from govflow.orchestration.door_ratings import RatingActs
 from govflow.orchestration.door_records import RecordActs
@@ -103,6 +104,7 @@ class CommandDoor(AssemblyActs, RecordActs, RatingActs, FundActs, OrderActs):
             c.RevokeInvitation: self._revoke_invitation,
             c.EndSession: self._end_session,
             **self.annual_rating_handlers(),
+            **GridActs(app).handlers(),
             **self.fund_handlers(),
             **self.order_handlers(),
         }

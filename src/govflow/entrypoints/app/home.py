@@ -26,6 +26,7 @@ WORDS: Words = {
         "rate": "评议实施结果",
         "chair_stage": "主持：结束阶段或记录决议",
         "answer_objections": "主持：答复异议",
+        "grid_item": "网格待办",
         "item": "议题",
         "deadline": "截止",
         "more": "更多",
@@ -49,6 +50,7 @@ WORDS: Words = {
         "rate": "Rate the result",
         "chair_stage": "Chair: close the stage or record the resolution",
         "answer_objections": "Chair: answer objections",
+        "grid_item": "At your grid's station",
         "item": "Item",
         "deadline": "Deadline",
         "more": "More",
@@ -68,7 +70,7 @@ WORDS: Words = {
 
 
 # Where on the item's page each task is done.
-ANCHORS = {"chair_stage": "chair", "answer_objections": "chair"}
+ANCHORS = {"chair_stage": "chair", "answer_objections": "chair", "grid_item": "summary"}
 
 
 def links(caller: Principal) -> list[tuple[str, str]]:
