@@ -111,6 +111,9 @@ def test_a_year_rated_published_objected_to_and_revised(app: Governance) -> None
     assert (row.year, row.grade, row.score, row.revisions) == (YEAR, "good", Decimal("90.00"), 1)
     listed = [n for n in app.list_notices(RATED) if n.id == notice_id]
     assert listed and listed[0].subject == "annual_rating" and listed[0].corrected
+    feed, _ = app.read_council_feed(RATED, limit=1000)
+    fed = {e.topic for e in feed}
+    assert {type(e).TOPIC for e in events} <= fed  # the year's events are its council's
     corrected = app.get_notice(notice_id)
     assert "好" in corrected.text and "第1号" in corrected.text and "原定级 较好" in corrected.text
 
