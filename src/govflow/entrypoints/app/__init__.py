@@ -13,6 +13,7 @@ from govflow.entrypoints.app import contacts, home, item_acts, items, propose, r
 from govflow.entrypoints.app import funds as funds_app
 from govflow.entrypoints.app import meetings as meetings_app
 from govflow.entrypoints.app import oidc as oidc_app
+from govflow.entrypoints.app import orders as orders_app
 from govflow.entrypoints.app import roll as roll_app
 from govflow.entrypoints.app import spending as spending_app
 
@@ -28,6 +29,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     meetings_app.router,
     spending_app.router,
     funds_app.router,
+    orders_app.router,
     contacts.router,
 )
 
