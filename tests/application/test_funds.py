@@ -22,7 +22,13 @@ from govflow.domain.errors import (
     SameKeyholderError,
     SpendingCoverError,
 )
-from govflow.domain.fund import Fund, FundKind, StatementSchedule
+from govflow.domain.fund import (
+    Fund,
+    FundKind,
+    SpendingCover,
+    SpendingDraws,
+    StatementSchedule,
+)
 from govflow.domain.ids import fund_id
 from govflow.domain.notice import NoticeKind, NoticePeriod
 from tests.application.scenario import CLERK, COUNCIL, set_up_council
@@ -405,3 +411,77 @@ def test_the_council_lists_its_funds_and_publishes_every_line(
     assert exported.count('"govflow.fund.line_recorded"') == 2
     listed = {r.id: r for r in app.list_notices(COUNCIL)}
     assert listed[notice].subject == "fund" and listed[notice].subject_number == FEES
+
+
+def test_two_funds_cannot_both_spend_one_approval(app: Governance, clock: SteppingClock) -> None:
+    """What every fund paid against a spending is one record: a second fund is refused beyond
+    the approval, and two approvals decided at once against it conflict (one is saved)."""
+    at(clock, date(2026, 3, 10))
+    open_fees_fund(app)
+    app.open_fund(
+        COUNCIL, 2, "公共收益", FundKind.PUBLIC_INCOME, ("p2", "p3"),
+        schedule=StatementSchedule.MONTHLY, actor=CLERK,
+    )  # fmt: skip
+    for fund in (FEES, 2):
+        app.record_fund_income(
+            COUNCIL, fund, "20000.00", counterparty="x", category="y", on=date(2026, 3, 1),
+            evidence_sha256=EVIDENCE, actor="p2", enrolment=enrolment(app, "p2"),
+        )  # fmt: skip
+    app.request_spending(
+        COUNCIL, 1, "9000.00", purpose="路灯", payee="电器行", budget_line="公益", actor="p1"
+    )
+    app.approve_spending(COUNCIL, 1, actor="p1")  # under the threshold: no review needed
+
+    def initiate(fund: int, amount: str) -> int:
+        return app.initiate_fund_expense(
+            COUNCIL, fund, amount, counterparty="电器行", category="路灯", on=date(2026, 3, 9),
+            evidence_sha256=EVIDENCE, spending_number=1, actor="p2",
+            enrolment=enrolment(app, "p2"),
+        )  # fmt: skip
+
+    def approve_in(fund: int, no: int) -> int:
+        return app.approve_fund_expense(
+            COUNCIL, fund, no, actor="p3", enrolment=enrolment(app, "p3")
+        )
+
+    first, second = initiate(FEES, "6000.00"), initiate(2, "3000.00")
+    late = initiate(2, "3000.00")
+    approve_in(FEES, first)
+    approve_in(2, second)
+    before = recorded(app)
+    with pytest.raises(SpendingCoverError):  # ¥9,000 of ¥9,000 is paid, across two funds
+        approve_in(2, late)
+    with pytest.raises(SpendingCoverError):
+        initiate(FEES, "0.01")
+    assert recorded(app) == before
+
+    # a race: both decided on what the record said before either saved
+    app.request_spending(
+        COUNCIL, 2, "5000.00", purpose="井盖", payee="市政", budget_line="公益", actor="p1"
+    )
+    app.approve_spending(COUNCIL, 2, actor="p1")
+    cover = app.spending_cover(COUNCIL, 2)
+    assert cover is not None and cover.drawn == 0
+    saves = []
+    for fund in (FEES, 2):
+        copy = app.fund(COUNCIL, fund)
+        no = copy.initiate_expense(
+            Decimal("5000.00"), counterparty="市政", category="井盖", on=date(2026, 3, 9),
+            evidence_sha256=EVIDENCE, threshold=Decimal("10000"), cover=cover,
+            today=date(2026, 3, 10), at=app.now(), actor="p2", enrolment=enrolment(app, "p2"),
+        )  # fmt: skip
+        line = copy.approve_expense(
+            no, threshold=Decimal("10000"), cover=cover, today=date(2026, 3, 10),
+            at=app.now(), actor="p3", enrolment=enrolment(app, "p3"),
+        )  # fmt: skip
+        draws = SpendingDraws.first(COUNCIL, 2, fund, line, Decimal("5000.00"),
+                                    at=app.now(), actor="p3")  # fmt: skip
+        saves.append((copy, draws))
+    app._save(*saves[0])
+    with pytest.raises(ConcurrentChangeError):
+        app._save(*saves[1])
+    assert app.spending_cover(COUNCIL, 2) == SpendingCover(
+        number=2, approved=True, approved_amount=Decimal("5000.00"), resolution_disclosed=True,
+        drawn=Decimal("5000.00"),
+    )  # fmt: skip
+    assert app.get_fund(COUNCIL, 2).balance == Decimal("17000.00")

@@ -505,16 +505,30 @@ class FundRow(Row):
         return self.id.hex
 
 
+class FundDrawsRow(Row):
+    """What every fund paid against one spending (its council, for the feed)."""
+
+    KIND = "fund_draws"
+    id: UUID
+    council: str
+    spending_number: int
+    total: Decimal
+
+    def key(self) -> str:
+        return self.id.hex
+
+
 class FundSection(Section):
     NAME = "funds"
+    VERSION = 2  # 2: payments against a spending (SpendingDrawn)
     TOPICS = tuple(
         cls.TOPIC
         for cls in (
             f.FundOpened, f.FundExpenseInitiated, f.FundExpenseWithdrawn, f.FundLineRecorded,
-            f.FundStatementPosted,
+            f.FundStatementPosted, f.SpendingDrawn,
         )
     )  # fmt: skip
-    ROWS = (FundRow,)
+    ROWS = (FundRow, FundDrawsRow)
 
     def apply(self, event: DomainEvent, rows: Rows) -> None:
         if isinstance(event, f.FundOpened):
@@ -525,6 +539,16 @@ class FundSection(Section):
                     opened_at=event.timestamp, updated_at=event.timestamp,
                 )
             )  # fmt: skip
+            return
+        if isinstance(event, f.SpendingDrawn):
+            draws = rows.get(FundDrawsRow, event.originator_id.hex)
+            if draws is None:  # its council is the spending's, named by the fund's handler
+                draws = FundDrawsRow(
+                    id=event.originator_id, council=event.council,
+                    spending_number=event.spending_number, total=event.total,
+                )  # fmt: skip
+                rows.add(draws)
+            draws.total = event.total
             return
         row = rows.get(FundRow, event.originator_id.hex)
         if row is None:

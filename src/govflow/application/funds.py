@@ -33,8 +33,10 @@ from govflow.domain.fund import (
     FundStatementPosted,
     Keyholder,
     SpendingCover,
+    SpendingDraws,
     StatementSchedule,
     parse_period,
+    spending_draws_id,
 )
 from govflow.domain.ids import fund_id, spending_id
 from govflow.domain.money import format_yuan, parse_yuan
@@ -127,6 +129,12 @@ class FundCases(NoticeCases, ListingCases):
         self._save(fund)
         return line
 
+    def _draws(self, code: str, spending_number: int) -> SpendingDraws | None:
+        try:
+            return self._get(SpendingDraws, spending_draws_id(code, spending_number), "draws")
+        except NotFoundError:
+            return None
+
     def spending_cover(self, code: str, spending_number: int | None) -> SpendingCover | None:
         """What the record says of the spending named to cover an expense (of this council:
         its id is derived from the council's code)."""
@@ -138,8 +146,10 @@ class FundCases(NoticeCases, ListingCases):
             raise NotFoundError(
                 f"spending {code}/{spending_number} not found", spending_number=spending_number
             ) from None
+        draws = self._draws(code, spending_number)
         return SpendingCover(
             number=spending_number,
+            drawn=draws.total if draws is not None else Decimal(0),
             approved=spending.status in _COVERING,
             approved_amount=spending.approved_amount,
             resolution_disclosed=(
@@ -209,7 +219,19 @@ class FundCases(NoticeCases, ListingCases):
             actor=actor,
             enrolment=enrolment,
         )
-        self._save(fund)
+        if request.spending_number is None:
+            self._save(fund)
+            return line
+        # saved with the line: two funds paying against one spending at once conflict
+        draws = self._draws(code, request.spending_number)
+        if draws is None:
+            draws = SpendingDraws.first(
+                code, request.spending_number, number, line, request.amount,
+                at=self.now(), actor=actor,
+            )  # fmt: skip
+        else:
+            draws.draw(number, line, request.amount, at=self.now(), actor=actor)
+        self._save(fund, draws)
         return line
 
     def withdraw_fund_expense(

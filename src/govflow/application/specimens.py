@@ -417,6 +417,15 @@ def trust_fund(app: Governance) -> None:
     app.withdraw_fund_expense(c, 1, expense("50.00", "m2", 3), "重复申请", actor="m1", enrolment=2)
     reversal = expense("30.00", "m2", 3, corrects=wrong)
     app.approve_fund_expense(c, 1, reversal, actor="m1", enrolment=2)
+    app.request_spending(
+        c, 1, "500.00", purpose="路灯", payee="电器行", budget_line="公益", actor="m1"
+    )
+    app.approve_spending(c, 1, actor="m1")
+    covered = app.initiate_fund_expense(
+        c, 1, "500.00", counterparty="电器行", category="路灯", on=day,
+        evidence_sha256=receipt, spending_number=1, actor="m1", enrolment=2,
+    )  # fmt: skip
+    app.approve_fund_expense(c, 1, covered, actor="m2", enrolment=3)
     app.post_fund_statement(c, 1, "2026-02", actor="m1")
 
 

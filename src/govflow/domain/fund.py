@@ -24,7 +24,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,7 +37,7 @@ from govflow.domain.errors import (
     SameKeyholderError,
     SpendingCoverError,
 )
-from govflow.domain.ids import fund_id
+from govflow.domain.ids import NAMESPACE, fund_id
 from govflow.domain.money import Yuan
 
 MIN_KEYHOLDERS = 2
@@ -210,6 +210,7 @@ class SpendingCover:
     approved: bool  # approved, or completed within its approval
     approved_amount: Decimal
     resolution_disclosed: bool  # or not needed (no review was required)
+    drawn: Decimal = Decimal(0)  # paid against it already, out of every fund of the council
 
 
 @dataclass
@@ -290,7 +291,6 @@ class Fund(Aggregate):
                 self.lines: dict[int, Line] = {}
                 self.pending: dict[int, FundExpenseInitiated] = {}
                 self.expenses = 0
-                self.drawn: dict[int, Decimal] = {}  # spending number -> paid against it
                 self.statements: dict[str, UUID] = {}  # period -> notice id
                 self.stated_until: date | None = None
             case FundExpenseInitiated():
@@ -305,9 +305,6 @@ class Fund(Aggregate):
                     self.lines[event.corrects].corrected_by = event.line_no
                 if event.expense_no is not None:
                     self.pending.pop(event.expense_no, None)
-                if event.spending_number is not None:
-                    drawn = self.drawn.get(event.spending_number, Decimal(0))
-                    self.drawn[event.spending_number] = drawn + event.amount
             case FundStatementPosted():
                 self.statements[event.period] = event.notice_id
                 if self.stated_until is None or event.ends > self.stated_until:
@@ -432,7 +429,7 @@ class Fund(Aggregate):
                 f"spending {cover.number}'s resolution is not disclosed yet",
                 spending_number=cover.number,
             )
-        drawn = self.drawn.get(cover.number, Decimal(0))
+        drawn = cover.drawn
         if drawn + amount > cover.approved_amount:
             raise SpendingCoverError(
                 f"spending {cover.number} covers ¥{cover.approved_amount}; ¥{drawn} is paid "
@@ -616,4 +613,76 @@ class Fund(Aggregate):
             expenses=totals.expenses,
             closing=totals.closing,
             lines=totals.lines,
+        )
+
+
+# -- what every fund paid against one spending -------------------------------------------
+
+
+def spending_draws_id(council: str, spending_number: int) -> UUID:
+    return uuid5(NAMESPACE, f"spending-draws:{council}:{spending_number}")
+
+
+class SpendingDrawn(DomainEvent):
+    """A fund's expense line paid against an approved spending. Every fund's payments against
+    one spending are recorded on one aggregate, saved with the fund's line: two funds cannot
+    both spend one approval (the second save conflicts and is decided again)."""
+
+    TOPIC = "govflow.fund.spending_drawn"
+    council: str
+    spending_number: int
+    fund_number: int
+    line_no: int
+    amount: Yuan
+    total: Decimal
+
+
+class SpendingDraws(Aggregate):
+    created_by = (SpendingDrawn,)
+
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case SpendingDrawn():
+                self.council = event.council
+                self.spending_number = event.spending_number
+                self.total: Decimal = event.total
+
+    @classmethod
+    def first(
+        cls,
+        council: str,
+        spending_number: int,
+        fund_number: int,
+        line_no: int,
+        amount: Decimal,
+        *,
+        at: datetime,
+        actor: str,
+    ) -> SpendingDraws:
+        return cls._create(
+            SpendingDrawn,
+            spending_draws_id(council, spending_number),
+            at=at,
+            actor=actor,
+            council=council,
+            spending_number=spending_number,
+            fund_number=fund_number,
+            line_no=line_no,
+            amount=amount,
+            total=amount,
+        )
+
+    def draw(
+        self, fund_number: int, line_no: int, amount: Decimal, *, at: datetime, actor: str
+    ) -> None:
+        self._trigger(
+            SpendingDrawn,
+            at=at,
+            actor=actor,
+            council=self.council,
+            spending_number=self.spending_number,
+            fund_number=fund_number,
+            line_no=line_no,
+            amount=amount,
+            total=self.total + amount,
         )
