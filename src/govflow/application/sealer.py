@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
+from govflow.application.audit_store import AuditStore
 from govflow.application.log_reader import LogReader
 from govflow.application.log_store import (
     InMemoryLogStore,
@@ -35,6 +36,7 @@ from govflow.application.log_store import (
 )
 from govflow.domain.errors import InvalidInputError, NotFoundError
 from govflow.transparency import Checkpoint, Frontier, MerkleTree, Signer
+from govflow.transparency.chain import ChainBinding
 from govflow.transparency.records import (
     LEAF_EXTENSION,
     SALT_SIZE,
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
 BATCH = 10_000
 Progress = Callable[[int], None]
 Salts = Callable[[int, int], dict[int, bytes]]  # (after, upto] -> salts kept elsewhere
+ChainAt = Callable[[int], ChainBinding | None]  # a tree size -> the chain digest it binds
 _stores: WeakKeyDictionary[GovernanceCore, LogStore] = WeakKeyDictionary()
 _stores_lock = threading.Lock()
 
@@ -85,6 +88,8 @@ class Sealer:
         signer: the log's key; its name is the checkpoints' origin.
         clock: when a checkpoint is signed.
         batch: records per transaction (and per checkpoint).
+        chain: the old linear audit chain's digest each checkpoint binds (its newest link
+            within the checkpoint's size, :func:`chain_binding_of`); None: none.
     """
 
     def __init__(
@@ -94,13 +99,16 @@ class Sealer:
         signer: Signer,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch: int = BATCH,
+        chain: ChainAt | None = None,
     ) -> None:
         self.reader, self.store, self.signer = reader, store, signer
-        self.clock, self.batch = clock, batch
+        self.clock, self.batch, self.chain = clock, batch, chain
 
     @classmethod
     def of(cls, app: GovernanceCore, signer: Signer, batch: int = BATCH) -> Sealer:
-        return cls(app.log_reader, log_store_of(app), signer, app.clock, batch)
+        audit: AuditStore | None = getattr(app, "audit_store", None)
+        chain = chain_binding_of(audit) if audit is not None else None
+        return cls(app.log_reader, log_store_of(app), signer, app.clock, batch, chain)
 
     @property
     def origin(self) -> str:
@@ -118,8 +126,31 @@ class Sealer:
     superseded = 0
 
     def _sign(self, size: int, notification_id: int, root: bytes) -> StoredCheckpoint:
-        note = Checkpoint(self.origin, size, root, (LEAF_EXTENSION,)).sign(self.signer)
+        bound = self.chain(size) if self.chain is not None else None
+        extensions = (LEAF_EXTENSION, *((bound.line(),) if bound is not None else ()))
+        note = Checkpoint(self.origin, size, root, extensions).sign(self.signer)
         return StoredCheckpoint(size, notification_id, root, note, self.clock())
+
+
+def chain_binding_of(audit: AuditStore) -> ChainAt:
+    """The audit chain's digest a checkpoint of ``size`` leaves binds: its link at that
+    position, or its head if the chain has not got that far (the worker extends it on its
+    own round); None while the chain is empty. The chain and the tree hold the same records
+    in the same order, so the chain's position p is the tree's first p leaves."""
+
+    def at(size: int) -> ChainBinding | None:
+        head = audit.head()
+        if head is None:
+            return None
+        link = head
+        if head.position > size:
+            found = audit.links(size - 1, 1)
+            if not found or found[0].position != size:
+                return None
+            link = found[0]
+        return ChainBinding(link.position, bytes.fromhex(link.digest))
+
+    return at
 
 
 def extend_tree(

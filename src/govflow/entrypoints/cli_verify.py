@@ -135,6 +135,15 @@ def verify(
             f"{verdict.withheld:,} of them withheld (commitment only): in the log at their "
             "place and unchanged since sealed, their content not shown or checked"
         )
+    if verdict.chain is not None:
+        lines_out.append(
+            f"it binds the old audit chain's digest after record {verdict.chain.position}: "
+            + (
+                "recomputed from the export, the same"
+                if verdict.chain_checked
+                else "not checked (the export withholds a record before it)"
+            )
+        )
     if verdict.beyond:
         lines_out.append(f"{verdict.beyond:,} later records are not in this checkpoint (unchecked)")
     if verdict.inclusion is not None:
@@ -158,6 +167,15 @@ def verify(
         "witnesses": list(verdict.witnesses),
         "inclusion": verdict.inclusion.__dict__ if verdict.inclusion else None,
         "consistent_with": verdict.older.size if verdict.older else None,
+        "audit_chain": (
+            {
+                "position": verdict.chain.position,
+                "digest": verdict.chain.digest.hex(),
+                "checked": verdict.chain_checked,
+            }
+            if verdict.chain
+            else None
+        ),
     }
     report(as_json, data, "\n".join(lines_out))
 

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from govflow.transparency.chain import CHAIN_GENESIS, ChainBinding, chain_binding, chain_step
 from govflow.transparency.checkpoint import Checkpoint, open_checkpoint
 from govflow.transparency.errors import TransparencyError
 from govflow.transparency.merkle import (
@@ -85,6 +86,12 @@ class LeafVersionError(VerificationError):
     code = "verify.leaf_version"
 
 
+class ChainMismatchError(VerificationError):
+    """The export's first records do not make the audit chain digest the checkpoint binds."""
+
+    code = "verify.chain_mismatch"
+
+
 class NotSealedError(VerificationError):
     """A record within the checkpoint that the export gives without a salt or commitment."""
 
@@ -130,6 +137,8 @@ class Verdict:
     inclusion: Inclusion | None = None
     older: Checkpoint | None = None
     withheld: int = 0  # records of the checkpoint checked through their commitment only
+    chain: ChainBinding | None = None  # the audit chain digest the checkpoint binds, if any
+    chain_checked: bool = False  # recomputed from the export (False: a record was withheld)
 
 
 def open_signed(
@@ -203,6 +212,9 @@ def verify_export(
                 newer=checkpoint.size,
             )
     size = checkpoint.size
+    bound = chain_binding(checkpoint.extensions, size)
+    links = [b for b in (bound, older_bound(older)) if b is not None]
+    chain, chain_at, chain_whole = CHAIN_GENESIS, 0, True
     frontier = Frontier()
     # Only to prove one record's inclusion: every leaf hash (32 bytes each) up to the size.
     tree = MerkleTree() if inclusion is not None else None
@@ -214,6 +226,28 @@ def verify_export(
             continue
         leaf = _leaf(record)
         withheld += record.withheld
+        if chain_whole and links and chain_at < max(b.position for b in links):
+            if record.stored is None:
+                chain_whole = False  # withheld: the chain cannot be recomputed past it
+            else:
+                chain = chain_step(
+                    chain,
+                    record.notification_id,
+                    record.originator_id,
+                    record.version,
+                    record.topic,
+                    record.stored,
+                )
+                chain_at += 1
+                for link in links:
+                    if link.position == chain_at and link.digest != chain:
+                        raise ChainMismatchError(
+                            f"the export's first {chain_at} records do not make the audit "
+                            "chain digest a checkpoint binds",
+                            position=chain_at,
+                            expected=link.digest.hex(),
+                            calculated=chain.hex(),
+                        )
         frontier.append(leaf)
         if tree is not None:
             tree.append(leaf)
@@ -235,7 +269,14 @@ def verify_export(
     proved = None
     if inclusion is not None:
         proved = _prove(tree, found, inclusion, checkpoint)
-    return Verdict(checkpoint, size, beyond, witnesses, proved, older, withheld)
+    chain_checked = bound is not None and chain_whole and chain_at >= bound.position
+    return Verdict(
+        checkpoint, size, beyond, witnesses, proved, older, withheld, bound, chain_checked
+    )
+
+
+def older_bound(older: Checkpoint | None) -> ChainBinding | None:
+    return chain_binding(older.extensions, older.size) if older is not None else None
 
 
 def _check_root(root: bytes, checkpoint: Checkpoint, what: str) -> None:

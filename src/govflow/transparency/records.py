@@ -124,6 +124,7 @@ class ExportedRecord:
     topic: str
     leaf: bytes | None
     withheld: bool = False
+    stored: bytes | None = None  # the stored payload bytes, for a record shown whole
 
 
 def _hex(value: Any, size: int, what: str, number: int) -> bytes:
@@ -181,7 +182,7 @@ def read_line(line: bytes, number: int = 0) -> ExportedRecord:
     else:
         stored = _raw_data(line, obj, number)
     sealed = record_leaf_hash(nid, oid, version, topic, stored, salt) if salt else None
-    return ExportedRecord(number, nid, oid, version, topic, sealed)
+    return ExportedRecord(number, nid, oid, version, topic, sealed, stored=stored)
 
 
 def _raw_data(line: bytes, obj: dict[str, Any], number: int) -> bytes:
