@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import threading
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from govflow.application import Governance
 from govflow.application import commands as c
+from govflow.application.annual_rating_library import RatingProcedureLibrary
+from govflow.application.procedures import ProcedureLibrary
 from govflow.domain.annual_rating import (
     AlreadyScoredError,
     AnnualRatingObjectionUpheld,
@@ -25,12 +28,19 @@ from govflow.domain.annual_rating import (
     UnknownRaterError,
     annual_rating_id,
 )
-from govflow.domain.errors import ForbiddenError, GovflowError, ObjectionWindowClosedError
+from govflow.domain.errors import (
+    ForbiddenError,
+    GovflowError,
+    InvalidProcedureError,
+    ObjectionWindowClosedError,
+)
 from govflow.domain.notice import NoticeCorrected, ObjectionAnswered, ObjectionFiled
+from govflow.orchestration.door import CommandDoor
 from tests.application.annual_rating_story import (
     ALL_88,
     PRESET,
     RATED,
+    WORKFLOWS,
     YEAR,
     evidence,
     preset,
@@ -250,3 +260,29 @@ def test_one_score_per_rater_per_criterion_under_concurrency(app: Governance) ->
     assert len(scored) == 1
     refusals = [o for o in outcomes if isinstance(o, GovflowError)]
     assert len(refusals) == 7 and all(isinstance(r, AlreadyScoredError) for r in refusals)
+
+
+def test_a_councils_own_rating_procedure_is_found_beside_its_procedures(
+    app: Governance, tmp_path: Path
+) -> None:
+    """A rating procedure in ``ratings/`` of a procedure directory given after the presets
+    (``GOVFLOW_WORKFLOWS_DIR``) can be opened by name; a file whose weights do not add up
+    stops the library from loading."""
+    own = tmp_path / "own"
+    (own / "ratings").mkdir(parents=True)
+    text = (WORKFLOWS / "ratings" / f"{PRESET}.v1.yaml").read_text(encoding="utf-8")
+    (own / "ratings" / "local-rating.v1.yaml").write_text(
+        text.replace(f"name: {PRESET}", "name: local-rating"), encoding="utf-8"
+    )
+    set_up_rated_council(app)
+    door = CommandDoor(app, None, ProcedureLibrary(WORKFLOWS, own))
+    view = run(door, "s1", c.OpenAnnualRating(council=RATED, year=YEAR, procedure="local-rating"))
+    assert view.procedure == "local-rating@1"
+    (own / "ratings" / "local-rating.v2.yaml").write_text(
+        text.replace(f"name: {PRESET}", "name: local-rating")
+        .replace("version: 1", "version: 2")
+        .replace("weight: 15", "weight: 16"),
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidProcedureError, match="sum to 101"):
+        RatingProcedureLibrary(WORKFLOWS, own)

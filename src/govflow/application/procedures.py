@@ -141,6 +141,7 @@ class ProcedureLibrary:
 
     def __init__(self, root: Path, *more: Path) -> None:
         self.root = root
+        self.roots = (root, *more)  # where rating procedures (``ratings/``) are looked up too
         self._procedures: dict[tuple[str, int], Procedure] = {}
         for directory in (root, *more):
             for path in procedure_files(directory):

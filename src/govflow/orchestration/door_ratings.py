@@ -32,10 +32,10 @@ class RatingActs(DoorBase):
 
     @property
     def rating_procedures(self) -> RatingProcedureLibrary:
-        """The rating procedures beside the item procedures (``ratings/`` of the same
-        directory), else the presets'."""
+        """The rating procedures beside the item procedures (``ratings/`` of each of their
+        directories: the presets, then ``GOVFLOW_WORKFLOWS_DIR``), else the presets'."""
         if self._rating_library is None:
-            roots: tuple[Path, ...] = (self.procedures.root,) if self.procedures else ()
+            roots: tuple[Path, ...] = self.procedures.roots if self.procedures else ()
             self._rating_library = RatingProcedureLibrary(*roots)
         return self._rating_library
 
