@@ -4,6 +4,8 @@ statements per period, and a bank statement reconciled against the ledger."""
 from __future__ import annotations
 
 import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -17,6 +19,7 @@ from govflow.domain.errors import (
     ForbiddenError,
     FundOverdrawnError,
     FundStateError,
+    GovflowError,
     InvalidInputError,
     NotFoundError,
     SameKeyholderError,
@@ -485,3 +488,39 @@ def test_two_funds_cannot_both_spend_one_approval(app: Governance, clock: Steppi
         drawn=Decimal("5000.00"),
     )  # fmt: skip
     assert app.get_fund(COUNCIL, 2).balance == Decimal("17000.00")
+
+
+def test_approvals_racing_from_threads_never_overdraw(
+    sql_app: Governance, clock: SteppingClock
+) -> None:
+    """Twelve approvals at once (two for each of six expenses of ¥300 on ¥1,000): three lines
+    are recorded, each expense at most once, and the balance ends at ¥100, never below."""
+    app = sql_app
+    at(clock, date(2026, 3, 10))
+    open_fees_fund(app)
+    income(app, "1000.00", date(2026, 3, 1))
+    asked = {expense(app, "300.00", date(2026, 3, 9), by=by): by for by in ["p2", "p3"] * 3}
+    start = threading.Barrier(12)
+
+    def attempt(no: int, initiator: str) -> str:
+        approver = "p3" if initiator == "p2" else "p2"
+        start.wait()
+        for _ in range(100):
+            try:
+                approve(app, no, by=approver)
+                return "paid"
+            except ConcurrentChangeError:
+                continue  # decided on a stale version: decide again on the new one
+            except GovflowError as refused:
+                return refused.code
+        return "gave up"
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        outcomes = list(pool.map(lambda args: attempt(*args), [*asked.items()] * 2))
+    assert outcomes.count("paid") == 3 and "gave up" not in outcomes
+    assert set(outcomes) <= {"paid", "fund.overdrawn", "fund.invalid_state"}
+    lines = app.fund_lines(COUNCIL, FEES)
+    paid = [ln.expense_no for ln in lines if ln.direction == "expense"]
+    assert len(paid) == len(set(paid)) == 3
+    assert all(ln.balance >= 0 for ln in lines)
+    assert app.get_fund(COUNCIL, FEES).balance == Decimal("100.00")
