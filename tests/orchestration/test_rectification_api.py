@@ -83,6 +83,8 @@ async def test_an_order_over_the_api_and_on_the_board(
     assert made.json()["status"] == "open"
     read = await client.get(f"{V1}/orders/2310", headers=auth(tokens, "reader"))
     assert read.json()["source_ref"] == "issue:2300"
+    council_page = await client.get(f"/board/{COUNCIL}/")
+    assert f'href="/board/{COUNCIL}/orders"' in council_page.text
     board = await client.get(f"/board/{COUNCIL}/orders")
     assert board.status_code == 200 and "疏通3号楼化粪管" in board.text and "物业经理" in board.text
 
