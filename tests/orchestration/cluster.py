@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -149,10 +150,11 @@ class Delivery:
 
 
 class Receiver:
-    """A real HTTP webhook receiver on 127.0.0.1 that answers 200 and keeps every request it
-    got, in arrival order (duplicates included)."""
+    """A real HTTP webhook receiver on 127.0.0.1 that answers 200 after ``delay`` seconds (a
+    receiver that takes a moment, so that deliveries are in flight) and keeps every request
+    it got, in arrival order (duplicates included)."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.received: list[Delivery] = []
         self.lock = threading.Lock()
         receiver = self
@@ -170,6 +172,7 @@ class Receiver:
                             body,
                         )
                     )
+                time.sleep(receiver.delay)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -177,6 +180,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
+        self.delay = delay
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
@@ -186,8 +190,8 @@ class Receiver:
 
 
 @contextmanager
-def receiving() -> Iterator[Receiver]:
-    receiver = Receiver()
+def receiving(delay: float = 0.0) -> Iterator[Receiver]:
+    receiver = Receiver(delay)
     thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
     thread.start()
     try:

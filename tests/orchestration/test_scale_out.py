@@ -265,6 +265,16 @@ def notification_ids(dbname: str) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+def lease_of(dbname: str, pid: int) -> list[str]:
+    """The subscriptions whose webhook lease the process ``pid`` holds now."""
+    with psycopg.connect(dsn(dbname)) as conn:
+        rows = conn.execute(
+            "SELECT subscription_id, holder FROM webhook_leases "
+            "WHERE expires_at > extract(epoch from now())"
+        ).fetchall()
+    return [str(sid) for sid, holder in rows if f":{pid}:" in holder]
+
+
 def check_tree(dbname: str) -> None:
     """No gap and no duplicate leaf: leaf i is the i-th record of the log, every record once."""
     leaves = leaves_of(dbname)
@@ -288,8 +298,15 @@ def scenario(cluster: Cluster, receiver: Receiver, tmp_path: Path) -> None:
     resolve(people, ITEMS[0], motions[ITEMS[0]])
     before_kill = checkpoints(people, apis[0].url)
 
-    # mid-cycle: one API process and one worker die at once, with no chance to clean up
+    # mid-cycle: one API process and one worker die at once, with no chance to clean up; the
+    # API process while it holds a subscription's lease (a delivery of it in flight), which
+    # the survivor may take only once it expires
     killed = apis.pop(1)
+    until(
+        "the API process to kill delivering a subscription",
+        lambda: lease_of(cluster.dbname, killed.process.pid) or None,
+        60,
+    )
     killed.kill()
     sigkill(workers.pop(1))
 
@@ -379,7 +396,7 @@ async def test_two_apis_and_two_workers_one_of_each_killed_mid_cycle(
         tmp_path / "data",
     )
     try:
-        with receiving() as receiver:
+        with receiving(delay=0.1) as receiver:
             await asyncio.to_thread(scenario, cluster, receiver, tmp_path)
     finally:
         print(cluster.stop_all())  # shown when the test fails
