@@ -15,7 +15,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -152,9 +153,28 @@ def _signed(line: FundLineView) -> Decimal:
     return line.amount if line.direction == "income" else -line.amount
 
 
+class _Index:
+    """Ledger lines by a key, each taken at most once (in ledger order)."""
+
+    def __init__(self, lines: list[FundLineView], key: Callable[[FundLineView], Hashable]):
+        self._by: dict[Hashable, list[FundLineView]] = defaultdict(list)
+        for line in reversed(lines):
+            self._by[key(line)].append(line)
+
+    def take(self, key: Hashable, used: set[int]) -> FundLineView | None:
+        found = self._by.get(key)
+        while found:
+            line = found.pop()
+            if line.line_no not in used:
+                used.add(line.line_no)
+                return line
+        return None
+
+
 def reconcile(bank: list[BankLine], ledger: Iterable[FundLineView]) -> tuple[int, list[Difference]]:
     """Pair the bank's lines with the ledger's (within the bank statement's dates); returns
-    how many matched and every difference, in date order."""
+    how many matched and every difference, in date order. Each pass looks lines up by a key,
+    so a statement of 10,000 rows against as many lines takes no longer than reading them."""
     if not bank:
         return 0, []
     starts, ends = min(b.on for b in bank), max(b.on for b in bank)
@@ -167,55 +187,58 @@ def reconcile(bank: list[BankLine], ledger: Iterable[FundLineView]) -> tuple[int
         for n in (line.line_no, line.corrects)
         if n is not None
     }
-    open_lines = [line for line in lines if line.line_no not in cancelled]
-    open_bank = list(bank)
+    lines = [line for line in lines if line.line_no not in cancelled]
+    used: set[int] = set()
     matched = 0
-
-    def pair(same: Any) -> None:
-        nonlocal matched
-        for entry in list(open_bank):
-            for line in open_lines:
-                if same(entry, line):
-                    open_bank.remove(entry)
-                    open_lines.remove(line)
-                    matched += 1
-                    break
-
-    def same_day_amount(entry: BankLine, line: FundLineView) -> bool:
-        return entry.on == line.on and entry.amount == _signed(line)
-
-    pair(lambda e, ln: bool(e.reference) and e.reference == ln.reference and same_day_amount(e, ln))
-    pair(same_day_amount)
+    left: list[BankLine] = []
+    by_reference = _Index(lines, lambda ln: (ln.on, _signed(ln), ln.reference))
+    by_amount = _Index(lines, lambda ln: (ln.on, _signed(ln)))
+    for entry in bank:
+        if entry.reference and by_reference.take((entry.on, entry.amount, entry.reference), used):
+            matched += 1
+        else:
+            left.append(entry)
+    unmatched: list[BankLine] = []
+    for entry in left:
+        if by_amount.take((entry.on, entry.amount), used):
+            matched += 1
+        else:
+            unmatched.append(entry)
+    # the same transaction, by reference or counterparty, with another amount
+    same_reference = _Index(lines, lambda ln: (ln.on, ln.direction, "r", ln.reference))
+    same_party = _Index(lines, lambda ln: (ln.on, ln.direction, "c", ln.counterparty))
     differences: list[Difference] = []
-    for entry in list(open_bank):  # the same transaction, by reference or counterparty
-        for line in open_lines:
-            if (
-                entry.on == line.on
-                and (entry.amount > 0) == (line.direction == "income")
-                and (
-                    (entry.reference and entry.reference == line.reference)
-                    or (entry.counterparty and entry.counterparty == line.counterparty)
+    for entry in unmatched:
+        direction = "income" if entry.amount > 0 else "expense"
+        line = (
+            same_reference.take((entry.on, direction, "r", entry.reference), used)
+            if entry.reference
+            else None
+        ) or (
+            same_party.take((entry.on, direction, "c", entry.counterparty), used)
+            if entry.counterparty
+            else None
+        )
+        if line is None:
+            differences.append(
+                Difference(
+                    kind="missing_in_ledger", on=entry.on, bank=entry, bank_amount=entry.amount
                 )
-            ):
-                open_bank.remove(entry)
-                open_lines.remove(line)
-                differences.append(
-                    Difference(
-                        kind="amount_mismatch",
-                        on=entry.on,
-                        bank=entry,
-                        line_no=line.line_no,
-                        ledger_amount=_signed(line),
-                        bank_amount=entry.amount,
-                    )
-                )
-                break
-    differences += [
-        Difference(kind="missing_in_ledger", on=e.on, bank=e, bank_amount=e.amount)
-        for e in open_bank
-    ]
+            )
+            continue
+        differences.append(
+            Difference(
+                kind="amount_mismatch",
+                on=entry.on,
+                bank=entry,
+                line_no=line.line_no,
+                ledger_amount=_signed(line),
+                bank_amount=entry.amount,
+            )
+        )
     differences += [
         Difference(kind="missing_in_bank", on=ln.on, line_no=ln.line_no, ledger_amount=_signed(ln))
-        for ln in open_lines
+        for ln in lines
+        if ln.line_no not in used
     ]
     return matched, sorted(differences, key=lambda d: (d.on, d.line_no or 0))
