@@ -5,11 +5,16 @@ notice), reported done, sent back, done again and verified; and the same over th
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
 
 from govflow.application import Governance
 from govflow.application import commands as c
@@ -17,6 +22,7 @@ from govflow.application.rectification import OrderView
 from govflow.domain.delivery import DeliveryAddressed, MessageKind
 from govflow.orchestration.door import CommandDoor
 from govflow.orchestration.order_client import OrderClient
+from govflow.orchestration.order_workflow import OrderWorkflow
 from tests.application.test_rectification import (
     DISSATISFIED,
     EVIDENCE,
@@ -27,6 +33,9 @@ from tests.application.test_rectification import (
     order_command,
 )
 from tests.orchestration.conftest import COUNCIL, Stack
+
+# one order's whole life (missed, escalated, sent back, verified), kept for replay
+ORDER_HISTORY = Path(__file__).parent / "order_histories" / "rectification-order.json"
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session")]
 
@@ -110,7 +119,22 @@ async def test_an_order_missed_escalated_sent_back_completed_and_verified(stack:
     await door.handle(done.model_copy(update={"text": "已更换管道"}), worker)
     accept = c.VerifyRectification(council=COUNCIL, number=number, accepted=True, text="已核实")
     await door.handle(accept, supervisor)
-    result = await stack.result(orders(stack).handle(COUNCIL, number))
+    handle = orders(stack).handle(COUNCIL, number)
+    result = await stack.result(handle)
     assert (result.status, result.rounds) == ("verified", 2)
+    if not ORDER_HISTORY.exists() or os.environ.get("GOVFLOW_RECORD_HISTORIES"):
+        history = await handle.fetch_history()
+        ORDER_HISTORY.parent.mkdir(exist_ok=True)
+        ORDER_HISTORY.write_text(history.to_json(), encoding="utf-8")
     kinds = [s.kind for s in app.get_order(COUNCIL, number).steps]
     assert kinds == ["issued", "escalated", "completed", "sent_back", "completed", "verified"]
+
+
+async def test_the_recorded_order_history_replays_without_nondeterminism() -> None:
+    """Today's order workflow makes the same decisions as the code that recorded the run
+    (regenerate with GOVFLOW_RECORD_HISTORIES=1 only for a change meant to be incompatible)."""
+    history = WorkflowHistory.from_json(
+        "order-xinhua-2300", ORDER_HISTORY.read_text(encoding="utf-8")
+    )
+    replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(history)
