@@ -8,7 +8,7 @@ covers an expense over it from that spending's own record.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -36,6 +36,7 @@ from govflow.domain.fund import (
     SpendingDraws,
     StatementSchedule,
     parse_period,
+    period_of,
     spending_draws_id,
 )
 from govflow.domain.ids import fund_id, spending_id
@@ -295,6 +296,17 @@ class FundCases(NoticeCases, ListingCases):
         fund.record_statement(closed, notice.id, today=today, at=notice.created_on, actor=actor)
         self._save(notice, fund)
         return notice.id
+
+    def due_fund_statement(self, code: str, number: int) -> tuple[str, datetime]:
+        """The fund's first period (from its opening) whose statement is not posted, and when
+        it is due: 01:00 in the council's time zone on the first day after it."""
+        council = self.council_to_read(code)
+        fund = self.fund(code, number)
+        zone = ZoneInfo(council.timezone)
+        period = period_of(fund.created_on.astimezone(zone).date(), fund.schedule)
+        while period.key in fund.statements:
+            period = period_of(period.end, fund.schedule)
+        return period.key, datetime.combine(period.end, time(1), tzinfo=zone).astimezone(UTC)
 
     # -- reading ------------------------------------------------------------------------------
 

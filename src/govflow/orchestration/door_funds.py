@@ -12,10 +12,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from temporalio.service import RPCError
+
 from govflow.application import commands as c
 from govflow.application.fund_views import FundView
 from govflow.domain.policy import Action, Principal, authorize
-from govflow.orchestration.door_base import DoorBase, Handler
+from govflow.orchestration.door_base import DoorBase, Handler, logger
+from govflow.orchestration.fund_client import FundClient
 
 
 class FundActs(DoorBase):
@@ -49,7 +52,26 @@ class FundActs(DoorBase):
             )
             return self.app.get_fund(cmd.council, cmd.number)
 
-        return await asyncio.to_thread(open_fund)
+        view = await asyncio.to_thread(open_fund)
+        await self._start_statements(cmd.council, cmd.number)
+        return view
+
+    async def _start_statements(self, council: str, number: int) -> None:
+        """Start the fund's statements workflow, where a workflow service is connected. If it
+        cannot be reached the fund is open all the same, and its statements are posted by
+        hand (``PostFundStatement``)."""
+        if self.issues is None:
+            return
+        funds = FundClient(self.issues.client, task_queue=self.issues.task_queue)
+        try:
+            await funds.start(council, number)
+        except RPCError as error:
+            logger.warning(
+                "fund_statements_not_started",
+                council=council,
+                fund=number,
+                status=error.status.name if error.status else "unknown",
+            )
 
     def _line(self, cmd: c.FundLine) -> dict[str, Any]:
         return {

@@ -9,6 +9,8 @@ from temporalio.worker import Worker
 
 from govflow.application import Governance
 from govflow.orchestration.activities import GovernanceActivities
+from govflow.orchestration.fund_statements import FundActivities
+from govflow.orchestration.fund_workflow import FundStatementsWorkflow
 from govflow.orchestration.order_activities import OrderActivities
 from govflow.orchestration.order_workflow import OrderWorkflow
 from govflow.orchestration.workflows import IssueWorkflow
@@ -23,8 +25,12 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[IssueWorkflow, OrderWorkflow],
-        activities=[*GovernanceActivities(app).all(), *OrderActivities(app).all()],
+        workflows=[IssueWorkflow, OrderWorkflow, FundStatementsWorkflow],
+        activities=[
+            *GovernanceActivities(app).all(),
+            *OrderActivities(app).all(),
+            *FundActivities(app).all(),
+        ],
         activity_executor=ThreadPoolExecutor(max_activities, thread_name_prefix="govflow"),
         max_concurrent_activities=max_activities,
     )
