@@ -15,7 +15,7 @@ from govflow.application import Governance
 from govflow.application.audit import chain_digest
 from govflow.application.sealer import LogProofs, Sealer
 from govflow.application.specimens import play
-from govflow.entrypoints.console import EXIT_AUDIT
+from govflow.entrypoints.console import EXIT_AUDIT, EXIT_INVALID
 from govflow.transparency import Checkpoint, Signer, generate_key, parse_note
 from govflow.transparency.chain import (
     CHAIN_GENESIS,
@@ -146,3 +146,35 @@ def test_a_malformed_chain_line_is_refused(line: str) -> None:
     twice = ("govflow/audit-chain 5 " + "00" * 32,) * 2
     with pytest.raises(MalformedCheckpointError):
         chain_binding(twice, 10)
+
+
+def test_a_kept_chain_digest_is_held_against_the_signed_history(
+    app: Governance, tmp_path: Path
+) -> None:
+    """A digest of the old chain someone kept from before the tree (as /board/audit showed
+    it) is checked without the database: the export that makes the signed root makes that
+    digest at its position too (``--expect-chain POSITION:DIGEST``)."""
+    play(app)
+    old = app.record_checkpoint()  # published before the tree
+    app.register_council("later", "后来社区", actor="clerk")
+    sealed = Sealer.of(app, LOG).seal()
+    assert sealed is not None and sealed.size > old.position
+    note = tmp_path / "checkpoint.txt"
+    note.write_text(sealed.note)
+    log = export(app, tmp_path)
+    kept = f"{old.position}:{old.digest}"
+    code, out, err = run("verify", log, note, "--key", VKEY, "--expect-chain", kept)
+    assert code == 0, err
+    assert f"at record {old.position}: recomputed from the export, the same" in out
+    other = f"{old.position}:{'0' * 64}"
+    code, _, err = run("verify", log, note, "--key", VKEY, "--expect-chain", other)
+    assert code == EXIT_AUDIT and "(verify.chain_mismatch)" in err
+    beyond = f"{sealed.size + 1}:{old.digest}"
+    code, _, err = run("verify", log, note, "--key", VKEY, "--expect-chain", beyond)
+    assert code == EXIT_AUDIT and "(verify.chain_mismatch)" in err
+    code, _, err = run("verify", log, note, "--key", VKEY, "--expect-chain", "7:abc")
+    assert code == EXIT_INVALID and "(input.malformed)" in err
+    council = tmp_path / "council.jsonl"
+    council.write_bytes(b"".join(app.export_lines(public=True, council="later")))
+    code, _, err = run("verify", council, note, "--key", VKEY, "--expect-chain", kept)
+    assert code == EXIT_INVALID and "(verify.chain_withheld)" in err

@@ -8,12 +8,15 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, TextColumn, TimeElapsedColumn
 
 from govflow.entrypoints.console import EXIT_AUDIT, EXIT_INVALID, err, fail, report
+
+if TYPE_CHECKING:
+    from govflow.transparency.chain import ChainBinding
 
 ExportArg = Annotated[
     Path, typer.Argument(help="The export (`govflow audit export`; '-' for stdin).")
@@ -50,9 +53,23 @@ ConsistencyOption = Annotated[
     Path | None,
     typer.Option("--consistency", help="An older checkpoint note: check the log only grew since."),
 ]
+ChainOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--expect-chain",
+        help="POSITION:DIGEST of the old audit chain (as /board/audit shows a checkpoint): the "
+        "export's first POSITION records must make it (repeatable; the operator's export).",
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 # Problems with what was given (not a verdict on the log): a key or note that does not parse.
-_INPUT_CODES = ("note.malformed", "note.invalid_key", "note.ambiguous_key", "checkpoint.malformed")
+_INPUT_CODES = (
+    "note.malformed",
+    "note.invalid_key",
+    "note.ambiguous_key",
+    "checkpoint.malformed",
+    "verify.chain_withheld",
+)
 
 
 @contextmanager
@@ -88,6 +105,24 @@ def _verdict_errors(as_json: bool) -> Iterator[None]:
         fail(f"FAILED: {error.message}", error.code, exit_with)
 
 
+def _chain_digest(given: str) -> ChainBinding:
+    """POSITION:DIGEST (64 hex digits), as ``govflow audit verify --expect`` takes it."""
+    from govflow.transparency.chain import ChainBinding
+
+    position, _, digest = given.partition(":")
+    try:
+        raw = bytes.fromhex(digest)
+        if not position.isdigit() or int(position) < 1 or len(raw) != 32:
+            raise ValueError
+    except ValueError:
+        fail(
+            f"--expect-chain takes POSITION:DIGEST (64 hex digits), not {given!r}",
+            "input.malformed",
+            EXIT_INVALID,
+        )
+    return ChainBinding(int(position), raw)
+
+
 def _open(path: Path) -> IO[bytes]:
     return sys.stdin.buffer if str(path) == "-" else path.open("rb")
 
@@ -100,6 +135,7 @@ def verify(
     min_witnesses: MinWitnessesOption = None,
     inclusion: InclusionOption = None,
     consistency: ConsistencyOption = None,
+    expect_chain: ChainOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Verify an export against a signed checkpoint: the signature (and witnesses'), every
@@ -113,6 +149,7 @@ def verify(
         witness_keys = [verifier_from_vkey(k) for k in witness or []]
         note = checkpoint.read_bytes()
         older = consistency.read_bytes() if consistency is not None else None
+        kept = [_chain_digest(given) for given in expect_chain or []]
         with _open(export) as lines, _counter(not as_json) as advance:
             verdict = verify_export(
                 lines,
@@ -122,6 +159,7 @@ def verify(
                 min_witnesses=min_witnesses,
                 inclusion=inclusion,
                 older_note=older,
+                chain_digests=kept,
                 progress=advance,
             )
     c = verdict.checkpoint
@@ -143,6 +181,11 @@ def verify(
                 if verdict.chain_checked
                 else "not checked (the export withholds a record before it)"
             )
+        )
+    for digest in kept:
+        lines_out.append(
+            f"the old audit chain's digest {digest.digest.hex()[:16]}… at record "
+            f"{digest.position}: recomputed from the export, the same"
         )
     if verdict.beyond:
         lines_out.append(f"{verdict.beyond:,} later records are not in this checkpoint (unchecked)")
@@ -176,6 +219,7 @@ def verify(
             if verdict.chain
             else None
         ),
+        "expected_chain": [{"position": d.position, "digest": d.digest.hex()} for d in kept],
     }
     report(as_json, data, "\n".join(lines_out))
 

@@ -92,6 +92,13 @@ class ChainMismatchError(VerificationError):
     code = "verify.chain_mismatch"
 
 
+class ChainWithheldError(VerificationError):
+    """A chain digest asked for cannot be recomputed: the export withholds a record before
+    its position (a council's export; the operator's has every record's bytes)."""
+
+    code = "verify.chain_withheld"
+
+
 class NotSealedError(VerificationError):
     """A record within the checkpoint that the export gives without a salt or commitment."""
 
@@ -190,6 +197,7 @@ def verify_export(
     min_witnesses: int | None = None,
     inclusion: int | None = None,
     older_note: str | bytes | None = None,
+    chain_digests: Sequence[ChainBinding] = (),
     progress: Callable[[int], None] | None = None,
 ) -> Verdict:
     """Check the export ``lines`` (binary, in log order) against the signed checkpoint
@@ -213,7 +221,14 @@ def verify_export(
             )
     size = checkpoint.size
     bound = chain_binding(checkpoint.extensions, size)
-    links = [b for b in (bound, older_bound(older)) if b is not None]
+    for kept in chain_digests:
+        if not 0 < kept.position <= size:
+            raise ChainMismatchError(
+                f"the audit chain digest at {kept.position} is not within checkpoint {size}",
+                position=kept.position,
+                size=size,
+            )
+    links = [b for b in (bound, older_bound(older), *chain_digests) if b is not None]
     chain, chain_at, chain_whole = CHAIN_GENESIS, 0, True
     frontier = Frontier()
     # Only to prove one record's inclusion: every leaf hash (32 bytes each) up to the size.
@@ -270,6 +285,13 @@ def verify_export(
     if inclusion is not None:
         proved = _prove(tree, found, inclusion, checkpoint)
     chain_checked = bound is not None and chain_whole and chain_at >= bound.position
+    for kept in chain_digests:
+        if chain_at < kept.position:
+            raise ChainWithheldError(
+                f"the export withholds a record before {kept.position}: the audit chain cannot "
+                "be recomputed (use the operator's export)",
+                position=kept.position,
+            )
     return Verdict(
         checkpoint, size, beyond, witnesses, proved, older, withheld, bound, chain_checked
     )
