@@ -90,6 +90,10 @@ def test_the_list_and_the_council_page_lead_to_the_year(client: TestClient, rate
     assert (row["year"], row["grade"], row["score"], row["revisions"]) == (YEAR, "good", "90.00", 1)
     notice = client.get(f"/board/notices/{rated}").text
     assert "好" in notice and "原定级 较好" in notice
+    assert f'href="/board/{RATED}/ratings/{YEAR}"' in notice  # back to the year
+    # the revision restarted the objection window: how to object is said again
+    assert f"POST /v1/councils/{RATED}/ratings/{YEAR}/objections" in notice
+    assert f"govflow rating object {RATED} {YEAR}" in notice
 
 
 def test_years_not_rated(client: TestClient, governance: Governance) -> None:

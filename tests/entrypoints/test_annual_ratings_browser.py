@@ -33,8 +33,8 @@ def governance(tmp_path: Path) -> Iterator[Governance]:
 
 
 def test_the_ratings_pages_pass_axe_on_a_phone(governance: Governance, rated: Any) -> None:
-    """Both pages, both languages: no serious or critical violation, nothing wider than the
-    phone; screenshots under var/screenshots/phone."""
+    """The list, the year and its result's notice, both languages: no serious or critical
+    violation, nothing wider than the phone; screenshots under var/screenshots/phone."""
     from playwright.sync_api import sync_playwright
 
     found: dict[str, list[str]] = {}
@@ -42,7 +42,7 @@ def test_the_ratings_pages_pass_axe_on_a_phone(governance: Governance, rated: An
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         phone = chromium.new_context(**PHONE)
         page = phone.new_page()
-        for path in PAGES:
+        for path in (*PAGES, f"/board/notices/{rated}"):
             for query in ("", "?lang=en"):
                 page.goto(url + path + query)
                 assert page.locator("h1").count() == 1
