@@ -201,6 +201,10 @@ class Demo:
         for member_id, _, _ in PEOPLE:
             issued = clerk.post(self.path("tokens"), {"holder": member_id})
             self.tokens[member_id] = issued["token"]
+        clerk.post(
+            self.path("grids"),
+            {"grid": "g7", "name": "七号院网格", "station": "七号院党群服务站", "staff": ["m1"]},
+        )
 
     # -- the stories --------------------------------------------------------------------------
 
@@ -223,9 +227,10 @@ class Demo:
                 "title": "七号院化粪管更换 ¥12,000",
                 "procedure": "major-spending",
                 "spending_number": 1,
-                "grid": "七号院网格",
+                "grid": "g7",
             },
         )
+        chair.post(self.path("issues", number, "route"), {"grid": "g7"})  # to the grid's station
         self.stage(number, "deliberate")
         chair.post(self.path("issues", number, "close-stage"))
         self.stage(number, "review")
