@@ -120,6 +120,12 @@ async def test_an_order_over_the_api_and_on_the_board(
     listed = (await client.get(f"/board/{COUNCIL}/orders.json")).json()
     assert [(r["number"], r["status"]) for r in listed] == [(2310, "verified")]
     assert (await client.get(f"/board/{COUNCIL}/orders.json?open=true")).json() == []
+    atom = await client.get(f"/board/{COUNCIL}/orders.atom")
+    assert atom.headers["content-type"].startswith("application/atom+xml")
+    assert "/board/xinhua/orders/2310" in atom.text and "已核验办结" in atom.text
+    api_list = await client.get(f"{V1}/orders", headers=auth(tokens, "reader"))
+    assert [(r["number"], r["status"]) for r in api_list.json()] == [(2310, "verified")]
+    assert (await client.get(f"{V1}/orders")).status_code == 401
 
 
 async def test_an_order_from_a_satisfied_evaluation_is_refused_over_the_api(

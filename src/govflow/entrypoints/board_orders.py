@@ -104,7 +104,8 @@ def body_name(value: str, lang: str) -> str:
 
 
 def create_order_board(app: Governance, *, demo: bool = False) -> APIRouter:
-    """``/board/{code}/orders`` (HTML and ``.json``) and ``/board/{code}/orders/{number}``."""
+    """``/board/{code}/orders`` (HTML, ``.json``, ``.atom``) and an order's page,
+    ``/board/{code}/orders/{number}``."""
     from govflow.entrypoints.board import LANGS, TEXT  # the board's words (imports this)
 
     router = APIRouter(include_in_schema=False)  # under the board's /board
@@ -167,6 +168,39 @@ def create_order_board(app: Governance, *, demo: bool = False) -> APIRouter:
     def orders_json(code: str, open: bool = False) -> Response:
         rows = [r.model_dump(mode="json") for r in app.list_orders(code, open_only=open)]
         return Response(orjson.dumps(rows), media_type="application/json")
+
+    @router.get("/{code}/orders.atom")
+    def orders_atom(request: Request, code: str) -> Response:
+        lang = request.query_params.get("lang", "zh")
+        if lang not in LANGS:
+            raise InvalidInputError("lang must be zh or en")
+        t = WORDS[lang]
+        suffix = "?lang=en" if lang == "en" else ""
+        rows = app.list_orders(code)[:PAGE_SIZE]
+        entries: list[dict[str, Any]] = [
+            {
+                "id": f"urn:uuid:{r.id}",
+                "title": f"{r.number}. {r.what}",
+                "updated": r.updated_at or r.issued_at,
+                "link": f"/board/{code}/orders/{r.number}{suffix}",
+                "summary": f"{t['state']}: {t[r.status]}"
+                + (f" · {t['escalated']}" if r.status == "open" and r.escalated else ""),
+            }
+            for r in rows
+        ]
+        base: str = request.app.state.public_url  # never the request's Host header
+        query = f"?{request.url.query}" if request.url.query else ""
+        updated = max((r.updated_at or r.issued_at for r in rows), default=app.now())
+        xml = env.get_template("feed.atom.xml").render(
+            title=f"{app.get_council(code).name} · {t['orders']}",
+            feed_id=f"{base}{request.url.path}",
+            self_url=f"{base}{request.url.path}{query}",
+            updated=updated.isoformat(),
+            entries=entries,
+            base=base,
+            lang=lang,
+        )
+        return Response(xml, media_type="application/atom+xml")
 
     @router.get("/{code}/orders/{number}", response_class=HTMLResponse)
     def order(request: Request, code: str, number: int) -> HTMLResponse:

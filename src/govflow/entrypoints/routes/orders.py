@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from govflow.application import commands as c
+from govflow.application.directory import OrderRow
 from govflow.application.rectification import InspectionView, OrderView
 from govflow.domain.council import Body, MemberId
 from govflow.domain.rectification import AssigneeKind, SourceKind
@@ -78,6 +79,13 @@ async def order_rectification(code: str, body: OrderBody, caller: Caller, door: 
     command = c.OrderRectification(council=code, **body.model_dump())
     view: OrderView = await door.handle(command, caller)
     return view
+
+
+@router.get("/orders")
+def list_orders(code: str, caller: Caller, app: App, open: bool = False) -> list[OrderRow]:
+    """The council's orders, newest number first (``open``: not verified yet)."""
+    reader(caller, code)
+    return app.list_orders(code, open_only=open)
 
 
 @router.get("/orders/{number}")
