@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 
+from temporalio.service import RPCError
+
 from govflow.application import commands as c
 from govflow.application.rectification import InspectionView, OrderView
-from govflow.domain.errors import AlreadyExistsError, GovflowError
+from govflow.domain.errors import AlreadyExistsError, GovflowError, WorkflowUnavailableError
 from govflow.domain.policy import SUPERVISORY_COMMITTEE, Action, Principal, authorize
 from govflow.domain.rectification import AssigneeKind
 from govflow.orchestration.door_base import DoorBase, Handler, logger
@@ -80,7 +82,14 @@ class OrderActs(DoorBase):
             )
             if not same:
                 raise
-        await orders.start(cmd.council, cmd.number)
+        try:
+            await orders.start(cmd.council, cmd.number)
+        except RPCError as error:
+            raise WorkflowUnavailableError(
+                f"order {cmd.council}/{cmd.number} is recorded but its workflow did not start "
+                f"({error.status.name if error.status else 'unknown'}): order it again, with "
+                "the same content, to complete it",
+            ) from error
         return await asyncio.to_thread(self.app.get_order, cmd.council, cmd.number)
 
     async def _complete_rectification(

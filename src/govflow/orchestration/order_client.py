@@ -60,12 +60,17 @@ class OrderClient:
     async def changed(self, council: str, number: int) -> None:
         """Tell the order's workflow to read the order again."""
         try:
-            await self.handle(council, number).signal(OrderWorkflow.changed)
+            await asyncio.wait_for(
+                self.handle(council, number).signal(OrderWorkflow.changed),
+                timeout=self.answer_within,
+            )
         except RPCError as error:
             raise WorkflowUnavailableError(
                 f"order {council}/{number}: the workflow service did not take the change "
                 f"({error.status.name if error.status else 'unknown'})"
             ) from None
+        except TimeoutError:
+            raise WorkflowTimeoutError(f"order {council}/{number} was not told in time") from None
 
     async def status(self, council: str, number: int) -> om.OrderStatus:
         try:
