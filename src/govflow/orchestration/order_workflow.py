@@ -6,7 +6,8 @@ round's deadline), where it asks for the reminders; for the deadline, where it e
 order if it is still open (an event and a notice: the order stays open and overdue); and for
 the ``changed`` signal, which the command door sends after a completion or a verification is
 recorded (those go straight to the store, like ballots: the workflow decides *when*, the
-domain *whether*). A send-back opens a new round with its own deadline, reminded and escalated
+domain *whether*); with no deadline ahead it also reads the order again daily, in case a signal
+was lost. A send-back opens a new round with its own deadline, reminded and escalated
 afresh. It ends when the order is verified.
 """
 
@@ -26,6 +27,10 @@ with workflow.unsafe.imports_passed_through():
 
 R = TypeVar("R")
 ORDER_ID_PREFIX = "order"
+# With no deadline ahead (reported done, or escalated and still open), the order is read again
+# this often as well as on each ``changed`` signal: a signal lost while the service was away
+# delays the workflow by a day at most.
+RECHECK = timedelta(days=1)
 
 
 def order_workflow_id(council: str, number: int) -> str:
@@ -61,7 +66,7 @@ class OrderWorkflow:
                     )
                 )
             if state.status != "open":  # completed: the ordering body verifies
-                await self._changed_since(seen, None)
+                await self._changed_since(seen, workflow.now() + RECHECK)
                 continue
             now = workflow.now()
             if state.round not in self.reminded and now < state.deadline:
@@ -79,7 +84,8 @@ class OrderWorkflow:
             if not state.escalated:
                 await self._act(Acts.escalate_order, self._ref())
                 continue
-            await self._changed_since(seen, None)  # overdue and escalated: still to be done
+            # overdue and escalated: still to be done
+            await self._changed_since(seen, workflow.now() + RECHECK)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return om.OrderResult(status=state.status, rounds=state.round)
 
@@ -102,12 +108,9 @@ class OrderWorkflow:
             reminded=tuple(sorted(self.reminded)),
         )
 
-    async def _changed_since(self, seen: int, until: datetime | None) -> bool:
+    async def _changed_since(self, seen: int, until: datetime) -> bool:
         """Wait for a ``changed`` signal after ``seen`` (True) or until ``until`` (False)."""
         if self.changes > seen:
-            return True
-        if until is None:
-            await workflow.wait_condition(lambda: self.changes > seen)
             return True
         remaining = until - workflow.now()
         if remaining <= timedelta(0):
