@@ -138,3 +138,24 @@ async def test_the_recorded_order_history_replays_without_nondeterminism() -> No
     )
     replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter)
     await replayer.replay_workflow(history)
+
+
+async def test_an_order_changed_without_telling_its_workflow_is_read_again_daily(
+    stack: Stack,
+) -> None:
+    """A completion and a verification recorded while the workflow could not be told (no
+    signal): the workflow reads the order again within a day of its time and ends."""
+    app, number = stack.app, 2301
+    enroll_order_people(app)
+    evaluated(app, 2300, *DISSATISFIED)
+    door = CommandDoor(app, stack.issues, stack.procedures)
+    due = date.today() + timedelta(days=2)
+    await door.handle(order_command(number, due=due), app.principal(COUNCIL, SUPERVISOR))
+    await skip(stack, number, 5)  # past the deadline: escalated
+    await until(lambda: app.get_order(COUNCIL, number), lambda v: v.escalated)
+    app.complete_order(COUNCIL, number, "已疏通", (EVIDENCE,), actor=WORKER)
+    app.verify_order(COUNCIL, number, accepted=True, text="", due=None, actor=SUPERVISOR)
+    handle = orders(stack).handle(COUNCIL, number)
+    await skip(stack, number, 1.5)
+    result = await stack.result(handle)
+    assert (result.status, result.rounds) == ("verified", 1)
