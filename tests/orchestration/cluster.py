@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from govflow.transparency import generate_key
 from tests.processes import ROOT, output_of, start_govflow
 
 WORKFLOWS = ROOT / "workflows"
+HOLD_AT_MOST = 8.0  # seconds a held webhook request waits (a delivery gives up after 10)
 
 
 def free_port() -> int:
@@ -150,12 +150,15 @@ class Delivery:
 
 
 class Receiver:
-    """A real HTTP webhook receiver on 127.0.0.1 that answers 200 after ``delay`` seconds (a
-    receiver that takes a moment, so that deliveries are in flight) and keeps every request
-    it got, in arrival order (duplicates included)."""
+    """A real HTTP webhook receiver on 127.0.0.1 that answers 200 and keeps every request it
+    got, in arrival order (duplicates included). While its ``gate`` is closed it holds each
+    request unanswered (at most :data:`HOLD_AT_MOST` seconds, within a delivery's time budget),
+    so that a delivery is in flight for as long as a test needs."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self) -> None:
         self.received: list[Delivery] = []
+        self.gate = threading.Event()
+        self.gate.set()
         self.lock = threading.Lock()
         receiver = self
 
@@ -172,7 +175,7 @@ class Receiver:
                             body,
                         )
                     )
-                time.sleep(receiver.delay)
+                receiver.gate.wait(HOLD_AT_MOST)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -180,7 +183,6 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.delay = delay
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
@@ -190,8 +192,8 @@ class Receiver:
 
 
 @contextmanager
-def receiving(delay: float = 0.0) -> Iterator[Receiver]:
-    receiver = Receiver(delay)
+def receiving() -> Iterator[Receiver]:
+    receiver = Receiver()
     thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
     thread.start()
     try:
