@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from govflow.entrypoints.app import contacts, home, item_acts, items, propose, receipts, signin
 from govflow.entrypoints.app import funds as funds_app
+from govflow.entrypoints.app import grid_routing as grid_routing_app
 from govflow.entrypoints.app import meetings as meetings_app
 from govflow.entrypoints.app import oidc as oidc_app
 from govflow.entrypoints.app import orders as orders_app
@@ -21,6 +22,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     home.router,
     items.router,
     item_acts.router,
+    grid_routing_app.router,
     propose.router,
     receipts.router,
     signin.router,

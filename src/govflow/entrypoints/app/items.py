@@ -20,6 +20,7 @@ from govflow.domain.issue import DISCUSSION_KINDS
 from govflow.domain.policy import Action, Principal, authorize
 from govflow.domain.rating import Satisfaction
 from govflow.entrypoints.app.acting import allows, door_of, governance
+from govflow.entrypoints.app.grid_panel import grid_panel
 from govflow.entrypoints.app.item_read import (
     ItemRead,
     procedure_of,
@@ -506,6 +507,7 @@ async def render_item(
         ),
         "motions": [mo for mo in read.motions if body is None or mo["body"] == body],
         "deliveries": deliveries,
+        "grid": await run_in_threadpool(grid_panel, app, caller, number, lang),
         "open_objections": [
             o
             for n in read.notices

@@ -18,6 +18,19 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     "already_exists": ("该记录已存在。", "That already exists."),
     "rule.violation": ("不符合议事规则。", "The rules of procedure do not allow this."),
     "council.unknown_member": ("名册中没有此成员。", "No such member on the roll."),
+    "grid.unknown": ("本会没有这个网格。", "The council has no such grid."),
+    "grid.retired": (
+        "该网格已撤销，不能再分派议题。",
+        "That grid is retired: nothing is routed to it.",
+    ),
+    "grid.not_routed": (
+        "议题尚未分派到网格，请先分派。",
+        "The item is not routed yet: route it first.",
+    ),
+    "grid.already_routed": (
+        "议题已分派到另一个网格，请改派并说明理由。",
+        "The item is at another grid's station: re-route it, with a reason.",
+    ),
     "issue.stage_out_of_order": (
         "议题当前不在可以进行此操作的阶段。",
         "The item is not at a stage where this can be done.",
