@@ -115,6 +115,9 @@ async def test_an_order_over_the_api_and_on_the_board(
     page = await client.get(f"/board/{COUNCIL}/orders/2310")
     assert page.status_code == 200
     assert "已核验办结" in page.text and EVIDENCE in page.text and "评议不满意" in page.text
+    due = (date.today() + timedelta(days=20)).isoformat()
+    assert f"{due} 24:00" in page.text  # the end of the due day, not the next day's 00:00
+    assert "报告整改完成" in page.text and "核验通过，办结" in page.text
     english = await client.get(f"/board/{COUNCIL}/orders/2310?lang=en")
     assert "verified and closed" in english.text
     listed = (await client.get(f"/board/{COUNCIL}/orders.json")).json()

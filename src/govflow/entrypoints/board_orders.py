@@ -10,7 +10,7 @@ body, which the board names instead.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -58,6 +58,11 @@ WORDS: dict[str, dict[str, str]] = {
         "source_inspection": "检查发现",
         "chairs_of": "{body}（由其负责人办理）",
         "new_deadline": "新期限",
+        "step_issued": "下达整改通知",
+        "step_escalated": "逾期，提请督办",
+        "step_completed": "报告整改完成",
+        "step_verified": "核验通过，办结",
+        "step_sent_back": "核验未通过，退回重新整改",
     },
     "en": {
         "orders": "Rectification orders",
@@ -89,8 +94,22 @@ WORDS: dict[str, dict[str, str]] = {
         "source_inspection": "an inspection's finding",
         "chairs_of": "{body} (its chairs act)",
         "new_deadline": "new deadline",
+        "step_issued": "ordered",
+        "step_escalated": "missed: escalated",
+        "step_completed": "reported done",
+        "step_verified": "verified: closed",
+        "step_sent_back": "not accepted: sent back",
     },
 }
+
+
+def deadline_text(value: datetime, timezone: str) -> str:
+    """A deadline as people read it: the end of a day is that day's 24:00, not the next day's
+    00:00 (a deadline is 24:00 local of its day)."""
+    local = value.astimezone(ZoneInfo(timezone))
+    if (local.hour, local.minute) == (0, 0):
+        return f"{local - timedelta(days=1):%Y-%m-%d} 24:00"
+    return f"{local:%Y-%m-%d %H:%M}"
 
 
 def body_name(value: str, lang: str) -> str:
@@ -143,6 +162,7 @@ def create_order_board(app: Governance, *, demo: bool = False) -> APIRouter:
             when=when,
             switch=request.url.path + (f"?{urlencode(params)}" if params else ""),
             body=lambda key: body_name(key, lang),
+            deadline=lambda value: deadline_text(value, app.timezone),
             demo=demo,
             now=app.now(),
             **context,

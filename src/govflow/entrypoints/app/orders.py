@@ -22,7 +22,7 @@ from govflow.entrypoints.app.files import keep_file
 from govflow.entrypoints.app.render import Words, lang_of, when
 from govflow.entrypoints.app.session import AppCaller, Form
 from govflow.entrypoints.board_orders import WORDS as BOARD_WORDS
-from govflow.entrypoints.board_orders import body_name
+from govflow.entrypoints.board_orders import body_name, deadline_text
 
 router = APIRouter(prefix="/app/orders", include_in_schema=False)
 MAX_PHOTOS = 20
@@ -113,6 +113,7 @@ async def orders(request: Request, caller: AppCaller) -> HTMLResponse:
         who={m.member_id: m.name for m in council.members},
         body=lambda key: body_name(key, lang),
         when=lambda at: when(at, council.timezone),
+        deadline=lambda at: deadline_text(at, council.timezone),
         mine=lambda r: (
             r.status == "open"
             and (
@@ -148,6 +149,7 @@ async def order_page(
         who={m.member_id: m.name for m in council.members},
         body=lambda key: body_name(key, lang),
         when=lambda at: when(at, council.timezone),
+        deadline=lambda at: deadline_text(at, council.timezone),
         may_complete=may_complete(caller, view),
         may_verify=may_verify(caller, view),
     )
