@@ -75,6 +75,7 @@ def test_grids_routing_and_lists_by_grid(client: TestClient, governance: Governa
     assert [r["number"] for r in client.get(f"{V1}/grids/g8/issues", headers=member).json()] == [
         2501
     ]
+    assert client.get(f"{V1}/issues/2501", headers=member).json()["issue"]["grid"] == "g8"
     missing = client.get(f"{V1}/grids/g0/issues", headers=member)
     assert missing.json()["code"] == "grid.unknown"
     retired = client.delete(f"{V1}/grids/g7", headers=clerk)

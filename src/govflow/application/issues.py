@@ -253,6 +253,7 @@ class IssueCases(GovernanceCore):
             resolved=issue.resolved,
             outcome=issue.outcome.value if issue.outcome else None,
             version=issue.version,
+            grid=issue.grid,
         )
 
 

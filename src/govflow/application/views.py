@@ -71,6 +71,7 @@ class IssueView(View):
     resolved: bool
     outcome: str | None
     version: int
+    grid: str | None = None  # the grid named at proposal, or routed to since (网格)
 
 
 class NoticeView(View):
