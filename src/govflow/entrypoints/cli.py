@@ -34,6 +34,7 @@ from govflow.entrypoints.cli_issues import issue_app
 from govflow.entrypoints.cli_log import seal
 from govflow.entrypoints.cli_login import login, logout, whoami_command
 from govflow.entrypoints.cli_meetings import meeting_app, spending_app
+from govflow.entrypoints.cli_orders import order_app
 from govflow.entrypoints.cli_ratings import rating_app
 from govflow.entrypoints.cli_verify import verify, verify_proof
 from govflow.entrypoints.cli_witness import witness_app
@@ -81,6 +82,7 @@ app.add_typer(issue_app, name="issue")
 app.add_typer(meeting_app, name="meeting")
 app.add_typer(spending_app, name="spending")
 app.add_typer(rating_app, name="rating")
+app.add_typer(order_app, name="order")
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(list_app, name="list")
 app.add_typer(evidence_app, name="evidence")
