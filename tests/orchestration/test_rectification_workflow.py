@@ -159,3 +159,30 @@ async def test_an_order_changed_without_telling_its_workflow_is_read_again_daily
     await skip(stack, number, 1.5)
     result = await stack.result(handle)
     assert (result.status, result.rounds) == ("verified", 1)
+
+
+@pytest.mark.postgres
+async def test_an_order_runs_on_the_postgresql_store(pg_stack: Stack) -> None:
+    """Missed, escalated (with its notice), reported done and verified, its workflow ending,
+    with the events and the lists in PostgreSQL."""
+    app, number = pg_stack.app, 2302
+    enroll_order_people(app)
+    evaluated(app, 2300, *DISSATISFIED)
+    door = CommandDoor(app, pg_stack.issues, pg_stack.procedures)
+    supervisor = app.principal(COUNCIL, SUPERVISOR)
+    due = date.today() + timedelta(days=2)
+    await door.handle(order_command(number, due=due), supervisor)
+    await skip(pg_stack, number, 5)
+    await until(lambda: app.get_order(COUNCIL, number), lambda v: v.escalated)
+    done = c.CompleteRectification(
+        council=COUNCIL, number=number, text="已疏通", evidence=(EVIDENCE,)
+    )
+    await door.handle(done, app.principal(COUNCIL, WORKER))
+    accept = c.VerifyRectification(council=COUNCIL, number=number, accepted=True)
+    await door.handle(accept, supervisor)
+    result = await pg_stack.result(orders(pg_stack).handle(COUNCIL, number))
+    assert (result.status, result.rounds) == ("verified", 1)
+    assert [(r.number, r.status, r.escalations) for r in app.list_orders(COUNCIL)] == [
+        (number, "verified", 1)
+    ]
+    assert any(n.subject == "order" for n in app.list_notices(COUNCIL))
