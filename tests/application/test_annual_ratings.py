@@ -28,6 +28,7 @@ from govflow.domain.annual_rating import (
     UnknownRaterError,
     annual_rating_id,
 )
+from govflow.domain.council import Body
 from govflow.domain.errors import (
     ForbiddenError,
     GovflowError,
@@ -209,10 +210,17 @@ def test_out_of_range_scores_are_refused(app: Governance) -> None:
 
 
 def test_a_panel_too_small_cannot_open(app: Governance) -> None:
-    """The preset asks for two raters: with one on the record the year cannot open."""
+    """The preset asks for two raters: with one on the record the year cannot open. Someone
+    given the role who sits on a body, keeps the roll or audits is no rater (an auditor could
+    never score, and the year could never be published)."""
     door = set_up_rated_council(app)
     app.remove_member(RATED, "s2", actor="clerk")
+    app.change_member(RATED, "c1", actor="clerk", roles=("street_rater",),
+                      chairs=(Body.TWO_COMMITTEES,))  # fmt: skip
+    app.change_member(RATED, "k1", actor="clerk", roles=("clerk", "street_rater"))
+    app.change_member(RATED, "a1", actor="clerk", roles=("auditor", "street_rater"))
     assert isinstance(refused(app, door, "s1", OPEN), RatingPanelError)
+    assert isinstance(refused(app, door, "c1", OPEN), ForbiddenError)
 
 
 def test_the_window_closes_objections(app: Governance) -> None:

@@ -61,13 +61,15 @@ class AnnualRatingView(View):
 
 def rating_panel(council: Council) -> tuple[str, ...]:
     """The street office's raters on ``council``'s record: members with the role
-    ``street_rater`` who sit on none of its bodies and are not its clerk (a council never
-    rates itself)."""
+    ``street_rater`` who sit on none of its bodies and are neither its clerk nor an auditor
+    (a council never rates itself; an auditor writes nothing, so could never score)."""
     return tuple(
         sorted(
             member_id
             for member_id, member in council.members.items()
-            if STREET_RATER in member.roles and not member.bodies and "clerk" not in member.roles
+            if STREET_RATER in member.roles
+            and not member.bodies
+            and not {"clerk", "auditor"} & set(member.roles)
         )
     )
 
@@ -144,7 +146,11 @@ class AnnualRatingCases(NoticeCases, ListingCases):
         try:
             self.save(rating, notice)
         except IntegrityError:
-            raise AlreadyExistsError(f"the {year} result of {code} is published already") from None
+            if self.annual_rating(code, year).notice_id is not None:
+                raise AlreadyExistsError(
+                    f"the {year} result of {code} is published already"
+                ) from None
+            raise ConcurrentChangeError("changed concurrently: try again") from None
         return notice.id
 
     def _published_notice(self, rating: AnnualRating) -> Notice:
