@@ -1,0 +1,59 @@
+"""A missed order on the public board: the list and the order's page say it is overdue and
+escalated, and to which body; the escalation's notice is on display with the council's notices
+and reads in plain words. No login, nothing but what the order makes public."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from govflow.application import Governance
+from govflow.entrypoints.api import create_api
+from tests.application.test_rectification import (
+    DISSATISFIED,
+    enroll_order_people,
+    evaluated,
+    issue_order,
+)
+from tests.orchestration.conftest import COUNCIL, enroll_council
+
+
+@pytest.fixture
+def escalated() -> Iterator[tuple[Governance, TestClient]]:
+    app = Governance({"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    enroll_council(app)
+    enroll_order_people(app)
+    evaluated(app, 2300, *DISSATISFIED)
+    issue_order(app, 1)
+    with app.acting_at(app.get_order(COUNCIL, 1).deadline + timedelta(hours=1)):
+        app.escalate_order(COUNCIL, 1, step="board:1")  # as the order's workflow would
+    yield app, TestClient(create_api(app))
+    app.close()
+
+
+def test_a_missed_order_shows_escalated_with_its_notice(
+    escalated: tuple[Governance, TestClient],
+) -> None:
+    app, board = escalated
+    notice_id = app.get_order(COUNCIL, 1).steps[-1].notice_id
+    listed = board.get(f"/board/{COUNCIL}/orders")
+    assert listed.status_code == 200 and "已逾期并提请督办 → 两委联席会议" in listed.text
+    page = board.get(f"/board/{COUNCIL}/orders/1")
+    assert f"/board/notices/{notice_id}" in page.text and "逾期，提请督办" in page.text
+    english = board.get(f"/board/{COUNCIL}/orders/1?lang=en")
+    assert "overdue and escalated" in english.text and "two committees" in english.text
+    notice = board.get(f"/board/notices/{notice_id}")
+    assert notice.status_code == 200
+    assert "限期整改逾期" in notice.text and "已提请两委联席会议督办" in notice.text
+    assert "限期整改逾期" in board.get(f"/board/{COUNCIL}/").text  # on display now
+
+
+def test_an_unknown_order_is_not_found_on_the_board(
+    escalated: tuple[Governance, TestClient],
+) -> None:
+    _, board = escalated
+    assert board.get(f"/board/{COUNCIL}/orders/99").status_code == 404
+    assert board.get("/board/nowhere/orders").status_code == 404
