@@ -81,6 +81,7 @@ def test_a_year_rated_published_objected_to_and_revised(app: Governance) -> None
     )
     notice = app.get_notice(notice_id)
     assert "较好" in notice.text and notice.objection_until is not None
+    assert "评定人：街道评定员甲、街道评定员乙" in notice.text
     assert notice.subject_id == published.id
 
     objection = c.ObjectToAnnualRating(council=RATED, year=YEAR, text="财务台账漏查了第四季度")

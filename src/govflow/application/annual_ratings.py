@@ -120,10 +120,13 @@ class AnnualRatingCases(NoticeCases, ListingCases):
             for c, terms in rating.criteria.items()
         )
         score = shown(result.score)
+        raters = [
+            council.members[r].name if r in council.members else r for r in sorted(rating.panel)
+        ]
         return (
             f"{council.name}{rating.year}年度分类定级：{GRADE_LABELS[result.grade]}"
             f"（加权得分 {score}）。各项平均得分：{lines}。"
-            f"评定人：{'、'.join(sorted(rating.panel))}。"
+            f"评定人：{'、'.join(raters)}。"
         )
 
     def publish_annual_rating(self, code: str, year: int, *, actor: str) -> UUID:
