@@ -37,6 +37,7 @@ async def test_the_member_ordered_reports_it_done_and_the_ordering_chair_verifie
     worker, chair = await people(WORKER), await people(SUPERVISOR)
     other_chair, member = await people(RESIDENTS_CHAIR), await people("m1")
 
+    assert 'href="/app/orders"' in (await worker.get("/app/")).text  # found from home
     listed = await worker.get("/app/orders")
     assert listed.status_code == 200 and "需要您整改" in listed.text
     assert 'name="photos"' in (await worker.get(f"/app/orders/{number}")).text

@@ -39,6 +39,7 @@ WORDS: Words = {
         "invitations": "邀请成员",
         "spending": "资金支出",
         "funds": "资金台账",
+        "orders": "限期整改",
         "receipts": "核对投票回执",
         "timezone": "时间均为本会所在时区",
     },
@@ -63,6 +64,7 @@ WORDS: Words = {
         "invitations": "Invite members",
         "spending": "Spending",
         "funds": "Funds",
+        "orders": "Rectification orders",
         "receipts": "Check a ballot receipt",
         "timezone": "Times are in the council's time zone",
     },
@@ -88,6 +90,7 @@ def links(caller: Principal) -> list[tuple[str, str]]:
         found.append(("/app/spending", "spending"))
     if allows(caller, Action.READ, code):  # every line of every fund, for everyone
         found.append(("/app/funds", "funds"))
+        found.append(("/app/orders", "orders"))  # 限期整改: public, like the board
     return [*found, ("/app/settings", "settings"), ("/app/sessions", "sessions")]
 
 
