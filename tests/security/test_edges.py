@@ -30,17 +30,23 @@ LARGEST = 2**53 - 1  # the largest integer every JSON reader keeps exactly
 HUGE = "9" * 5_000
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Governance]:
+def specimen_council(directory: Path) -> Governance:
+    """The specimen council played into SQLite, with a clerk (and officer) k1."""
     governance = Governance(
         {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(tmp_path / "events.db"),
+            "SQLITE_DBNAME": str(directory / "events.db"),
         },
         clock=SteppingClock(),
     )
     play(governance)
     governance.enroll_member("specimen", "k1", "书记员", actor="clerk", roles=("clerk", "officer"))
+    return governance
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Governance]:
+    governance = specimen_council(tmp_path)
     yield governance
     governance.close()
 
@@ -53,6 +59,21 @@ def client(app: Governance, tmp_path: Path) -> Iterator[TestClient]:
     with TestClient(api, raise_server_exceptions=False) as test_client:
         test_client.headers["Authorization"] = f"Bearer {token}"
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The same clerk's client, shared by a module's tests whose every request must be refused:
+    ``refused`` checks, request by request, that nothing was recorded, so each of them still
+    meets the specimen council as played (one council played for ~300 cases, not one each)."""
+    directory = tmp_path_factory.mktemp("refusing")
+    governance = specimen_council(directory)
+    token = governance.issue_token("specimen", "k1", actor="clerk")
+    api = create_api(governance, evidence_dir=directory / "evidence")
+    with TestClient(api, raise_server_exceptions=False) as test_client:
+        test_client.headers["Authorization"] = f"Bearer {token}"
+        yield test_client
+    governance.close()
 
 
 def events(client: TestClient) -> int:
@@ -128,32 +149,39 @@ def _fill(body: dict[str, Any], value: int) -> dict[str, Any]:
     "number", [str(BEYOND), str(2**63), str(LARGEST + 1), HUGE, "0", "-1", "²", "１"]
 )
 def test_a_path_number_out_of_range_is_invalid(
-    client: TestClient, method: str, path: str, body: Any, number: str
+    refusing: TestClient, method: str, path: str, body: Any, number: str
 ) -> None:
     """An item, meeting, spending, objection or disbursement number in a path outside
     1..2**53-1 (or not ASCII digits) is 422 ``input.invalid``, never a 500 or a lookup."""
     kwargs: dict[str, Any] = {"content": body} if isinstance(body, bytes) else {"json": body}
     refused(
-        client, method, COUNCIL + path.format(n=number), status=422, code="input.invalid", **kwargs
+        refusing,
+        method,
+        COUNCIL + path.format(n=number),
+        status=422,
+        code="input.invalid",
+        **kwargs,
     )
 
 
 @pytest.mark.parametrize(("path", "body"), BODY_NUMBERS)
 @pytest.mark.parametrize("number", [BEYOND, 2**63, LARGEST + 1, -(2**64)])
 def test_a_body_number_out_of_range_is_invalid(
-    client: TestClient, path: str, body: dict[str, Any], number: int
+    refusing: TestClient, path: str, body: dict[str, Any], number: int
 ) -> None:
     """A number or count in a body past its bound is 422 ``input.invalid`` and records
     nothing (a spending numbered 2**64 was a 500)."""
     body_ = _fill(body, number)
-    problem = refused(client, "POST", COUNCIL + path, json=body_, status=422, code="input.invalid")
+    problem = refused(
+        refusing, "POST", COUNCIL + path, json=body_, status=422, code="input.invalid"
+    )
     assert problem["errors"], problem
 
 
-def test_the_largest_number_is_looked_up(client: TestClient) -> None:
+def test_the_largest_number_is_looked_up(refusing: TestClient) -> None:
     """2**53-1 is a number like any other: looked up, not refused (the bound is inclusive)."""
     for path in ("/issues/{n}", "/meetings/{n}", "/spending/{n}"):
-        response = client.get(COUNCIL + path.format(n=LARGEST))
+        response = refusing.get(COUNCIL + path.format(n=LARGEST))
         assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
@@ -194,7 +222,7 @@ def test_any_issue_number_answers_without_error(client: TestClient, number: int 
         "NaN",
     ],
 )
-def test_an_ambiguous_amount_is_refused(client: TestClient, amount: object) -> None:
+def test_an_ambiguous_amount_is_refused(refusing: TestClient, amount: object) -> None:
     """A spending, disbursement or threshold amount that is not one unambiguous spelling of
     yuan is 422 ``money.invalid_amount`` with a message saying why, and records nothing."""
     for method, path, body in (
@@ -204,7 +232,7 @@ def test_an_ambiguous_amount_is_refused(client: TestClient, amount: object) -> N
         ("POST", "/issues/1/complete", {"actual_cost": amount}),
     ):
         problem = refused(
-            client, method, COUNCIL + path, json=body, status=422, code="money.invalid_amount"
+            refusing, method, COUNCIL + path, json=body, status=422, code="money.invalid_amount"
         )
         assert problem["detail"], problem
 
@@ -276,12 +304,12 @@ HOUSEHOLD = {"unit": "9-901", "owner_id": "m1"}
         BEYOND,
     ],
 )
-def test_an_ambiguous_area_is_refused(client: TestClient, area: object) -> None:
+def test_an_ambiguous_area_is_refused(refusing: TestClient, area: object) -> None:
     """A household's exclusive area (an owner's voting weight) that is not one unambiguous
     spelling of square metres is 422 ``area.invalid`` with a message saying why, and records
     nothing."""
     problem = refused(
-        client,
+        refusing,
         "POST",
         f"{COUNCIL}/households",
         json={**HOUSEHOLD, "exclusive_area": area},
@@ -326,13 +354,13 @@ UNSAFE = ["\x00", "\u202e", "\u202d", "\u2066", "\u200f", "\x1b", "\n", "\x7f", 
 
 @pytest.mark.parametrize("char", UNSAFE)
 def test_an_evidence_name_with_control_or_bidi_characters_is_refused(
-    client: TestClient, char: str
+    refusing: TestClient, char: str
 ) -> None:
     """An evidence file name carrying NUL, a bidi override (``invoice\u202egpj.exe``) or another
     control character is 422 ``input.invalid`` before the upload is read, and records nothing."""
     name = quote(f"invoice{char}gpj.exe", safe="")
     problem = refused(
-        client,
+        refusing,
         "PUT",
         f"{COUNCIL}/meetings/1/evidence/{name}",
         content=b"scan",
@@ -362,12 +390,12 @@ def test_a_plain_evidence_name_is_kept(client: TestClient) -> None:
     ],
 )
 def test_a_name_or_title_with_control_or_bidi_characters_is_refused(
-    client: TestClient, char: str, path: str, body: dict[str, Any]
+    refusing: TestClient, char: str, path: str, body: dict[str, Any]
 ) -> None:
     """A title, name, payee or unit that would show reordered or hidden text on the board is
     422 ``input.invalid`` and records nothing."""
     filled = {k: v.replace("{c}", char) if isinstance(v, str) else v for k, v in body.items()}
-    refused(client, "POST", COUNCIL + path, json=filled, status=422, code="input.invalid")
+    refused(refusing, "POST", COUNCIL + path, json=filled, status=422, code="input.invalid")
 
 
 @pytest.mark.parametrize("char", ["\x00", "\x1b", "\u202e", "\ud800"])
@@ -416,24 +444,26 @@ NAMED = [
 @pytest.mark.parametrize(("char", "name"), INVISIBLE.items())
 @pytest.mark.parametrize(("path", "body"), NAMED)
 def test_a_name_with_an_invisible_format_character_is_refused(
-    client: TestClient, char: str, name: str, path: str, body: dict[str, Any]
+    refusing: TestClient, char: str, name: str, path: str, body: dict[str, Any]
 ) -> None:
     """A payee, member name, unit or title carrying a zero-width space, word joiner, BOM, soft
     hyphen or any other format character (Cf) is 422 ``input.invalid``, naming the character,
     and records nothing: ``x\u200b`` would be another payee that looks like ``x``."""
     filled = {k: v.replace("{c}", char) if isinstance(v, str) else v for k, v in body.items()}
-    problem = refused(client, "POST", COUNCIL + path, json=filled, status=422, code="input.invalid")
+    problem = refused(
+        refusing, "POST", COUNCIL + path, json=filled, status=422, code="input.invalid"
+    )
     message = problem["errors"][0]["msg"]
     assert f"U+{ord(char):04X}" in message and name in message, problem
 
 
 @pytest.mark.parametrize("char", INVISIBLE)
 def test_an_evidence_name_with_an_invisible_format_character_is_refused(
-    client: TestClient, char: str
+    refusing: TestClient, char: str
 ) -> None:
     """An evidence file name is a one-line name like any other."""
     problem = refused(
-        client,
+        refusing,
         "PUT",
         f"{COUNCIL}/meetings/1/evidence/{quote(f'invoice{char}.jpg', safe='')}",
         content=b"scan",
@@ -444,10 +474,10 @@ def test_an_evidence_name_with_an_invisible_format_character_is_refused(
 
 
 @pytest.mark.parametrize("char", ["\u202e", "\u2066", "\u200f", "\u061c"])
-def test_a_bidi_control_keeps_its_message(client: TestClient, char: str) -> None:
+def test_a_bidi_control_keeps_its_message(refusing: TestClient, char: str) -> None:
     """Bidi controls (format characters too) are still refused as reordering what readers see."""
     problem = refused(
-        client,
+        refusing,
         "POST",
         f"{COUNCIL}/spending",
         json={**SPENDING, "number": 9, "payee": f"x{char}"},
@@ -471,11 +501,11 @@ def test_no_format_character_passes_in_a_name(client: TestClient, char: str) -> 
 @pytest.mark.parametrize(
     "char", [c for c in INVISIBLE if c not in ("\u200c", "\u200d")] + ["\u200e", "\u061c"]
 )
-def test_free_text_refuses_invisible_format_characters(client: TestClient, char: str) -> None:
+def test_free_text_refuses_invisible_format_characters(refusing: TestClient, char: str) -> None:
     """Minutes refuse format characters too (a zero-width space, a BOM, a bidi mark …), naming
     the character."""
     problem = refused(
-        client,
+        refusing,
         "POST",
         f"{COUNCIL}/meetings/1/minutes",
         json={"text": f"第一段{char}第二段"},
@@ -497,10 +527,10 @@ def test_free_text_keeps_joiners(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("raw", [b'{"number": 1,', b"{'number': 1}", b"[1, 2", b"\xff\xfe{}"])
-def test_a_malformed_json_body_is_400(client: TestClient, raw: bytes) -> None:
+def test_a_malformed_json_body_is_400(refusing: TestClient, raw: bytes) -> None:
     """A body that is not JSON at all is 400 ``input.malformed``, as the README says."""
     refused(
-        client,
+        refusing,
         "POST",
         f"{COUNCIL}/spending",
         content=raw,
@@ -510,10 +540,10 @@ def test_a_malformed_json_body_is_400(client: TestClient, raw: bytes) -> None:
     )
 
 
-def test_a_well_formed_but_invalid_body_stays_422(client: TestClient) -> None:
+def test_a_well_formed_but_invalid_body_stays_422(refusing: TestClient) -> None:
     """JSON that parses but does not fit the schema is still 422 ``input.invalid``."""
     refused(
-        client,
+        refusing,
         "POST",
         f"{COUNCIL}/spending",
         json={"number": "x"},
@@ -537,11 +567,11 @@ def test_a_well_formed_but_invalid_body_stays_422(client: TestClient) -> None:
     ],
 )
 def test_a_405_says_which_methods_are_allowed(
-    client: TestClient, method: str, path: str, allowed: set[str]
+    refusing: TestClient, method: str, path: str, allowed: set[str]
 ) -> None:
     """Every 405 carries ``Allow`` with every method the path answers (RFC 9110 15.5.6)."""
-    problem = refused(client, method, path, status=405, code="method_not_allowed")
-    response = client.request(method, path)
+    problem = refused(refusing, method, path, status=405, code="method_not_allowed")
+    response = refusing.request(method, path)
     assert set(response.headers["allow"].replace(" ", "").split(",")) == allowed, problem
 
 
