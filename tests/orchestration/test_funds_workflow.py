@@ -12,9 +12,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from temporalio.client import WorkflowExecutionStatus
 
 from govflow.application import commands as c
 from govflow.application.fund_views import FundView
+from govflow.domain.errors import AlreadyExistsError
+from govflow.domain.fund import FundKind, StatementSchedule
 from govflow.orchestration.door import CommandDoor
 from govflow.orchestration.fund_client import FundClient
 from tests.orchestration.conftest import CHAIR, COUNCIL, Stack
@@ -74,3 +77,23 @@ async def test_the_workflow_posts_each_closed_month_once(stack: Stack) -> None:
     # by hand, the same period answers the notice the workflow posted
     again = c.PostFundStatement(council=COUNCIL, number=number, period=period)
     assert await door.handle(again, first) == str(statement.notice_id)
+
+
+async def test_opening_again_starts_a_missing_workflow(stack: Stack) -> None:
+    """A fund opened while no workflow could start: opening it again is refused as already
+    existing, and its statements workflow is running afterwards."""
+    app, number = stack.app, 2202
+    app.open_fund(
+        COUNCIL, number, "公共收益", FundKind.PUBLIC_INCOME, ("m1", "m2"),
+        schedule=StatementSchedule.QUARTERLY, actor=CHAIR,
+    )  # fmt: skip
+    door = CommandDoor(app, stack.issues, stack.procedures)
+    again = c.OpenFund(
+        council=COUNCIL, number=number, name="公共收益", kind="public_income",
+        keyholders=("m1", "m2"), schedule="quarterly",
+    )  # fmt: skip
+    with pytest.raises(AlreadyExistsError):
+        await door.handle(again, app.principal(COUNCIL, CHAIR))
+    handle = FundClient(stack.client, task_queue=stack.issues.task_queue).handle(COUNCIL, number)
+    described = await handle.describe()
+    assert described.status == WorkflowExecutionStatus.RUNNING

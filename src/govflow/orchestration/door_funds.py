@@ -16,6 +16,7 @@ from temporalio.service import RPCError
 
 from govflow.application import commands as c
 from govflow.application.fund_views import FundView
+from govflow.domain.errors import AlreadyExistsError
 from govflow.domain.policy import Action, Principal, authorize
 from govflow.orchestration.door_base import DoorBase, Handler, logger
 from govflow.orchestration.fund_client import FundClient
@@ -52,7 +53,11 @@ class FundActs(DoorBase):
             )
             return self.app.get_fund(cmd.council, cmd.number)
 
-        view = await asyncio.to_thread(open_fund)
+        try:
+            view = await asyncio.to_thread(open_fund)
+        except AlreadyExistsError:  # opened before: its workflow may not have started then
+            await self._start_statements(cmd.council, cmd.number)
+            raise
         await self._start_statements(cmd.council, cmd.number)
         return view
 
