@@ -6,7 +6,7 @@ shows every line to anyone."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -89,3 +89,14 @@ async def test_two_keyholders_in_their_own_sessions(
     assert rows[0]["balance"] == "1800.00" and rows[0]["lines"] == 2
     council = await member.client.get(f"/board/{COUNCIL}/")
     assert f"/board/{COUNCIL}/funds" in council.text
+
+    last_month = f"{date.today().replace(day=1) - timedelta(days=1):%Y-%m}"
+    page = await second.get("/app/funds/1")
+    assert f'value="{last_month}"' in page.text  # the form proposes the last closed period
+    posted = await second.submit("/app/funds/1/statements", period=last_month)
+    assert posted.status_code == 303 and posted.headers["location"].endswith("done=posted")
+    (statement,) = app.get_fund(COUNCIL, 1).statements
+    notice = await member.client.get(f"/board/notices/{statement.notice_id}")
+    assert notice.status_code == 200 and "资金账户 1 物业费信托账户" in notice.text
+    listed = await member.client.get(f"/board/{COUNCIL}/notices?all=1")
+    assert f"{last_month} 收支公开" in listed.text

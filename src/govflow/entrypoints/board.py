@@ -30,7 +30,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from govflow.application import Governance
-from govflow.application.directory import IssueRow, NoticeRow, SpendingRow
+from govflow.application.directory import FundRow, IssueRow, NoticeRow, SpendingRow
 from govflow.application.log_receipts import LogInclusion, inclusion_of, notice_position
 from govflow.application.log_witnesses import LogWitnesses
 from govflow.application.procedures import ProcedureLibrary
@@ -701,6 +701,8 @@ def create_board(
             return f"{name} · {t['spending_item']} {spent.number} {spent.purpose}"
         if row.subject == "meeting" and (meeting := app.directory.meeting(row.subject_id)):
             return f"{name} · {t['meeting_item']} {meeting.number} {meeting.title}"
+        if row.subject == "fund" and (fund := app.directory.row(FundRow, row.subject_id.hex)):
+            return f"{name} · {'资金账户' if lang == 'zh' else 'fund'} {fund.number} {fund.name}"
         return name
 
     env = Environment(
