@@ -143,7 +143,7 @@ def test_webhook_secrets_cursors_and_idempotent_answers_come_along(
         assert isinstance(pending, Reservation)
 
         report = migrate(source, target)
-        subscriptions = len(source.directory.webhooks)  # the specimens subscribe one too
+        subscriptions = len(source.directory.webhooks())  # the specimens subscribe one too
         assert report.webhook_secrets == report.webhook_cursors == subscriptions == 3
         assert report.idempotency_answers == 1
         for subscription in (sid, down_sid):
