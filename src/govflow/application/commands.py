@@ -490,58 +490,6 @@ class VerifyRectification(ItemCommand):
     due: date | None = None
 
 
-# -- annual ratings (分类定级) -----------------------------------------------------------------
-
-
-class RatingCommand(Command):
-    year: int = Field(ge=2000, le=2100)
-
-
-class OpenAnnualRating(RatingCommand):
-    """Open the council's rating for ``year`` with a rating procedure (its latest version
-    unless ``version`` is given); the raters on the record now are the year's panel."""
-
-    procedure: Name = Field(default="street-office-annual-rating", min_length=1, max_length=100)
-    version: Number | None = None
-
-
-class RatingEvidence(BaseModel):
-    """Evidence behind a score: its kind (as the criterion names it), the file's sha256, a
-    note."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: Name = Field(min_length=1, max_length=64)
-    sha256: Sha256
-    note: Text = Field(default="", max_length=1000)
-
-
-class ScoreCriterion(RatingCommand):
-    """A rater's score (0 to 100, one decimal at most) of one criterion, with its evidence."""
-
-    criterion: Name = Field(min_length=1, max_length=64)
-    score: Decimal = Field(ge=0, le=100, max_digits=4, decimal_places=1)
-    evidence: tuple[RatingEvidence, ...] = Field(default=(), max_length=20)
-
-
-class PublishAnnualRating(RatingCommand):
-    pass
-
-
-class ObjectToAnnualRating(RatingCommand):
-    text: Text = Field(min_length=1, max_length=10_000)
-
-
-class AnswerAnnualRatingObjection(RatingCommand):
-    objection_no: Number
-    reply: Text = Field(min_length=1, max_length=10_000)
-    upheld: bool = False
-
-
-class ReviseAnnualRating(RatingCommand):
-    pass
-
-
 # -- the roll and access --------------------------------------------------------------------
 
 
