@@ -317,3 +317,51 @@ def test_the_council_lists_its_orders_and_inspections(app: Governance) -> None:
     assert [r.number for r in app.list_orders(COUNCIL, open_only=True)] == [1]
     assert [r.finding for r in app.list_inspections(COUNCIL)] == ["路灯不亮"]
     assert app.list_orders("other") == []
+
+
+# -- hostile review: races and bounds ----------------------------------------------------------
+
+
+def test_a_completion_racing_the_escalation_is_a_retryable_conflict(app: Governance) -> None:
+    """The escalation reads the order open, the member reports it done before the escalation
+    is saved: the escalation fails as a concurrent change (retried by Temporal, which then finds
+    the order done), never as ``already_exists``, which would fail the order's workflow."""
+    from govflow.domain.errors import ConcurrentChangeError
+
+    evaluated(app, 2300, *DISSATISFIED)
+    issue_order(app)
+    deadline = app.order(COUNCIL, 1).deadline
+    read = app.order
+
+    def racing(code: str, number: int) -> object:
+        loaded = read(code, number)
+        app.order = read  # type: ignore[method-assign]
+        app.complete_order(code, number, "已疏通", (EVIDENCE,), actor=WORKER)
+        return loaded
+
+    app.order = racing  # type: ignore[method-assign]
+    with app.acting_at(deadline + timedelta(minutes=1)):
+        with pytest.raises(ConcurrentChangeError):
+            app.escalate_order(COUNCIL, 1, step="order-x-1:3")
+        assert app.escalate_order(COUNCIL, 1, step="order-x-1:3") is False  # the retry
+    view = app.get_order(COUNCIL, 1)
+    assert (view.status, view.escalated) == ("completed", False)
+
+
+def test_a_deadline_beyond_ten_years_is_refused_and_records_nothing(app: Governance) -> None:
+    """A due date far ahead (the last date there is, too) is invalid input, not a crash and
+    not a timer Temporal cannot hold; so is a send-back's new due date."""
+    evaluated(app, 2300, *DISSATISFIED)
+    for due in (date.max, date.today() + timedelta(days=3700)):
+        error = refused(app, lambda due=due: issue_order(app, 1, due=due))
+        assert error.code == "input.invalid", due
+    issue_order(app, 1, due=date.today() + timedelta(days=3600))
+    app.complete_order(COUNCIL, 1, "已疏通", (EVIDENCE,), actor=WORKER)
+    for due in (date.max, date.today() + timedelta(days=3700)):
+        error = refused(
+            app,
+            lambda due=due: app.verify_order(
+                COUNCIL, 1, accepted=False, text="仍堵", due=due, actor=SUPERVISOR
+            ),
+        )
+        assert error.code == "input.invalid", due

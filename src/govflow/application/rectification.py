@@ -103,6 +103,8 @@ class InspectionView(View):
 
 def end_of(due: date, timezone: str) -> datetime:
     """24:00 local of ``due`` in the council's zone: the moment a deadline of that day ends."""
+    if due >= date.max - timedelta(days=1):  # no day after it (and no UTC for it) to end it
+        raise InvalidInputError(f"{due} is too far ahead for a deadline", due=str(due))
     local = datetime.combine(due + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone))
     return local.astimezone(UTC)  # stored in UTC
 
@@ -340,7 +342,10 @@ class RectificationCases(NoticeCases, NotificationSending):
             step=step,
         )
         order.escalate(notice.id, at=notice.created_on, actor=SYSTEM_ACTOR, step=step)
-        self._save_new(notice, order, what="escalation notice")
+        # Saved with the order, so a notice of this id exists only if the order's step was
+        # applied (answered above): a conflict here is a completion racing the escalation, a
+        # retryable concurrent change (the retry finds the order done), never "already exists".
+        self._save(notice, order)
         return True
 
     # -- reading --------------------------------------------------------------------------------

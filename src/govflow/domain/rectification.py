@@ -13,7 +13,7 @@ ordering body, which accepts it (closed) or sends it back with reasons and a new
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID, uuid5
 
@@ -23,6 +23,18 @@ from govflow.domain.base import Aggregate, DomainEvent
 from govflow.domain.council import Body
 from govflow.domain.errors import InvalidInputError, RuleViolationError
 from govflow.domain.ids import NAMESPACE
+
+# The furthest an order's deadline may be: past it, a deadline is a typing error, and the
+# order's workflow could not wait for it (Temporal's timers hold some 290 years at most).
+MAX_DEADLINE_AHEAD = timedelta(days=3660)
+
+
+def check_deadline(deadline: datetime, at: datetime, what: str) -> None:
+    """A deadline after ``at`` and at most :data:`MAX_DEADLINE_AHEAD` ahead of it."""
+    if deadline <= at:
+        raise InvalidInputError(f"{what} must be in the future")
+    if deadline - at > MAX_DEADLINE_AHEAD:
+        raise InvalidInputError(f"{what} is at most ten years ahead")
 
 
 def order_id(council: str, number: int) -> UUID:
@@ -199,8 +211,7 @@ class Order(Aggregate):
     ) -> Order:
         if not what.strip() or not why.strip():
             raise InvalidInputError("an order says what must be put right and why")
-        if deadline <= at:
-            raise InvalidInputError("an order's deadline must be in the future")
+        check_deadline(deadline, at, "an order's deadline")
         return cls._create(
             OrderIssued,
             order_id(council, number),
@@ -308,8 +319,7 @@ class Order(Aggregate):
         self._require_completed(actor)
         if not reasons.strip():
             raise InvalidInputError("sending an order back needs the reasons")
-        if deadline <= at:
-            raise InvalidInputError("the new deadline must be in the future")
+        check_deadline(deadline, at, "the new deadline")
         self._trigger(
             OrderSentBack,
             at=at,
