@@ -175,3 +175,30 @@ def test_items_recorded_with_a_free_text_grid_still_load(
     handle(app, door, CLERK, c.RouteIssue(council=COUNCIL, number=4, grid="g7"))
     assert [r.number for r in app.list_issues(COUNCIL, grid="g7")] == [4]
     assert told(app, 4) == ["m1"]
+
+
+def test_a_station_s_staff_cannot_re_route_an_item_moved_on_meanwhile(
+    grids: tuple[Governance, CommandDoor], store: Store
+) -> None:
+    """g7's staff are allowed because the item is at g7; the clerk sends it on to g8 before
+    their re-routing is recorded: theirs is refused as a concurrent change (nothing recorded),
+    never recorded as a re-routing from g8 by someone who does not staff g8."""
+    app, door = grids
+    handle(app, door, CLERK, c.AddGrid(council=COUNCIL, grid="g9", name="九", station="站"))
+    propose(app, 5)
+    handle(app, door, CLERK, c.RouteIssue(council=COUNCIL, number=5, grid="g7"))
+    read = app.routed_station
+
+    def racing(code: str, number: int) -> tuple[str | None, frozenset[str]]:
+        station = read(code, number)
+        app.routed_station = read  # type: ignore[method-assign]
+        app.reroute_issue(code, number, "g8", "属八号院", actor=CLERK)
+        return station
+
+    app.routed_station = racing  # type: ignore[method-assign]
+    reroute = c.RerouteIssue(council=COUNCIL, number=5, grid="g9", reason="属九号院")
+    with pytest.raises(GovflowError) as refusal:
+        handle(app, door, "m1", reroute)
+    assert refusal.value.code == "concurrency.conflict"
+    moves = [e for e in app.domain_events(app.issue(COUNCIL, 5).id) if isinstance(e, IssueRerouted)]
+    assert [(e.from_grid, e.to_grid, e.actor) for e in moves] == [("g7", "g8", CLERK)]

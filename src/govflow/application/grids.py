@@ -11,7 +11,7 @@ from govflow.application.directory import IssueRow
 from govflow.application.notification_sending import NotificationSending
 from govflow.application.views import View
 from govflow.domain.delivery import MessageKind
-from govflow.domain.errors import NotFoundError
+from govflow.domain.errors import ConcurrentChangeError, NotFoundError
 from govflow.domain.grid import Grid
 from govflow.domain.issue import Issue
 
@@ -68,14 +68,19 @@ class GridCases(NotificationSending):
     def routed_grid_staff(self, code: str, number: int) -> frozenset[str]:
         """The staff of the station item ``number`` is routed to now (none if it is not routed,
         or does not exist: the policy then decides without them)."""
+        return self.routed_station(code, number)[1]
+
+    def routed_station(self, code: str, number: int) -> tuple[str | None, frozenset[str]]:
+        """The grid item ``number`` is routed to now and its station's staff, from one read
+        (None and none if it is not routed, or does not exist)."""
         try:
             issue = self.issue(code, number)
         except NotFoundError:
-            return frozenset()
+            return None, frozenset()
         if issue.routed_to is None:
-            return frozenset()
+            return None, frozenset()
         grid = self.council_to_read(code).grids.get(issue.routed_to)
-        return frozenset(grid.staff) if grid is not None else frozenset()
+        return issue.routed_to, frozenset(grid.staff) if grid is not None else frozenset()
 
     def route_issue(self, code: str, number: int, grid: str, *, actor: str) -> str:
         """Send item ``number`` to ``grid``'s station (a grid in use) and tell its staff;
@@ -87,10 +92,26 @@ class GridCases(NotificationSending):
         self._tell_station(issue)
         return grid
 
-    def reroute_issue(self, code: str, number: int, grid: str, reason: str, *, actor: str) -> str:
-        """Send item ``number`` on to ``grid``'s station, saying why, and tell its staff."""
+    def reroute_issue(
+        self,
+        code: str,
+        number: int,
+        grid: str,
+        reason: str,
+        *,
+        actor: str,
+        from_grid: str | None = None,
+    ) -> str:
+        """Send item ``number`` on to ``grid``'s station, saying why, and tell its staff.
+        ``from_grid``: where the caller was allowed to move it from (the staff of that station
+        are): if it has moved on since, the re-routing is a concurrent change."""
         station = self.council_to_read(code).grid(grid)
         issue = self.issue(code, number)
+        if from_grid is not None and issue.routed_to not in (from_grid, grid):
+            raise ConcurrentChangeError(
+                f"issue {number} was re-routed meanwhile (now at {issue.routed_to}): try again",
+                grid=issue.routed_to,
+            )
         if issue.reroute(grid, station.station, reason, at=self.now(), actor=actor):
             self._save(issue)
         self._tell_station(issue)

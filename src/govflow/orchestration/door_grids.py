@@ -64,10 +64,12 @@ class GridActs:
             authorize(who, Action.ROUTE_ISSUE, cmd.council)
 
         def reroute() -> str:
-            staff = self.app.routed_grid_staff(cmd.council, cmd.number)
+            # where the item is and that station's staff from one read; recorded only if the
+            # item is still there (else someone moved it meanwhile: a concurrent change)
+            at_grid, staff = self.app.routed_station(cmd.council, cmd.number)
             actor = authorize(who, Action.ROUTE_ISSUE, cmd.council, staff=staff)
             return self.app.reroute_issue(
-                cmd.council, cmd.number, cmd.grid, cmd.reason, actor=actor
+                cmd.council, cmd.number, cmd.grid, cmd.reason, actor=actor, from_grid=at_grid
             )
 
         return await asyncio.to_thread(reroute)
