@@ -57,3 +57,34 @@ def test_an_unknown_order_is_not_found_on_the_board(
     _, board = escalated
     assert board.get(f"/board/{COUNCIL}/orders/99").status_code == 404
     assert board.get("/board/nowhere/orders").status_code == 404
+
+
+def test_an_order_s_deadline_reads_in_its_council_s_time_zone() -> None:
+    """A council in another zone than the server's (乌鲁木齐, UTC+6; the server Asia/Shanghai):
+    the order's deadline is the due day's 24:00 there, on the list and the order's page, not
+    02:00 the next day as the server's zone would say."""
+    from datetime import date
+
+    from govflow.domain.council import Body
+    from govflow.domain.rectification import AssigneeKind, SourceKind
+
+    app = Governance({"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app.register_council("xj", "天山社区", actor="clerk", timezone="Asia/Urumqi")
+    app.enroll_member("xj", "sv", "监委会主任", actor="clerk", chairs=(Body.SUPERVISORY_COMMITTEE,))
+    app.enroll_member("xj", "c", "书记", actor="clerk", bodies=(Body.TWO_COMMITTEES,))
+    app.enroll_member("xj", "w", "物业经理", actor="clerk")
+    finding = "路灯不亮"
+    app.record_inspection("xj", 1, finding, "0" * 64, actor="sv")
+    due = date.today() + timedelta(days=10)
+    app.order_rectification(
+        "xj", 2750, what="修复路灯", why=finding, assignee_kind=AssigneeKind.MEMBER,
+        assignee="w", ordered_by=Body.SUPERVISORY_COMMITTEE, due=due,
+        source_kind=SourceKind.INSPECTION, source={"inspection_number": 1}, actor="sv",
+    )  # fmt: skip
+    board = TestClient(create_api(app))
+    assert app.timezone != "Asia/Urumqi"
+    for path in ("/board/xj/orders", "/board/xj/orders/2750"):
+        page = board.get(path)
+        assert page.status_code == 200
+        assert f"{due:%Y-%m-%d} 24:00" in page.text, path
+    app.close()

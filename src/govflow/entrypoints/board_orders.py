@@ -139,7 +139,8 @@ def create_order_board(app: Governance, *, demo: bool = False) -> APIRouter:
         lang = request.query_params.get("lang", "zh")
         if lang not in LANGS:
             raise InvalidInputError("lang must be zh or en")
-        tz = ZoneInfo(app.timezone)
+        zone = context["council"].timezone  # a deadline is 24:00 of its day in the council's
+        tz = ZoneInfo(zone)
 
         def url(path: str, **params: Any) -> str:
             query = {k: v for k, v in params.items() if v is not None}
@@ -162,7 +163,7 @@ def create_order_board(app: Governance, *, demo: bool = False) -> APIRouter:
             when=when,
             switch=request.url.path + (f"?{urlencode(params)}" if params else ""),
             body=lambda key: body_name(key, lang),
-            deadline=lambda value: deadline_text(value, app.timezone),
+            deadline=lambda value: deadline_text(value, zone),
             demo=demo,
             now=app.now(),
             **context,
