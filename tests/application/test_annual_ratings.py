@@ -193,6 +193,20 @@ def test_refusals_leave_no_event(app: Governance) -> None:
     assert refused(app, door, "s2", OPEN).code == "already_exists"
 
 
+def test_a_rater_enrolled_again_is_not_on_the_years_panel(app: Governance) -> None:
+    """A rater who left and a new person enrolled under the same id (given the role) is
+    another person: not on the panel frozen when the year opened, so they neither score,
+    publish nor answer an objection, and nothing is recorded."""
+    door = set_up_rated_council(app)
+    run(door, "s1", OPEN)
+    score_all(door, ALL_88, raters=("s2",))
+    app.remove_member(RATED, "s1", actor="clerk")
+    app.enroll_member(RATED, "s1", "另一个人", actor="clerk", roles=("street_rater",))
+    assert isinstance(refused(app, door, "s1", score("finances", "80")), UnknownRaterError)
+    publish = c.PublishAnnualRating(council=RATED, year=YEAR)
+    assert isinstance(refused(app, door, "s1", publish), UnknownRaterError)
+
+
 def test_out_of_range_scores_are_refused(app: Governance) -> None:
     """A score below 0, above 100 or finer than one decimal never reaches the record: the
     command refuses it, and so does the aggregate if handed one."""
@@ -205,7 +219,10 @@ def test_out_of_range_scores_are_refused(app: Governance) -> None:
     before = rating.version
     for bad in ("-0.1", "101", "85.25", "NaN"):
         with pytest.raises(GovflowError) as caught:
-            rating.score_criterion("finances", Decimal(bad), (), at=app.now(), actor="s1")
+            rating.score_criterion(
+                "finances", Decimal(bad), (), at=app.now(), actor="s1",
+                enrolment=app.council(RATED).members["s1"].enrolment,
+            )  # fmt: skip
         assert caught.value.code == "annual_rating.score_out_of_range"
     assert rating.version == before and not rating.collect_events()
 

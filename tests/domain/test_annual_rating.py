@@ -42,12 +42,14 @@ def rated(scores: dict[str, list[str]]) -> AnnualRating:
     rater)."""
     raters = tuple(f"r{i}" for i in range(len(next(iter(scores.values())))))
     one_or_more = PRESET.model_copy(update={"raters": Raters(min_panel=1)})
-    rating = AnnualRating.open("c", 2026, one_or_more, raters, at=AT, actor="r0")
+    rating = AnnualRating.open("c", 2026, one_or_more, dict.fromkeys(raters, 1), at=AT, actor="r0")
     for criterion, values in scores.items():
         kinds = PRESET.criterion(criterion).required_kinds
         evidence = tuple(Evidence(kind=k, sha256="0" * 64) for k in kinds)
         for rater, value in zip(raters, values, strict=True):
-            rating.score_criterion(criterion, Decimal(value), evidence, at=AT, actor=rater)
+            rating.score_criterion(
+                criterion, Decimal(value), evidence, at=AT, actor=rater, enrolment=1
+            )
     return rating
 
 

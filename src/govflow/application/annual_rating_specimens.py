@@ -25,6 +25,8 @@ def annual_rating(app: Governance) -> None:
         app.enroll_member(c, rater, f"街道评定员{rater}", actor=clerk, roles=("street_rater",))
     procedure = RatingProcedureLibrary().get("street-office-annual-rating", 1)
     app.open_annual_rating(c, year, procedure, actor="r1")
+    members = app.council(c).members
+    enrolled = {rater: members[rater].enrolment for rater in ("r1", "r2")}
 
     def evidence(kinds: tuple[str, ...]) -> list[Evidence]:
         return [
@@ -36,11 +38,13 @@ def annual_rating(app: Governance) -> None:
         for criterion in procedure.criteria:
             app.score_annual_rating(
                 c, year, criterion.id, Decimal("88"), evidence(criterion.required_kinds),
-                actor=rater,
+                actor=rater, enrolment=enrolled[rater],
             )  # fmt: skip
-    app.publish_annual_rating(c, year, actor="r1")
+    app.publish_annual_rating(c, year, actor="r1", enrolment=enrolled["r1"])
     app.object_to_annual_rating(c, year, "财务台账漏查了第四季度", actor="m1")
-    app.answer_annual_rating_objection(c, year, 1, "经核实，异议成立", upheld=True, actor="r2")
+    app.answer_annual_rating_objection(c, year, 1, "经核实，异议成立", upheld=True, actor="r2",
+                                      enrolment=enrolled["r2"])  # fmt: skip
     finances = procedure.criterion("finances").required_kinds
-    app.score_annual_rating(c, year, "finances", Decimal("98"), evidence(finances), actor="r1")
-    app.revise_annual_rating(c, year, actor="r2")
+    app.score_annual_rating(c, year, "finances", Decimal("98"), evidence(finances), actor="r1",
+                            enrolment=enrolled["r1"])  # fmt: skip
+    app.revise_annual_rating(c, year, actor="r2", enrolment=enrolled["r2"])

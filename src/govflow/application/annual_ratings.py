@@ -59,19 +59,18 @@ class AnnualRatingView(View):
     pending_objections: list[int]
 
 
-def rating_panel(council: Council) -> tuple[str, ...]:
-    """The street office's raters on ``council``'s record: members with the role
-    ``street_rater`` who sit on none of its bodies and are neither its clerk nor an auditor
-    (a council never rates itself; an auditor writes nothing, so could never score)."""
-    return tuple(
-        sorted(
-            member_id
-            for member_id, member in council.members.items()
-            if STREET_RATER in member.roles
-            and not member.bodies
-            and not {"clerk", "auditor"} & set(member.roles)
-        )
-    )
+def rating_panel(council: Council) -> dict[str, int]:
+    """The street office's raters on ``council``'s record, each with their enrolment: members
+    with the role ``street_rater`` who sit on none of its bodies and are neither its clerk nor
+    an auditor (a council never rates itself; an auditor writes nothing, so could never
+    score)."""
+    return {
+        member_id: member.enrolment
+        for member_id, member in sorted(council.members.items())
+        if STREET_RATER in member.roles
+        and not member.bodies
+        and not {"clerk", "auditor"} & set(member.roles)
+    }
 
 
 class AnnualRatingCases(NoticeCases, ListingCases):
@@ -99,13 +98,16 @@ class AnnualRatingCases(NoticeCases, ListingCases):
         evidence: Sequence[Evidence],
         *,
         actor: str,
+        enrolment: int | None,
     ) -> None:
         """Record a rater's score of one criterion. Raters scoring at the same moment each
         decide again on the record as the other left it, so a second score by the same rater
         is refused however close the two came."""
         for attempt in range(SAVE_ATTEMPTS):
             rating = self.annual_rating(code, year)
-            rating.score_criterion(criterion, score, tuple(evidence), at=self.now(), actor=actor)
+            rating.score_criterion(
+                criterion, score, tuple(evidence), at=self.now(), actor=actor, enrolment=enrolment
+            )
             try:
                 self.save(rating)
                 return
@@ -129,11 +131,13 @@ class AnnualRatingCases(NoticeCases, ListingCases):
             f"评定人：{'、'.join(raters)}。"
         )
 
-    def publish_annual_rating(self, code: str, year: int, *, actor: str) -> UUID:
+    def publish_annual_rating(
+        self, code: str, year: int, *, actor: str, enrolment: int | None
+    ) -> UUID:
         """Compute the result from the scores and post it as a notice with the procedure's
         objection window, in one transaction; returns the notice's id."""
         rating = self.annual_rating(code, year)
-        rating.require_rater(actor)
+        rating.require_rater(actor, enrolment)
         result = rating.result()
         notice = self._new_notice(
             rating.id,
@@ -145,7 +149,7 @@ class AnnualRatingCases(NoticeCases, ListingCases):
             actor=actor,
             step=None,
         )
-        rating.publish(notice.id, result, at=notice.created_on, actor=actor)
+        rating.publish(notice.id, result, at=notice.created_on, actor=actor, enrolment=enrolment)
         try:
             self.save(rating, notice)
         except IntegrityError:
@@ -168,31 +172,41 @@ class AnnualRatingCases(NoticeCases, ListingCases):
         return self.file_objection(self._published_notice(rating).id, text, actor=actor)
 
     def answer_annual_rating_objection(
-        self, code: str, year: int, objection_no: int, reply: str, *, upheld: bool, actor: str
+        self,
+        code: str,
+        year: int,
+        objection_no: int,
+        reply: str,
+        *,
+        upheld: bool,
+        actor: str,
+        enrolment: int | None,
     ) -> None:
         """A rater answers an objection; an upheld one opens a revision of the scores (both
         recorded in one transaction)."""
         rating = self.annual_rating(code, year)
-        rating.require_rater(actor)
+        rating.require_rater(actor, enrolment)
         notice = self._published_notice(rating)
         at = self.now()
         notice.answer_objection(objection_no, reply, upheld=upheld, at=at, actor=actor)
         if upheld:
-            rating.uphold_objection(objection_no, at=at, actor=actor)
+            rating.uphold_objection(objection_no, at=at, actor=actor, enrolment=enrolment)
         self._save(notice, rating)
 
-    def revise_annual_rating(self, code: str, year: int, *, actor: str) -> None:
+    def revise_annual_rating(
+        self, code: str, year: int, *, actor: str, enrolment: int | None
+    ) -> None:
         """Record the revised result (naming the upheld objections) from the scores that
         count now, and correct the notice with it: its display period and objection window
         start again."""
         rating = self.annual_rating(code, year)
-        rating.require_rater(actor)
+        rating.require_rater(actor, enrolment)
         notice = self._published_notice(rating)
         result = rating.result()
         previous = f"{GRADE_LABELS[rating.grade]}（{rating.score}）" if rating.grade else ""
         objections = "、".join(f"第{n}号" for n in rating.pending_objections)
         at = self.now()
-        rating.revise(result, at=at, actor=actor)
+        rating.revise(result, at=at, actor=actor, enrolment=enrolment)
         period = notice.period
         display_until = self._until(at, period.display_days, period)
         assert display_until is not None

@@ -7,6 +7,7 @@ satisfaction with an item, 评议).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -124,6 +125,8 @@ class AnnualRatingOpened(DomainEvent):
     objection_days: int
     reply_days: int
     day_type: DayType = DayType.NATURAL
+    # each rater's enrolment: a member id enrolled again later is another person, no rater
+    enrolments: dict[MemberId, int] = Field(default_factory=dict)
 
 
 class CriterionScored(DomainEvent):
@@ -193,13 +196,14 @@ class AnnualRating(Aggregate):
         council: str,
         year: int,
         procedure: RatingProcedure,
-        panel: tuple[str, ...],
+        panel: Mapping[str, int],
         *,
         at: datetime,
         actor: str,
     ) -> AnnualRating:
         """Open ``council``'s rating for ``year`` with ``procedure`` and the raters on the
-        record now (``panel``, frozen); the opener must be one of them."""
+        record now (``panel``: each with their enrolment, frozen); the opener must be one of
+        them."""
         if not FIRST_YEAR <= year <= LAST_YEAR:
             raise InvalidInputError(f"a rating year is {FIRST_YEAR} to {LAST_YEAR}", year=year)
         if len(panel) < procedure.raters.min_panel:
@@ -227,6 +231,7 @@ class AnnualRating(Aggregate):
             ),
             bands=tuple((b.grade, b.at_least) for b in procedure.bands),
             panel=tuple(sorted(panel)),
+            enrolments=dict(sorted(panel.items())),
             display_days=publication.display.days,
             objection_days=publication.objection_window.days,
             reply_days=publication.reply_within.days,
@@ -246,6 +251,7 @@ class AnnualRating(Aggregate):
                 self.criteria = {c.id: c for c in event.criteria}
                 self.bands = event.bands
                 self.panel = frozenset(event.panel)
+                self.enrolments = dict(event.enrolments)  # empty: opened before they were kept
                 self.status = OPEN
                 self.round = 1
                 # (rater, criterion) -> the score that counts now, and the round it came in
@@ -267,10 +273,17 @@ class AnnualRating(Aggregate):
                 self.score, self.grade = event.score, event.grade
                 self.pending_objections = ()
 
-    def require_rater(self, actor: str) -> None:
+    def require_rater(self, actor: str, enrolment: int | None) -> None:
+        """Refuse anyone but a rater of the year's panel, as enrolled when it was frozen."""
         if actor not in self.panel:
             raise UnknownRaterError(
                 f"{actor} is not one of the {self.year} raters of {self.council}", rater=actor
+            )
+        if self.enrolments and self.enrolments.get(actor) != enrolment:
+            raise UnknownRaterError(
+                f"{actor} was enrolled again after the {self.year} panel was frozen: another "
+                "person, not one of its raters",
+                rater=actor,
             )
 
     def score_criterion(
@@ -281,10 +294,11 @@ class AnnualRating(Aggregate):
         *,
         at: datetime,
         actor: str,
+        enrolment: int | None,
     ) -> None:
         """Record ``actor``'s score of ``criterion``: a rater of the panel, once per
         criterion (once more in a revision), with every kind of evidence it requires."""
-        self.require_rater(actor)
+        self.require_rater(actor, enrolment)
         if self.status == PUBLISHED:
             raise RatingStateError(
                 "the result is published: scores change only after an upheld objection"
@@ -351,8 +365,10 @@ class AnnualRating(Aggregate):
         }
         return Result(exact, grade_of(exact, self.bands), means)
 
-    def publish(self, notice_id: UUID, result: Result, *, at: datetime, actor: str) -> None:
-        self.require_rater(actor)
+    def publish(
+        self, notice_id: UUID, result: Result, *, at: datetime, actor: str, enrolment: int | None
+    ) -> None:
+        self.require_rater(actor, enrolment)
         if self.status != OPEN:
             raise RatingStateError(f"the {self.year} result is published already")
         self._trigger(
@@ -365,10 +381,12 @@ class AnnualRating(Aggregate):
             notice_id=notice_id,
         )
 
-    def uphold_objection(self, objection_no: int, *, at: datetime, actor: str) -> None:
+    def uphold_objection(
+        self, objection_no: int, *, at: datetime, actor: str, enrolment: int | None
+    ) -> None:
         """An objection to the published result was upheld: open a revision round (or, in
         one already open, name this objection too)."""
-        self.require_rater(actor)
+        self.require_rater(actor, enrolment)
         if self.notice_id is None:
             raise RatingStateError("the result is not published yet")
         revising = self.status == REVISING
@@ -381,9 +399,9 @@ class AnnualRating(Aggregate):
             round=self.round if revising else self.round + 1,
         )
 
-    def revise(self, result: Result, *, at: datetime, actor: str) -> None:
+    def revise(self, result: Result, *, at: datetime, actor: str, enrolment: int | None) -> None:
         """Record the revised result, naming the upheld objections it answers."""
-        self.require_rater(actor)
+        self.require_rater(actor, enrolment)
         if self.status != REVISING:
             raise RatingStateError("no upheld objection awaits a revised result")
         assert self.score is not None and self.grade is not None

@@ -55,7 +55,13 @@ class RatingActs(DoorBase):
 
         def score() -> AnnualRatingView:
             self.app.score_annual_rating(
-                cmd.council, cmd.year, cmd.criterion, cmd.score, evidence, actor=actor
+                cmd.council,
+                cmd.year,
+                cmd.criterion,
+                cmd.score,
+                evidence,
+                actor=actor,
+                enrolment=who.enrolment,
             )
             return self.app.get_annual_rating(cmd.council, cmd.year)
 
@@ -64,7 +70,9 @@ class RatingActs(DoorBase):
     async def _publish_rating(self, cmd: c.PublishAnnualRating, who: Principal) -> UUID:
         actor = authorize(who, Action.RATE_COUNCIL, cmd.council)
         return await asyncio.to_thread(
-            lambda: self.app.publish_annual_rating(cmd.council, cmd.year, actor=actor)
+            lambda: self.app.publish_annual_rating(
+                cmd.council, cmd.year, actor=actor, enrolment=who.enrolment
+            )
         )
 
     async def _object_to_rating(self, cmd: c.ObjectToAnnualRating, who: Principal) -> int:
@@ -79,7 +87,13 @@ class RatingActs(DoorBase):
         actor = authorize(who, Action.RATE_COUNCIL, cmd.council)
         await asyncio.to_thread(
             lambda: self.app.answer_annual_rating_objection(
-                cmd.council, cmd.year, cmd.objection_no, cmd.reply, upheld=cmd.upheld, actor=actor
+                cmd.council,
+                cmd.year,
+                cmd.objection_no,
+                cmd.reply,
+                upheld=cmd.upheld,
+                actor=actor,
+                enrolment=who.enrolment,
             )
         )
         return cmd.upheld
@@ -88,7 +102,9 @@ class RatingActs(DoorBase):
         actor = authorize(who, Action.RATE_COUNCIL, cmd.council)
 
         def revise() -> AnnualRatingView:
-            self.app.revise_annual_rating(cmd.council, cmd.year, actor=actor)
+            self.app.revise_annual_rating(
+                cmd.council, cmd.year, actor=actor, enrolment=who.enrolment
+            )
             return self.app.get_annual_rating(cmd.council, cmd.year)
 
         return await asyncio.to_thread(revise)
