@@ -365,3 +365,13 @@ def test_a_deadline_beyond_ten_years_is_refused_and_records_nothing(app: Governa
             ),
         )
         assert error.code == "input.invalid", due
+
+
+def test_an_order_reported_done_is_not_reminded(app: Governance) -> None:
+    """The workflow wakes at the reminder time without having heard of the completion (its
+    signal lost): the member who reported it done is not told the deadline is near."""
+    evaluated(app, 2300, *DISSATISFIED)
+    issue_order(app)
+    app.complete_order(COUNCIL, 1, "已疏通", (EVIDENCE,), actor=WORKER)
+    assert app.remind_order(COUNCIL, 1, 1) == 0
+    assert [d for d in app.list_deliveries(COUNCIL) if d.kind == "order_reminder"] == []

@@ -40,6 +40,7 @@ from govflow.domain.rectification import (
     OrderIssued,
     OrderSentBack,
     OrderSourceError,
+    OrderStatus,
     OrderVerified,
     SourceKind,
     inspection_id,
@@ -302,12 +303,12 @@ class RectificationCases(NoticeCases, NotificationSending):
         return sorted(mid for mid, m in council.members.items() if body in m.chairs)
 
     def remind_order(self, code: str, number: int, round_no: int) -> int:
-        """Address a reminder of the round's deadline to each person who must act (the
-        notifier sends it, or posts it on the board); named by round and person, so a
-        repeated call tells nobody twice. Returns how many were addressed."""
+        """Address a reminder of the round's deadline, while the order is open, to each person
+        who must act (the notifier sends it, or posts it on the board); named by round and
+        person, so a repeated call tells nobody twice. Returns how many were addressed."""
         order = self.order(code, number)
-        if order.round != round_no:
-            return 0
+        if order.round != round_no or order.status is not OrderStatus.OPEN:
+            return 0  # another round, or reported done (the workflow may not have heard yet)
         people = self.who_must_act(code, number)
         for person in people:
             self._address(
