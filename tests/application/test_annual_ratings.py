@@ -207,6 +207,15 @@ def test_a_rater_enrolled_again_is_not_on_the_years_panel(app: Governance) -> No
     assert isinstance(refused(app, door, "s1", publish), UnknownRaterError)
 
 
+def test_a_year_not_begun_cannot_be_rated(app: Governance) -> None:
+    """A rating is of a year that has begun: next year's (or 2099's) is refused and nothing
+    is recorded, so the board never shows a grade for a year still to come."""
+    door = set_up_rated_council(app)
+    for year in (app.now().year + 1, 2099):
+        error = refused(app, door, "s1", c.OpenAnnualRating(council=RATED, year=year))
+        assert error.code == "input.invalid"
+
+
 def test_out_of_range_scores_are_refused(app: Governance) -> None:
     """A score below 0, above 100 or finer than one decimal never reaches the record: the
     command refuses it, and so does the aggregate if handed one."""

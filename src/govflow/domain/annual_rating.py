@@ -206,6 +206,10 @@ class AnnualRating(Aggregate):
         them."""
         if not FIRST_YEAR <= year <= LAST_YEAR:
             raise InvalidInputError(f"a rating year is {FIRST_YEAR} to {LAST_YEAR}", year=year)
+        if year > at.year:
+            raise InvalidInputError(
+                f"{year} has not begun: a year is rated once it has", year=year, now=at.year
+            )
         if len(panel) < procedure.raters.min_panel:
             raise RatingPanelError(
                 f"{procedure.name} needs at least {procedure.raters.min_panel} raters "
