@@ -78,3 +78,35 @@ async def test_the_member_ordered_reports_it_done_and_the_ordering_chair_verifie
     assert accepted.status_code == 303
     final = await worker.get(f"/app/orders/{number}")
     assert "已核验办结" in final.text
+
+
+async def test_my_tasks_link_the_orders_to_report_done_and_to_verify(
+    roll_people: tuple[object, SignIn],
+) -> None:
+    """The member ordered finds the order on the app's home page (my tasks) with its link;
+    once reported done, the ordering chair finds it there to verify, and the member no
+    longer."""
+    from govflow.application import Governance
+    from govflow.domain.council import Body
+    from govflow.domain.rectification import AssigneeKind, SourceKind
+
+    app, people = roll_people
+    assert isinstance(app, Governance)
+    enroll_order_people(app)
+    number = 2751
+    app.record_inspection(COUNCIL, number, "井盖缺失", "0" * 64, actor=SUPERVISOR)
+    app.order_rectification(
+        COUNCIL, number, what="补装井盖", why="检查发现井盖缺失", assignee_kind=AssigneeKind.MEMBER,
+        assignee=WORKER, ordered_by=Body.SUPERVISORY_COMMITTEE,
+        due=date.today() + timedelta(days=3), source_kind=SourceKind.INSPECTION,
+        source={"inspection_number": number}, actor=SUPERVISOR,
+    )  # fmt: skip
+    worker, chair = await people(WORKER), await people(SUPERVISOR)
+    home = (await worker.get("/app/")).text
+    assert "限期整改：报告整改完成" in home and f'href="/app/orders/{number}"' in home
+    assert "补装井盖" in home
+    assert f'href="/app/orders/{number}"' not in (await chair.get("/app/")).text
+    app.complete_order(COUNCIL, number, "已补装", ("1" * 64,), actor=WORKER)
+    verify = (await chair.get("/app/?lang=en")).text
+    assert "Rectification: verify it" in verify and f'href="/app/orders/{number}"' in verify
+    assert f'href="/app/orders/{number}"' not in (await worker.get("/app/")).text

@@ -375,3 +375,41 @@ def test_an_order_reported_done_is_not_reminded(app: Governance) -> None:
     app.complete_order(COUNCIL, 1, "已疏通", (EVIDENCE,), actor=WORKER)
     assert app.remind_order(COUNCIL, 1, 1) == 0
     assert [d for d in app.list_deliveries(COUNCIL) if d.kind == "order_reminder"] == []
+
+
+def test_my_tasks_list_the_orders_to_report_done_and_to_verify(app: Governance) -> None:
+    """The member ordered has the order to put right, with its deadline; once reported done,
+    the ordering body's chairs have it to verify and the member no longer; nobody else has it,
+    and someone enrolled later under the member's id does not."""
+    from govflow.application.tasks import ORDER_ACT, ORDER_VERIFY, get_tasks
+
+    evaluated(app, 2300, *DISSATISFIED)
+    issue_order(app)
+    issue_order(app, 2, assignee_kind="body", assignee="residents_committee")
+
+    def tasks(member: str) -> list[tuple[str, int]]:
+        found = get_tasks(app, app.principal(COUNCIL, member)).tasks
+        return [(t.kind, t.number) for t in found if t.order]
+
+    (worker_task,) = [t for t in get_tasks(app, app.principal(COUNCIL, WORKER)).tasks if t.order]
+    assert (worker_task.kind, worker_task.number, worker_task.title) == (
+        ORDER_ACT,
+        1,
+        "疏通3号楼化粪管",
+    )
+    assert worker_task.deadline == app.order(COUNCIL, 1).deadline
+    assert tasks(RESIDENTS_CHAIR) == [(ORDER_ACT, 2)]
+    assert tasks(SUPERVISOR) == [] and tasks("m1") == []
+    app.complete_order(COUNCIL, 1, "已疏通", (EVIDENCE,), actor=WORKER)
+    assert tasks(WORKER) == []
+    assert tasks(SUPERVISOR) == [(ORDER_VERIFY, 1)]
+    assert (ORDER_VERIFY, 1) in tasks(CHAIR)  # c1 chairs the supervisory committee too
+    app.complete_order(COUNCIL, 2, "已整改", (EVIDENCE,), actor=CHAIR)  # c1 chairs both
+    assert (ORDER_VERIFY, 2) not in tasks(CHAIR) and (ORDER_VERIFY, 2) in tasks(SUPERVISOR)
+    app.verify_order(COUNCIL, 1, accepted=True, text="", due=None, actor=SUPERVISOR)
+    assert tasks(SUPERVISOR) == [(ORDER_VERIFY, 2)]
+
+    issue_order(app, 3)
+    app.remove_member(COUNCIL, WORKER, actor="clerk")
+    app.enroll_member(COUNCIL, WORKER, "新人", actor="clerk")
+    assert tasks(WORKER) == []

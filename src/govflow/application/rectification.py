@@ -292,6 +292,20 @@ class RectificationCases(NoticeCases, NotificationSending):
 
     # -- what the order's workflow asks for ----------------------------------------------------
 
+    def order_owner(self, code: str, number: int) -> tuple[str, int | None] | None:
+        """The member ordered to act on order ``number`` and the enrolment under which they
+        were ordered (the policy's ``owner``); None for an order to a body, or if that person
+        has left the record (someone enrolled later under the same id is someone else)."""
+        order = self.order(code, number)
+        if order.assignee_kind is not AssigneeKind.MEMBER:
+            return None
+        member = self.council_to_read(code).members.get(order.assignee)
+        if member is None:
+            return None
+        if member.enrolled_at is not None and member.enrolled_at > order.created_on:
+            return None
+        return order.assignee, member.enrolment
+
     def who_must_act(self, code: str, number: int) -> list[str]:
         """The members who must act on the order now: the member ordered (while still on the
         record), or the chairs of the body ordered, as the record says now."""

@@ -3,13 +3,15 @@
 A read, not a rule: it lists what is open to the person as the record stands (a vote on whose
 frozen roll they are and have not voted in, a discussion, a notice's objection window, an
 evaluation they are asked to rate, for chairs the stages and objections of the bodies they
-chair, and for a grid station's staff the open items at their grid). Whether an act is allowed
-is still decided by the command door when it is tried.
+chair, for a grid station's staff the open items at their grid, and the rectification orders
+they must report done or verify). Whether an act is allowed is still decided by the command
+door when it is tried.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from govflow.application.governance import Governance
@@ -18,13 +20,16 @@ from govflow.application.views import View
 from govflow.domain.errors import GovflowError
 from govflow.domain.ids import ballot_id, rating_id
 from govflow.domain.issue import Issue
-from govflow.domain.policy import Principal
+from govflow.domain.policy import Action, Principal, authorize
 from govflow.domain.procedure import Procedure, Stage, StageKind
 
 # What a task asks of the person (the app names each in words).
 VOTE, DISCUSS, OBJECT, RATE = "vote", "discuss", "object", "rate"
 CHAIR_STAGE, ANSWER_OBJECTIONS = "chair_stage", "answer_objections"
 GRID_ITEM = "grid_item"  # an open item at a grid whose service station the person staffs
+# A rectification order (限期整改) to report done (the member ordered, a chair of the body
+# ordered), or reported done and to verify (a chair of the ordering body, not who reported it).
+ORDER_ACT, ORDER_VERIFY = "order_act", "order_verify"
 
 
 class Task(View):
@@ -38,6 +43,7 @@ class Task(View):
     deadline: datetime | None
     notice_id: UUID | None = None
     grid: str | None = None  # the grid's name, for a grid station's item
+    order: bool = False  # ``number`` is a rectification order's, ``title`` what to put right
 
 
 class Tasks(View):
@@ -112,9 +118,45 @@ def get_tasks(app: Governance, who: Principal, procedures: ProcedureLibrary | No
                 )
                 for row in rows
             )  # fmt: skip
+    tasks.extend(_order_tasks(app, who))
     far = datetime.max.replace(tzinfo=now.tzinfo)
     tasks.sort(key=lambda t: (t.deadline or far, -t.number))
     return Tasks(council=code, timezone=council.timezone, now=now, tasks=tasks)
+
+
+def _order_tasks(app: Governance, who: Principal) -> list[Task]:
+    """The open orders ``who`` may report done and the completed ones they may verify, as the
+    policy would decide from the record (the door decides again when they act)."""
+    tasks: list[Task] = []
+    code = who.council
+    for row in app.list_orders(code, open_only=True):
+        if row.status == "open":
+            if row.assignee_kind == "member":
+                if row.assignee != who.holder:
+                    continue
+                owner = app.order_owner(code, row.number)
+                allowed = _allows(who, Action.COMPLETE_RECTIFICATION, code, owner=owner)
+            else:
+                allowed = _allows(who, Action.COMPLETE_RECTIFICATION, code, body=row.assignee)
+            kind, deadline = ORDER_ACT, row.deadline
+        else:  # completed: the ordering body verifies, not whoever reported it done
+            allowed = _allows(who, Action.VERIFY_RECTIFICATION, code, body=row.ordered_by)
+            allowed = allowed and app.order(code, row.number).completed_by != who.actor
+            kind, deadline = ORDER_VERIFY, None
+        if allowed:
+            tasks.append(
+                Task(kind=kind, number=row.number, title=row.what, stage=None, procedure="",
+                     deadline=deadline, order=True)
+            )  # fmt: skip
+    return tasks
+
+
+def _allows(who: Principal, action: Action, code: str, **record: Any) -> bool:
+    try:
+        authorize(who, action, code, **record)
+    except GovflowError:
+        return False
+    return True
 
 
 def _procedure(procedures: ProcedureLibrary | None, issue: Issue) -> Procedure | None:

@@ -101,19 +101,9 @@ class OrderActs(DoorBase):
         )
         order = await asyncio.to_thread(self.app.order, cmd.council, cmd.number)
         if order.assignee_kind is AssigneeKind.MEMBER:
-            council = await asyncio.to_thread(self.app.council_to_read, cmd.council)
-            member = council.members.get(order.assignee)
             # the person enrolled under that id when the order was issued, not a later one
-            ordered = member is not None and (
-                member.enrolled_at is None or member.enrolled_at <= order.created_on
-            )
-            enrolment = member.enrolment if member is not None and ordered else None
-            actor = authorize(
-                who,
-                Action.COMPLETE_RECTIFICATION,
-                cmd.council,
-                owner=(order.assignee, enrolment) if enrolment is not None else None,
-            )
+            owner = await asyncio.to_thread(self.app.order_owner, cmd.council, cmd.number)
+            actor = authorize(who, Action.COMPLETE_RECTIFICATION, cmd.council, owner=owner)
         else:
             actor = authorize(who, Action.COMPLETE_RECTIFICATION, cmd.council, body=order.assignee)
         await asyncio.to_thread(
