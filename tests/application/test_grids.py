@@ -202,3 +202,19 @@ def test_a_station_s_staff_cannot_re_route_an_item_moved_on_meanwhile(
     assert refusal.value.code == "concurrency.conflict"
     moves = [e for e in app.domain_events(app.issue(COUNCIL, 5).id) if isinstance(e, IssueRerouted)]
     assert [(e.from_grid, e.to_grid, e.actor) for e in moves] == [("g7", "g8", CLERK)]
+
+
+def test_items_left_at_a_retired_grid_stay_in_its_staff_s_tasks(
+    grids: tuple[Governance, CommandDoor], store: Store
+) -> None:
+    """Retiring a grid routes nothing away: its open items stay at its station, so they stay
+    in its staff's tasks until re-routed (else they would be in nobody's tasks)."""
+    app, door = grids
+    propose(app, 6)
+    handle(app, door, CLERK, c.RouteIssue(council=COUNCIL, number=6, grid="g7"))
+    handle(app, door, CLERK, c.RetireGrid(council=COUNCIL, grid="g7"))
+    tasks = get_tasks(app, app.principal(COUNCIL, "m1")).tasks
+    assert [(t.kind, t.number, t.grid) for t in tasks] == [(GRID_ITEM, 6, "七号院网格")]
+    reroute = c.RerouteIssue(council=COUNCIL, number=6, grid="g8", reason="七号院网格已撤销")
+    handle(app, door, "m1", reroute)
+    assert get_tasks(app, app.principal(COUNCIL, "m1")).tasks == []

@@ -131,9 +131,12 @@ class GridCases(NotificationSending):
             )  # fmt: skip
 
     def grid_tasks(self, code: str, member_id: str) -> list[tuple[GridView, list[IssueRow]]]:
-        """The open items at each grid whose station ``member_id`` staffs ("my tasks")."""
+        """The open items at each grid whose station ``member_id`` staffs ("my tasks"); a
+        retired grid's too, until they are re-routed (else they would be in nobody's tasks)."""
         council = self.council_to_read(code)
-        return [
+        found = [
             (grid_view(g), self.list_issues(code, grid=g.code, open_only=True))
-            for g in council.grids_of(member_id)
+            for _, g in sorted(council.grids.items())
+            if member_id in g.staff
         ]
+        return [(grid, rows) for grid, rows in found if rows or not grid.retired]
