@@ -110,3 +110,57 @@ async def test_my_tasks_link_the_orders_to_report_done_and_to_verify(
     verify = (await chair.get("/app/?lang=en")).text
     assert "Rectification: verify it" in verify and f'href="/app/orders/{number}"' in verify
     assert f'href="/app/orders/{number}"' not in (await worker.get("/app/")).text
+
+
+async def test_someone_enrolled_later_under_the_member_s_id_gets_no_form(
+    roll_people: tuple[object, SignIn],
+) -> None:
+    """The member ordered left and someone else was enrolled under the same id: the order's
+    page offers them no completion form and does not mark it theirs (the door refuses them)."""
+    from govflow.application import Governance
+    from govflow.domain.council import Body
+    from govflow.domain.rectification import AssigneeKind, SourceKind
+
+    app, people = roll_people
+    assert isinstance(app, Governance)
+    enroll_order_people(app)
+    number = 2752
+    app.record_inspection(COUNCIL, number, "井盖缺失", "0" * 64, actor=SUPERVISOR)
+    app.order_rectification(
+        COUNCIL, number, what="补装井盖", why="检查发现井盖缺失", assignee_kind=AssigneeKind.MEMBER,
+        assignee=WORKER, ordered_by=Body.SUPERVISORY_COMMITTEE,
+        due=date.today() + timedelta(days=3), source_kind=SourceKind.INSPECTION,
+        source={"inspection_number": number}, actor=SUPERVISOR,
+    )  # fmt: skip
+    app.remove_member(COUNCIL, WORKER, actor="clerk")
+    app.enroll_member(COUNCIL, WORKER, "新人", actor="clerk")
+    newcomer = await people(WORKER)
+    assert 'name="photos"' not in (await newcomer.get(f"/app/orders/{number}")).text
+    assert "需要您整改" not in (await newcomer.get("/app/orders")).text
+
+
+async def test_whoever_reported_it_done_gets_no_verification_form(
+    roll_people: tuple[object, SignIn],
+) -> None:
+    """Ordered to the body its orderer also chairs: the chair who reported it done is offered
+    no verification form (the door would refuse: self-verification); another chair is."""
+    from govflow.application import Governance
+    from govflow.domain.council import Body
+    from govflow.domain.rectification import AssigneeKind, SourceKind
+
+    app, people = roll_people
+    assert isinstance(app, Governance)
+    enroll_order_people(app)
+    number = 2753
+    app.record_inspection(COUNCIL, number, "井盖缺失", "0" * 64, actor=SUPERVISOR)
+    app.order_rectification(
+        COUNCIL, number, what="补装井盖", why="检查发现井盖缺失", assignee_kind=AssigneeKind.BODY,
+        assignee="supervisory_committee", ordered_by=Body.SUPERVISORY_COMMITTEE,
+        due=date.today() + timedelta(days=3), source_kind=SourceKind.INSPECTION,
+        source={"inspection_number": number}, actor=SUPERVISOR,
+    )  # fmt: skip
+    app.complete_order(COUNCIL, number, "已补装", ("1" * 64,), actor=SUPERVISOR)
+    reporter, other = await people(SUPERVISOR), await people("c1")  # c1 chairs every body
+    assert 'name="accepted"' not in (await reporter.get(f"/app/orders/{number}")).text
+    assert "待您核验" not in (await reporter.get("/app/orders")).text
+    assert 'name="accepted"' in (await other.get(f"/app/orders/{number}")).text

@@ -118,13 +118,13 @@ def get_tasks(app: Governance, who: Principal, procedures: ProcedureLibrary | No
                 )
                 for row in rows
             )  # fmt: skip
-    tasks.extend(_order_tasks(app, who))
+    tasks.extend(order_tasks(app, who))
     far = datetime.max.replace(tzinfo=now.tzinfo)
     tasks.sort(key=lambda t: (t.deadline or far, -t.number))
     return Tasks(council=code, timezone=council.timezone, now=now, tasks=tasks)
 
 
-def _order_tasks(app: Governance, who: Principal) -> list[Task]:
+def order_tasks(app: Governance, who: Principal) -> list[Task]:
     """The open orders ``who`` may report done and the completed ones they may verify, as the
     policy would decide from the record (the door decides again when they act)."""
     tasks: list[Task] = []

@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from govflow.application import commands as c
 from govflow.application.rectification import OrderView
+from govflow.application.tasks import ORDER_ACT, ORDER_VERIFY, order_tasks
 from govflow.domain.errors import GovflowError, InvalidInputError
 from govflow.domain.policy import Action, Principal, authorize
 from govflow.entrypoints.app.acting import act, again_with, back_to, form_page, governance
@@ -71,14 +72,13 @@ WORDS: Words = {
 }
 
 
-def may_complete(caller: Principal, view: OrderView) -> bool:
-    """Whether the policy would let the caller report the order done (the door decides again,
-    with the enrolment of the member ordered)."""
+def may_complete(caller: Principal, view: OrderView, owner: tuple[str, int | None] | None) -> bool:
+    """Whether the policy would let the caller report the order done (``owner``: the member
+    ordered and the enrolment they were ordered under; the door decides again)."""
     if view.status != "open":
         return False
     try:
         if view.assignee_kind == "member":
-            owner = (view.assignee, caller.enrolment) if view.assignee == caller.holder else None
             authorize(caller, Action.COMPLETE_RECTIFICATION, caller.council, owner=owner)
         else:
             authorize(caller, Action.COMPLETE_RECTIFICATION, caller.council, body=view.assignee)
@@ -88,7 +88,9 @@ def may_complete(caller: Principal, view: OrderView) -> bool:
 
 
 def may_verify(caller: Principal, view: OrderView) -> bool:
-    if view.status != "completed":
+    """Whether the policy would let the caller verify it: a chair of the ordering body, not
+    whoever reported it done (the latest step of a completed order is its completion)."""
+    if view.status != "completed" or view.steps[-1].actor == caller.actor:
         return False
     try:
         authorize(caller, Action.VERIFY_RECTIFICATION, caller.council, body=view.ordered_by)
@@ -103,7 +105,7 @@ async def orders(request: Request, caller: AppCaller) -> HTMLResponse:
     authorize(caller, Action.READ, code)
     rows = await asyncio.to_thread(app.list_orders, code)
     council = await asyncio.to_thread(app.get_council, code)
-    chairs = set(caller.chairs)
+    todo = {(t.kind, t.number) for t in await asyncio.to_thread(order_tasks, app, caller)}
     return form_page(
         request,
         "orders/app_list.html",
@@ -114,13 +116,8 @@ async def orders(request: Request, caller: AppCaller) -> HTMLResponse:
         body=lambda key: body_name(key, lang),
         when=lambda at: when(at, council.timezone),
         deadline=lambda at: deadline_text(at, council.timezone),
-        mine=lambda r: (
-            r.status == "open"
-            and (
-                r.assignee == caller.holder if r.assignee_kind == "member" else r.assignee in chairs
-            )
-        ),
-        verifies=lambda r: r.status == "completed" and r.ordered_by in chairs,
+        mine=lambda r: (ORDER_ACT, r.number) in todo,  # as my tasks list them
+        verifies=lambda r: (ORDER_VERIFY, r.number) in todo,
     )
 
 
@@ -136,6 +133,7 @@ async def order_page(
     app, code, lang = governance(request), caller.council, lang_of(request)
     authorize(caller, Action.READ, code)
     view = await asyncio.to_thread(app.get_order, code, number)
+    owner = await asyncio.to_thread(app.order_owner, code, number)
     council = await asyncio.to_thread(app.get_council, code)
     return form_page(
         request,
@@ -150,7 +148,7 @@ async def order_page(
         body=lambda key: body_name(key, lang),
         when=lambda at: when(at, council.timezone),
         deadline=lambda at: deadline_text(at, council.timezone),
-        may_complete=may_complete(caller, view),
+        may_complete=may_complete(caller, view, owner),
         may_verify=may_verify(caller, view),
     )
 
@@ -169,7 +167,8 @@ async def complete(request: Request, caller: AppCaller, form: Form, number: int)
     photos: list[str] = []
     try:
         view = await asyncio.to_thread(app.get_order, caller.council, number)
-        if may_complete(caller, view):
+        owner = await asyncio.to_thread(app.order_owner, caller.council, number)
+        if may_complete(caller, view, owner):
             photos = await _store_photos(request)
     except GovflowError as error:
         return await again(error.message, error.status)
