@@ -352,6 +352,26 @@ def test_a_reconciled_month_has_no_differences(app: Governance, clock: SteppingC
     assert report.reconciled and report.matched == 1
 
 
+def test_a_correction_undone_leaves_the_line_it_restores(
+    app: Governance, clock: SteppingClock
+) -> None:
+    """A real income reversed by mistake and the reversal reversed again: the last two cancel
+    out and the first stands, matched by the bank's line (no difference flagged)."""
+    at(clock, date(2026, 3, 10))
+    open_fees_fund(app)
+    real = income(app, "3000.00", date(2026, 3, 1))
+    mistake = approve(app, expense(app, "3000.00", date(2026, 3, 2), corrects=real))
+    income(app, "3000.00", date(2026, 3, 3), corrects=mistake)
+    income(app, "100.00", date(2026, 3, 4))
+    report = app.reconcile_fund(
+        COUNCIL,
+        FEES,
+        "date,amount,counterparty,reference\n2026-03-01,3000.00,业主缴费,x\n"
+        "2026-03-04,100.00,业主缴费,y\n".encode(),
+    )
+    assert report.differences == [] and report.matched == 2
+
+
 @pytest.mark.parametrize(
     ("content", "line"),
     [

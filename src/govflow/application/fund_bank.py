@@ -180,13 +180,13 @@ def reconcile(bank: list[BankLine], ledger: Iterable[FundLineView]) -> tuple[int
     starts, ends = min(b.on for b in bank), max(b.on for b in bank)
     lines = [line for line in ledger if starts <= line.on <= ends]
     numbers = {line.line_no for line in lines}
-    cancelled = {
-        n
-        for line in lines
-        if line.corrects in numbers
-        for n in (line.line_no, line.corrects)
-        if n is not None
-    }
+    # latest first: a correction undone by a later one cancels with it, and the line it had
+    # reversed stands (1 reversed by 2, 2 reversed by 3: 3 and 2 cancel, 1 is real)
+    cancelled: set[int] = set()
+    for later in sorted(lines, key=lambda ln: ln.line_no, reverse=True):
+        pair = {later.line_no, later.corrects or 0}
+        if later.corrects in numbers and not pair & cancelled:
+            cancelled |= pair
     lines = [line for line in lines if line.line_no not in cancelled]
     used: set[int] = set()
     matched = 0
