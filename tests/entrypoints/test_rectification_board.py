@@ -88,3 +88,17 @@ def test_an_order_s_deadline_reads_in_its_council_s_time_zone() -> None:
         assert page.status_code == 200
         assert f"{due:%Y-%m-%d} 24:00" in page.text, path
     app.close()
+
+
+def test_an_order_never_names_someone_enrolled_later_under_the_member_s_id(
+    escalated: tuple[Governance, TestClient],
+) -> None:
+    """The member ordered (物业经理) left and someone else (新人) was enrolled under the same id:
+    the board no longer names the member, and never names the newcomer as the one ordered."""
+    app, board = escalated
+    assert "物业经理" in board.get(f"/board/{COUNCIL}/orders/1").text
+    app.remove_member(COUNCIL, "w1", actor="clerk")
+    app.enroll_member(COUNCIL, "w1", "新人", actor="clerk")
+    for path in (f"/board/{COUNCIL}/orders", f"/board/{COUNCIL}/orders/1"):
+        page = board.get(path).text
+        assert "新人" not in page and "物业经理" not in page and "w1" in page, path

@@ -11,6 +11,7 @@ the escalation (:meth:`RectificationCases.escalate_order`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -305,6 +306,19 @@ class RectificationCases(NoticeCases, NotificationSending):
         if member.enrolled_at is not None and member.enrolled_at > order.created_on:
             return None
         return order.assignee, member.enrolment
+
+    def ordered_names(self, code: str, orders: Sequence[OrderRow | OrderView]) -> dict[int, str]:
+        """The name of the member each order (by number) was issued to, while that person is on
+        the record: someone enrolled later under the same id is never named for it."""
+        members = self.council_to_read(code).members
+        names: dict[int, str] = {}
+        for order in orders:
+            member = members.get(order.assignee) if order.assignee_kind == "member" else None
+            if member is not None and (
+                member.enrolled_at is None or member.enrolled_at <= order.issued_at
+            ):
+                names[order.number] = member.name
+        return names
 
     def who_must_act(self, code: str, number: int) -> list[str]:
         """The members who must act on the order now: the member ordered (while still on the

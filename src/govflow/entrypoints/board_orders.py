@@ -170,9 +170,6 @@ def create_order_board(app: Governance, *, demo: bool = False) -> APIRouter:
         )
         return HTMLResponse(html)
 
-    def names(code: str) -> dict[str, str]:
-        return {m.member_id: m.name for m in app.get_council(code).members}
-
     @router.get("/{code}/orders", response_class=HTMLResponse)
     def orders(request: Request, code: str, open: bool = False) -> HTMLResponse:
         rows = app.list_orders(code, open_only=open)[:PAGE_SIZE]
@@ -182,7 +179,7 @@ def create_order_board(app: Governance, *, demo: bool = False) -> APIRouter:
             council=app.get_council(code),
             rows=rows,
             open=open,
-            who=names(code),
+            names=app.ordered_names(code, rows),
         )
 
     @router.get("/{code}/orders.json")
@@ -231,7 +228,7 @@ def create_order_board(app: Governance, *, demo: bool = False) -> APIRouter:
             "orders/board_order.html",
             council=app.get_council(code),
             o=view,
-            who=names(code),
+            names=app.ordered_names(code, [view]),
         )
 
     return router
