@@ -24,7 +24,7 @@ from govflow.application.notices import NoticeCases
 from govflow.application.notification_sending import NotificationSending
 from govflow.application.views import View
 from govflow.domain.base import SYSTEM_ACTOR
-from govflow.domain.council import Body, Council
+from govflow.domain.council import Body, Council, Member
 from govflow.domain.delivery import MessageKind
 from govflow.domain.errors import InvalidInputError, RuleViolationError
 from govflow.domain.ids import issue_id, meeting_id, spending_id
@@ -301,10 +301,9 @@ class RectificationCases(NoticeCases, NotificationSending):
         if order.assignee_kind is not AssigneeKind.MEMBER:
             return None
         member = self.council_to_read(code).members.get(order.assignee)
-        if member is None:
+        if not _ordered(member, order.created_on):
             return None
-        if member.enrolled_at is not None and member.enrolled_at > order.created_on:
-            return None
+        assert member is not None
         return order.assignee, member.enrolment
 
     def ordered_names(self, code: str, orders: Sequence[OrderRow | OrderView]) -> dict[int, str]:
@@ -314,9 +313,7 @@ class RectificationCases(NoticeCases, NotificationSending):
         names: dict[int, str] = {}
         for order in orders:
             member = members.get(order.assignee) if order.assignee_kind == "member" else None
-            if member is not None and (
-                member.enrolled_at is None or member.enrolled_at <= order.issued_at
-            ):
+            if member is not None and _ordered(member, order.issued_at):
                 names[order.number] = member.name
         return names
 
@@ -422,6 +419,12 @@ class RectificationCases(NoticeCases, NotificationSending):
             issued_at=issued.timestamp,
             steps=steps,
         )
+
+
+def _ordered(member: Member | None, issued_at: datetime) -> bool:
+    """Whether ``member`` is the person an order issued at ``issued_at`` named: on the record,
+    enrolled by then (someone enrolled later under the same id is another person)."""
+    return member is not None and (member.enrolled_at is None or member.enrolled_at <= issued_at)
 
 
 def _needs(source: dict[str, Any], name: str, kind: SourceKind) -> Any:
