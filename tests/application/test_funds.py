@@ -214,6 +214,23 @@ def test_an_expense_over_the_threshold_needs_an_approved_spending(
         expense(app, "12000.00", date(2026, 3, 9), spending_number=2)
 
 
+def test_an_income_recorded_twice_over_the_threshold_can_be_reversed(
+    app: Governance, clock: SteppingClock
+) -> None:
+    """Reversing a ¥12,000 income typed in twice spends nothing: it takes two keyholders and
+    the whole line, but no spending (none could cover it), and draws on none."""
+    at(clock, date(2026, 3, 10))
+    open_fees_fund(app)
+    income(app, "12000.00", date(2026, 3, 1))
+    twice = income(app, "12000.00", date(2026, 3, 1))
+    with pytest.raises(SpendingCoverError):  # an expense that is no correction still needs one
+        expense(app, "12000.00", date(2026, 3, 9))
+    line = approve(app, expense(app, "12000.00", date(2026, 3, 9), corrects=twice))
+    lines = app.fund_lines(COUNCIL, FEES)
+    assert lines[line - 1].corrects == twice and lines[line - 1].spending_number is None
+    assert app.get_fund(COUNCIL, FEES).balance == Decimal("12000.00")
+
+
 def test_the_balance_never_goes_negative(app: Governance, clock: SteppingClock) -> None:
     """An expense beyond the balance is refused, when initiated and again when approved."""
     at(clock, date(2026, 3, 10))

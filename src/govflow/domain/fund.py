@@ -10,7 +10,8 @@ Money comes in on one keyholder's word (an income line). Money goes out only wit
 keyholder initiates an expense, a *different* keyholder approves it, and only then is the line
 recorded; the balance never goes negative. An expense over the council's spending threshold
 must be covered by an approved spending (its resolution disclosed where it needed review),
-checked by the application against the record (:class:`SpendingCover`).
+checked by the application against the record (:class:`SpendingCover`); a correction spends
+nothing and needs none.
 
 Statements are posted per closed period of the fund's schedule (monthly or quarterly), once
 each; a line may not be dated inside a period whose statement is posted.
@@ -409,9 +410,16 @@ class Fund(Aggregate):
         return number
 
     def _check_cover(
-        self, amount: Decimal, threshold: Decimal, cover: SpendingCover | None
+        self,
+        amount: Decimal,
+        threshold: Decimal,
+        cover: SpendingCover | None,
+        *,
+        corrects: int | None,
     ) -> None:
-        if amount <= threshold and cover is None:
+        # a correction spends nothing (the line it reverses never happened): no spending
+        # could cover it, so it needs none; two keyholders still make it
+        if (amount <= threshold or corrects is not None) and cover is None:
             return
         if cover is None:
             raise SpendingCoverError(
@@ -468,7 +476,7 @@ class Fund(Aggregate):
         expense's number. Another keyholder must approve it."""
         self._require_keyholder(actor, enrolment)
         self._check_line(Direction.EXPENSE, amount, on, evidence_sha256, corrects, today=today)
-        self._check_cover(amount, threshold, cover)
+        self._check_cover(amount, threshold, cover, corrects=corrects)
         self._check_funds(amount)
         number = self.expenses + 1
         self._trigger(
@@ -524,7 +532,7 @@ class Fund(Aggregate):
             today=today,
             awaiting=expense_no,
         )
-        self._check_cover(request.amount, threshold, cover)
+        self._check_cover(request.amount, threshold, cover, corrects=request.corrects)
         self._check_funds(request.amount)
         number = len(self.lines) + 1
         self._trigger(
