@@ -238,16 +238,18 @@ def test_out_of_range_scores_are_refused(app: Governance) -> None:
 
 def test_a_score_in_exponent_form_is_recorded_plainly(app: Governance) -> None:
     """``1e2`` is a valid score of 100, recorded (and shown on the board and in the feed) as
-    ``100``, never as ``1E+2``."""
+    ``100``, never as ``1E+2``; ``-0`` is recorded as ``0``."""
     door = set_up_rated_council(app)
     run(door, "s1", OPEN)
     run(door, "s1", score("finances", "1e2"))
-    (scored,) = [
+    run(door, "s1", score("services", "-0"))
+    scored = [
         e
         for e in app.domain_events(annual_rating_id(RATED, YEAR))
         if isinstance(e, CriterionScored)
     ]
-    assert str(scored.score) == "100" and scored.model_dump(mode="json")["score"] == "100"
+    assert [str(e.score) for e in scored] == ["100", "0"]
+    assert scored[0].model_dump(mode="json")["score"] == "100"
 
 
 def test_a_panel_too_small_cannot_open(app: Governance) -> None:

@@ -341,7 +341,7 @@ class AnnualRating(Aggregate):
             actor=actor,
             rater=actor,
             criterion=criterion,
-            score=Decimal(f"{score:f}"),  # 1E+2 recorded as 100, as readers write it
+            score=Decimal(f"{+score:f}"),  # 1E+2 recorded as 100, -0 as 0, as people write them
             evidence=evidence,
             round=self.round,
         )
