@@ -104,3 +104,15 @@ def test_years_not_rated(client: TestClient, governance: Governance) -> None:
     assert client.get(f"/board/{RATED}/ratings/1900").status_code == 422
     assert "尚无年度分类定级" in client.get(f"/board/{RATED}/ratings").text
     assert client.get("/board/nowhere/ratings").status_code == 404
+
+
+def test_a_rater_who_left_is_not_named_after_whoever_took_their_id(
+    client: TestClient, governance: Governance, rated: UUID
+) -> None:
+    """A rater who left and a new person enrolled under the same member id: the year's page
+    names the rater by their id, never by the newcomer's name (who scored nothing)."""
+    governance.remove_member(RATED, "s1", actor="clerk")
+    governance.enroll_member(RATED, "s1", "后来的人", actor="clerk")
+    html = client.get(f"/board/{RATED}/ratings/{YEAR}").text
+    assert "后来的人" not in html
+    assert "街道评定员乙" in html and "街道评定员甲" not in html

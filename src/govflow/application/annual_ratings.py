@@ -115,6 +115,23 @@ class AnnualRatingCases(NoticeCases, ListingCases):
                 if attempt == SAVE_ATTEMPTS - 1:
                     raise ConcurrentChangeError("changed concurrently: try again") from None
 
+    def annual_rating_raters(self, code: str, year: int) -> dict[str, str]:
+        """The year's raters by name, as the council's record has them."""
+        return self._rater_names(self.annual_rating(code, year))
+
+    def _rater_names(self, rating: AnnualRating) -> dict[str, str]:
+        """Each rater of the panel by name while the same person (the enrolment frozen with
+        the panel) is on the council's record; else by member id: a newcomer enrolled under
+        a rater's id is never named as the rater."""
+        members = self.council_to_read(rating.council).members
+        return {
+            rater: member.name
+            if (member := members.get(rater)) is not None
+            and (not rating.enrolments or rating.enrolments.get(rater) == member.enrolment)
+            else rater
+            for rater in sorted(rating.panel)
+        }
+
     def _result_text(self, rating: AnnualRating, result: Result) -> str:
         council = self.council_to_read(rating.council)
         lines = "；".join(
@@ -122,9 +139,7 @@ class AnnualRatingCases(NoticeCases, ListingCases):
             for c, terms in rating.criteria.items()
         )
         score = shown(result.score)
-        raters = [
-            council.members[r].name if r in council.members else r for r in sorted(rating.panel)
-        ]
+        raters = list(self._rater_names(rating).values())
         return (
             f"{council.name}{rating.year}年度分类定级：{GRADE_LABELS[result.grade]}"
             f"（加权得分 {score}）。各项平均得分：{lines}。"

@@ -174,7 +174,7 @@ def create_ratings_board(app: Governance, render: Render) -> APIRouter:
             "ratings/year.html",
             council=app.get_council(code),
             rating=view,
-            names=_names(app, code, view),
+            names=app.annual_rating_raters(code, year),
             procedure=procedure_name(view.procedure, lang),
             kinds=evidence_titles(view.procedure, view.procedure_digest),
             record=_record(app, view, lang),
@@ -183,12 +183,6 @@ def create_ratings_board(app: Governance, render: Render) -> APIRouter:
         )
 
     return router
-
-
-def _names(app: Governance, code: str, view: AnnualRatingView) -> dict[str, str]:
-    """The raters' names as the council's record has them (their id if they left it)."""
-    members = app.council_to_read(code).members
-    return {r: members[r].name if r in members else r for r in view.panel}
 
 
 def _record(app: Governance, view: AnnualRatingView, lang: str) -> list[dict[str, Any]]:
