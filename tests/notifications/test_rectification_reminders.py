@@ -87,3 +87,25 @@ def test_an_order_done_in_time_is_not_escalated(council: Council) -> None:
         head = app.recorder.max_notification_id()
         assert app.escalate_order(COUNCIL, 1, step="drill:1") is False
         assert app.recorder.max_notification_id() == head
+
+
+def test_the_body_a_missed_order_is_escalated_to_is_told(
+    council: Council, mailbox: Mailbox, channels: list[Channel]
+) -> None:
+    """Escalated to the two committees: their members are told of the escalation's notice
+    even if they do not follow the council's notices, once each (a retried step tells nobody
+    twice; a member who also follows is told once)."""
+    ordered(council)
+    app = council.app
+    app.set_contact(COUNCIL, "c2", email="c2@hehua.example", gateway="", follows=False, actor="c2")
+    app.set_contact(COUNCIL, "m2", email="m2@hehua.example", gateway="", follows=False, actor="m2")
+    with app.acting_at(app.get_order(COUNCIL, 1).deadline + timedelta(hours=1)):
+        assert app.escalate_order(COUNCIL, 1, step="drill:1") is True
+        assert [d.recipient for d in app.list_deliveries(COUNCIL) if d.kind == "notice"] == [
+            "c2"
+        ]  # fmt: skip
+        assert app.escalate_order(COUNCIL, 1, step="drill:1") is True  # a retried activity
+        app.tell_people(channels, CONFIG)  # the notifier, as the time goes on
+    (told,) = mailbox.to("c2@hehua.example")
+    assert "限期整改逾期" in told["Subject"]
+    assert mailbox.to("m2@hehua.example") == []  # not on the two committees, not following

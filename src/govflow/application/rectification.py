@@ -27,7 +27,7 @@ from govflow.domain.base import SYSTEM_ACTOR
 from govflow.domain.council import Body, Council, Member
 from govflow.domain.delivery import MessageKind
 from govflow.domain.errors import InvalidInputError, RuleViolationError
-from govflow.domain.ids import issue_id, meeting_id, spending_id
+from govflow.domain.ids import issue_id, meeting_id, notice_id, spending_id
 from govflow.domain.issue import EvaluationRecorded
 from govflow.domain.meeting import Meeting
 from govflow.domain.notice import Notice, NoticeKind, NoticePeriod, ObjectionAnswered
@@ -347,11 +347,14 @@ class RectificationCases(NoticeCases, NotificationSending):
         passed undone and it is not escalated yet; whether it is escalated (by this call or
         the same step before)."""
         order = self.order(code, number)
-        if order.has_applied(step):
+        council = self.council_to_read(code)
+        if order.has_applied(step):  # saved before; its body may not have been told yet
+            self._tell_escalation(
+                council, order, notice_id(order.id, NoticeKind.OTHER, order.notices)
+            )
             return True
         if order.escalated or not order.is_overdue(self.now()):
             return False  # done in time, or escalated already: nothing to do
-        council = self.council_to_read(code)
         title = f"限期整改逾期：第{number}号整改通知"
         text = (
             f"{council.name}第{number}号整改通知（{order.what}）未在期限内完成整改，"
@@ -372,7 +375,16 @@ class RectificationCases(NoticeCases, NotificationSending):
         # applied (answered above): a conflict here is a completion racing the escalation, a
         # retryable concurrent change (the retry finds the order done), never "already exists".
         self._save(notice, order)
+        self._tell_escalation(council, order, notice.id)
         return True
+
+    def _tell_escalation(self, council: Council, order: Order, notice: UUID) -> None:
+        """Tell each member of the body the order went to of the escalation's notice, as a
+        notice (the same message a follower gets: told once, whatever is retried)."""
+        for member_id in sorted(council.roll_of(order.escalate_to).weights):
+            self._address(
+                council.code, member_id, MessageKind.NOTICE, notice, str(notice), None, None
+            )
 
     # -- reading --------------------------------------------------------------------------------
 
