@@ -22,6 +22,7 @@ from eventsourcing.application import AggregateNotFoundError
 from govflow.application.directory import InspectionRow, OrderRow
 from govflow.application.notices import NoticeCases
 from govflow.application.notification_sending import NotificationSending
+from govflow.application.roll_csv import BODY_NAMES as ROLL_BODY_NAMES
 from govflow.application.views import View
 from govflow.domain.base import SYSTEM_ACTOR
 from govflow.domain.council import Body, Council, Member
@@ -450,20 +451,8 @@ def _body_name(body: Body) -> str:
     return BODY_NAMES.get(body, body.value)
 
 
-BODY_NAMES: dict[Body, str] = {
-    Body.BRANCH_COMMITTEE: "党支部委员会",
-    Body.TWO_COMMITTEES: "两委联席会议",
-    Body.PARTY_MEMBERS_ASSEMBLY: "党员大会",
-    Body.RESIDENTS_COMMITTEE: "居民委员会",
-    Body.RESIDENTS_ASSEMBLY: "居民会议",
-    Body.RESIDENTS_REPRESENTATIVES: "居民代表会议",
-    Body.VILLAGERS_ASSEMBLY: "村民会议",
-    Body.VILLAGERS_REPRESENTATIVES: "村民代表会议",
-    Body.OWNERS_ASSEMBLY: "业主大会",
-    Body.OWNERS_COMMITTEE: "业主委员会",
-    Body.SUPERVISORY_COMMITTEE: "监委会",
-    Body.AFFECTED_HOUSEHOLDS: "相关住户",
-}
+# A body's Chinese name (the roll's file names them so too): the escalation notice, the board.
+BODY_NAMES: dict[Body, str] = {body: zh for body, (zh, _) in ROLL_BODY_NAMES.items()}
 
 
 def _step(e: Any) -> OrderStep | None:
