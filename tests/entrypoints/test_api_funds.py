@@ -157,3 +157,23 @@ async def test_statement_posted_once_and_reconciliation(
     )
     assert bad.status_code == 422 and bad.json()["code"] == "fund.bank_statement_invalid"
     assert bad.json()["details"]["errors"][0]["line"] == 2
+
+
+async def test_a_keyholder_who_left_is_not_named_after_whoever_took_their_id(
+    app: Governance, client: tuple[httpx.AsyncClient, dict[str, dict[str, str]]]
+) -> None:
+    """A keyholder who left and a newcomer enrolled under the same member id: the board and
+    the app name the keyholder (and who recorded a line) by id, never by the newcomer's name
+    (who holds no key and recorded nothing)."""
+    http, who = client
+    opened = await http.post(V1, headers=who["chair"], json={
+        "number": 1, "name": "物业费", "kind": "property_fees", "keyholders": ["p2", "p3"],
+    })  # fmt: skip
+    assert opened.status_code == 201
+    recorded = await http.post(f"{V1}/1/incomes", headers=who["k2"], json=line("3000.00"))
+    assert recorded.status_code == 201
+    app.remove_member(COUNCIL, "p2", actor=CLERK)
+    app.enroll_member(COUNCIL, "p2", "后来的人", actor=CLERK)
+    board = (await http.get(f"/board/{COUNCIL}/funds/1")).text
+    assert "党员p3" in board and "后来的人" not in board
+    assert app.fund_keyholder_names(COUNCIL, 1) == {"p2": "p2", "p3": "党员p3"}

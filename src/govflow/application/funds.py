@@ -97,6 +97,19 @@ class FundCases(NoticeCases, ListingCases):
         """The fund's keyholders as (member id, enrolment), for the policy."""
         return frozenset((k.member_id, k.enrolment) for k in self.fund(code, number).keyholders)
 
+    def fund_keyholder_names(self, code: str, number: int) -> dict[str, str]:
+        """The fund's keyholders by name while the same person (the enrolment the fund named)
+        is on the council's record, else by member id: a newcomer enrolled under a departed
+        keyholder's id is never shown as holding a key or having recorded a line (every line
+        is recorded, initiated and approved by keyholders)."""
+        members = self.council_to_read(code).members
+        return {
+            k.member_id: member.name
+            if (member := members.get(k.member_id)) is not None and member.enrolment == k.enrolment
+            else k.member_id
+            for k in self.fund(code, number).keyholders
+        }
+
     def record_fund_income(
         self,
         code: str,

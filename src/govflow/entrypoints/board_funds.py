@@ -151,7 +151,7 @@ def fund_board(app: Governance, render: Render) -> APIRouter:
             council=council,
             f=app.get_fund(code, number),
             lines=list(reversed(app.fund_lines(code, number))),
-            who={m.member_id: m.name for m in council.members},
+            who=app.fund_keyholder_names(code, number),
             w=words(request),
             yuan=format_yuan,
         )

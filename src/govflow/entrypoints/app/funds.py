@@ -288,7 +288,7 @@ async def fund_page(
         form=form,
         f=view,
         lines=[(ln, when(ln.recorded_at, council.timezone)) for ln in reversed(lines)],
-        who={m.member_id: m.name for m in council.members},
+        who=await asyncio.to_thread(app.fund_keyholder_names, code, number),
         yuan=format_yuan,
         kind=kind_word(view.kind, lang),
         today=today.isoformat(),
