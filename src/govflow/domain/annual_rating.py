@@ -21,6 +21,7 @@ from govflow.domain.annual_rating_procedure import (
     Grade,
     RatingProcedure,
     grade_of,
+    mean,
     shown,
     weighted_score,
 )
@@ -363,10 +364,7 @@ class AnnualRating(Aggregate):
         }
         weights = {c: t.weight for c, t in self.criteria.items()}
         exact = weighted_score(weights, by_criterion)
-        means = {
-            c: shown(sum((Fraction(s) for s in scores), Fraction(0)) / len(scores))
-            for c, scores in by_criterion.items()
-        }
+        means = {c: shown(mean(scores)) for c, scores in by_criterion.items()}
         return Result(exact, grade_of(exact, self.bands), means)
 
     def publish(
