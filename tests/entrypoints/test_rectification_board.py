@@ -102,3 +102,25 @@ def test_an_order_never_names_someone_enrolled_later_under_the_member_s_id(
     for path in (f"/board/{COUNCIL}/orders", f"/board/{COUNCIL}/orders/1"):
         page = board.get(path).text
         assert "新人" not in page and "物业经理" not in page and "w1" in page, path
+
+
+def test_a_completion_after_the_deadline_shows_late_even_unescalated() -> None:
+    """The worker was down at the deadline and the member reported it done after it, before
+    the escalation could run: the board still says it was done after the deadline."""
+    app = Governance({"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    enroll_council(app)
+    enroll_order_people(app)
+    evaluated(app, 2300, *DISSATISFIED)
+    issue_order(app, 1)
+    issue_order(app, 2)
+    evidence = ("a" * 64,)
+    deadline = app.get_order(COUNCIL, 1).deadline
+    app.complete_order(COUNCIL, 2, "按时完成", evidence, actor="w1")
+    with app.acting_at(deadline + timedelta(hours=2)):
+        app.complete_order(COUNCIL, 1, "迟了两小时", evidence, actor="w1")
+    board = TestClient(create_api(app))
+    assert [s.late for s in app.get_order(COUNCIL, 1).steps] == [False, True]
+    assert "逾期完成" in board.get(f"/board/{COUNCIL}/orders/1").text
+    assert "done after the deadline" in board.get(f"/board/{COUNCIL}/orders/1?lang=en").text
+    assert "逾期完成" not in board.get(f"/board/{COUNCIL}/orders/2").text
+    app.close()

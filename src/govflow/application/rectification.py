@@ -71,6 +71,7 @@ class OrderStep(View):
     deadline: datetime | None = None
     to_body: str | None = None
     notice_id: UUID | None = None
+    late: bool = False  # a completion at or after its round's deadline (escalated or not)
 
 
 class OrderView(View):
@@ -404,10 +405,15 @@ class RectificationCases(NoticeCases, NotificationSending):
         order = self.order(code, number)
         steps: list[OrderStep] = []
         issued: OrderIssued | None = None
+        due: datetime | None = None  # the deadline of the round each event belongs to
         for e in self.domain_events(order.id):
             step = _step(e)
+            if isinstance(e, OrderIssued | OrderSentBack):
+                due = e.deadline
             if isinstance(e, OrderIssued):
                 issued = e
+            if step is not None and step.kind == "completed" and due is not None:
+                step = step.model_copy(update={"late": step.at >= due})
             if step is not None:
                 steps.append(step)
         assert issued is not None

@@ -63,6 +63,7 @@ WORDS: dict[str, dict[str, str]] = {
         "step_completed": "报告整改完成",
         "step_verified": "核验通过，办结",
         "step_sent_back": "核验未通过，退回重新整改",
+        "late": "逾期完成",
     },
     "en": {
         "orders": "Rectification orders",
@@ -99,6 +100,7 @@ WORDS: dict[str, dict[str, str]] = {
         "step_completed": "reported done",
         "step_verified": "verified: closed",
         "step_sent_back": "not accepted: sent back",
+        "late": "done after the deadline",
     },
 }
 
