@@ -100,3 +100,23 @@ async def test_two_keyholders_in_their_own_sessions(
     assert notice.status_code == 200 and "资金账户 1 物业费信托账户" in notice.text
     listed = await member.client.get(f"/board/{COUNCIL}/notices?all=1")
     assert f"{last_month} 收支公开" in listed.text
+
+
+async def test_the_line_forms_take_the_councils_date(
+    roll_people: tuple[Governance, SignIn],
+) -> None:
+    """At 01:00 on 10 March in the council's time zone (still 9 March in UTC) a keyholder may
+    date a line 10 March: the forms offer and allow the council's today, not UTC's."""
+    from datetime import UTC, datetime
+
+    from govflow.domain.fund import FundKind, StatementSchedule
+
+    app, sign_in = roll_people
+    app.clock = lambda: datetime(2026, 3, 9, 17, 0, tzinfo=UTC)  # Asia/Shanghai: 3-10 01:00
+    app.open_fund(
+        COUNCIL, 1, "物业费", FundKind.PROPERTY_FEES, ("m1", "m2"),
+        schedule=StatementSchedule.MONTHLY, actor="k1",
+    )  # fmt: skip
+    page = await (await sign_in("m1")).get("/app/funds/1")
+    assert 'max="2026-03-10"' in page.text and 'value="2026-03-10"' in page.text
+    assert 'value="2026-02"' in page.text  # the last closed month, in the council's time zone

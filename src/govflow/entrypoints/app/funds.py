@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -276,7 +277,7 @@ async def fund_page(
     lines = await asyncio.to_thread(app.fund_lines, code, number)
     keyholders = await asyncio.to_thread(app.fund_keyholders, code, number)
     holds = (caller.holder, caller.enrolment) in keyholders
-    today = app.now().date()
+    today = app.now().astimezone(ZoneInfo(council.timezone)).date()  # as the fund dates lines
     schedule = StatementSchedule(view.schedule)
     return form_page(
         request,
