@@ -18,7 +18,7 @@ import typer.main
 
 from govflow.entrypoints.cli import app as cli_app
 from tests.application.test_webhooks import Receiver
-from tests.entrypoints.test_up import answer, cli, govflow, seed, stack, until
+from tests.entrypoints.test_up import answer, cli, govflow, in_process, seed, stack, until
 
 __all__ = ["stack"]
 
@@ -61,7 +61,7 @@ def test_no_person_command_takes_an_actor() -> None:
 @pytest.mark.e2e
 def test_the_roll_and_tokens(stack: dict[str, str]) -> None:
     """The clerk keeps the roll and issues and revokes tokens; a revoked token stops working."""
-    code, clerk = "roll", seed(stack, "roll")["k1"]
+    code, clerk = "roll", seed(stack, "roll", run=in_process)["k1"]
     assert answer(
         stack, "council", "add-member", code, "k9", "文书", "--role", "clerk", token=clerk
     ) == {"member_id": "k9"}
@@ -98,7 +98,7 @@ def test_the_roll_and_tokens(stack: dict[str, str]) -> None:
 @pytest.mark.e2e
 def test_a_meeting_with_evidence(stack: dict[str, str], tmp_path: Path) -> None:
     """The chair runs a meeting step by step; the evidence is kept by its sha256."""
-    code, tokens = "meet", seed(stack, "meet")
+    code, tokens = "meet", seed(stack, "meet", run=in_process)
     chair = tokens["c1"]
     held_at = (datetime.now(UTC) + timedelta(days=10)).astimezone(ZoneInfo("Asia/Shanghai"))
     held_at = held_at.replace(hour=19, minute=0, second=0, microsecond=0)
@@ -139,7 +139,7 @@ def test_a_meeting_with_evidence(stack: dict[str, str], tmp_path: Path) -> None:
 def test_two_officers_pay_in_two_acts(stack: dict[str, str]) -> None:
     """A reviewed spending is paid only when one officer asks and another approves: the one
     who asked cannot approve, and a member who is not an officer can do neither."""
-    code, tokens = "pay", seed(stack, "pay")
+    code, tokens = "pay", seed(stack, "pay", run=in_process)
     chair = tokens["c1"]
     govflow(
         stack,
@@ -217,7 +217,7 @@ def test_two_officers_pay_in_two_acts(stack: dict[str, str]) -> None:
 @pytest.mark.e2e
 def test_events_and_webhooks(stack: dict[str, str]) -> None:
     """The events feed pages with a cursor; a webhook subscription delivers to a receiver."""
-    code, clerk = "hooks", seed(stack, "hooks")["k1"]
+    code, clerk = "hooks", seed(stack, "hooks", run=in_process)["k1"]
     feed = cli(stack, "events", code, "--limit", "5", token=clerk)
     lines = feed.stdout.splitlines()
     assert feed.returncode == 0 and len(lines) == 5
@@ -265,7 +265,7 @@ def test_owners_vote_with_their_own_ballots_and_check_their_receipts(
 ) -> None:
     """Each owner casts their own ballot once and checks the receipt against the log and the
     tally; someone who owns nothing is not on the roll."""
-    code, tokens = "lift", seed(stack, "lift")
+    code, tokens = "lift", seed(stack, "lift", run=in_process)
     for unit, owner in (("1-01", "m1"), ("1-02", "m2")):
         govflow(stack, "council", "add-household", code, unit, "90.00", owner, token=tokens["k1"])
     govflow(

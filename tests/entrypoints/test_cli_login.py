@@ -7,11 +7,22 @@ import json
 import stat
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tests.entrypoints.test_up import ROOT, answer, cli, free_port, govflow, seed, stack, until
+from tests.entrypoints.test_up import (
+    ROOT,
+    answer,
+    cli,
+    free_port,
+    govflow,
+    in_process,
+    seed,
+    stack,
+    until,
+)
 
 __all__ = ["stack"]
 pytestmark = pytest.mark.e2e
@@ -37,7 +48,7 @@ def test_login_keeps_the_token_private_and_the_environment_overrides_it(
     """`govflow login` checks the token and keeps it 0600 in the config directory; commands
     then act as its holder, GOVFLOW_TOKEN and GOVFLOW_SERVER take precedence over the file,
     and `govflow logout` forgets it."""
-    tokens = seed(stack, "signin")
+    tokens = seed(stack, "signin", run=in_process)
     environ = {**stack, "XDG_CONFIG_HOME": str(tmp_path / "config")}
     person = {k: v for k, v in environ.items() if k != "GOVFLOW_SERVER"}  # the file's server
 
@@ -70,7 +81,7 @@ def test_login_keeps_the_token_private_and_the_environment_overrides_it(
 def test_a_member_who_may_not_act_gets_the_apis_refusal(stack: dict[str, str]) -> None:
     """The acting person is the token's member: a member who does not chair the stage's body
     cannot close it, an auditor writes nothing, an officer cannot approve their own request."""
-    tokens = seed(stack, "refuse")
+    tokens = seed(stack, "refuse", run=in_process)
     spending = ("1", "20000.00", "围墙修缮", "工程队", "维修")
     govflow(stack, "spending", "request", "refuse", *spending, token=tokens["m1"])
     propose = ("refuse", "1", "围墙修缮", "major-spending", "--spending", "1")
@@ -89,9 +100,10 @@ def test_a_member_who_may_not_act_gets_the_apis_refusal(stack: dict[str, str]) -
 
 
 def test_a_command_that_reaches_the_workflow_never_crashes(stack: dict[str, str]) -> None:
-    """`govflow issue status` (a workflow query through the API) exits 0 sixty times in a row:
-    no CLI process opens a Temporal client any more (the exit 134 at interpreter shutdown)."""
-    tokens = seed(stack, "often")
+    """`govflow issue status` (a workflow query through the API) exits 0 sixty times: no CLI
+    process opens a Temporal client any more (the exit 134 at interpreter shutdown). Four
+    processes at a time, each still its own interpreter from start to exit."""
+    tokens = seed(stack, "often", run=in_process)
     govflow(
         stack,
         "issue",
@@ -103,11 +115,15 @@ def test_a_command_that_reaches_the_workflow_never_crashes(stack: dict[str, str]
         token=tokens["c1"],
     )
     until(stack, "often", 1, tokens["c1"], "review")
-    failures = []
-    for run in range(60):
+
+    def status(run: int) -> tuple[int, int, str] | None:
         result = cli(stack, "issue", "status", "often", "1", "--json", token=tokens["m2"])
         if result.returncode != 0 or json.loads(result.stdout)["stage"] != "review":
-            failures.append((run, result.returncode, result.stderr[-500:]))
+            return (run, result.returncode, result.stderr[-500:])
+        return None
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        failures = [failed for failed in pool.map(status, range(60)) if failed]
     assert failures == []
 
 
@@ -179,7 +195,7 @@ MISTAKES: list[tuple[list[str], int, str]] = [
 @pytest.fixture(scope="module")
 def chair(stack: dict[str, str]) -> str:
     """The token of c1, chair in the council ``mistakes``."""
-    return seed(stack, "mistakes")["c1"]
+    return seed(stack, "mistakes", run=in_process)["c1"]
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,12 @@
 """Who may do what, through the CLI and through the API, against one running server: every
-person's write, as every kind of caller, is allowed or refused alike, as the policy says."""
+person's write, as every kind of caller, is allowed or refused alike, as the policy says.
+
+The matrix's CLI commands (and the clerk's setting up of the roll) run in this process
+(``test_up.in_process``: the CLI's own command with a person's environment), not as ~120
+interpreters each importing govflow, which was most of this test's time: what is compared is
+each command's answer; a command as a real process is the other e2e tests' subject
+(``test_cli_login``'s exit codes and its sixty runs, ``test_cli_clerk``, ``test_up``).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.entrypoints.test_up import cli, seed, stack
+from tests.entrypoints.test_up import cli, in_process, seed, stack
 
 __all__ = ["stack"]
 pytestmark = pytest.mark.e2e
@@ -84,8 +91,8 @@ def api(server: str, method: str, path: str, body: Any, token: str | None) -> in
 def test_the_cli_and_the_api_give_the_same_answers(stack: dict[str, str], tmp_path: Path) -> None:
     """Each person's write, as each kind of caller: refused as not allowed (CLI exit 4, HTTP
     401/403) exactly when the policy refuses it, through both doors; never a crash."""
-    tokens = seed(stack, CODE)
-    tokens["stranger"] = seed(stack, "matrix-other")["k1"]
+    tokens = seed(stack, CODE, run=in_process)
+    tokens["stranger"] = seed(stack, "matrix-other", run=in_process)["k1"]
     scheduled = cli(stack, "meeting", "schedule", CODE, "1", *MEETING, "会议", "--at", AT,
                     token=tokens["k1"])  # fmt: skip
     assert scheduled.returncode == 0, scheduled.stderr
@@ -95,7 +102,7 @@ def test_the_cli_and_the_api_give_the_same_answers(stack: dict[str, str], tmp_pa
     for args, method, path, body, allowed in WRITES:
         for who in WHO:
             token = tokens[who] if who else None
-            ran = cli(environ, *fill(args, next(numbers)), token=token)
+            ran = in_process(environ, *fill(args, next(numbers)), token=token)
             status = api(stack["GOVFLOW_SERVER"], method, path, fill(body, next(numbers)), token)
             assert ran.returncode in (0, 1, 4, 5, 6), (args, who, ran.stderr)
             assert status < 500, (method, path, who, status)
