@@ -41,8 +41,15 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
+# Two workers (pytest-xdist): much of the suite waits on processes (Temporal, `govflow up`,
+# Chromium, the CLI), so two keep CI's two cores busy. Each worker has its own Temporal dev
+# server, free ports, databases and temporary files; a file's tests stay on one worker, so a
+# module's fixtures (one `govflow up` for test_cli_login, ...) start once. Test ids must be the
+# same in every worker (no random value in a parametrize id). PYTEST_WORKERS=0 runs it in one
+# process.
+PYTEST_WORKERS ?= 2
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m govflow.bench

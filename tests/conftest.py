@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 import uuid
@@ -35,6 +36,16 @@ if not os.environ.get("TMPDIR") and SHM.is_dir() and os.access(SHM, os.W_OK):
     tempfile.tempdir = str(SHM)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `make test`'s workers, the files with end-to-end (``e2e``, the longest) tests go
+    first, each file's tests still together and in their order: a worker given one of them
+    last would run on alone at the end."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    slow = {item.path for item in items if item.get_closest_marker("e2e")}
+    items.sort(key=lambda item: item.path not in slow)
+
+
 def postgres_available() -> bool:
     try:
         import psycopg
@@ -66,7 +77,37 @@ class Store:
 
 
 @pytest.fixture
-def postgres_db() -> Iterator[str]:
+def postgres_turn(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Under `make test`'s workers (pytest-xdist), a test that uses PostgreSQL shares the server
+    with the other workers' such tests, except a ``postgres_alone`` test (it restarts the
+    server), which has it to itself: a shared or exclusive flock on one file of the run. In one
+    process there is no one to share with."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    alone = request.node.get_closest_marker("postgres_alone") is not None
+    path = tmp_path_factory.getbasetemp().parent / "postgres.lock"
+    with path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture(autouse=True)
+def _postgres_marked(request: pytest.FixtureRequest) -> None:
+    """Every test marked ``postgres`` takes its turn (see ``postgres_turn``) from its start."""
+    if request.node.get_closest_marker("postgres") or request.node.get_closest_marker(
+        "postgres_alone"
+    ):
+        request.getfixturevalue("postgres_turn")
+
+
+@pytest.fixture
+def postgres_db(postgres_turn: None) -> Iterator[str]:
     """A fresh, empty PostgreSQL database, dropped afterwards."""
     require_postgres()
     import psycopg

@@ -23,7 +23,8 @@ from govflow.domain.council import Body
 from govflow.domain.errors import DoubleVoteError
 from tests.conftest import IN_CI, postgres_env
 
-pytestmark = pytest.mark.postgres
+# it restarts the server: under `make test`'s workers, no other PostgreSQL test runs meanwhile
+pytestmark = [pytest.mark.postgres, pytest.mark.postgres_alone]
 
 VOTERS = 800
 CLIENTS = 8

@@ -10,7 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from uuid import uuid4
 
 import pytest
 from fastapi.testclient import TestClient
@@ -107,13 +106,14 @@ MEETING = {
 }
 ISSUE = {"title": "t", "procedure": "specimen"}
 
+RECEIPT = "5f0e1c2a-8d3b-4e6f-9a7c-1b2d3e4f5a6b"  # any: a fixed one keeps the test ids stable
 PATH_NUMBERS = [
     ("GET", "/issues/{n}", None),
     ("POST", "/issues/{n}/ballots", {"choice": "yes"}),
     ("POST", "/issues/{n}/close-stage", None),
     ("POST", "/issues/{n}/withdraw", {"text": "x"}),
     ("POST", "/issues/1/objections/{n}/answer", {"reply": "x"}),
-    ("GET", "/issues/{n}/receipts/" + str(uuid4()) + "?notification_id=1", None),
+    ("GET", "/issues/{n}/receipts/" + RECEIPT + "?notification_id=1", None),
     ("GET", "/meetings/{n}", None),
     ("POST", "/meetings/{n}/notice", None),
     ("POST", "/meetings/{n}/minutes", {"text": "x"}),
