@@ -115,10 +115,17 @@ def invalid_text(error: ValidationError, lang: str) -> str:
     return ("；" if lang == "zh" else "; ").join(parts.values())
 
 
-def allows(who: Principal, action: Action, council: str, *, body: str | None = None) -> bool:
+def allows(
+    who: Principal,
+    action: Action,
+    council: str,
+    *,
+    body: str | None = None,
+    staff: frozenset[str] = frozenset(),
+) -> bool:
     """Whether the policy would let ``who`` act (to show a form; the door decides again)."""
     try:
-        authorize(who, action, council, body=body)
+        authorize(who, action, council, body=body, staff=staff)
     except GovflowError:
         return False
     return True

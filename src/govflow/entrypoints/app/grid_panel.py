@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from govflow.application import Governance
-from govflow.domain.errors import GovflowError
-from govflow.domain.policy import Action, Principal, authorize
+from govflow.domain.policy import Action, Principal
+from govflow.entrypoints.app.acting import allows
 
+ROUTE = Action.ROUTE_ISSUE
 WORDS: dict[str, dict[str, str]] = {
     "zh": {
         "grid": "网格",
@@ -31,14 +32,6 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 
-def _may(who: Principal, staff: frozenset[str] = frozenset()) -> bool:
-    try:
-        authorize(who, Action.ROUTE_ISSUE, who.council, staff=staff)
-    except GovflowError:
-        return False
-    return True
-
-
 def grid_panel(app: Governance, caller: Principal, number: int, lang: str) -> dict[str, Any]:
     """What the item's page shows of its grid, and which routing forms the caller gets."""
     council = app.council_to_read(caller.council)
@@ -57,6 +50,8 @@ def grid_panel(app: Governance, caller: Principal, number: int, lang: str) -> di
             for g in sorted(council.grids.values(), key=lambda g: g.code)
             if not g.retired and g.code != issue.routed_to
         ],
-        "may_route": open_ and issue.routed_to is None and _may(caller),
-        "may_reroute": open_ and issue.routed_to is not None and _may(caller, staff),
+        "may_route": open_ and issue.routed_to is None and allows(caller, ROUTE, caller.council),
+        "may_reroute": open_
+        and issue.routed_to is not None
+        and allows(caller, ROUTE, caller.council, staff=staff),
     }
