@@ -214,6 +214,36 @@ def test_an_expense_over_the_threshold_needs_an_approved_spending(
         expense(app, "12000.00", date(2026, 3, 9), spending_number=2)
 
 
+def test_a_spending_paid_by_its_own_disbursements_covers_no_fund_expense(
+    app: Governance, clock: SteppingClock
+) -> None:
+    """A ¥12,000 approval already paid out in full by the spending's own disbursements (two
+    officers) leaves nothing for a fund to pay against it: the fund's expense is refused and
+    nothing is recorded (the same approval is never paid twice)."""
+    at(clock, date(2026, 3, 10))
+    open_fees_fund(app)
+    income(app, "50000.00", date(2026, 3, 1))
+    app.request_spending(
+        COUNCIL, 1, "12000.00", purpose="更换化粪管", payee="市政工程队",
+        budget_line="公益事业专项", actor="p1",
+    )  # fmt: skip
+    motion = hold_review(app, present=["p1", "p2", "p3", "p4"], yes=4)
+    app.review_spending(COUNCIL, 1, meeting_number=1, motion_no=motion, actor="p1")
+    app.approve_spending(COUNCIL, 1, actor="p1")
+    app.disclose_spending(
+        COUNCIL, 1, NoticeKind.RESOLUTION, "支出决议公开", "同意", NoticePeriod(display_days=7),
+        actor="p1",
+    )  # fmt: skip
+    paid = app.request_disbursement(COUNCIL, 1, "12000.00", reference="付-1", actor="p1")
+    app.approve_disbursement(COUNCIL, 1, paid, actor="p2")
+    before = recorded(app)
+    with pytest.raises(SpendingCoverError):
+        expense(app, "12000.00", date(2026, 3, 9), spending_number=1)
+    with pytest.raises(SpendingCoverError):
+        expense(app, "100.00", date(2026, 3, 9), spending_number=1)
+    assert recorded(app) == before
+
+
 def test_an_income_recorded_twice_over_the_threshold_can_be_reversed(
     app: Governance, clock: SteppingClock
 ) -> None:

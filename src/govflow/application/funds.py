@@ -163,7 +163,8 @@ class FundCases(NoticeCases, ListingCases):
         draws = self._draws(code, spending_number)
         return SpendingCover(
             number=spending_number,
-            drawn=draws.total if draws is not None else Decimal(0),
+            # what every fund paid against it, and what the spending paid out itself
+            drawn=(draws.total if draws is not None else Decimal(0)) + spending.disbursed,
             approved=spending.status in _COVERING,
             approved_amount=spending.approved_amount,
             resolution_disclosed=(

@@ -211,7 +211,7 @@ class SpendingCover:
     approved: bool  # approved, or completed within its approval
     approved_amount: Decimal
     resolution_disclosed: bool  # or not needed (no review was required)
-    drawn: Decimal = Decimal(0)  # paid against it already, out of every fund of the council
+    drawn: Decimal = Decimal(0)  # paid against it already: by every fund, and by itself
 
 
 @dataclass
