@@ -244,3 +244,27 @@ class _Request:
 
     def getfixturevalue(self, name: str) -> str:
         return self._dbname
+
+
+@pytest.mark.postgres
+def test_processes_creating_the_tables_at_once_do_not_collide(postgres_db: str) -> None:
+    """PostgreSQL's CREATE TABLE IF NOT EXISTS fails when two run at once (a catalogue index):
+    the side tables are created in turns."""
+    store = _store("postgres", _Request(postgres_db), None)  # type: ignore[arg-type]
+    conninfo = postgres_conninfo(store.env.get)
+    start = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def create() -> None:
+        start.wait()
+        try:
+            postgres_directory_store(conninfo)
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=create) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors

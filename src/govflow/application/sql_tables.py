@@ -9,6 +9,10 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+# PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against itself: two processes creating
+# the same table at once fail on a catalogue index. They take turns on this advisory lock.
+SCHEMA_LOCK = 0x676F76666C6F77  # "govflow"
+
 
 class SqlTables:
     """Base of the SQL stores: give it a DB-API connection factory, its placeholder (``?`` or
@@ -18,6 +22,8 @@ class SqlTables:
         self._connect, self._p = connect, placeholder
         self._local = threading.local()
         with self._transaction() as cursor:
+            if placeholder == "%s":
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             for statement in schema:
                 cursor.execute(statement)
 
