@@ -413,3 +413,31 @@ def test_my_tasks_list_the_orders_to_report_done_and_to_verify(app: Governance) 
     app.remove_member(COUNCIL, WORKER, actor="clerk")
     app.enroll_member(COUNCIL, WORKER, "新人", actor="clerk")
     assert tasks(WORKER) == []
+
+
+def test_an_order_to_someone_who_may_not_act_is_refused() -> None:
+    """An auditor writes nothing, so could never report it done: an order to an auditor, or
+    to a body whose only chair is an auditor, is refused and records nothing."""
+    from govflow.domain.rectification import AssigneeKind, SourceKind
+
+    app = Governance({"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app.register_council("au", "审计社区", actor="clerk")
+    app.enroll_member("au", "sv", "监委会主任", actor="clerk", chairs=(Body.SUPERVISORY_COMMITTEE,))
+    app.enroll_member("au", "c", "两委委员", actor="clerk", bodies=(Body.TWO_COMMITTEES,))
+    app.enroll_member(
+        "au", "a1", "审计员", actor="clerk", roles=("auditor",), chairs=(Body.OWNERS_COMMITTEE,)
+    )
+    app.record_inspection("au", 1, "路灯不亮", EVIDENCE, actor="sv")
+
+    def order(kind: AssigneeKind, assignee: str) -> None:
+        app.order_rectification(
+            "au", 2770, what="修复路灯", why="检查发现", assignee_kind=kind, assignee=assignee,
+            ordered_by=Body.SUPERVISORY_COMMITTEE, due=date.today() + timedelta(days=5),
+            source_kind=SourceKind.INSPECTION, source={"inspection_number": 1}, actor="sv",
+        )  # fmt: skip
+
+    to_auditor = refused(app, lambda: order(AssigneeKind.MEMBER, "a1"))
+    assert to_auditor.code == "rectification.nobody_to_act"
+    to_body = refused(app, lambda: order(AssigneeKind.BODY, "owners_committee"))
+    assert to_body.code == "rectification.nobody_to_act"
+    order(AssigneeKind.MEMBER, "c")  # someone who may act

@@ -50,6 +50,7 @@ from govflow.domain.rectification import (
 )
 
 ESCALATION_NOTICE = NoticePeriod(display_days=7)  # how long an escalation stays on the board
+AUDITOR = "auditor"  # the role of those who read everything and write nothing (the policy)
 
 
 class NobodyToActError(RuleViolationError):
@@ -190,16 +191,22 @@ class RectificationCases(NoticeCases, NotificationSending):
         return order.id
 
     def _check_assignee(self, council: Council, kind: AssigneeKind, assignee: str) -> None:
+        # an auditor writes nothing (the policy): ordered, they could never report it done
         if kind is AssigneeKind.MEMBER:
-            council.member(assignee)
+            if AUDITOR in council.member(assignee).roles:
+                raise NobodyToActError(
+                    f"{assignee} is an auditor, who writes nothing: order someone who may act",
+                    assignee=assignee,
+                )
             return
         try:
             body = Body(assignee)
         except ValueError:
             raise InvalidInputError(f"{assignee!r} is not a body", assignee=assignee) from None
-        if not any(body in m.chairs for m in council.members.values()):
+        if not any(body in m.chairs and AUDITOR not in m.roles for m in council.members.values()):
             raise NobodyToActError(
-                f"{body.value} has no chair on the record to act for it", body=body.value
+                f"{body.value} has no chair on the record to act for it (auditors write nothing)",
+                body=body.value,
             )
 
     def _source(self, code: str, kind: SourceKind, source: dict[str, Any]) -> tuple[UUID, str, str]:
