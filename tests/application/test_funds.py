@@ -244,6 +244,37 @@ def test_a_spending_paid_by_its_own_disbursements_covers_no_fund_expense(
     assert recorded(app) == before
 
 
+def test_a_spending_paid_from_a_fund_is_not_disbursed_again(
+    app: Governance, clock: SteppingClock
+) -> None:
+    """The other way round: a ¥12,000 approval a fund has paid in full leaves nothing for the
+    spending's own disbursements; the officers' request is refused, nothing recorded."""
+    at(clock, date(2026, 3, 10))
+    open_fees_fund(app)
+    income(app, "50000.00", date(2026, 3, 1))
+    app.request_spending(
+        COUNCIL, 1, "12000.00", purpose="更换化粪管", payee="市政工程队",
+        budget_line="公益事业专项", actor="p1",
+    )  # fmt: skip
+    motion = hold_review(app, present=["p1", "p2", "p3", "p4"], yes=4)
+    app.review_spending(COUNCIL, 1, meeting_number=1, motion_no=motion, actor="p1")
+    app.approve_spending(COUNCIL, 1, actor="p1")
+    app.disclose_spending(
+        COUNCIL, 1, NoticeKind.RESOLUTION, "支出决议公开", "同意", NoticePeriod(display_days=7),
+        actor="p1",
+    )  # fmt: skip
+    small = app.request_disbursement(COUNCIL, 1, "100.00", reference="付-0", actor="p1")
+    approve(app, expense(app, "11950.00", date(2026, 3, 9), spending_number=1))
+    before = recorded(app)
+    with pytest.raises(GovflowError) as asked:
+        app.request_disbursement(COUNCIL, 1, "12000.00", reference="付-1", actor="p1")
+    assert asked.value.code == "spending.over_disbursement"
+    with pytest.raises(GovflowError) as approved:  # asked for before the fund paid
+        app.approve_disbursement(COUNCIL, 1, small, actor="p2")
+    assert approved.value.code == "spending.over_disbursement"
+    assert recorded(app) == before
+
+
 def test_an_income_recorded_twice_over_the_threshold_can_be_reversed(
     app: Governance, clock: SteppingClock
 ) -> None:

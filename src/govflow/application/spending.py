@@ -9,9 +9,12 @@ from govflow.application.core import GovernanceCore
 from govflow.application.notices import NoticeCases
 from govflow.application.views import PendingDisbursement, SpendingView
 from govflow.domain.errors import (
+    NotFoundError,
+    OverDisbursementError,
     ResolutionMismatchError,
     SpendingStateError,
 )
+from govflow.domain.fund import SpendingDraws, spending_draws_id
 from govflow.domain.ids import meeting_id, spending_id
 from govflow.domain.meeting import Meeting
 from govflow.domain.money import parse_yuan
@@ -113,6 +116,25 @@ class SpendingCases(NoticeCases, GovernanceCore):
         self._save_new(notice, spending, what="disclosure")
         return notice.id
 
+    def _check_paid_by_funds(
+        self, code: str, number: int, spending: Spending, amount: Decimal
+    ) -> None:
+        """Refuse a disbursement that, with what the spending paid out itself and what the
+        council's funds paid against it (their expense lines naming it), exceeds the
+        approval: one approval is never paid twice."""
+        try:
+            draws = self._get(SpendingDraws, spending_draws_id(code, number), "draws")
+        except NotFoundError:
+            return
+        if draws.total + spending.disbursed + amount > spending.approved_amount:
+            raise OverDisbursementError(
+                "disbursements and the funds' payments against the spending may not exceed the "
+                "approved amount",
+                approved=str(spending.approved_amount),
+                disbursed=str(spending.disbursed),
+                paid_by_funds=str(draws.total),
+            )
+
     def request_disbursement(
         self, code: str, number: int, amount: Decimal | str | int, *, reference: str, actor: str
     ) -> int:
@@ -121,6 +143,7 @@ class SpendingCases(NoticeCases, GovernanceCore):
         no = spending.request_disbursement(
             parse_yuan(amount), reference=reference, at=self.now(), actor=actor
         )
+        self._check_paid_by_funds(code, number, spending, spending.pending[no].amount)
         self._save(spending)
         return no
 
@@ -139,6 +162,8 @@ class SpendingCases(NoticeCases, GovernanceCore):
                     "an officer: another officer must ask again",
                     disbursement_no=disbursement_no,
                 )
+        if request is not None:
+            self._check_paid_by_funds(code, number, spending, request.amount)
         spending.approve_disbursement(disbursement_no, at=self.now(), actor=actor)
         self._save(spending)
 
