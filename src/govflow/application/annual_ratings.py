@@ -123,13 +123,12 @@ class AnnualRatingCases(NoticeCases, ListingCases):
         """Each rater of the panel by name while the same person (the enrolment frozen with
         the panel) is on the council's record; else by member id: a newcomer enrolled under
         a rater's id is never named as the rater."""
-        members = self.council_to_read(rating.council).members
+        council = self.council_to_read(rating.council)
+        enrolled = rating.enrolments or {  # opened before enrolments were kept: by id alone
+            r: m.enrolment for r in rating.panel if (m := council.members.get(r)) is not None
+        }
         return {
-            rater: member.name
-            if (member := members.get(rater)) is not None
-            and (not rating.enrolments or rating.enrolments.get(rater) == member.enrolment)
-            else rater
-            for rater in sorted(rating.panel)
+            rater: council.name_of(rater, enrolled.get(rater)) for rater in sorted(rating.panel)
         }
 
     def _result_text(self, rating: AnnualRating, result: Result) -> str:

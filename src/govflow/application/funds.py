@@ -102,11 +102,9 @@ class FundCases(NoticeCases, ListingCases):
         is on the council's record, else by member id: a newcomer enrolled under a departed
         keyholder's id is never shown as holding a key or having recorded a line (every line
         is recorded, initiated and approved by keyholders)."""
-        members = self.council_to_read(code).members
+        council = self.council_to_read(code)
         return {
-            k.member_id: member.name
-            if (member := members.get(k.member_id)) is not None and member.enrolment == k.enrolment
-            else k.member_id
+            k.member_id: council.name_of(k.member_id, k.enrolment)
             for k in self.fund(code, number).keyholders
         }
 

@@ -433,6 +433,13 @@ class Council(Aggregate):
                 f"{member_id} is not a member of council {self.code}", member_id=member_id
             ) from None
 
+    def name_of(self, member_id: str, enrolment: int | None) -> str:
+        """The member's name while the person enrolled as ``enrolment`` is on the record, else
+        their id: someone enrolled later under the same id is another person, never named for
+        what the first did."""
+        member = self.members.get(member_id)
+        return member.name if member is not None and member.enrolment == enrolment else member_id
+
     def is_chair(self, member_id: str, body: Body) -> bool:
         member = self.members.get(member_id)
         return member is not None and body in member.chairs
