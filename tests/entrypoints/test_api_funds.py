@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from uuid import UUID
 
 import httpx
 import pytest
@@ -177,3 +178,42 @@ async def test_a_keyholder_who_left_is_not_named_after_whoever_took_their_id(
     board = (await http.get(f"/board/{COUNCIL}/funds/1")).text
     assert "党员p3" in board and "后来的人" not in board
     assert app.fund_keyholder_names(COUNCIL, 1) == {"p2": "p2", "p3": "党员p3"}
+
+
+async def test_a_member_objects_to_a_statement_and_a_keyholder_answers(
+    app: Governance,
+    clock: SteppingClock,
+    client: tuple[httpx.AsyncClient, dict[str, dict[str, str]]],
+) -> None:
+    """A statement's notice has an objection window: a member objects to it (not before it is
+    posted, never an auditor), a keyholder answers (not a member without a key); every
+    refusal records nothing."""
+    http, who = client
+    fund = {"number": 1, "name": "物业费", "kind": "property_fees", "keyholders": ["p2", "p3"]}
+    await http.post(V1, headers=who["clerk"], json=fund)
+    await http.post(f"{V1}/1/incomes", headers=who["k2"], json=line("3000.00"))
+    objections = f"{V1}/1/statements/2026-03/objections"
+    log = app.recorder
+
+    async def refused(path: str, whom: str, body: object, status: int, code: str) -> None:
+        before = log.max_notification_id()
+        answer = await http.post(path, headers=who[whom], json=body)
+        assert (answer.status_code, answer.json()["code"]) == (status, code), answer.text
+        assert log.max_notification_id() == before
+
+    await refused(objections, "member", {"text": "第1笔不对"}, 409, "fund.invalid_state")
+    clock.current = datetime(2026, 4, 2, tzinfo=UTC)
+    posted = await http.post(f"{V1}/1/statements", headers=who["clerk"], json={"period": "2026-03"})
+    assert posted.status_code == 200
+    await refused(objections, "auditor", {"text": "异议"}, 403, "auth.forbidden")
+    filed = await http.post(objections, headers=who["member"], json={"text": "第1笔金额不对"})
+    assert filed.status_code == 201 and filed.json() == {"objection_no": 1}
+    answer = f"{objections}/1/answer"
+    reply = {"reply": "经核对银行流水无误", "upheld": False}
+    await refused(answer, "member", reply, 403, "auth.forbidden")
+    answered = await http.post(answer, headers=who["k3"], json=reply)
+    assert answered.status_code == 200 and answered.json() == {"upheld": False}
+    notice = app.notice(UUID(posted.json()["notice_id"]))
+    assert notice.objection_until is not None
+    (replied,) = list(app.domain_events(notice.id))[2:]
+    assert replied.actor == "p3"

@@ -135,6 +135,10 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("POST", f"{V1}/funds/1/expenses/2/approve", None, {"officer"}),
     ("POST", f"{V1}/funds/1/expenses/2/withdraw", {"reason": "重复"}, {"officer"}),
     ("POST", f"{V1}/funds/1/statements", {"period": "2026-01"}, {"clerk", "officer"}),
+    ("POST", f"{V1}/funds/1/statements/2026-01/objections", {"text": "异议"},
+     {"clerk", "chair", "member", "officer"}),
+    ("POST", f"{V1}/funds/1/statements/2026-01/objections/1/answer", {"reply": "答复"},
+     {"clerk", "officer"}),
     ("POST", f"{V1}/funds/1/reconciliation", None,
      {"clerk", "chair", "member", "officer", "auditor", "reader", "hooks"}),
     ("POST", f"{V1}/tokens", {"holder": "m2"}, {"clerk"}),
@@ -219,6 +223,7 @@ async def test_every_write_checks_who_calls(
     generic |= {(m, p.replace("nogrid", "{grid}")) for m, p in generic}
     generic |= {(m, p.replace("/ratings/2026", "/ratings/{year}")) for m, p in generic}
     generic |= {(m, p.replace("/expenses/2/", "/expenses/{expense_no}/")) for m, p in generic}
+    generic |= {(m, p.replace("/2026-01/", "/{period}/")) for m, p in generic}
     missing = {
         (m, p)
         for m, p in documented

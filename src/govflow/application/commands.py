@@ -393,6 +393,22 @@ class PostFundStatement(ItemCommand):
     period: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])$")
 
 
+class ObjectToFundStatement(ItemCommand):
+    """A member objects to a posted statement within its notice's objection window."""
+
+    period: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])$")
+    text: Text = Field(min_length=1, max_length=10_000)
+
+
+class AnswerFundStatementObjection(ItemCommand):
+    """A keyholder (or the clerk) answers an objection to a posted statement."""
+
+    period: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])$")
+    objection_no: Number
+    reply: Text = Field(min_length=1, max_length=10_000)
+    upheld: bool = False
+
+
 # -- annual ratings (分类定级) -----------------------------------------------------------------
 
 
@@ -598,6 +614,7 @@ class RedeemInvitation(BaseModel):
 
 __all__ = [
     "AdvanceClock",
+    "AnswerFundStatementObjection",
     "AnswerObjection",
     "ApproveDisbursement",
     "ApproveFundExpense",
@@ -620,6 +637,7 @@ __all__ = [
     "InitiateFundExpense",
     "InviteMembers",
     "IssueToken",
+    "ObjectToFundStatement",
     "OpenFund",
     "OrderRectification",
     "PostFundStatement",

@@ -309,6 +309,37 @@ class FundCases(NoticeCases, ListingCases):
         self._save(notice, fund)
         return notice.id
 
+    def _statement_notice(self, code: str, number: int, period: str) -> UUID:
+        fund = self.fund(code, number)
+        key = parse_period(period, fund.schedule).key
+        notice_id = fund.statements.get(key)
+        if notice_id is None:
+            raise FundStateError(f"the statement for {key} is not posted", period=key)
+        return notice_id
+
+    def object_to_fund_statement(
+        self, code: str, number: int, period: str, text: str, *, actor: str
+    ) -> int:
+        """A member objects to a posted statement (its notice's objection window); returns
+        the objection's number."""
+        return self.file_objection(self._statement_notice(code, number, period), text, actor=actor)
+
+    def answer_fund_statement_objection(
+        self,
+        code: str,
+        number: int,
+        period: str,
+        objection_no: int,
+        reply: str,
+        *,
+        upheld: bool,
+        actor: str,
+    ) -> None:
+        """Answer an objection to a posted statement on its notice (a line found wrong is put
+        right by a correction, a new line)."""
+        notice_id = self._statement_notice(code, number, period)
+        self.answer_objection(notice_id, objection_no, reply, upheld=upheld, actor=actor)
+
     def due_fund_statement(self, code: str, number: int) -> tuple[str, datetime]:
         """The fund's first period (from its opening) whose statement is not posted, and when
         it is due: 01:00 in the council's time zone on the first day after it."""

@@ -206,7 +206,8 @@ RULES: dict[Action, tuple[str, str]] = {
         "another keyholder of the fund, not the one who initiated it",
     ),
     Action.POST_FUND_STATEMENT: (
-        "post a fund's statement for a closed period as a notice (once per period)",
+        "post a fund's statement for a closed period as a notice (once per period), answer "
+        "objections to it",
         "the fund's keyholders, or the clerk",
     ),
     Action.ORDER_RECTIFICATION: (

@@ -31,6 +31,8 @@ class FundActs(DoorBase):
             c.ApproveFundExpense: self._approve_fund_expense,
             c.WithdrawFundExpense: self._withdraw_fund_expense,
             c.PostFundStatement: self._post_fund_statement,
+            c.ObjectToFundStatement: self._object_to_fund_statement,
+            c.AnswerFundStatementObjection: self._answer_fund_statement_objection,
         }
 
     async def _keyholder(self, who: Principal, action: Action, cmd: c.ItemCommand) -> str:
@@ -145,3 +147,29 @@ class FundActs(DoorBase):
             lambda: self.app.post_fund_statement(cmd.council, cmd.number, cmd.period, actor=actor)
         )
         return str(notice)
+
+    async def _object_to_fund_statement(self, cmd: c.ObjectToFundStatement, who: Principal) -> int:
+        actor = authorize(who, Action.FILE_OBJECTION, cmd.council)
+        return await asyncio.to_thread(
+            lambda: self.app.object_to_fund_statement(
+                cmd.council, cmd.number, cmd.period, cmd.text, actor=actor
+            )
+        )
+
+    async def _answer_fund_statement_objection(
+        self, cmd: c.AnswerFundStatementObjection, who: Principal
+    ) -> bool:
+        """Who posts a fund's statements answers objections to them."""
+        actor = await self._keyholder(who, Action.POST_FUND_STATEMENT, cmd)
+        await asyncio.to_thread(
+            lambda: self.app.answer_fund_statement_objection(
+                cmd.council,
+                cmd.number,
+                cmd.period,
+                cmd.objection_no,
+                cmd.reply,
+                upheld=cmd.upheld,
+                actor=actor,
+            )
+        )
+        return cmd.upheld

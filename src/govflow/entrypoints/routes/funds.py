@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Request
+from fastapi import Path as FastPath
 from pydantic import Field
 
 from govflow.application import commands as c
@@ -155,6 +157,50 @@ async def post_statement(
     notice."""
     command = c.PostFundStatement(council=code, number=number, period=body.period)
     return {"period": body.period, "notice_id": await door.handle(command, caller)}
+
+
+class ObjectionBody(Strict):
+    text: Text = Field(min_length=1, max_length=10_000)
+
+
+class AnswerBody(Strict):
+    reply: Text = Field(min_length=1, max_length=10_000)
+    upheld: bool = False
+
+
+Period = Annotated[
+    str,
+    FastPath(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])$", examples=["2026-03"]),
+]
+
+
+@router.post("/{number}/statements/{period}/objections", status_code=201)
+async def object_to_statement(
+    code: str, number: PathNumber, period: Period, body: ObjectionBody, caller: Caller, door: Door
+) -> dict[str, int]:
+    """As a member of the council, object to a posted statement within its notice's
+    objection window."""
+    command = c.ObjectToFundStatement(council=code, number=number, period=period, text=body.text)
+    return {"objection_no": await door.handle(command, caller)}
+
+
+@router.post("/{number}/statements/{period}/objections/{objection_no}/answer")
+async def answer_statement_objection(
+    code: str,
+    number: PathNumber,
+    period: Period,
+    objection_no: PathNumber,
+    body: AnswerBody,
+    caller: Caller,
+    door: Door,
+) -> dict[str, bool]:
+    """As a keyholder of the fund (or the clerk), answer an objection to its statement; a
+    line found wrong is put right by a correction."""
+    command = c.AnswerFundStatementObjection(
+        council=code, number=number, period=period, objection_no=objection_no,
+        reply=body.reply, upheld=body.upheld,
+    )  # fmt: skip
+    return {"upheld": await door.handle(command, caller)}
 
 
 @router.post(
