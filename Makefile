@@ -44,12 +44,14 @@ contracts: $(STAMP)
 # Two workers (pytest-xdist): much of the suite waits on processes (Temporal, `govflow up`,
 # Chromium, the CLI), so two keep CI's two cores busy. Each worker has its own Temporal dev
 # server, free ports, databases and temporary files; a file's tests stay on one worker, so a
-# module's fixtures (one `govflow up` for test_cli_login, ...) start once. Test ids must be the
+# module's fixtures (one `govflow up` for test_cli_login, ...) start once, and files are handed
+# out in the suite's order (tests/conftest.py puts those with e2e tests first, so no long one
+# starts last; xdist's default is the files with the most tests first). Test ids must be the
 # same in every worker (no random value in a parametrize id). PYTEST_WORKERS=0 runs it in one
 # process.
 PYTEST_WORKERS ?= 2
 pytest: $(STAMP)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 bench: $(STAMP)
 	$(BIN)/python -m govflow.bench
