@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 import pytest
+from eventsourcing.persistence import MapperDeserialisationError
 
 from govflow.application import Governance
 from govflow.application.core import postgres_conninfo
@@ -210,6 +211,19 @@ def test_rows_are_kept_encrypted_when_the_events_are(tmp_path: object) -> None:
     with sqlite3.connect(str(store.path)) as db:
         data = b"".join(bytes(r[0]) for r in db.execute("SELECT data FROM directory_rows"))
     assert data and "修缮1".encode() not in data and b"south" not in data
+
+
+def test_rows_written_encrypted_are_not_read_as_garbage_without_the_key(tmp_path: object) -> None:
+    store = _store("sqlite-encrypted", None, tmp_path)  # type: ignore[arg-type]
+    app = Governance(store.env)
+    try:
+        fill(app, "keyed", 1)
+        assert [r.code for r in app.list_councils()] == ["keyed"]
+        unkeyed = Directory(app.log_reader, app._decode, side_store(store))  # caught up
+        with pytest.raises(MapperDeserialisationError, match="encrypted"):
+            unkeyed.rows(CouncilRow)
+    finally:
+        app.close()
 
 
 @pytest.mark.postgres

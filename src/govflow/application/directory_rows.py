@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
+from eventsourcing.persistence import MapperDeserialisationError
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from govflow.application.directory_store import StoredRow, Writer
@@ -99,7 +100,17 @@ class Codec:
         )
 
     def load(self, cls: type[R], stored: StoredRow) -> tuple[R, bytes]:
-        plain = self._cipher.decrypt(stored.data) if self._cipher is not None else stored.data
+        what = f"cannot read a directory row of {stored.kind!r}"
+        try:
+            plain = self._cipher.decrypt(stored.data) if self._cipher else stored.data
+        except Exception as error:  # another key, or a row written in clear
+            raise MapperDeserialisationError(f"{what}: {error}") from error
+        if not plain.startswith(b"{"):
+            raise MapperDeserialisationError(
+                f"{what}: it is encrypted (set GOVFLOW_CIPHER_KEY)"
+                if self._cipher is None
+                else f"{what}: not JSON"
+            )
         row = cls.model_validate_json(plain)
         row._seq = stored.seq
         return row, plain
