@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from base64 import b64encode
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -649,6 +649,30 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+def page_links(
+    request: Request, lang: str, zone: str
+) -> tuple[Callable[..., str], Callable[[datetime | None], str], str]:
+    """A board page's ``url`` (a board path in the page's language), ``when`` (a time in
+    ``zone``) and ``switch`` (this page in the other language)."""
+    tz = ZoneInfo(zone)
+
+    def url(path: str, **params: Any) -> str:
+        query = {k: v for k, v in params.items() if v is not None}
+        if lang != "zh":
+            query["lang"] = lang
+        return f"/board{path}" + (f"?{urlencode(query)}" if query else "")
+
+    def when(value: datetime | None) -> str:
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+    params = dict(request.query_params)
+    if lang == "zh":
+        params["lang"] = "en"
+    else:
+        params.pop("lang", None)
+    return url, when, request.url.path + (f"?{urlencode(params)}" if params else "")
+
+
 def create_board(
     app: Governance, *, demo: bool = False, procedures: ProcedureLibrary | None = None
 ) -> APIRouter:
@@ -726,23 +750,7 @@ def create_board(
 
     def render(request: Request, template: str, **context: Any) -> HTMLResponse:
         lang = lang_of(request)
-        tz = ZoneInfo(app.timezone)
-
-        def url(path: str, **params: Any) -> str:
-            query = {k: v for k, v in params.items() if v is not None}
-            if lang != "zh":
-                query["lang"] = lang
-            return f"/board{path}" + (f"?{urlencode(query)}" if query else "")
-
-        def when(value: datetime | None) -> str:
-            return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "—"
-
-        other = "en" if lang == "zh" else "zh"
-        params = dict(request.query_params)
-        params["lang"] = other
-        if other == "zh":
-            params.pop("lang")
-        switch = request.url.path + (f"?{urlencode(params)}" if params else "")
+        url, when, switch = page_links(request, lang, app.timezone)
         t = TEXT[lang]
         html = env.get_template(template).render(
             t=t,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -127,7 +126,11 @@ def body_name(value: str, lang: str) -> str:
 def create_order_board(app: Governance, *, demo: bool = False) -> APIRouter:
     """``/board/{code}/orders`` (HTML, ``.json``, ``.atom``) and an order's page,
     ``/board/{code}/orders/{number}``."""
-    from govflow.entrypoints.board import LANGS, TEXT  # the board's words (imports this)
+    from govflow.entrypoints.board import (  # the board's words and links (it imports this)
+        LANGS,
+        TEXT,
+        page_links,
+    )
 
     router = APIRouter(include_in_schema=False)  # under the board's /board
     env = Environment(
@@ -142,28 +145,13 @@ def create_order_board(app: Governance, *, demo: bool = False) -> APIRouter:
         if lang not in LANGS:
             raise InvalidInputError("lang must be zh or en")
         zone = context["council"].timezone  # a deadline is 24:00 of its day in the council's
-        tz = ZoneInfo(zone)
-
-        def url(path: str, **params: Any) -> str:
-            query = {k: v for k, v in params.items() if v is not None}
-            if lang != "zh":
-                query["lang"] = lang
-            return f"/board{path}" + (f"?{urlencode(query)}" if query else "")
-
-        def when(value: datetime | None) -> str:
-            return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "—"
-
-        other = "en" if lang == "zh" else "zh"
-        params = dict(request.query_params)
-        params["lang"] = other
-        if other == "zh":
-            params.pop("lang")
+        url, when, switch = page_links(request, lang, zone)
         html = env.get_template(template).render(
             t={**TEXT[lang], **WORDS[lang]},
             lang=lang,
             url=url,
             when=when,
-            switch=request.url.path + (f"?{urlencode(params)}" if params else ""),
+            switch=switch,
             body=lambda key: body_name(key, lang),
             deadline=lambda value: deadline_text(value, zone),
             demo=demo,
